@@ -1,0 +1,31 @@
+# Test registration: every tests/unit/test_*.c is a cmocka program, every tests/e2e/*.sh a
+# script that drives the real binaries. Both run under CTest.
+pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
+
+get_filename_component(OTAKIT_VECTORS ${CMAKE_SOURCE_DIR}/../shared/vectors ABSOLUTE)
+set(OTAKIT_TEST_ENV
+    "OTAKIT_VECTORS=${OTAKIT_VECTORS}"
+    "OTAKIT=$<TARGET_FILE:otakit>"
+    "OTAKIT_SOURCE_DIR=${CMAKE_SOURCE_DIR}"
+    "OTAKIT_BUILD_DIR=${CMAKE_BINARY_DIR}"
+    "ASAN_OPTIONS=detect_leaks=1:abort_on_error=1"
+    "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
+
+file(GLOB OTAKIT_UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/test_*.c)
+foreach(src ${OTAKIT_UNIT_TESTS})
+    get_filename_component(name ${src} NAME_WE)
+    add_executable(${name} ${src})
+    target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/tests/unit
+                               ${CMAKE_SOURCE_DIR}/src/core ${CMAKE_SOURCE_DIR}/src/host)
+    target_link_libraries(${name} PRIVATE otakit_host PkgConfig::CMOCKA)
+    add_test(NAME unit_${name} COMMAND ${name})
+    set_tests_properties(unit_${name} PROPERTIES ENVIRONMENT "${OTAKIT_TEST_ENV}" TIMEOUT 300)
+endforeach()
+
+file(GLOB OTAKIT_E2E_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/e2e/*.sh)
+foreach(script ${OTAKIT_E2E_TESTS})
+    get_filename_component(name ${script} NAME_WE)
+    add_test(NAME e2e_${name} COMMAND bash ${script})
+    set_tests_properties(e2e_${name} PROPERTIES ENVIRONMENT "${OTAKIT_TEST_ENV}" TIMEOUT 600
+                         SKIP_RETURN_CODE 77)
+endforeach()

@@ -1,0 +1,49 @@
+/*
+ * Crypto hooks for the portable core.
+ *
+ * The core computes digests (SHA-256 for images, MD5 for partition tables) through this small hook
+ * set, so a port can use a hardware engine or a library. The host port implements it with
+ * OpenSSL's libcrypto (ota_crypto_openssl()).
+ */
+#ifndef OTA_CRYPTO_H
+#define OTA_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    OTA_HASH_SHA256 = 0, /* 32-byte digest */
+    OTA_HASH_MD5 = 1,    /* 16-byte digest */
+} ota_hash_alg_t;
+
+#define OTA_SHA256_LEN 32
+#define OTA_MD5_LEN 16
+
+typedef struct ota_crypto {
+    void *ctx; /* passed unchanged to hash_start */
+    /* Starts a digest; returns an opaque state owned by the port, or NULL on failure. */
+    void *(*hash_start)(void *ctx, ota_hash_alg_t alg);
+    /* Feeds len bytes. */
+    void (*hash_update)(void *state, const void *data, size_t len);
+    /* Writes the digest to out (if out is non-NULL) and releases the state. */
+    void (*hash_finish)(void *state, uint8_t *out);
+} ota_crypto_t;
+
+/*
+ * One-shot digest of a buffer into out (32 or 16 bytes by alg).
+ * Returns OTA_OK, OTA_ERR_INVALID_ARG (NULL crypto/out) or OTA_ERR_NO_MEM (hash_start failed).
+ */
+int ota_hash(const ota_crypto_t *c, ota_hash_alg_t alg, const void *data, size_t len, uint8_t *out);
+
+/* Length in bytes of a digest of alg. */
+size_t ota_hash_len(ota_hash_alg_t alg);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* OTA_CRYPTO_H */

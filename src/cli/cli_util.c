@@ -1,0 +1,183 @@
+/* Shared helpers of the otakit subcommands. */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("otakit: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return CLI_FAIL;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "otakit %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (try 'otakit %s --help')\n", cmd);
+    return CLI_USAGE;
+}
+
+bool cli_wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            return true;
+        }
+        if (strcmp(argv[i], "--") == 0) {
+            break;
+        }
+    }
+    return false;
+}
+
+int cli_dispatch(const char *group, const char *help, const cli_sub_t *subs, size_t n, int argc,
+                 char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        FILE *out = argc < 2 ? stderr : stdout;
+        fputs(help, out);
+        fprintf(out, "\nSubcommands:\n");
+        for (size_t i = 0; i < n; i++) {
+            fprintf(out, "  %-18s %s\n", subs[i].name, subs[i].summary);
+        }
+        fprintf(out, "\nRun 'otakit %s SUBCOMMAND --help' for its options.\n", group);
+        return argc < 2 ? CLI_USAGE : CLI_OK;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(argv[1], subs[i].name) == 0) {
+            return subs[i].run(argc - 1, argv + 1);
+        }
+    }
+    return cli_usage_error(group, "unknown subcommand '%s'", argv[1]);
+}
+
+int cli_read_file(const char *path, uint8_t **data, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL) {
+        return cli_error("%s: cannot open: %s", path, strerror(errno));
+    }
+    struct stat st;
+    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(fp);
+        return cli_error("%s: not a regular file", path);
+    }
+    size_t size = (size_t)st.st_size;
+    uint8_t *buf = malloc(size + 1);
+    if (buf == NULL) {
+        fclose(fp);
+        return cli_error("%s: out of memory (%zu bytes)", path, size);
+    }
+    size_t got = size ? fread(buf, 1, size, fp) : 0;
+    int failed = ferror(fp);
+    fclose(fp);
+    if (failed || got != size) {
+        free(buf);
+        return cli_error("%s: read error", path);
+    }
+    buf[size] = 0;
+    *data = buf;
+    *len = size;
+    return CLI_OK;
+}
+
+int cli_write_file(const char *path, const void *data, size_t len)
+{
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 16);
+    if (tmp == NULL) {
+        return cli_error("%s: out of memory", path);
+    }
+    snprintf(tmp, plen + 16, "%s.tmpXXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int e = errno;
+        free(tmp);
+        return cli_error("%s: cannot create: %s", path, strerror(e));
+    }
+    const uint8_t *p = data;
+    size_t left = len;
+    while (left > 0) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            int e = errno;
+            close(fd);
+            unlink(tmp);
+            free(tmp);
+            return cli_error("%s: write error: %s", path, strerror(e));
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    fchmod(fd, 0644);
+    if (close(fd) != 0 || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        free(tmp);
+        return cli_error("%s: cannot write: %s", path, strerror(e));
+    }
+    free(tmp);
+    return CLI_OK;
+}
+
+bool cli_parse_u32(const char *s, uint32_t *out)
+{
+    if (s == NULL || *s == '\0' || *s == '-' || *s == '+') {
+        return false;
+    }
+    int base = 10;
+    const char *p = s;
+    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+        base = 16;
+        p += 2;
+    } else if (p[0] == '0' && (p[1] == 'o' || p[1] == 'O')) {
+        base = 8;
+        p += 2;
+    } else if (p[0] == '0' && (p[1] == 'b' || p[1] == 'B')) {
+        base = 2;
+        p += 2;
+    }
+    if (*p == '\0') {
+        return false;
+    }
+    errno = 0;
+    char *end = NULL;
+    unsigned long long v = strtoull(p, &end, base);
+    if (errno != 0 || end == p) {
+        return false;
+    }
+    unsigned long long mul = 1;
+    if (*end == 'K' || *end == 'k') {
+        mul = 1024;
+        end++;
+    } else if (*end == 'M' || *end == 'm') {
+        mul = 1024 * 1024;
+        end++;
+    }
+    if (mul != 1 && (*end == 'B' || *end == 'b')) {
+        end++;
+    }
+    if (*end != '\0' || v > UINT32_MAX / mul) {
+        return false;
+    }
+    *out = (uint32_t)(v * mul);
+    return true;
+}

@@ -1,0 +1,65 @@
+/* Small helpers shared by the unit tests. */
+#ifndef OTAKIT_TEST_UTIL_H
+#define OTAKIT_TEST_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/*
+ * Path of a file under the shared vectors directory ($OTAKIT_VECTORS, set by CTest), or NULL
+ * when the directory or the file is absent (tests then skip). Returns a static buffer.
+ */
+static inline const char *test_vector_path(const char *rel)
+{
+    static char path[1024];
+    const char *dir = getenv("OTAKIT_VECTORS");
+    struct stat st;
+    if (dir == NULL || *dir == '\0') {
+        return NULL;
+    }
+    snprintf(path, sizeof(path), "%s/%s", dir, rel);
+    return stat(path, &st) == 0 ? path : NULL;
+}
+
+/* Reads a whole file into a malloc'ed buffer; NULL on failure. */
+static inline uint8_t *test_read_file(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL) {
+        return NULL;
+    }
+    fseek(fp, 0, SEEK_END);
+    long n = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    uint8_t *buf = malloc((size_t)n + 1);
+    if (buf != NULL && fread(buf, 1, (size_t)n, fp) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(fp);
+    if (buf != NULL) {
+        buf[n] = 0;
+        *len = (size_t)n;
+    }
+    return buf;
+}
+
+/* Decodes a hex string (no separators) into out; returns the number of bytes. */
+static inline size_t test_unhex(const char *hex, uint8_t *out, size_t cap)
+{
+    size_t n = 0;
+    while (hex[0] && hex[1] && n < cap) {
+        unsigned v;
+        sscanf(hex, "%2x", &v);
+        out[n++] = (uint8_t)v;
+        hex += 2;
+    }
+    return n;
+}
+
+#endif /* OTAKIT_TEST_UTIL_H */

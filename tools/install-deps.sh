@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian packages otakit needs that are not installed yet (apt-get, with sudo when
+# not root). Prints nothing and does nothing when everything is present.
+set -euo pipefail
+
+packages=(
+    gcc make cmake pkg-config git
+    libssl-dev openssl            # crypto and certificates
+    libcurl4-openssl-dev curl     # HTTP(S) client
+    libmicrohttpd-dev             # firmware server
+    libcmocka-dev                 # unit tests
+    nginx-light                   # second firmware server in end-to-end tests
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+# Any nginx flavour (nginx, nginx-light, nginx-full) provides the server binary.
+clean=()
+for p in "${missing[@]}"; do
+    [[ $p == nginx-light && -x /usr/sbin/nginx ]] && continue
+    clean+=("$p")
+done
+[[ ${#clean[@]} -eq 0 ]] && exit 0
+
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+    sudo=(sudo)
+fi
+echo "Installing missing packages: ${clean[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${clean[@]}"
