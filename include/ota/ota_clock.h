@@ -1,0 +1,40 @@
+/*
+ * The board's virtual clock (host port).
+ *
+ * Time on the simulated board never waits on the wall clock: delays, timeouts and modeled flash
+ * busy time advance this clock instead. It counts microseconds since the last reset of the
+ * board. By default it lives in the process; the simulated board attaches it to memory shared
+ * between its processes so the bootloader and the app see one clock.
+ */
+#ifndef OTA_CLOCK_H
+#define OTA_CLOCK_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Microseconds since the last reset. Thread-safe. */
+uint64_t ota_clock_now_us(void);
+
+/* Milliseconds since the last reset (what log lines print). */
+uint32_t ota_clock_now_ms(void);
+
+/* Advances the clock by us microseconds. Thread-safe. */
+void ota_clock_advance_us(uint64_t us);
+
+/* Sets the clock (the board sets 0 at each reset). */
+void ota_clock_set_us(uint64_t us);
+
+/*
+ * Makes the clock live in *counter (e.g. in shared memory); NULL goes back to the process's own
+ * counter. The caller keeps counter valid while attached.
+ */
+void ota_clock_attach(uint64_t *counter);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* OTA_CLOCK_H */
