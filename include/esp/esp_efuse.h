@@ -1,0 +1,25 @@
+/* ESP-IDF eFuse calls used by OTA (anti-rollback secure version, chip and block revisions). */
+#ifndef ESP_EFUSE_H
+#define ESP_EFUSE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "esp_err.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Secure version counter: number of bits set in the eFuse field. */
+uint32_t esp_efuse_read_secure_version(void);
+/* True if secure_version >= the eFuse counter. */
+bool esp_efuse_check_secure_version(uint32_t secure_version);
+/* Raises the counter to secure_version (burns bits; never lowers it). */
+esp_err_t esp_efuse_update_secure_version(uint32_t secure_version);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ESP_EFUSE_H */

@@ -1,0 +1,45 @@
+/* ESP-IDF non-volatile storage API (nvs.h subset) on the board's nvs partition. */
+#ifndef NVS_H
+#define NVS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "esp_err.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef uint32_t nvs_handle_t;
+typedef enum { NVS_READONLY, NVS_READWRITE } nvs_open_mode_t;
+
+#define NVS_KEY_NAME_MAX_SIZE 16
+#define NVS_DEFAULT_PART_NAME "nvs"
+
+esp_err_t nvs_open(const char *namespace_name, nvs_open_mode_t open_mode, nvs_handle_t *out_handle);
+void nvs_close(nvs_handle_t handle);
+esp_err_t nvs_commit(nvs_handle_t handle);
+esp_err_t nvs_erase_key(nvs_handle_t handle, const char *key);
+esp_err_t nvs_erase_all(nvs_handle_t handle);
+
+esp_err_t nvs_set_u8(nvs_handle_t handle, const char *key, uint8_t value);
+esp_err_t nvs_set_u16(nvs_handle_t handle, const char *key, uint16_t value);
+esp_err_t nvs_set_u32(nvs_handle_t handle, const char *key, uint32_t value);
+esp_err_t nvs_set_i32(nvs_handle_t handle, const char *key, int32_t value);
+esp_err_t nvs_set_str(nvs_handle_t handle, const char *key, const char *value);
+esp_err_t nvs_set_blob(nvs_handle_t handle, const char *key, const void *value, size_t length);
+
+esp_err_t nvs_get_u8(nvs_handle_t handle, const char *key, uint8_t *out_value);
+esp_err_t nvs_get_u16(nvs_handle_t handle, const char *key, uint16_t *out_value);
+esp_err_t nvs_get_u32(nvs_handle_t handle, const char *key, uint32_t *out_value);
+esp_err_t nvs_get_i32(nvs_handle_t handle, const char *key, int32_t *out_value);
+/* out_value NULL: *length receives the size needed (including the NUL for strings). */
+esp_err_t nvs_get_str(nvs_handle_t handle, const char *key, char *out_value, size_t *length);
+esp_err_t nvs_get_blob(nvs_handle_t handle, const char *key, void *out_value, size_t *length);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NVS_H */
