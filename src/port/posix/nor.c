@@ -435,17 +435,16 @@ void ota_nor_reset_counters(ota_nor_t *nor)
 {
     ota_nor_state_t *st = nor->st;
     uint64_t cut_left = st->cut_at != 0 ? st->cut_at - st->ops : 0;
-    ota_nor_state_t keep = {0};
-    keep.cut_n = st->cut_n;
-    keep.cut_seed = st->cut_seed;
-    keep.cut_mode = st->cut_mode;
-    keep.power_lost = st->power_lost;
+    uint64_t cut_n = st->cut_n;
+    uint64_t cut_seed = st->cut_seed;
+    uint32_t cut_mode = st->cut_mode;
+    uint32_t power_lost = st->power_lost;
     ota_nor_state_init(st);
     st->cut_at = cut_left;
-    st->cut_n = keep.cut_n;
-    st->cut_seed = keep.cut_seed;
-    st->cut_mode = keep.cut_mode;
-    st->power_lost = keep.power_lost;
+    st->cut_n = cut_n;
+    st->cut_seed = cut_seed;
+    st->cut_mode = cut_mode;
+    st->power_lost = power_lost;
 }
 
 /* ---------------------------------------------------------------------------------------- */
