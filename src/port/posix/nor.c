@@ -1,0 +1,680 @@
+/*
+ * Emulated SPI NOR flash over an mmap'ed raw image: AND programming split into page programs,
+ * sector/block/chip erase, strict mode, counters and wear, and power cuts (before, after, torn).
+ * See include/ota/ota_nor.h for the model.
+ */
+#include "ota/ota_nor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define NOR_ERASED 0xFFu
+
+struct ota_nor {
+    uint8_t *mem; /* size bytes, MAP_SHARED */
+    uint32_t size;
+    bool readonly;
+    bool strict;
+    const ota_nor_profile_t *profile;
+    ota_nor_state_t *st; /* &own or the caller's */
+    void (*on_power_loss)(void *arg);
+    void *on_power_loss_arg;
+    ota_flash_t flash;
+    ota_nor_state_t own;
+};
+
+/* ---------------------------------------------------------------------------------------- */
+/* State                                                                                     */
+/* ---------------------------------------------------------------------------------------- */
+
+void ota_nor_state_init(ota_nor_state_t *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->magic = OTA_NOR_STATE_MAGIC;
+    st->version = OTA_NOR_STATE_VERSION;
+}
+
+bool ota_nor_state_valid(const ota_nor_state_t *st)
+{
+    return st != NULL && st->magic == OTA_NOR_STATE_MAGIC && st->version == OTA_NOR_STATE_VERSION;
+}
+
+uint32_t ota_nor_state_wear_max(const ota_nor_state_t *st)
+{
+    uint32_t max = 0;
+    for (uint32_t i = 0; i < OTA_NOR_MAX_SECTORS; i++) {
+        if (st->wear[i] > max) {
+            max = st->wear[i];
+        }
+    }
+    return max;
+}
+
+uint64_t ota_nor_state_wear_total(const ota_nor_state_t *st)
+{
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < OTA_NOR_MAX_SECTORS; i++) {
+        total += st->wear[i];
+    }
+    return total;
+}
+
+void ota_nor_state_counts(const ota_nor_state_t *st, ota_nor_op_counts_t *out)
+{
+    out->page_programs = st->program_ops;
+    out->sector_erases = st->sector_erases;
+    out->block_erases = st->block_erases;
+    out->chip_erases = st->chip_erases;
+    out->read_bytes = st->read_bytes;
+}
+
+static bool all_zero(const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++) {
+        if (b[i] != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Reproducible randomness for torn operations                                               */
+/* ---------------------------------------------------------------------------------------- */
+
+/* splitmix64: one 64-bit output per call, state advanced by the golden-ratio increment. */
+static uint64_t prng_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Generator state for case (seed, n): both are mixed in so nearby cases differ. */
+static uint64_t prng_seed(uint64_t seed, uint64_t n)
+{
+    uint64_t s = seed;
+    uint64_t a = prng_next(&s);
+    s = n ^ 0xD1B54A32D192ED03ull;
+    return a ^ prng_next(&s);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Cut points                                                                                */
+/* ---------------------------------------------------------------------------------------- */
+
+enum { CUT_NONE = -1 };
+
+/* Consumes one cut point; returns the cut mode when the armed cut hits it, else CUT_NONE. */
+static int cut_point(ota_nor_t *nor)
+{
+    ota_nor_state_t *st = nor->st;
+    st->ops++;
+    if (st->cut_at != 0 && st->ops == st->cut_at) {
+        return (int)st->cut_mode;
+    }
+    return CUT_NONE;
+}
+
+/* Turns the power off (state first, then the callback) and returns OTA_ERR_POWER_LOSS. */
+static int power_cut(ota_nor_t *nor)
+{
+    ota_nor_state_t *st = nor->st;
+    st->power_lost = 1;
+    st->cut_at = 0;
+    st->cuts++;
+    if (nor->on_power_loss != NULL) {
+        nor->on_power_loss(nor->on_power_loss_arg);
+    }
+    return OTA_ERR_POWER_LOSS;
+}
+
+static uint64_t cut_rng(const ota_nor_t *nor)
+{
+    return prng_seed(nor->st->cut_seed, nor->st->cut_n);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Operations                                                                                */
+/* ---------------------------------------------------------------------------------------- */
+
+static bool range_ok(const ota_nor_t *nor, uint32_t addr, uint32_t len)
+{
+    return addr <= nor->size && len <= nor->size - addr;
+}
+
+static void count_program(ota_nor_t *nor, uint32_t len)
+{
+    ota_nor_state_t *st = nor->st;
+    st->program_ops++;
+    st->program_bytes += len;
+    st->busy_typ_us += nor->profile->page_program_typ_us;
+    st->busy_max_us += nor->profile->page_program_max_us;
+}
+
+/* Programs one chunk inside a single page, honouring the cut point it consumes. */
+static int program_page(ota_nor_t *nor, uint32_t addr, const uint8_t *src, uint32_t len)
+{
+    uint8_t *dst = nor->mem + addr;
+    int cut = cut_point(nor);
+    if (cut == OTA_NOR_CUT_BEFORE) {
+        return power_cut(nor);
+    }
+    if (cut == OTA_NOR_CUT_TORN) {
+        uint64_t s = cut_rng(nor);
+        uint32_t done = (uint32_t)(prng_next(&s) % len);
+        for (uint32_t i = 0; i < done; i++) {
+            dst[i] &= src[i];
+        }
+        /* The next byte gets a random subset of the bits it should lose. */
+        uint8_t clear = (uint8_t)(dst[done] & (uint8_t)~src[done]);
+        dst[done] &= (uint8_t) ~(clear & (uint8_t)prng_next(&s));
+        count_program(nor, len);
+        return power_cut(nor);
+    }
+    for (uint32_t i = 0; i < len; i++) {
+        dst[i] &= src[i];
+    }
+    count_program(nor, len);
+    return cut == OTA_NOR_CUT_AFTER ? power_cut(nor) : OTA_OK;
+}
+
+int ota_nor_read(ota_nor_t *nor, uint32_t addr, void *dst, uint32_t len)
+{
+    if (nor == NULL || (dst == NULL && len > 0)) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    if (nor->st->power_lost) {
+        return OTA_ERR_POWER_LOSS;
+    }
+    if (!range_ok(nor, addr, len)) {
+        return OTA_ERR_BOUNDS;
+    }
+    if (len > 0) {
+        memcpy(dst, nor->mem + addr, len);
+    }
+    nor->st->read_ops++;
+    nor->st->read_bytes += len;
+    return OTA_OK;
+}
+
+/* Common checks of program and erase: power, write access. */
+static int write_gate(const ota_nor_t *nor)
+{
+    if (nor->st->power_lost) {
+        return OTA_ERR_POWER_LOSS;
+    }
+    return nor->readonly ? OTA_ERR_READONLY : OTA_OK;
+}
+
+int ota_nor_program(ota_nor_t *nor, uint32_t addr, const void *src, uint32_t len)
+{
+    if (nor == NULL || (src == NULL && len > 0)) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    int err = write_gate(nor);
+    if (err != OTA_OK) {
+        return err;
+    }
+    if (!range_ok(nor, addr, len)) {
+        return OTA_ERR_BOUNDS;
+    }
+    if (nor->strict) {
+        for (uint32_t i = 0; i < len; i++) {
+            if (nor->mem[addr + i] != NOR_ERASED) {
+                return OTA_ERR_NOT_ERASED;
+            }
+        }
+    }
+    const uint8_t *s = src;
+    while (len > 0) {
+        uint32_t room = OTA_FLASH_PAGE_SIZE - addr % OTA_FLASH_PAGE_SIZE;
+        uint32_t n = len < room ? len : room;
+        err = program_page(nor, addr, s, n);
+        if (err != OTA_OK) {
+            return err;
+        }
+        addr += n;
+        s += n;
+        len -= n;
+    }
+    return OTA_OK;
+}
+
+enum erase_kind { ERASE_SECTOR, ERASE_BLOCK, ERASE_CHIP };
+
+/* Erases [addr, addr+len) as one operation of the given kind, honouring its cut point. */
+static int erase_unit(ota_nor_t *nor, uint32_t addr, uint32_t len, enum erase_kind kind)
+{
+    ota_nor_state_t *st = nor->st;
+    const ota_nor_profile_t *p = nor->profile;
+    int cut = cut_point(nor);
+    if (cut == OTA_NOR_CUT_BEFORE) {
+        return power_cut(nor);
+    }
+    uint8_t *dst = nor->mem + addr;
+    if (cut == OTA_NOR_CUT_TORN) {
+        /* Each byte ends up old, erased or random. */
+        uint64_t s = cut_rng(nor);
+        for (uint32_t i = 0; i < len; i++) {
+            uint64_t r = prng_next(&s);
+            switch (r % 3) {
+            case 0:
+                break;
+            case 1:
+                dst[i] = NOR_ERASED;
+                break;
+            default:
+                dst[i] = (uint8_t)(r >> 8);
+                break;
+            }
+        }
+    } else {
+        memset(dst, NOR_ERASED, len);
+    }
+    st->erase_ops++;
+    st->erase_bytes += len;
+    switch (kind) {
+    case ERASE_SECTOR:
+        st->sector_erases++;
+        st->busy_typ_us += p->sector_erase_typ_us;
+        st->busy_max_us += p->sector_erase_max_us;
+        break;
+    case ERASE_BLOCK:
+        st->block_erases++;
+        st->busy_typ_us += p->block_erase_typ_us;
+        st->busy_max_us += p->block_erase_max_us;
+        break;
+    case ERASE_CHIP:
+        st->chip_erases++;
+        st->busy_typ_us += p->chip_erase_typ_us;
+        st->busy_max_us += p->chip_erase_max_us;
+        break;
+    }
+    for (uint32_t sec = addr / OTA_FLASH_SECTOR_SIZE; sec < (addr + len) / OTA_FLASH_SECTOR_SIZE;
+         sec++) {
+        st->wear[sec]++;
+    }
+    return cut == CUT_NONE ? OTA_OK : power_cut(nor);
+}
+
+int ota_nor_erase_sector(ota_nor_t *nor, uint32_t addr)
+{
+    if (nor == NULL) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    int err = write_gate(nor);
+    if (err != OTA_OK) {
+        return err;
+    }
+    if (addr % OTA_FLASH_SECTOR_SIZE != 0) {
+        return OTA_ERR_ALIGN;
+    }
+    if (!range_ok(nor, addr, OTA_FLASH_SECTOR_SIZE)) {
+        return OTA_ERR_BOUNDS;
+    }
+    return erase_unit(nor, addr, OTA_FLASH_SECTOR_SIZE, ERASE_SECTOR);
+}
+
+int ota_nor_erase_block(ota_nor_t *nor, uint32_t addr)
+{
+    if (nor == NULL) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    int err = write_gate(nor);
+    if (err != OTA_OK) {
+        return err;
+    }
+    if (addr % OTA_FLASH_BLOCK_SIZE != 0) {
+        return OTA_ERR_ALIGN;
+    }
+    if (!range_ok(nor, addr, OTA_FLASH_BLOCK_SIZE)) {
+        return OTA_ERR_BOUNDS;
+    }
+    return erase_unit(nor, addr, OTA_FLASH_BLOCK_SIZE, ERASE_BLOCK);
+}
+
+int ota_nor_erase_chip(ota_nor_t *nor)
+{
+    if (nor == NULL) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    int err = write_gate(nor);
+    if (err != OTA_OK) {
+        return err;
+    }
+    return erase_unit(nor, 0, nor->size, ERASE_CHIP);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* ota_flash_t adapter                                                                       */
+/* ---------------------------------------------------------------------------------------- */
+
+static int flash_read(void *ctx, uint32_t addr, void *dst, uint32_t len)
+{
+    return ota_nor_read(ctx, addr, dst, len);
+}
+
+static int flash_program(void *ctx, uint32_t addr, const void *src, uint32_t len)
+{
+    return ota_nor_program(ctx, addr, src, len);
+}
+
+static int flash_erase(void *ctx, uint32_t addr, uint32_t len)
+{
+    if (len == OTA_FLASH_SECTOR_SIZE) {
+        return ota_nor_erase_sector(ctx, addr);
+    }
+    if (len == OTA_FLASH_BLOCK_SIZE) {
+        return ota_nor_erase_block(ctx, addr);
+    }
+    return OTA_ERR_ALIGN;
+}
+
+const ota_flash_t *ota_nor_flash(ota_nor_t *nor)
+{
+    return &nor->flash;
+}
+
+uint32_t ota_nor_size(const ota_nor_t *nor)
+{
+    return nor->size;
+}
+
+const uint8_t *ota_nor_data(const ota_nor_t *nor)
+{
+    return nor->mem;
+}
+
+ota_nor_state_t *ota_nor_state(ota_nor_t *nor)
+{
+    return nor->st;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Power                                                                                     */
+/* ---------------------------------------------------------------------------------------- */
+
+int ota_nor_cut_arm(ota_nor_t *nor, uint64_t n, ota_nor_cut_mode_t mode, uint64_t seed)
+{
+    if (nor == NULL || n == 0 || n > UINT64_MAX - nor->st->ops ||
+        (mode != OTA_NOR_CUT_BEFORE && mode != OTA_NOR_CUT_AFTER && mode != OTA_NOR_CUT_TORN)) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    ota_nor_state_t *st = nor->st;
+    st->cut_at = st->ops + n;
+    st->cut_n = n;
+    st->cut_seed = seed;
+    st->cut_mode = (uint32_t)mode;
+    return OTA_OK;
+}
+
+void ota_nor_cut_disarm(ota_nor_t *nor)
+{
+    nor->st->cut_at = 0;
+}
+
+void ota_nor_power_on(ota_nor_t *nor)
+{
+    nor->st->power_lost = 0;
+}
+
+bool ota_nor_power_lost(const ota_nor_t *nor)
+{
+    return nor->st->power_lost != 0;
+}
+
+void ota_nor_reset_counters(ota_nor_t *nor)
+{
+    ota_nor_state_t *st = nor->st;
+    uint64_t cut_left = st->cut_at != 0 ? st->cut_at - st->ops : 0;
+    uint64_t cut_n = st->cut_n;
+    uint64_t cut_seed = st->cut_seed;
+    uint32_t cut_mode = st->cut_mode;
+    uint32_t power_lost = st->power_lost;
+    ota_nor_state_init(st);
+    st->cut_at = cut_left;
+    st->cut_n = cut_n;
+    st->cut_seed = cut_seed;
+    st->cut_mode = cut_mode;
+    st->power_lost = power_lost;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Snapshot                                                                                  */
+/* ---------------------------------------------------------------------------------------- */
+
+int ota_nor_snapshot(const ota_nor_t *nor, void *dst, size_t cap)
+{
+    if (nor == NULL || dst == NULL) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    if (cap < nor->size) {
+        return OTA_ERR_NO_SPACE;
+    }
+    memcpy(dst, nor->mem, nor->size);
+    return OTA_OK;
+}
+
+int ota_nor_restore(ota_nor_t *nor, const void *src, size_t len)
+{
+    if (nor == NULL || src == NULL) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    if (nor->readonly) {
+        return OTA_ERR_READONLY;
+    }
+    if (len != nor->size) {
+        return OTA_ERR_SIZE;
+    }
+    memcpy(nor->mem, src, len);
+    return OTA_OK;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Lifecycle                                                                                 */
+/* ---------------------------------------------------------------------------------------- */
+
+bool ota_nor_size_valid(uint64_t size)
+{
+    return size == 0x100000u || size == 0x200000u || size == 0x400000u || size == 0x800000u ||
+           size == 0x1000000u;
+}
+
+static int size_error(uint64_t size, ota_diag_t *diag)
+{
+    return ota_diag_set(diag, OTA_ERR_SIZE,
+                        "flash image size %llu bytes is not 1, 2, 4, 8 or 16 MiB (1048576, "
+                        "2097152, 4194304, 8388608 or 16777216 bytes)",
+                        (unsigned long long)size);
+}
+
+/* Allocates a device and applies the configuration; the caller maps its memory. */
+static int nor_new(uint32_t size, const ota_nor_config_t *cfg, ota_nor_t **out, ota_diag_t *diag)
+{
+    static const ota_nor_config_t defaults = {0};
+    if (cfg == NULL) {
+        cfg = &defaults;
+    }
+    if (cfg->state != NULL && !ota_nor_state_valid(cfg->state) &&
+        !all_zero(cfg->state, sizeof(*cfg->state))) {
+        return ota_diag_set(diag, OTA_ERR_INVALID_ARG,
+                            "emulator state is not initialised (bad magic or version)");
+    }
+    ota_nor_t *nor = calloc(1, sizeof(*nor));
+    if (nor == NULL) {
+        return ota_diag_set(diag, OTA_ERR_NO_MEM, "out of memory");
+    }
+    nor->size = size;
+    nor->readonly = cfg->readonly;
+    nor->strict = cfg->strict;
+    nor->profile = cfg->profile != NULL ? cfg->profile : ota_nor_profile_default();
+    nor->on_power_loss = cfg->on_power_loss;
+    nor->on_power_loss_arg = cfg->on_power_loss_arg;
+    if (cfg->state != NULL) {
+        nor->st = cfg->state;
+        if (!ota_nor_state_valid(nor->st)) {
+            ota_nor_state_init(nor->st);
+        }
+    } else {
+        nor->st = &nor->own;
+        ota_nor_state_init(nor->st);
+    }
+    nor->flash.ctx = nor;
+    nor->flash.size = size;
+    nor->flash.sector_size = OTA_FLASH_SECTOR_SIZE;
+    nor->flash.block_size = OTA_FLASH_BLOCK_SIZE;
+    nor->flash.page_size = OTA_FLASH_PAGE_SIZE;
+    nor->flash.erase_value = NOR_ERASED;
+    nor->flash.read = flash_read;
+    nor->flash.program = flash_program;
+    nor->flash.erase = flash_erase;
+    *out = nor;
+    return OTA_OK;
+}
+
+/*
+ * mmaps fd (or anonymous memory when fd < 0) for nor and closes fd (the mapping keeps the file).
+ * Returns OTA_OK or OTA_ERR_IO.
+ */
+static int nor_map(ota_nor_t *nor, int fd, ota_diag_t *diag)
+{
+    int prot = nor->readonly ? PROT_READ : PROT_READ | PROT_WRITE;
+    int flags = MAP_SHARED | (fd < 0 ? MAP_ANONYMOUS : 0);
+    void *mem = mmap(NULL, nor->size, prot, flags, fd, 0);
+    int e = errno;
+    if (fd >= 0) {
+        close(fd);
+    }
+    if (mem == MAP_FAILED) {
+        return ota_diag_set(diag, OTA_ERR_IO, "cannot map the flash image: %s", strerror(e));
+    }
+    nor->mem = mem;
+    return OTA_OK;
+}
+
+int ota_nor_open(const char *path, const ota_nor_config_t *cfg, ota_nor_t **out, ota_diag_t *diag)
+{
+    if (path == NULL || out == NULL) {
+        return ota_diag_set(diag, OTA_ERR_INVALID_ARG, "no flash image path");
+    }
+    *out = NULL;
+    bool ro = cfg != NULL && cfg->readonly;
+    int fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        return ota_diag_set(diag, e == ENOENT ? OTA_ERR_NOT_FOUND : OTA_ERR_IO, "cannot open: %s",
+                            strerror(e));
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        close(fd);
+        return ota_diag_set(diag, OTA_ERR_IO, "cannot stat: %s", strerror(e));
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        close(fd);
+        return ota_diag_set(diag, OTA_ERR_IO, "not a regular file");
+    }
+    if (!ota_nor_size_valid((uint64_t)sb.st_size)) {
+        close(fd);
+        return size_error((uint64_t)sb.st_size, diag);
+    }
+    ota_nor_t *nor;
+    int err = nor_new((uint32_t)sb.st_size, cfg, &nor, diag);
+    if (err != OTA_OK) {
+        close(fd);
+        return err;
+    }
+    err = nor_map(nor, fd, diag);
+    if (err != OTA_OK) {
+        free(nor);
+        return err;
+    }
+    *out = nor;
+    return OTA_OK;
+}
+
+int ota_nor_create(const char *path, uint32_t size, const ota_nor_config_t *cfg, ota_nor_t **out,
+                   ota_diag_t *diag)
+{
+    if (path == NULL || out == NULL) {
+        return ota_diag_set(diag, OTA_ERR_INVALID_ARG, "no flash image path");
+    }
+    if (cfg != NULL && cfg->readonly) {
+        return ota_diag_set(diag, OTA_ERR_INVALID_ARG, "cannot create a read-only flash image");
+    }
+    *out = NULL;
+    if (!ota_nor_size_valid(size)) {
+        return size_error(size, diag);
+    }
+    ota_nor_t *nor;
+    int err = nor_new(size, cfg, &nor, diag);
+    if (err != OTA_OK) {
+        return err;
+    }
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        int e = errno;
+        free(nor);
+        return ota_diag_set(diag, OTA_ERR_IO, "cannot create: %s", strerror(e));
+    }
+    if (ftruncate(fd, (off_t)size) != 0) {
+        int e = errno;
+        close(fd);
+        free(nor);
+        return ota_diag_set(diag, OTA_ERR_IO, "cannot size the file: %s", strerror(e));
+    }
+    err = nor_map(nor, fd, diag);
+    if (err != OTA_OK) {
+        free(nor);
+        return err;
+    }
+    memset(nor->mem, NOR_ERASED, size);
+    *out = nor;
+    return OTA_OK;
+}
+
+int ota_nor_create_mem(uint32_t size, const ota_nor_config_t *cfg, ota_nor_t **out,
+                       ota_diag_t *diag)
+{
+    if (out == NULL) {
+        return ota_diag_set(diag, OTA_ERR_INVALID_ARG, "no device to return");
+    }
+    if (cfg != NULL && cfg->readonly) {
+        return ota_diag_set(diag, OTA_ERR_INVALID_ARG, "cannot create a read-only flash device");
+    }
+    *out = NULL;
+    if (!ota_nor_size_valid(size)) {
+        return size_error(size, diag);
+    }
+    ota_nor_t *nor;
+    int err = nor_new(size, cfg, &nor, diag);
+    if (err != OTA_OK) {
+        return err;
+    }
+    err = nor_map(nor, -1, diag);
+    if (err != OTA_OK) {
+        free(nor);
+        return err;
+    }
+    memset(nor->mem, NOR_ERASED, size);
+    *out = nor;
+    return OTA_OK;
+}
+
+void ota_nor_close(ota_nor_t *nor)
+{
+    if (nor == NULL) {
+        return;
+    }
+    munmap(nor->mem, nor->size);
+    free(nor);
+}
