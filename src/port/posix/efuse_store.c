@@ -1,0 +1,153 @@
+/* Emulated eFuse block in the efuse partition or in a sidecar file. */
+#include "ota/ota_efuse_store.h"
+#include "ota_le.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define WORD_SECURE_VERSION 0
+#define WORD_RECOVERY_SECTOR 4
+
+int ota_efuse_store_read_block(const ota_efuse_store_t *s, uint8_t block[OTA_EFUSE_BLOCK_LEN])
+{
+    if (s->flash != NULL) {
+        return ota_flash_read(s->flash, s->offset, block, OTA_EFUSE_BLOCK_LEN);
+    }
+    memset(block, 0xFF, OTA_EFUSE_BLOCK_LEN);
+    int fd = open(s->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return errno == ENOENT ? OTA_OK : OTA_ERR_IO;
+    }
+    ssize_t n = pread(fd, block, OTA_EFUSE_BLOCK_LEN, 0);
+    close(fd);
+    if (n < 0) {
+        return OTA_ERR_IO;
+    }
+    if (n < (ssize_t)OTA_EFUSE_BLOCK_LEN) {
+        memset(block + n, 0xFF, OTA_EFUSE_BLOCK_LEN - (size_t)n);
+    }
+    return OTA_OK;
+}
+
+/* Burns the bits set in `bits` into the word at off (programs their inverse). */
+static int burn_word(ota_efuse_store_t *s, uint32_t off, uint32_t bits)
+{
+    uint8_t raw[4];
+    ota_put_le32(raw, ~bits);
+    if (s->flash != NULL) {
+        return ota_flash_program(s->flash, s->offset + off, raw, sizeof(raw));
+    }
+    int fd = open(s->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        return OTA_ERR_IO;
+    }
+    uint8_t file[OTA_EFUSE_SIDECAR_LEN];
+    ssize_t n = pread(fd, file, sizeof(file), 0);
+    if (n < 0) {
+        close(fd);
+        return OTA_ERR_IO;
+    }
+    memset(file + n, 0xFF, sizeof(file) - (size_t)n);
+    for (int i = 0; i < 4; i++) {
+        file[off + (uint32_t)i] &= raw[i];
+    }
+    int err = pwrite(fd, file, sizeof(file), 0) == (ssize_t)sizeof(file) ? OTA_OK : OTA_ERR_IO;
+    if (close(fd) != 0) {
+        err = OTA_ERR_IO;
+    }
+    return err;
+}
+
+static int read_word(ota_efuse_store_t *s, uint32_t off, uint32_t *out)
+{
+    uint8_t block[OTA_EFUSE_BLOCK_LEN];
+    int err = ota_efuse_store_read_block(s, block);
+    if (err == OTA_OK) {
+        *out = ~ota_get_le32(block + off);
+    }
+    return err;
+}
+
+static int read_secure_version(void *ctx, uint32_t *out)
+{
+    ota_efuse_store_t *s = ctx;
+    uint32_t bits = 0;
+    int err = read_word(s, WORD_SECURE_VERSION, &bits);
+    if (err == OTA_OK) {
+        uint32_t mask = s->field_bits >= 32 ? 0xFFFFFFFFu : ((1u << s->field_bits) - 1u);
+        *out = (uint32_t)__builtin_popcount(bits & mask);
+    }
+    return err;
+}
+
+static int write_secure_version(void *ctx, uint32_t version)
+{
+    ota_efuse_store_t *s = ctx;
+    if (version > s->field_bits) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    uint32_t current = 0;
+    int err = read_secure_version(ctx, &current);
+    if (err != OTA_OK || version <= current) {
+        return err;
+    }
+    uint32_t bits = version >= 32 ? 0xFFFFFFFFu : ((1u << version) - 1u);
+    return burn_word(s, WORD_SECURE_VERSION, bits);
+}
+
+static int read_recovery_offset(void *ctx, uint32_t *out)
+{
+    uint32_t sector = 0;
+    int err = read_word(ctx, WORD_RECOVERY_SECTOR, &sector);
+    if (err == OTA_OK) {
+        *out = sector * 0x1000u;
+    }
+    return err;
+}
+
+static int write_recovery_offset(void *ctx, uint32_t offset)
+{
+    if (offset % 0x1000u != 0) {
+        return OTA_ERR_ALIGN;
+    }
+    return burn_word(ctx, WORD_RECOVERY_SECTOR, offset / 0x1000u);
+}
+
+static void fill_ops(ota_efuse_store_t *s)
+{
+    s->ops.ctx = s;
+    s->ops.read_secure_version = read_secure_version;
+    s->ops.write_secure_version = write_secure_version;
+    s->ops.read_recovery_offset = read_recovery_offset;
+    s->ops.write_recovery_offset = write_recovery_offset;
+}
+
+int ota_efuse_store_flash(ota_efuse_store_t *s, const ota_flash_t *f, uint32_t offset,
+                          uint32_t field_bits)
+{
+    if (s == NULL || f == NULL || field_bits == 0 || field_bits > 32) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    memset(s, 0, sizeof(*s));
+    s->flash = f;
+    s->offset = offset;
+    s->field_bits = field_bits;
+    fill_ops(s);
+    return OTA_OK;
+}
+
+int ota_efuse_store_file(ota_efuse_store_t *s, const char *path, uint32_t field_bits)
+{
+    if (s == NULL || path == NULL || field_bits == 0 || field_bits > 32 ||
+        strlen(path) >= sizeof(s->path)) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    memset(s, 0, sizeof(*s));
+    snprintf(s->path, sizeof(s->path), "%s", path);
+    s->field_bits = field_bits;
+    fill_ops(s);
+    return OTA_OK;
+}
