@@ -1,20 +1,73 @@
 /*
- * Internals shared by the ESP-IDF compatibility layer (not installed).
+ * Internals shared by the ESP-IDF compatibility layer and the app runtime (not installed).
  *
  * The ESP-IDF API has no context argument, so the layer acts on one installed device: the
- * simulated board's flash, its partition table and the running app. The app runtime installs it
- * at start-up; tests install one over an emulated flash.
+ * simulated board's flash, its partition table, the running app and its configuration. The app
+ * runtime installs it at start-up; tests install one over an emulated flash.
  */
 #ifndef ESP_INTERNAL_H
 #define ESP_INTERNAL_H
 
-#include "ota/ota_crypto.h"
-#include "ota/ota_flash.h"
+#include <stdbool.h>
+#include <stdint.h>
 
-/* The installed device's flash (NULL when no device is installed). */
+#include "esp_err.h"
+#include "ota/ota_chip.h"
+#include "ota/ota_crypto.h"
+#include "ota/ota_efuse.h"
+#include "ota/ota_err.h"
+#include "ota/ota_flash.h"
+#include "ota/ota_log.h"
+#include "ota/ota_sdkconfig.h"
+
+typedef struct esp_dev_config {
+    const ota_flash_t *flash;    /* the chip (required) */
+    const ota_crypto_t *crypto;  /* required */
+    const ota_chip_t *chip;      /* required */
+    uint16_t chip_rev;           /* major * 100 + minor */
+    uint16_t efuse_blk_rev;      /* major * 100 + minor */
+    const ota_efuse_t *efuse;    /* may be NULL (no anti-rollback possible then) */
+    uint32_t table_offset;       /* CONFIG_PARTITION_TABLE_OFFSET (0 = 0x8000) */
+    uint32_t running_offset;     /* flash address of the running app partition (0 = none) */
+    /* The app's configuration (CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE, _ANTI_ROLLBACK,
+     * CONFIG_PARTITION_TABLE_MD5, CONFIG_ESP_HTTPS_OTA_*...). May be NULL = all defaults. Not
+     * copied: it must outlive the installation. */
+    const ota_sdkconfig_t *sdkconfig;
+    /* esp_restart(): must not return. NULL = exit the process with status 0. */
+    void (*restart)(void *ctx);
+    void *restart_ctx;
+} esp_dev_config_t;
+
+/*
+ * Installs the device: loads the partition table from flash with the application loader's rules
+ * (MD5 required unless CONFIG_PARTITION_TABLE_MD5 is "n"), registers its partitions for the
+ * esp_partition API and sets the running partition. Replaces a previous installation (and drops
+ * its externally registered partitions and OTA handles).
+ * Returns ESP_OK; ESP_ERR_INVALID_ARG (missing required field); or the table error
+ * (ESP_ERR_NOT_FOUND "No MD5 found in partition table", ESP_ERR_INVALID_STATE for a mismatch or
+ * a corrupt table) — the device is then installed with no partitions.
+ */
+esp_err_t esp_dev_install(const esp_dev_config_t *cfg);
+
+/* Forgets the installed device (frees registered partitions and handles). */
+void esp_dev_uninstall(void);
+
+/* True once a device is installed. */
+bool esp_dev_installed(void);
+
+/* The installed device's flash (NULL when none is installed). */
 const ota_flash_t *esp_internal_flash(void);
 
 /* The crypto hooks of the installed device (never NULL once installed). */
 const ota_crypto_t *esp_internal_crypto(void);
+
+/* The installed configuration (never NULL once installed). */
+const esp_dev_config_t *esp_internal_config(void);
+
+/* A core log sink that prints through esp_log with the core's tags. */
+const ota_log_t *esp_internal_log(void);
+
+/* Maps a native error code to the closest esp_err_t (see docs/DESIGN.md for the table). */
+esp_err_t esp_err_from_ota(int err);
 
 #endif /* ESP_INTERNAL_H */
