@@ -9,6 +9,7 @@
 #define OTA_PART_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ota/ota_crypto.h"
@@ -153,8 +154,24 @@ const char *ota_part_type_name(uint8_t type);
 /* Keyword for a subtype of the given type ("factory", "ota_3", "nvs", ...) or NULL if none. */
 const char *ota_part_subtype_name(uint8_t type, uint8_t subtype);
 
-/* The bootloader's "Usage" column text for an entry (spec 5.1), e.g. "OTA app", "WiFi data". */
+/*
+ * The bootloader's "Usage" column text for an entry (spec 5.1), e.g. "OTA app", "WiFi data", as a
+ * bootloader built without TEE support prints it. Static string; never NULL ("unknown" for NULL).
+ */
 const char *ota_part_usage(const ota_part_t *p);
+
+/* The lines around the bootloader's partition table listing (spec 5.1). */
+#define OTA_PART_LOG_TITLE "Partition Table:"
+#define OTA_PART_LOG_HEADER "## Label            Usage          Type ST Offset   Length"
+#define OTA_PART_LOG_FOOTER "End of partition table"
+
+/*
+ * Formats the bootloader's listing line for entry number index into buf (len bytes, always
+ * NUL-terminated when len > 0): "%2d %-16s %-16s %02x %02x %08x %08x" with index, label, usage,
+ * type, subtype, offset and size. Returns the length snprintf reports (the line may be truncated
+ * when that is >= len), or OTA_ERR_INVALID_ARG for a NULL p or buf.
+ */
+int ota_part_format_log_line(const ota_part_t *p, int index, char *buf, size_t len);
 
 #ifdef __cplusplus
 }
