@@ -59,15 +59,15 @@ typedef void (*ota_part_warn_fn)(void *ctx, const char *msg);
  * offsets, no secure boot, no extra subtypes, warnings dropped.
  */
 typedef struct ota_part_csv_opts {
-    uint32_t table_offset;                 /* --offset; 0 = OTA_PART_TABLE_OFFSET_DEFAULT */
-    uint32_t flash_size;                   /* --flash-size in bytes; 0 = no check */
-    bool no_md5;                           /* --disable-md5sum */
-    bool no_verify;                        /* --no-verify */
-    bool has_primary_bootloader_offset;    /* --primary-bootloader-offset given */
-    uint32_t primary_bootloader_offset;    /* its value */
-    bool has_recovery_bootloader_offset;   /* --recovery-bootloader-offset given */
-    uint32_t recovery_bootloader_offset;   /* its value */
-    ota_part_secure_t secure;              /* --secure */
+    uint32_t table_offset;                        /* --offset; 0 = OTA_PART_TABLE_OFFSET_DEFAULT */
+    uint32_t flash_size;                          /* --flash-size in bytes; 0 = no check */
+    bool no_md5;                                  /* --disable-md5sum */
+    bool no_verify;                               /* --no-verify */
+    bool has_primary_bootloader_offset;           /* --primary-bootloader-offset given */
+    uint32_t primary_bootloader_offset;           /* its value */
+    bool has_recovery_bootloader_offset;          /* --recovery-bootloader-offset given */
+    uint32_t recovery_bootloader_offset;          /* its value */
+    ota_part_secure_t secure;                     /* --secure */
     const ota_part_subtype_def_t *extra_subtypes; /* --extra-partition-subtypes, in order */
     size_t extra_subtype_count;
     ota_part_warn_fn warn; /* NULL: warnings are dropped */
@@ -136,8 +136,8 @@ int ota_part_parse_any(const uint8_t *data, size_t len, const ota_part_csv_opts_
  * supplies extra subtype keywords. *text is malloc'ed and NUL-terminated (caller frees); *len
  * (if non-NULL) gets its length. Returns OTA_OK, OTA_ERR_INVALID_ARG or OTA_ERR_NO_MEM.
  */
-int ota_part_csv_format(const ota_part_table_t *table, const ota_part_csv_opts_t *opts,
-                        char **text, size_t *len);
+int ota_part_csv_format(const ota_part_table_t *table, const ota_part_csv_opts_t *opts, char **text,
+                        size_t *len);
 
 /*
  * CSV text to the generator's binary: ota_part_csv_parse then ota_part_table_encode (MD5 via
@@ -159,8 +159,8 @@ const char *ota_part_builtin_name(size_t i);
  * Parses built-in table name with opts (as ota_part_csv_parse).
  * Returns OTA_ERR_NOT_FOUND for an unknown name, else what ota_part_csv_parse returns.
  */
-int ota_part_builtin_table(const char *name, const ota_part_csv_opts_t *opts,
-                           ota_part_table_t *out, ota_diag_t *diag);
+int ota_part_builtin_table(const char *name, const ota_part_csv_opts_t *opts, ota_part_table_t *out,
+                           ota_diag_t *diag);
 
 /*
  * A table named on a command line: a built-in table name, or the path of a CSV or binary file
@@ -168,8 +168,8 @@ int ota_part_builtin_table(const char *name, const ota_part_csv_opts_t *opts,
  * Returns OTA_ERR_IO (diag: "path: cannot read: reason") if the file cannot be read, else what
  * ota_part_builtin_table / ota_part_parse_any return.
  */
-int ota_part_table_from_arg(const char *arg, const ota_part_csv_opts_t *opts,
-                            ota_part_table_t *out, ota_diag_t *diag);
+int ota_part_table_from_arg(const char *arg, const ota_part_csv_opts_t *opts, ota_part_table_t *out,
+                            ota_diag_t *diag);
 
 #ifdef __cplusplus
 }

@@ -69,7 +69,8 @@ static bool parse_offset(const char *s, uint32_t *out)
 
 static bool parse_flash_size(const char *s, uint32_t *out)
 {
-    static const char *const sizes[] = {"1MB", "2MB", "4MB", "8MB", "16MB", "32MB", "64MB", "128MB"};
+    static const char *const sizes[] = {"1MB",  "2MB",  "4MB",  "8MB",
+                                        "16MB", "32MB", "64MB", "128MB"};
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
         if (strcmp(s, sizes[i]) == 0) {
             *out = (uint32_t)(atoi(s) * 0x100000u);
@@ -206,8 +207,7 @@ static int run(int argc, char **argv)
             /* The value is optional, as in the generator; a bare option means no check. */
             if (strchr(a, '=') != NULL) {
                 v = strchr(a, '=') + 1;
-            } else if (i + 1 < argc && strstr(argv[i + 1], "MB") != NULL &&
-                       argv[i + 1][0] != '-') {
+            } else if (i + 1 < argc && strstr(argv[i + 1], "MB") != NULL && argv[i + 1][0] != '-') {
                 v = argv[++i];
             }
             if (v != NULL && !parse_flash_size(v, &opts.flash_size)) {

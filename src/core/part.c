@@ -11,7 +11,7 @@
 #include "ota_le.h"
 
 _Static_assert(OTA_PART_ENTRY_SIZE == 32, "a partition table entry is 32 bytes");
-_Static_assert(OTA_PART_MAX_ENTRIES * OTA_PART_ENTRY_SIZE == OTA_PART_TABLE_MAX_LEN,
+_Static_assert(OTA_PART_MAX_ENTRIES *OTA_PART_ENTRY_SIZE == OTA_PART_TABLE_MAX_LEN,
                "the verifier scans the whole table data area");
 _Static_assert(OTA_PART_LABEL_LEN == 16, "the stored label field is 16 bytes");
 
@@ -249,7 +249,8 @@ int ota_part_ota_count_app(const ota_part_table_t *table)
 {
     int n = 0;
     while (n < OTA_PART_SUBTYPE_APP_OTA_MAX - OTA_PART_SUBTYPE_APP_OTA_MIN &&
-           ota_part_find(table, OTA_PART_TYPE_APP, OTA_PART_SUBTYPE_APP_OTA_MIN + n, NULL) != NULL) {
+           ota_part_find(table, OTA_PART_TYPE_APP, OTA_PART_SUBTYPE_APP_OTA_MIN + n, NULL) !=
+               NULL) {
         n++;
     }
     return n;
@@ -272,11 +273,16 @@ int ota_part_ota_count_boot(const ota_part_table_t *table)
 const char *ota_part_type_name(uint8_t type)
 {
     switch (type) {
-    case OTA_PART_TYPE_APP: return "app";
-    case OTA_PART_TYPE_DATA: return "data";
-    case OTA_PART_TYPE_BOOTLOADER: return "bootloader";
-    case OTA_PART_TYPE_PARTITION_TABLE: return "partition_table";
-    default: return NULL;
+    case OTA_PART_TYPE_APP:
+        return "app";
+    case OTA_PART_TYPE_DATA:
+        return "data";
+    case OTA_PART_TYPE_BOOTLOADER:
+        return "bootloader";
+    case OTA_PART_TYPE_PARTITION_TABLE:
+        return "partition_table";
+    default:
+        return NULL;
     }
 }
 
@@ -291,52 +297,80 @@ static const char *app_subtype_name(uint8_t subtype)
         return ota_slot_names[subtype - OTA_PART_SUBTYPE_APP_OTA_MIN];
     }
     switch (subtype) {
-    case OTA_PART_SUBTYPE_APP_FACTORY: return "factory";
-    case OTA_PART_SUBTYPE_APP_TEST: return "test";
-    case OTA_PART_SUBTYPE_APP_TEE_0: return "tee_0";
-    case OTA_PART_SUBTYPE_APP_TEE_1: return "tee_1";
-    default: return NULL;
+    case OTA_PART_SUBTYPE_APP_FACTORY:
+        return "factory";
+    case OTA_PART_SUBTYPE_APP_TEST:
+        return "test";
+    case OTA_PART_SUBTYPE_APP_TEE_0:
+        return "tee_0";
+    case OTA_PART_SUBTYPE_APP_TEE_1:
+        return "tee_1";
+    default:
+        return NULL;
     }
 }
 
 static const char *data_subtype_name(uint8_t subtype)
 {
     switch (subtype) {
-    case OTA_PART_SUBTYPE_DATA_OTA: return "ota";
-    case OTA_PART_SUBTYPE_DATA_PHY: return "phy";
-    case OTA_PART_SUBTYPE_DATA_NVS: return "nvs";
-    case OTA_PART_SUBTYPE_DATA_COREDUMP: return "coredump";
-    case OTA_PART_SUBTYPE_DATA_NVS_KEYS: return "nvs_keys";
-    case OTA_PART_SUBTYPE_DATA_EFUSE: return "efuse";
-    case OTA_PART_SUBTYPE_DATA_UNDEFINED: return "undefined";
-    case OTA_PART_SUBTYPE_DATA_ESPHTTPD: return "esphttpd";
-    case OTA_PART_SUBTYPE_DATA_FAT: return "fat";
-    case OTA_PART_SUBTYPE_DATA_SPIFFS: return "spiffs";
-    case OTA_PART_SUBTYPE_DATA_LITTLEFS: return "littlefs";
-    case OTA_PART_SUBTYPE_DATA_TEE_OTA: return "tee_ota";
-    default: return NULL;
+    case OTA_PART_SUBTYPE_DATA_OTA:
+        return "ota";
+    case OTA_PART_SUBTYPE_DATA_PHY:
+        return "phy";
+    case OTA_PART_SUBTYPE_DATA_NVS:
+        return "nvs";
+    case OTA_PART_SUBTYPE_DATA_COREDUMP:
+        return "coredump";
+    case OTA_PART_SUBTYPE_DATA_NVS_KEYS:
+        return "nvs_keys";
+    case OTA_PART_SUBTYPE_DATA_EFUSE:
+        return "efuse";
+    case OTA_PART_SUBTYPE_DATA_UNDEFINED:
+        return "undefined";
+    case OTA_PART_SUBTYPE_DATA_ESPHTTPD:
+        return "esphttpd";
+    case OTA_PART_SUBTYPE_DATA_FAT:
+        return "fat";
+    case OTA_PART_SUBTYPE_DATA_SPIFFS:
+        return "spiffs";
+    case OTA_PART_SUBTYPE_DATA_LITTLEFS:
+        return "littlefs";
+    case OTA_PART_SUBTYPE_DATA_TEE_OTA:
+        return "tee_ota";
+    default:
+        return NULL;
     }
 }
 
 const char *ota_part_subtype_name(uint8_t type, uint8_t subtype)
 {
     switch (type) {
-    case OTA_PART_TYPE_APP: return app_subtype_name(subtype);
-    case OTA_PART_TYPE_DATA: return data_subtype_name(subtype);
+    case OTA_PART_TYPE_APP:
+        return app_subtype_name(subtype);
+    case OTA_PART_TYPE_DATA:
+        return data_subtype_name(subtype);
     case OTA_PART_TYPE_BOOTLOADER:
         switch (subtype) {
-        case OTA_PART_SUBTYPE_BOOTLOADER_PRIMARY: return "primary";
-        case OTA_PART_SUBTYPE_BOOTLOADER_OTA: return "ota";
-        case OTA_PART_SUBTYPE_BOOTLOADER_RECOVERY: return "recovery";
-        default: return NULL;
+        case OTA_PART_SUBTYPE_BOOTLOADER_PRIMARY:
+            return "primary";
+        case OTA_PART_SUBTYPE_BOOTLOADER_OTA:
+            return "ota";
+        case OTA_PART_SUBTYPE_BOOTLOADER_RECOVERY:
+            return "recovery";
+        default:
+            return NULL;
         }
     case OTA_PART_TYPE_PARTITION_TABLE:
         switch (subtype) {
-        case OTA_PART_SUBTYPE_PT_PRIMARY: return "primary";
-        case OTA_PART_SUBTYPE_PT_OTA: return "ota";
-        default: return NULL;
+        case OTA_PART_SUBTYPE_PT_PRIMARY:
+            return "primary";
+        case OTA_PART_SUBTYPE_PT_OTA:
+            return "ota";
+        default:
+            return NULL;
         }
-    default: return NULL;
+    default:
+        return NULL;
     }
 }
 
@@ -356,27 +390,41 @@ const char *ota_part_usage(const ota_part_t *p)
         return ota_part_is_ota_slot(p) ? "OTA app" : "Unknown app";
     case OTA_PART_TYPE_DATA:
         switch (p->subtype) {
-        case OTA_PART_SUBTYPE_DATA_OTA: return "OTA data";
-        case OTA_PART_SUBTYPE_DATA_PHY: return "RF data";
-        case OTA_PART_SUBTYPE_DATA_NVS: return "WiFi data";
-        case OTA_PART_SUBTYPE_DATA_NVS_KEYS: return "NVS keys";
-        case OTA_PART_SUBTYPE_DATA_EFUSE: return "efuse";
-        default: return "Unknown data";
+        case OTA_PART_SUBTYPE_DATA_OTA:
+            return "OTA data";
+        case OTA_PART_SUBTYPE_DATA_PHY:
+            return "RF data";
+        case OTA_PART_SUBTYPE_DATA_NVS:
+            return "WiFi data";
+        case OTA_PART_SUBTYPE_DATA_NVS_KEYS:
+            return "NVS keys";
+        case OTA_PART_SUBTYPE_DATA_EFUSE:
+            return "efuse";
+        default:
+            return "Unknown data";
         }
     case OTA_PART_TYPE_BOOTLOADER:
         switch (p->subtype) {
-        case OTA_PART_SUBTYPE_BOOTLOADER_PRIMARY: return "primary bootloader";
-        case OTA_PART_SUBTYPE_BOOTLOADER_OTA: return "ota bootloader";
-        case OTA_PART_SUBTYPE_BOOTLOADER_RECOVERY: return "recovery bootloader";
-        default: return "unknown";
+        case OTA_PART_SUBTYPE_BOOTLOADER_PRIMARY:
+            return "primary bootloader";
+        case OTA_PART_SUBTYPE_BOOTLOADER_OTA:
+            return "ota bootloader";
+        case OTA_PART_SUBTYPE_BOOTLOADER_RECOVERY:
+            return "recovery bootloader";
+        default:
+            return "unknown";
         }
     case OTA_PART_TYPE_PARTITION_TABLE:
         switch (p->subtype) {
-        case OTA_PART_SUBTYPE_PT_PRIMARY: return "primary partition_table";
-        case OTA_PART_SUBTYPE_PT_OTA: return "ota partition_table";
-        default: return "unknown";
+        case OTA_PART_SUBTYPE_PT_PRIMARY:
+            return "primary partition_table";
+        case OTA_PART_SUBTYPE_PT_OTA:
+            return "ota partition_table";
+        default:
+            return "unknown";
         }
-    default: return "unknown";
+    default:
+        return "unknown";
     }
 }
 
@@ -386,6 +434,6 @@ int ota_part_format_log_line(const ota_part_t *p, int index, char *buf, size_t l
         return OTA_ERR_INVALID_ARG;
     }
     return snprintf(buf, len, "%2d %-16s %-16s %02x %02x %08x %08x", index, p->label,
-                    ota_part_usage(p), (unsigned)p->type, (unsigned)p->subtype,
-                    (unsigned)p->offset, (unsigned)p->size);
+                    ota_part_usage(p), (unsigned)p->type, (unsigned)p->subtype, (unsigned)p->offset,
+                    (unsigned)p->size);
 }

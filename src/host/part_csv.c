@@ -15,9 +15,9 @@
 
 #include "ota/ota_posix.h"
 
-#define PT_SIZE 0x1000             /* the table's own sector */
-#define NVS_RW_MIN_SIZE 0x3000     /* smaller NVS partitions must be readonly */
-#define OTADATA_SIZE 0x2000        /* data/ota and data/tee_ota must be exactly this */
+#define PT_SIZE 0x1000                 /* the table's own sector */
+#define NVS_RW_MIN_SIZE 0x3000         /* smaller NVS partitions must be readonly */
+#define OTADATA_SIZE 0x2000            /* data/ota and data/tee_ota must be exactly this */
 #define VALUE_LIMIT (INT64_C(1) << 62) /* |value| bound so sums of two never overflow */
 
 /* ------------------------------------------------------------------------------------------ */
@@ -59,9 +59,9 @@ static const kw_t app_kws[] = {
 };
 
 static const kw_t data_kws[] = {
-    {"ota", 0x00},      {"phy", 0x01},  {"nvs", 0x02},    {"coredump", 0x03},
-    {"nvs_keys", 0x04}, {"efuse", 0x05}, {"undefined", 0x06}, {"esphttpd", 0x80},
-    {"fat", 0x81},      {"spiffs", 0x82}, {"littlefs", 0x83}, {"tee_ota", 0x90},
+    {"ota", 0x00},      {"phy", 0x01},    {"nvs", 0x02},       {"coredump", 0x03},
+    {"nvs_keys", 0x04}, {"efuse", 0x05},  {"undefined", 0x06}, {"esphttpd", 0x80},
+    {"fat", 0x81},      {"spiffs", 0x82}, {"littlefs", 0x83},  {"tee_ota", 0x90},
 };
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -85,10 +85,18 @@ static void ctx_free(ctx_t *c)
 static const kw_t *builtin_subtypes(size_t type, size_t *n)
 {
     switch (type) {
-    case OTA_PART_TYPE_APP: *n = ARRAY_LEN(app_kws); return app_kws;
-    case OTA_PART_TYPE_DATA: *n = ARRAY_LEN(data_kws); return data_kws;
-    case OTA_PART_TYPE_BOOTLOADER: *n = ARRAY_LEN(bootloader_kws); return bootloader_kws;
-    default: *n = ARRAY_LEN(pt_kws); return pt_kws;
+    case OTA_PART_TYPE_APP:
+        *n = ARRAY_LEN(app_kws);
+        return app_kws;
+    case OTA_PART_TYPE_DATA:
+        *n = ARRAY_LEN(data_kws);
+        return data_kws;
+    case OTA_PART_TYPE_BOOTLOADER:
+        *n = ARRAY_LEN(bootloader_kws);
+        return bootloader_kws;
+    default:
+        *n = ARRAY_LEN(pt_kws);
+        return pt_kws;
     }
 }
 
@@ -137,8 +145,7 @@ static int ctx_init(ctx_t *c, const ota_part_csv_opts_t *opts, ota_diag_t *diag)
         memcpy(c->sub[t].items, b, n * sizeof(kw_t));
         c->sub[t].n = n;
     }
-    if (c->o.has_primary_bootloader_offset &&
-        c->o.primary_bootloader_offset >= c->table_offset) {
+    if (c->o.has_primary_bootloader_offset && c->o.primary_bootloader_offset >= c->table_offset) {
         ctx_free(c);
         return ota_diag_set(diag, OTA_ERR_INVALID_ARG,
                             "Unsupported configuration. Primary bootloader must be below partition "
@@ -252,9 +259,9 @@ static bool u8_valid(const unsigned char *s, size_t len, size_t *bad)
 
 static bool py_space(uint32_t cp)
 {
-    return (cp >= 0x09 && cp <= 0x0D) || (cp >= 0x1C && cp <= 0x20) || cp == 0x85 ||
-           cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 ||
-           cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
+    return (cp >= 0x09 && cp <= 0x0D) || (cp >= 0x1C && cp <= 0x20) || cp == 0x85 || cp == 0xA0 ||
+           cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 ||
+           cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
 
 /* str.strip() on [*b, *e) of valid UTF-8. */
@@ -290,16 +297,21 @@ static void py_strip(const char **b, const char **e)
 static size_t line_break_len(const unsigned char *p, const unsigned char *end)
 {
     switch (p[0]) {
-    case '\r': return (end - p >= 2 && p[1] == '\n') ? 2 : 1;
+    case '\r':
+        return (end - p >= 2 && p[1] == '\n') ? 2 : 1;
     case '\n':
     case 0x0B:
     case 0x0C:
     case 0x1C:
     case 0x1D:
-    case 0x1E: return 1;
-    case 0xC2: return (end - p >= 2 && p[1] == 0x85) ? 2 : 0;
-    case 0xE2: return (end - p >= 3 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9)) ? 3 : 0;
-    default: return 0;
+    case 0x1E:
+        return 1;
+    case 0xC2:
+        return (end - p >= 2 && p[1] == 0x85) ? 2 : 0;
+    case 0xE2:
+        return (end - p >= 3 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9)) ? 3 : 0;
+    default:
+        return 0;
     }
 }
 
@@ -333,8 +345,7 @@ static size_t u8_put(char *out, uint32_t cp)
  * FE FF; note that a UTF-32 LE BOM also starts FF FE and is read as UTF-16, as there) or UTF-32
  * (00 00 FE FF); otherwise strict UTF-8. *out is malloc'ed UTF-8 text.
  */
-static int decode_text(const uint8_t *d, size_t len, char **out, size_t *out_len,
-                       ota_diag_t *diag)
+static int decode_text(const uint8_t *d, size_t len, char **out, size_t *out_len, ota_diag_t *diag)
 {
     int unit = 1;
     bool big = false;
@@ -359,8 +370,8 @@ static int decode_text(const uint8_t *d, size_t len, char **out, size_t *out_len
         size_t bad;
         if (!u8_valid(d, len, &bad)) {
             return ota_diag_set(diag, OTA_ERR_SYNTAX,
-                                "'utf-8' codec can't decode byte 0x%02x in position %zu",
-                                d[bad], bad + skip);
+                                "'utf-8' codec can't decode byte 0x%02x in position %zu", d[bad],
+                                bad + skip);
         }
         char *t = malloc(len + 1);
         if (t == NULL) {
@@ -374,8 +385,7 @@ static int decode_text(const uint8_t *d, size_t len, char **out, size_t *out_len
     }
     const char *codec = unit == 2 ? "utf-16" : "utf-32";
     if (len % (size_t)unit != 0) {
-        return ota_diag_set(diag, OTA_ERR_SYNTAX, "'%s' codec can't decode: truncated data",
-                            codec);
+        return ota_diag_set(diag, OTA_ERR_SYNTAX, "'%s' codec can't decode: truncated data", codec);
     }
     char *t = malloc(len * 2 + 1); /* at most 4 UTF-8 bytes per 2 input bytes */
     if (t == NULL) {
@@ -598,8 +608,9 @@ static int parse_field(const char *v, const kwlist_t *kw, int64_t *out, ota_diag
                                  kw->items[j].name);
                 k += w > 0 ? (size_t)w : 0;
             }
-            return ota_diag_set(diag, OTA_ERR_SYNTAX, "Value '%.*s' is not valid. Known keywords: %s",
-                                (int)len, v, known);
+            return ota_diag_set(diag, OTA_ERR_SYNTAX,
+                                "Value '%.*s' is not valid. Known keywords: %s", (int)len, v,
+                                known);
         }
         val = kw->items[i].value;
     }
@@ -859,7 +870,8 @@ static int verify_rows(const ctx_t *c, const rows_t *rows, ota_diag_t *diag)
         const row_t *found = NULL;
         size_t n = 0;
         for (size_t i = 0; i < rows->n; i++) {
-            if (rows->v[i].type == OTA_PART_TYPE_DATA && rows->v[i].subtype == ota_like[t].subtype) {
+            if (rows->v[i].type == OTA_PART_TYPE_DATA &&
+                rows->v[i].subtype == ota_like[t].subtype) {
                 found = &rows->v[i];
                 n++;
             }
@@ -889,11 +901,12 @@ static int check_flash_size(const ctx_t *c, const rows_t *rows, ota_diag_t *diag
     int64_t used = last != NULL ? last->offset + last->size : 0;
     if ((int64_t)c->o.flash_size < used) {
         const double mb = 1024.0 * 1024.0;
-        return ota_diag_set(diag, OTA_ERR_NO_SPACE,
-                            "Partitions tables occupies %.1fMB of flash (%lld bytes) which does not "
-                            "fit in configured flash size %dMB. Change the flash size in menuconfig "
-                            "under the 'Serial Flasher Config' menu.",
-                            (double)used / mb, (long long)used, (int)(c->o.flash_size / 0x100000u));
+        return ota_diag_set(
+            diag, OTA_ERR_NO_SPACE,
+            "Partitions tables occupies %.1fMB of flash (%lld bytes) which does not "
+            "fit in configured flash size %dMB. Change the flash size in menuconfig "
+            "under the 'Serial Flasher Config' menu.",
+            (double)used / mb, (long long)used, (int)(c->o.flash_size / 0x100000u));
     }
     return OTA_OK;
 }
@@ -1100,8 +1113,7 @@ static int parse_line(const ctx_t *c, char *line, int line_no, row_t *r, ota_dia
         }
     }
     /* Offset: forced for the primary bootloader, the recovery bootloader, the primary table. */
-    if (r->type == OTA_PART_TYPE_BOOTLOADER &&
-        r->subtype == OTA_PART_SUBTYPE_BOOTLOADER_PRIMARY) {
+    if (r->type == OTA_PART_TYPE_BOOTLOADER && r->subtype == OTA_PART_SUBTYPE_BOOTLOADER_PRIMARY) {
         if (!c->o.has_primary_bootloader_offset) {
             return ota_diag_set(diag, OTA_ERR_INVALID_ARG,
                                 "Primary bootloader offset is not provided");
@@ -1155,8 +1167,8 @@ static int parse_line(const ctx_t *c, char *line, int line_no, row_t *r, ota_dia
         } else if (strcmp(fl, "readonly") == 0) {
             r->readonly = true;
         } else if (fl[0] != 0) {
-            return ota_diag_set(diag, OTA_ERR_SYNTAX,
-                                "CSV flag column contains unknown flag '%s'", fl);
+            return ota_diag_set(diag, OTA_ERR_SYNTAX, "CSV flag column contains unknown flag '%s'",
+                                fl);
         }
         if (colon == NULL) {
             break;
@@ -1200,8 +1212,7 @@ static int csv_rows(const ctx_t *c, const char *text, size_t len, rows_t *rows, 
             while (is_word(buf.s[1 + n])) {
                 n++;
             }
-            err = ota_diag_set(diag, OTA_ERR_SYNTAX, "unknown variable '%.*s'", (int)n,
-                               buf.s + 1);
+            err = ota_diag_set(diag, OTA_ERR_SYNTAX, "unknown variable '%.*s'", (int)n, buf.s + 1);
             break;
         }
         const char *b = buf.s;
@@ -1421,8 +1432,9 @@ static int bin_rows(const ctx_t *c, const uint8_t *b, size_t len, rows_t *rows, 
         r->readonly = (p.flags & OTA_PART_FLAG_READONLY) != 0;
         r->other_flags = p.flags & ~(OTA_PART_FLAG_ENCRYPTED | OTA_PART_FLAG_READONLY);
         if (r->other_flags != 0) {
-            warnf(c, "WARNING: Partition definition had unknown flag(s) 0x%08x. Newer binary "
-                     "format?",
+            warnf(c,
+                  "WARNING: Partition definition had unknown flag(s) 0x%08x. Newer binary "
+                  "format?",
                   (unsigned)r->other_flags);
         }
     }
@@ -1509,11 +1521,10 @@ static void size_text(uint32_t v, char *out, size_t cap)
     }
 }
 
-int ota_part_csv_format(const ota_part_table_t *table, const ota_part_csv_opts_t *opts,
-                        char **text, size_t *len)
+int ota_part_csv_format(const ota_part_table_t *table, const ota_part_csv_opts_t *opts, char **text,
+                        size_t *len)
 {
-    if (table == NULL || text == NULL || table->count < 0 ||
-        table->count > OTA_PART_MAX_ENTRIES) {
+    if (table == NULL || text == NULL || table->count < 0 || table->count > OTA_PART_MAX_ENTRIES) {
         return OTA_ERR_INVALID_ARG;
     }
     ctx_t c;
@@ -1665,21 +1676,19 @@ static const struct builtin {
     const char *name;
     const char *csv;
 } builtins[] = {
-    {"singleapp",
-     "# Name,   Type, SubType, Offset,  Size, Flags\n"
-     "# Single factory app, no OTA (offsets are placed after the table)\n"
-     "nvs,      data, nvs,     ,        0x6000,\n"
-     "phy_init, data, phy,     ,        0x1000,\n"
-     "factory,  app,  factory, ,        1M,\n"},
-    {"two_ota",
-     "# Name,   Type, SubType, Offset,   Size, Flags\n"
-     "# Factory app, two OTA definitions (offsets are placed after the table)\n"
-     "nvs,      data, nvs,     ,        0x4000,\n"
-     "otadata,  data, ota,     ,        0x2000,\n"
-     "phy_init, data, phy,     ,        0x1000,\n"
-     "factory,  app,  factory, ,        1M,\n"
-     "ota_0,    app,  ota_0,   ,        1M,\n"
-     "ota_1,    app,  ota_1,   ,        1M,\n"},
+    {"singleapp", "# Name,   Type, SubType, Offset,  Size, Flags\n"
+                  "# Single factory app, no OTA (offsets are placed after the table)\n"
+                  "nvs,      data, nvs,     ,        0x6000,\n"
+                  "phy_init, data, phy,     ,        0x1000,\n"
+                  "factory,  app,  factory, ,        1M,\n"},
+    {"two_ota", "# Name,   Type, SubType, Offset,   Size, Flags\n"
+                "# Factory app, two OTA definitions (offsets are placed after the table)\n"
+                "nvs,      data, nvs,     ,        0x4000,\n"
+                "otadata,  data, ota,     ,        0x2000,\n"
+                "phy_init, data, phy,     ,        0x1000,\n"
+                "factory,  app,  factory, ,        1M,\n"
+                "ota_0,    app,  ota_0,   ,        1M,\n"
+                "ota_1,    app,  ota_1,   ,        1M,\n"},
     {"two_ota_large",
      "# Name,   Type, SubType, Offset,   Size, Flags\n"
      "# Two large OTA definitions, no factory app (offsets are placed after the table)\n"
@@ -1708,8 +1717,8 @@ const char *ota_part_builtin_name(size_t i)
     return i < ARRAY_LEN(builtins) ? builtins[i].name : NULL;
 }
 
-int ota_part_builtin_table(const char *name, const ota_part_csv_opts_t *opts,
-                           ota_part_table_t *out, ota_diag_t *diag)
+int ota_part_builtin_table(const char *name, const ota_part_csv_opts_t *opts, ota_part_table_t *out,
+                           ota_diag_t *diag)
 {
     const char *csv = ota_part_builtin_csv(name);
     if (csv == NULL) {
@@ -1720,8 +1729,8 @@ int ota_part_builtin_table(const char *name, const ota_part_csv_opts_t *opts,
     return ota_part_csv_parse(csv, strlen(csv), opts, out, diag);
 }
 
-int ota_part_table_from_arg(const char *arg, const ota_part_csv_opts_t *opts,
-                            ota_part_table_t *out, ota_diag_t *diag)
+int ota_part_table_from_arg(const char *arg, const ota_part_csv_opts_t *opts, ota_part_table_t *out,
+                            ota_diag_t *diag)
 {
     if (arg == NULL || out == NULL) {
         return OTA_ERR_INVALID_ARG;

@@ -483,12 +483,12 @@ static void test_names(void **state)
         uint8_t sub;
         const char *name;
     } subs[] = {
-        {0, 0x00, "factory"},   {0, 0x10, "ota_0"},     {0, 0x1F, "ota_15"},  {0, 0x1A, "ota_10"},
-        {0, 0x20, "test"},      {0, 0x30, "tee_0"},     {0, 0x31, "tee_1"},   {1, 0x00, "ota"},
-        {1, 0x01, "phy"},       {1, 0x02, "nvs"},       {1, 0x03, "coredump"}, {1, 0x04, "nvs_keys"},
-        {1, 0x05, "efuse"},     {1, 0x06, "undefined"}, {1, 0x80, "esphttpd"}, {1, 0x81, "fat"},
-        {1, 0x82, "spiffs"},    {1, 0x83, "littlefs"},  {1, 0x90, "tee_ota"}, {2, 0x00, "primary"},
-        {2, 0x01, "ota"},       {2, 0x02, "recovery"},  {3, 0x00, "primary"}, {3, 0x01, "ota"},
+        {0, 0x00, "factory"}, {0, 0x10, "ota_0"},     {0, 0x1F, "ota_15"},   {0, 0x1A, "ota_10"},
+        {0, 0x20, "test"},    {0, 0x30, "tee_0"},     {0, 0x31, "tee_1"},    {1, 0x00, "ota"},
+        {1, 0x01, "phy"},     {1, 0x02, "nvs"},       {1, 0x03, "coredump"}, {1, 0x04, "nvs_keys"},
+        {1, 0x05, "efuse"},   {1, 0x06, "undefined"}, {1, 0x80, "esphttpd"}, {1, 0x81, "fat"},
+        {1, 0x82, "spiffs"},  {1, 0x83, "littlefs"},  {1, 0x90, "tee_ota"},  {2, 0x00, "primary"},
+        {2, 0x01, "ota"},     {2, 0x02, "recovery"},  {3, 0x00, "primary"},  {3, 0x01, "ota"},
     };
     for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
         const char *n = ota_part_subtype_name(subs[i].type, subs[i].sub);

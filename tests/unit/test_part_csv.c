@@ -201,8 +201,7 @@ static void test_comments_lines_fields(void **state)
     expect_error("# a\r\n# b\rnvs, data, nvs, ,\n", OTA_ERR_SYNTAX,
                  "Error at line 3: Size field can't be empty");
     expect_error("nvs, data\n", OTA_ERR_SYNTAX, "Error at line 1: Size field can't be empty");
-    expect_error("\n\nnvs\n", OTA_ERR_SYNTAX,
-                 "Error at line 3: Field 'type' can't be left empty.");
+    expect_error("\n\nnvs\n", OTA_ERR_SYNTAX, "Error at line 3: Field 'type' can't be left empty.");
     expect_error("nvs, , nvs, , 4K\n", OTA_ERR_SYNTAX,
                  "Error at line 1: Field 'type' can't be left empty.");
     /* An empty input is an empty table. */
@@ -219,11 +218,13 @@ static void test_numbers(void **state)
         const char *text;
         uint32_t value;
     } ok[] = {
-        {"4096", 4096},       {"0x1000", 4096},   {"0X1000", 4096},         {"0o10000", 4096},
-        {"0O10000", 4096},    {"0b1000000000000", 4096}, {"4K", 4096},      {"4k", 4096},
-        {"1M", MB},           {"2m", 2 * MB},     {"0x1_000", 4096},        {"0x_1000", 4096},
-        {"4_096", 4096},      {"+4K", 4096},      {"1KK", MB},              {"0x400k", MB},
-        {"0", 0},             {"00", 0},          {"1 K", 1024},            {"0b1K", 1024},
+        {"4096", 4096},    {"0x1000", 4096},  {"0X1000", 4096},
+        {"0o10000", 4096}, {"0O10000", 4096}, {"0b1000000000000", 4096},
+        {"4K", 4096},      {"4k", 4096},      {"1M", MB},
+        {"2m", 2 * MB},    {"0x1_000", 4096}, {"0x_1000", 4096},
+        {"4_096", 4096},   {"+4K", 4096},     {"1KK", MB},
+        {"0x400k", MB},    {"0", 0},          {"00", 0},
+        {"1 K", 1024},     {"0b1K", 1024},
     };
     char csv[128];
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
@@ -234,8 +235,8 @@ static void test_numbers(void **state)
         }
         assert_int_equal(table.parts[0].size, ok[i].value);
     }
-    static const char *const bad[] = {"010", "1__0", "0x", "_1", "1_", "4KB", "0x1g", "1.5M",
-                                      "--1", "0b2", "0o8", "1e3"};
+    static const char *const bad[] = {"010",  "1__0", "0x",  "_1",  "1_",  "4KB",
+                                      "0x1g", "1.5M", "--1", "0b2", "0o8", "1e3"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         snprintf(csv, sizeof(csv), "x, data, spiffs, 0x10000, %s\n", bad[i]);
         char want[128];
@@ -297,8 +298,7 @@ static void test_auto_placement(void **state)
                  "CSV Error at line 1: Partitions overlap. Partition sets offset 0x8000. But "
                  "partition table occupies the whole sector 0x8000. Use a free offset 0x9000 or "
                  "higher.");
-    expect_error("nvs, data, nvs, , 0x4000\n# c\nphy, data, phy, 0xC000, 0x1000\n",
-                 OTA_ERR_BOUNDS,
+    expect_error("nvs, data, nvs, , 0x4000\n# c\nphy, data, phy, 0xC000, 0x1000\n", OTA_ERR_BOUNDS,
                  "CSV Error at line 3: Partitions overlap. Partition sets offset 0xc000. Previous "
                  "partition ends 0xd000");
     ota_part_csv_opts_t o = opts();
@@ -318,28 +318,28 @@ static void test_keywords(void **state)
     o.has_primary_bootloader_offset = true;
     o.primary_bootloader_offset = 0x1000;
     assert_int_equal(parse_with("n, DATA, NVS, , 16K\n"
-                           "o, Data, Ota, , 8K\n"
-                           "u, data, , , 4K\n"
-                           "c, 0x40, 5, , 4K\n"
-                           "f, App, Factory, , 1M\n"
-                           "t, 0, 0x20, , 1M\n"
-                           "k, data, nvs_keys, , 4K, encrypted\n"
-                           "l, data, littlefs, , 4K\n"
-                           "h, data, esphttpd, , 4K\n"
-                           "e, data, efuse, , 8K\n"
-                           "co, data, coredump, , 64K\n"
-                           "te, data, tee_ota, , 8K\n"
-                           "t0, app, tee_0, , 64K\n"
-                           "o15, app, ota_15, , 64K\n"
-                           "bo, bootloader, ota, , N/A\n"
-                           "pto, partition_table, ota, , N/A\n"
-                           "u2, data, undefined, , 4K\n",
+                                "o, Data, Ota, , 8K\n"
+                                "u, data, , , 4K\n"
+                                "c, 0x40, 5, , 4K\n"
+                                "f, App, Factory, , 1M\n"
+                                "t, 0, 0x20, , 1M\n"
+                                "k, data, nvs_keys, , 4K, encrypted\n"
+                                "l, data, littlefs, , 4K\n"
+                                "h, data, esphttpd, , 4K\n"
+                                "e, data, efuse, , 8K\n"
+                                "co, data, coredump, , 64K\n"
+                                "te, data, tee_ota, , 8K\n"
+                                "t0, app, tee_0, , 64K\n"
+                                "o15, app, ota_15, , 64K\n"
+                                "bo, bootloader, ota, , N/A\n"
+                                "pto, partition_table, ota, , N/A\n"
+                                "u2, data, undefined, , 4K\n",
                                 &o),
                      OTA_OK);
     static const uint8_t want[][2] = {
-        {1, 0x02}, {1, 0x00}, {1, 0x06}, {0x40, 5}, {0, 0x00}, {0, 0x20}, {1, 0x04}, {1, 0x83},
-        {1, 0x80}, {1, 0x05}, {1, 0x03}, {1, 0x90}, {0, 0x30}, {0, 0x1F}, {2, 0x01}, {3, 0x01},
-        {1, 0x06},
+        {1, 0x02}, {1, 0x00}, {1, 0x06}, {0x40, 5}, {0, 0x00}, {0, 0x20},
+        {1, 0x04}, {1, 0x83}, {1, 0x80}, {1, 0x05}, {1, 0x03}, {1, 0x90},
+        {0, 0x30}, {0, 0x1F}, {2, 0x01}, {3, 0x01}, {1, 0x06},
     };
     assert_int_equal(table.count, 17);
     for (int i = 0; i < 17; i++) {
@@ -355,7 +355,8 @@ static void test_keywords(void **state)
     expect_error("x, apps, factory, , 4K\n", OTA_ERR_SYNTAX,
                  "Error at line 1: Value 'apps' is not valid. Known keywords: bootloader, "
                  "partition_table, app, data");
-    expect_error("x, 0x40, nvs, , 4K\n", OTA_ERR_SYNTAX, "Error at line 1: Invalid field value nvs");
+    expect_error("x, 0x40, nvs, , 4K\n", OTA_ERR_SYNTAX,
+                 "Error at line 1: Invalid field value nvs");
     expect_error("x, app, , , 1M\n", OTA_ERR_SYNTAX,
                  "Error at line 1: App partition cannot have an empty subtype");
 }
@@ -471,7 +472,8 @@ static void test_table_rules(void **state)
     expect_error("o, data, ota, , 8K\np, data, ota, , 8K\n", OTA_ERR_INVALID_ARG,
                  "Found multiple otadata partitions. Only one partition can be defined with "
                  "type=\"data\"(1) and subtype=\"ota\"(0).");
-    expect_error("o, data, ota, , 16K\n", OTA_ERR_SIZE, "otadata partition must have size = 0x2000");
+    expect_error("o, data, ota, , 16K\n", OTA_ERR_SIZE,
+                 "otadata partition must have size = 0x2000");
     expect_error("o, data, tee_ota, , 8K\np, data, tee_ota, , 8K\n", OTA_ERR_INVALID_ARG,
                  "Found multiple TEE otadata partitions. Only one partition can be defined with "
                  "type=\"data\"(1) and subtype=\"tee_ota\"(0x90).");
@@ -495,8 +497,7 @@ static void test_table_rules(void **state)
     /* Everything passes with verification off. */
     ota_part_csv_opts_t o = opts();
     o.no_verify = true;
-    assert_int_equal(parse_with("o, data, ota, , 16K, readonly\np, data, ota, , 8K\n", &o),
-                     OTA_OK);
+    assert_int_equal(parse_with("o, data, ota, , 16K, readonly\np, data, ota, , 8K\n", &o), OTA_OK);
     assert_int_equal(table.count, 2);
 }
 
@@ -538,17 +539,19 @@ static void test_flash_size(void **state)
     o.flash_size = 4 * MB;
     assert_int_equal(parse_with(csv, &o), OTA_OK);
     o.flash_size = 2 * MB;
-    expect_error_with(csv, &o, OTA_ERR_NO_SPACE,
-                      "Partitions tables occupies 3.1MB of flash (3211264 bytes) which does not fit "
-                      "in configured flash size 2MB. Change the flash size in menuconfig under the "
-                      "'Serial Flasher Config' menu.");
+    expect_error_with(
+        csv, &o, OTA_ERR_NO_SPACE,
+        "Partitions tables occupies 3.1MB of flash (3211264 bytes) which does not fit "
+        "in configured flash size 2MB. Change the flash size in menuconfig under the "
+        "'Serial Flasher Config' menu.");
     /* Checked with verification off too; exactly full is fine. */
     o.no_verify = true;
     assert_int_equal(parse_with("x, data, fat, 0x100000, 0x100000\n", &o), OTA_OK);
-    expect_error_with("x, data, fat, 0x100000, 0x100001\n", &o, OTA_ERR_NO_SPACE,
-                      "Partitions tables occupies 2.0MB of flash (2097153 bytes) which does not fit "
-                      "in configured flash size 2MB. Change the flash size in menuconfig under the "
-                      "'Serial Flasher Config' menu.");
+    expect_error_with(
+        "x, data, fat, 0x100000, 0x100001\n", &o, OTA_ERR_NO_SPACE,
+        "Partitions tables occupies 2.0MB of flash (2097153 bytes) which does not fit "
+        "in configured flash size 2MB. Change the flash size in menuconfig under the "
+        "'Serial Flasher Config' menu.");
 }
 
 static void many_rows(char *buf, size_t cap, int n)
@@ -786,8 +789,8 @@ static void test_binary_checks(void **state)
     static uint8_t big[101 * 32];
     memset(big, 0xFF, sizeof(big));
     for (int i = 0; i < 100; i++) {
-        ota_part_t p = {.type = 1, .subtype = 0x81, .offset = 0x10000u + 0x1000u * (uint32_t)i,
-                        .size = 0x1000};
+        ota_part_t p = {
+            .type = 1, .subtype = 0x81, .offset = 0x10000u + 0x1000u * (uint32_t)i, .size = 0x1000};
         snprintf(p.label, sizeof(p.label), "p%d", i);
         ota_part_encode(&p, big + 32 * i);
     }
@@ -1000,17 +1003,28 @@ static void test_vectors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_builtins),        cmocka_unit_test(test_variables),
-        cmocka_unit_test(test_comments_lines_fields), cmocka_unit_test(test_numbers),
-        cmocka_unit_test(test_negative_sizes),  cmocka_unit_test(test_auto_placement),
-        cmocka_unit_test(test_keywords),        cmocka_unit_test(test_flags),
-        cmocka_unit_test(test_forced_fields),   cmocka_unit_test(test_alignment_rules),
-        cmocka_unit_test(test_table_rules),     cmocka_unit_test(test_warnings),
-        cmocka_unit_test(test_flash_size),      cmocka_unit_test(test_capacity),
-        cmocka_unit_test(test_extra_subtypes),  cmocka_unit_test(test_text_encodings),
-        cmocka_unit_test(test_binary_parser),   cmocka_unit_test(test_binary_checks),
-        cmocka_unit_test(test_csv_format),      cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_from_arg),        cmocka_unit_test(test_vectors),
+        cmocka_unit_test(test_builtins),
+        cmocka_unit_test(test_variables),
+        cmocka_unit_test(test_comments_lines_fields),
+        cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_negative_sizes),
+        cmocka_unit_test(test_auto_placement),
+        cmocka_unit_test(test_keywords),
+        cmocka_unit_test(test_flags),
+        cmocka_unit_test(test_forced_fields),
+        cmocka_unit_test(test_alignment_rules),
+        cmocka_unit_test(test_table_rules),
+        cmocka_unit_test(test_warnings),
+        cmocka_unit_test(test_flash_size),
+        cmocka_unit_test(test_capacity),
+        cmocka_unit_test(test_extra_subtypes),
+        cmocka_unit_test(test_text_encodings),
+        cmocka_unit_test(test_binary_parser),
+        cmocka_unit_test(test_binary_checks),
+        cmocka_unit_test(test_csv_format),
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_from_arg),
+        cmocka_unit_test(test_vectors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

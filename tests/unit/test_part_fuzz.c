@@ -86,8 +86,8 @@ static ota_part_csv_opts_t random_opts(void)
 /* A plausible table: sequential, aligned partitions of common kinds. */
 static void random_table(ota_part_table_t *t)
 {
-    static const uint8_t kinds[][2] = {{0, 0x00}, {0, 0x10}, {0, 0x11}, {0, 0x20}, {1, 0x00},
-                                       {1, 0x01}, {1, 0x02}, {1, 0x03}, {1, 0x81}, {1, 0x82},
+    static const uint8_t kinds[][2] = {{0, 0x00},    {0, 0x10}, {0, 0x11}, {0, 0x20}, {1, 0x00},
+                                       {1, 0x01},    {1, 0x02}, {1, 0x03}, {1, 0x81}, {1, 0x82},
                                        {0x40, 0x07}, {1, 0x90}, {0, 0x30}};
     memset(t, 0, sizeof(*t));
     t->count = (int)below(24);
@@ -101,8 +101,9 @@ static void random_table(ota_part_table_t *t)
         uint32_t align = p->type == 0 ? 0x10000 : 0x1000;
         cursor = (cursor + align - 1) / align * align;
         p->offset = cursor;
-        p->size = p->type == 1 && (p->subtype == 0 || p->subtype == 0x90) ? 0x2000
-                                                                          : 0x1000u * (1 + below(64));
+        p->size = p->type == 1 && (p->subtype == 0 || p->subtype == 0x90)
+                      ? 0x2000
+                      : 0x1000u * (1 + below(64));
         if (p->type == 0) {
             p->size = 0x10000u * (1 + below(4));
         }
@@ -118,10 +119,18 @@ static void mutate_bytes(uint8_t *b, size_t len)
     for (int i = 0; i < n; i++) {
         size_t at = below((uint32_t)len);
         switch (below(5)) {
-        case 0: b[at] ^= (uint8_t)(1u << below(8)); break;
-        case 1: b[at] = (uint8_t)rnd(); break;
-        case 2: b[at] = 0xFF; break;
-        case 3: b[at] = below(2) ? 0xEB : 0xAA; break;
+        case 0:
+            b[at] ^= (uint8_t)(1u << below(8));
+            break;
+        case 1:
+            b[at] = (uint8_t)rnd();
+            break;
+        case 2:
+            b[at] = 0xFF;
+            break;
+        case 3:
+            b[at] = below(2) ? 0xEB : 0xAA;
+            break;
         default: { /* copy a whole row over another */
             size_t from = 32 * below((uint32_t)(len / 32));
             size_t to = 32 * below((uint32_t)(len / 32));
@@ -151,8 +160,7 @@ static bool csv_round_trippable(const ota_part_table_t *t)
 {
     for (int i = 0; i < t->count; i++) {
         const ota_part_t *p = &t->parts[i];
-        if (!csv_safe_label(p->label) || p->type == 2 || p->type == 3 ||
-            (p->flags & ~3u) != 0) {
+        if (!csv_safe_label(p->label) || p->type == 2 || p->type == 3 || (p->flags & ~3u) != 0) {
             return false;
         }
         if (i > 0 && p->offset < t->parts[i - 1].offset + t->parts[i - 1].size) {
@@ -200,7 +208,8 @@ static void check_binary(const uint8_t *buf, size_t len)
     char *text = NULL;
     size_t tlen = 0;
     assert_int_equal(ota_part_csv_format(&t, &o, &text, &tlen), OTA_OK);
-    if (!o.no_verify && csv_round_trippable(&t) && (size_t)t.count * 32 + 32 < OTA_PART_TABLE_MAX_LEN) {
+    if (!o.no_verify && csv_round_trippable(&t) &&
+        (size_t)t.count * 32 + 32 < OTA_PART_TABLE_MAX_LEN) {
         ota_part_csv_opts_t again = o;
         again.no_md5 = !t.has_md5;
         err = ota_part_csv_parse(text, tlen, &again, &back, &d);
@@ -286,13 +295,66 @@ static void check_csv(const char *text, size_t len)
 }
 
 static const char *const tokens[] = {
-    "nvs",  "data", "app",     "factory", "ota_0", "ota_1", "ota",        "phy", "spiffs",
-    "fat",  ",",    ",",       ",",       ",",     "\n",    "\n",         "\r\n", " ",
-    "\t",   "#",    "0x",      "0x1000",  "1M",    "4K",    "16K",        "-1M", "0x10000",
-    "k",    "M",    "_",       "0",       "1",     "9",     "encrypted",  ":",   "readonly",
-    "N/A",  "bootloader",      "partition_table", "primary", "recovery", "test", "0b1", "0o7",
-    "$OTAKIT_FZ", "${OTAKIT_FZ}", "$", "{", "}", "\xD0\xB8", "\xFF", "\xEF\xBB\xBF", "tee_ota",
-    "coredump", "undefined", "0x2000", "0x3000", "a_really_long_partition_name", "-", "+",
+    "nvs",
+    "data",
+    "app",
+    "factory",
+    "ota_0",
+    "ota_1",
+    "ota",
+    "phy",
+    "spiffs",
+    "fat",
+    ",",
+    ",",
+    ",",
+    ",",
+    "\n",
+    "\n",
+    "\r\n",
+    " ",
+    "\t",
+    "#",
+    "0x",
+    "0x1000",
+    "1M",
+    "4K",
+    "16K",
+    "-1M",
+    "0x10000",
+    "k",
+    "M",
+    "_",
+    "0",
+    "1",
+    "9",
+    "encrypted",
+    ":",
+    "readonly",
+    "N/A",
+    "bootloader",
+    "partition_table",
+    "primary",
+    "recovery",
+    "test",
+    "0b1",
+    "0o7",
+    "$OTAKIT_FZ",
+    "${OTAKIT_FZ}",
+    "$",
+    "{",
+    "}",
+    "\xD0\xB8",
+    "\xFF",
+    "\xEF\xBB\xBF",
+    "tee_ota",
+    "coredump",
+    "undefined",
+    "0x2000",
+    "0x3000",
+    "a_really_long_partition_name",
+    "-",
+    "+",
 };
 
 static void random_csv(char *out, size_t cap, size_t *len)
@@ -365,7 +427,7 @@ static void test_csv_mutations(void **state)
                 }
                 break;
             default: /* replace one byte */
-                buf[at] = (char)(below(2) ? rnd() : (uint32_t)",:#\n 0xKM"[below(10)]);
+                buf[at] = (char)(below(2) ? rnd() : (uint32_t) ",:#\n 0xKM"[below(10)]);
                 break;
             }
             if (len == 0) {
