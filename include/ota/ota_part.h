@@ -100,7 +100,10 @@ void ota_part_encode(const ota_part_t *p, uint8_t raw[OTA_PART_ENTRY_SIZE]);
  * OTA_PART_TABLE_MAX_LEN bytes. chip_size bounds every entry.
  * On success fills table (if non-NULL) with the real entries, sets has_md5, returns OTA_OK.
  * Failures: OTA_ERR_SIZE for an entry beyond the chip (ESP_ERR_INVALID_SIZE), OTA_ERR_CORRUPT for
- * everything else (ESP_ERR_INVALID_STATE); diag gets the reference log text.
+ * everything else (ESP_ERR_INVALID_STATE); diag gets the reference log text. An entry whose end
+ * passes 4 GiB counts as beyond the chip (ESP-IDF's 32-bit sum would wrap). Also
+ * OTA_ERR_INVALID_ARG for a NULL c or buf and OTA_ERR_NO_MEM if the MD5 cannot be computed.
+ * On failure table->count is 0.
  */
 int ota_part_table_verify(const ota_crypto_t *c, const uint8_t *buf, uint32_t chip_size,
                           ota_part_table_t *table, ota_diag_t *diag);
@@ -109,7 +112,9 @@ int ota_part_table_verify(const ota_crypto_t *c, const uint8_t *buf, uint32_t ch
  * The application's loader (esp_partition, spec 1.3 "Runtime loading"): walks entries until the
  * MD5 row or a non-0x50AA magic, accumulating MD5. With require_md5, a missing MD5 row is
  * OTA_ERR_NOT_FOUND ("No MD5 found in partition table") and a mismatch OTA_ERR_CORRUPT
- * ("Partition table MD5 mismatch"). On failure table->count is 0.
+ * ("Partition table MD5 mismatch"). Without require_md5 the MD5 row only ends the walk.
+ * table->has_md5 tells whether an MD5 row was found. Also OTA_ERR_INVALID_ARG (NULL c, buf or
+ * table) and OTA_ERR_NO_MEM (MD5 cannot be computed). On failure table->count is 0.
  */
 int ota_part_table_load(const ota_crypto_t *c, const uint8_t *buf, bool require_md5,
                         ota_part_table_t *table, ota_diag_t *diag);
@@ -124,7 +129,9 @@ int ota_part_table_read_raw(const ota_flash_t *f, uint32_t offset, uint8_t *buf)
  * Encodes a table as the reference generator does: entries, then the MD5 row if table->has_md5,
  * then 0xFF up to OTA_PART_TABLE_MAX_LEN bytes (out must hold that many).
  * Returns OTA_OK, or OTA_ERR_NO_SPACE when the entries (plus MD5 row) reach 0xC00 bytes
- * ("Binary partition table length (%d) longer than max").
+ * ("Binary partition table length (%d) longer than max"), OTA_ERR_INVALID_ARG for a NULL table
+ * or out, a count outside 0..OTA_PART_MAX_ENTRIES or a NULL c with has_md5, OTA_ERR_NO_MEM if
+ * the MD5 cannot be computed. c is only used for the MD5 row (may be NULL without it).
  */
 int ota_part_table_encode(const ota_crypto_t *c, const ota_part_table_t *table, uint8_t *out,
                           ota_diag_t *diag);
