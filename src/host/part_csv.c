@@ -952,8 +952,7 @@ static int rows_to_table(const ctx_t *c, const rows_t *rows, bool md5, ota_part_
         p->subtype = (uint8_t)r->subtype;
         p->offset = (uint32_t)r->offset;
         p->size = (uint32_t)r->size;
-        strncpy(p->label, r->name, OTA_PART_LABEL_LEN);
-        p->label[OTA_PART_LABEL_LEN] = 0;
+        memcpy(p->label, r->name, strnlen(r->name, OTA_PART_LABEL_LEN)); /* struct '16s' cut */
         p->flags = (r->encrypted ? OTA_PART_FLAG_ENCRYPTED : 0) |
                    (r->readonly ? OTA_PART_FLAG_READONLY : 0) | r->other_flags;
     }

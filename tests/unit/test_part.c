@@ -32,7 +32,7 @@ static ota_part_t part(uint8_t type, uint8_t subtype, uint32_t offset, uint32_t 
     p.subtype = subtype;
     p.offset = offset;
     p.size = size;
-    strncpy(p.label, label, OTA_PART_LABEL_LEN);
+    memcpy(p.label, label, strnlen(label, OTA_PART_LABEL_LEN));
     return p;
 }
 

@@ -829,7 +829,7 @@ static void test_csv_format(void **state)
         p->subtype = rows[i].sub;
         p->offset = rows[i].off;
         p->size = rows[i].size;
-        strncpy(p->label, rows[i].label, OTA_PART_LABEL_LEN);
+        memcpy(p->label, rows[i].label, strnlen(rows[i].label, OTA_PART_LABEL_LEN));
         p->flags = rows[i].flags;
     }
     t.count = 9;
@@ -913,7 +913,7 @@ static char *info_csv(const char *nn)
     char rel[32];
     snprintf(rel, sizeof(rel), "info/%s.txt", nn);
     const char *path = test_vector_path(rel);
-    size_t len;
+    size_t len = 0;
     char *text = path ? (char *)test_read_file(path, &len) : NULL;
     if (text == NULL) {
         return NULL;
@@ -952,7 +952,7 @@ static void test_vectors(void **state)
     for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
         const char *path = test_vector_path(v[i].path);
         assert_non_null(path);
-        size_t len;
+        size_t len = 0;
         uint8_t *bin = test_read_file(path, &len);
         assert_non_null(bin);
         assert_int_equal(len, OTA_PART_TABLE_MAX_LEN);
@@ -987,7 +987,7 @@ static void test_vectors(void **state)
     const char *path = test_vector_path("espressif__esptool/c859e47d46/test/images/"
                                         "partitions_singleapp.bin");
     assert_non_null(path);
-    size_t len;
+    size_t len = 0;
     uint8_t *bin = test_read_file(path, &len);
     assert_int_equal(len, 96);
     assert_true(ota_part_is_binary(bin, len));
