@@ -45,7 +45,7 @@ const char *ota_strerror(int err);
  * one (e.g. "partition 3 invalid magic number 0x1234"). Empty string when nothing was reported.
  */
 typedef struct ota_diag {
-    char msg[200];
+    char msg[512]; /* long enough for the generator's longest messages (keyword lists) */
 } ota_diag_t;
 
 /* printf-style: writes into diag->msg when diag is non-NULL; returns err unchanged. */

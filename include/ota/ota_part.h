@@ -9,6 +9,7 @@
 #define OTA_PART_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ota/ota_crypto.h"
@@ -99,7 +100,10 @@ void ota_part_encode(const ota_part_t *p, uint8_t raw[OTA_PART_ENTRY_SIZE]);
  * OTA_PART_TABLE_MAX_LEN bytes. chip_size bounds every entry.
  * On success fills table (if non-NULL) with the real entries, sets has_md5, returns OTA_OK.
  * Failures: OTA_ERR_SIZE for an entry beyond the chip (ESP_ERR_INVALID_SIZE), OTA_ERR_CORRUPT for
- * everything else (ESP_ERR_INVALID_STATE); diag gets the reference log text.
+ * everything else (ESP_ERR_INVALID_STATE); diag gets the reference log text. An entry whose end
+ * passes 4 GiB counts as beyond the chip (ESP-IDF's 32-bit sum would wrap). Also
+ * OTA_ERR_INVALID_ARG for a NULL c or buf and OTA_ERR_NO_MEM if the MD5 cannot be computed.
+ * On failure table->count is 0.
  */
 int ota_part_table_verify(const ota_crypto_t *c, const uint8_t *buf, uint32_t chip_size,
                           ota_part_table_t *table, ota_diag_t *diag);
@@ -108,7 +112,9 @@ int ota_part_table_verify(const ota_crypto_t *c, const uint8_t *buf, uint32_t ch
  * The application's loader (esp_partition, spec 1.3 "Runtime loading"): walks entries until the
  * MD5 row or a non-0x50AA magic, accumulating MD5. With require_md5, a missing MD5 row is
  * OTA_ERR_NOT_FOUND ("No MD5 found in partition table") and a mismatch OTA_ERR_CORRUPT
- * ("Partition table MD5 mismatch"). On failure table->count is 0.
+ * ("Partition table MD5 mismatch"). Without require_md5 the MD5 row only ends the walk.
+ * table->has_md5 tells whether an MD5 row was found. Also OTA_ERR_INVALID_ARG (NULL c, buf or
+ * table) and OTA_ERR_NO_MEM (MD5 cannot be computed). On failure table->count is 0.
  */
 int ota_part_table_load(const ota_crypto_t *c, const uint8_t *buf, bool require_md5,
                         ota_part_table_t *table, ota_diag_t *diag);
@@ -123,7 +129,9 @@ int ota_part_table_read_raw(const ota_flash_t *f, uint32_t offset, uint8_t *buf)
  * Encodes a table as the reference generator does: entries, then the MD5 row if table->has_md5,
  * then 0xFF up to OTA_PART_TABLE_MAX_LEN bytes (out must hold that many).
  * Returns OTA_OK, or OTA_ERR_NO_SPACE when the entries (plus MD5 row) reach 0xC00 bytes
- * ("Binary partition table length (%d) longer than max").
+ * ("Binary partition table length (%d) longer than max"), OTA_ERR_INVALID_ARG for a NULL table
+ * or out, a count outside 0..OTA_PART_MAX_ENTRIES or a NULL c with has_md5, OTA_ERR_NO_MEM if
+ * the MD5 cannot be computed. c is only used for the MD5 row (may be NULL without it).
  */
 int ota_part_table_encode(const ota_crypto_t *c, const ota_part_table_t *table, uint8_t *out,
                           ota_diag_t *diag);
@@ -153,8 +161,24 @@ const char *ota_part_type_name(uint8_t type);
 /* Keyword for a subtype of the given type ("factory", "ota_3", "nvs", ...) or NULL if none. */
 const char *ota_part_subtype_name(uint8_t type, uint8_t subtype);
 
-/* The bootloader's "Usage" column text for an entry (spec 5.1), e.g. "OTA app", "WiFi data". */
+/*
+ * The bootloader's "Usage" column text for an entry (spec 5.1), e.g. "OTA app", "WiFi data", as a
+ * bootloader built without TEE support prints it. Static string; never NULL ("unknown" for NULL).
+ */
 const char *ota_part_usage(const ota_part_t *p);
+
+/* The lines around the bootloader's partition table listing (spec 5.1). */
+#define OTA_PART_LOG_TITLE "Partition Table:"
+#define OTA_PART_LOG_HEADER "## Label            Usage          Type ST Offset   Length"
+#define OTA_PART_LOG_FOOTER "End of partition table"
+
+/*
+ * Formats the bootloader's listing line for entry number index into buf (len bytes, always
+ * NUL-terminated when len > 0): "%2d %-16s %-16s %02x %02x %08x %08x" with index, label, usage,
+ * type, subtype, offset and size. Returns the length snprintf reports (the line may be truncated
+ * when that is >= len), or OTA_ERR_INVALID_ARG for a NULL p or buf.
+ */
+int ota_part_format_log_line(const ota_part_t *p, int index, char *buf, size_t len);
 
 #ifdef __cplusplus
 }
