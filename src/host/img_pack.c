@@ -36,7 +36,7 @@ static void first_line_trimmed(const char *s, size_t n, char *out, size_t cap)
         e--;
     }
     size_t len = e - a < cap - 1 ? e - a : cap - 1;
-    memcpy(out, s + a, len);
+    memmove(out, s + a, len);
     out[len] = '\0';
 }
 
