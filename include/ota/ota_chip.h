@@ -127,6 +127,13 @@ bool ota_chip_tool_is_flash_addr(const ota_chip_t *chip, uint32_t addr);
 /* ESP-IDF's should_map: addr is in the verifier's IROM or DROM window. */
 bool ota_chip_is_mapped(const ota_chip_t *chip, uint32_t addr);
 
+/*
+ * ESP-IDF's default CONFIG_MMU_PAGE_SIZE for a build of the chip with the given flash size code
+ * (header high nibble of byte 3): on configurable-MMU chips 16 KiB with 1 MB and 32 KiB with
+ * 2 MB flash, 64 KiB otherwise.
+ */
+uint32_t ota_chip_default_mmu_page_size(const ota_chip_t *chip, uint8_t flash_size_code);
+
 /* Flash frequency name ("80m") of a 4-bit code, first match in table order; NULL if none. */
 const char *ota_chip_flash_freq_name(const ota_chip_t *chip, uint8_t code);
 

@@ -242,6 +242,8 @@ typedef struct ota_img_verify_opts {
     bool ignore_max_chip_rev;      /* eFuse that disables the maximum-revision check is burnt */
     bool ignore_max_efuse_blk_rev; /* likewise for the eFuse block revision */
     bool bootloader;        /* the image is a second-stage bootloader (not an app) */
+    uint32_t mmu_page_size; /* the running build's CONFIG_MMU_PAGE_SIZE; 0 = 64 KiB. Used
+                               unless an app on a configurable-MMU chip names its own size */
     ota_img_hash_mode_t hash;
     bool secure_boot_v2; /* signatures enabled: the length includes the 4 KiB signature sector */
     bool load;           /* bootloader load mode: RAM segments are logged as "load" */

@@ -308,6 +308,8 @@ static const char verify_help[] =
     "  --chip-rev N            running chip revision, major*100+minor (default: the image's\n"
     "                          minimum)\n"
     "  --efuse-blk-rev N       eFuse block revision (default: the app's minimum)\n"
+    "  --mmu-page-size N       the running build's MMU page size (default: ESP-IDF's default\n"
+    "                          for the chip and the image's flash size)\n"
     "  --secure-boot-v2        signatures enabled: count the 4 KiB signature sector\n";
 
 static void print_log(void *ctx, char level, const char *msg)
@@ -321,8 +323,8 @@ typedef struct verify_args {
     const ota_chip_t *chip;
     bool bootloader;
     bool sbv2;
-    bool has_part, has_rev, has_blk;
-    uint32_t part_size, chip_rev, blk_rev;
+    bool has_part, has_rev, has_blk, has_mmu;
+    uint32_t part_size, chip_rev, blk_rev, mmu;
 } verify_args_t;
 
 static int parse_verify(int argc, char **argv, verify_args_t *a)
@@ -354,6 +356,13 @@ static int parse_verify(int argc, char **argv, verify_args_t *a)
                 return r < 0 ? CLI_USAGE : cli_usage_error(cmd, "bad --efuse-blk-rev '%s'", v);
             }
             a->has_blk = true;
+        } else if ((r = opt_value(cmd, argc, argv, &i, "--mmu-page-size", &v)) != 0) {
+            if (r < 0 || !cli_parse_u32(v, &a->mmu) || a->mmu < 0x2000 || a->mmu > 0x10000 ||
+                (a->mmu & (a->mmu - 1)) != 0) {
+                return r < 0 ? CLI_USAGE
+                             : cli_usage_error(cmd, "bad --mmu-page-size '%s' (8K..64K)", v);
+            }
+            a->has_mmu = true;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             return cli_usage_error(cmd, "unknown option '%s'", argv[i]);
         } else if (a->path != NULL) {
@@ -449,6 +458,7 @@ static int cmd_verify(int argc, char **argv)
     o.bootloader = a.bootloader;
     o.secure_boot_v2 = a.sbv2;
     o.log = print_log;
+    o.mmu_page_size = a.has_mmu ? a.mmu : ota_chip_default_mmu_page_size(a.chip, flash[3] >> 4);
     o.chip_rev = (uint16_t)(a.has_rev ? a.chip_rev : (uint32_t)(flash[15] | flash[16] << 8));
     if (a.has_blk) {
         o.efuse_blk_rev = (uint16_t)a.blk_rev;

@@ -522,6 +522,14 @@ bool ota_chip_is_mapped(const ota_chip_t *chip, uint32_t addr)
     return chip != NULL && (in_range(chip->irom, addr) || in_range(chip->drom, addr));
 }
 
+uint32_t ota_chip_default_mmu_page_size(const ota_chip_t *chip, uint8_t flash_size_code)
+{
+    if (chip != NULL && chip->mmu_configurable && flash_size_code <= 1) {
+        return flash_size_code == 0 ? 0x4000u : 0x8000u;
+    }
+    return OTA_MMU_PAGE_SIZE_DEFAULT;
+}
+
 const char *ota_chip_flash_freq_name(const ota_chip_t *chip, uint8_t code)
 {
     if (chip == NULL) {

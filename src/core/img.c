@@ -513,7 +513,7 @@ static int verify_segments(vctx_t *v, const ota_flash_t *f, const ota_crypto_t *
 {
     const ota_img_verify_opts_t *o = v->o;
     uint64_t next = (uint64_t)offset + OTA_IMG_HEADER_LEN;
-    m->mmu_page_size = OTA_MMU_PAGE_SIZE_DEFAULT;
+    m->mmu_page_size = o->mmu_page_size ? o->mmu_page_size : OTA_MMU_PAGE_SIZE_DEFAULT;
     for (int i = 0; i < m->header.segment_count; i++) {
         uint8_t sh[OTA_IMG_SEG_HEADER_LEN];
         ota_img_seg_hdr_t *s = &m->segs[i];
@@ -662,7 +662,8 @@ int ota_img_verify(const ota_flash_t *f, const ota_crypto_t *c, uint32_t offset,
     if (diag != NULL) {
         diag->msg[0] = '\0';
     }
-    if (f == NULL || opts == NULL || opts->chip == NULL) {
+    if (f == NULL || opts == NULL || opts->chip == NULL ||
+        (opts->mmu_page_size & (opts->mmu_page_size - 1)) != 0) {
         return OTA_ERR_INVALID_ARG;
     }
     m->start_addr = offset;

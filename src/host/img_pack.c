@@ -284,7 +284,8 @@ static int resolve_header(pack_t *p)
 
     p->page = OTA_MMU_PAGE_SIZE_DEFAULT;
     if (chip->mmu_configurable && !o->bootloader) {
-        long long page = ota_sdkconfig_int(p->cfg, "MMU_PAGE_SIZE", OTA_MMU_PAGE_SIZE_DEFAULT);
+        long long page = ota_sdkconfig_int(p->cfg, "MMU_PAGE_SIZE",
+                                           ota_chip_default_mmu_page_size(chip, (uint8_t)sz));
         if (page <= 0 || page > 0x10000 || (chip->mmu_page_sizes & (uint32_t)page) == 0 ||
             (page & (page - 1)) != 0) {
             return ota_diag_set(p->diag, OTA_ERR_INVALID_ARG,
