@@ -910,6 +910,9 @@ int ota_img_host_locate(const ota_flash_t *f, uint32_t offset, uint32_t avail,
                             (unsigned)d->sdkconfig_offset, (unsigned)d->sdkconfig_len,
                             (unsigned)seg0.data_len);
     }
+    if ((uint64_t)OTA_APP_DESC_OFFSET + d->sdkconfig_offset + d->sdkconfig_len > avail) {
+        return ota_diag_set(diag, OTA_ERR_CORRUPT, "host descriptor: sdkconfig past the image end");
+    }
     out->sdkconfig_offset = OTA_APP_DESC_OFFSET + d->sdkconfig_offset;
     out->sdkconfig_len = d->sdkconfig_len;
     if (d->payload_seg == OTA_HOST_NO_PAYLOAD) {
