@@ -83,8 +83,8 @@ typedef struct ota_chip {
     uint32_t mmu_page_sizes;
     bool mmu_configurable; /* the verifier takes the page size from the app descriptor */
 
-    uint8_t secure_version_bits; /* width of the app anti-rollback eFuse field (spec 5.3) */
-    bool recovery_bootloader;    /* ROM falls back to a recovery bootloader (SOC_RECOVERY_...) */
+    uint8_t secure_version_bits;  /* width of the app anti-rollback eFuse field (spec 5.3) */
+    bool recovery_bootloader;     /* ROM falls back to a recovery bootloader (SOC_RECOVERY_...) */
     bool legacy_min_rev_is_minor; /* header byte 14 holds the minor revision (ESP32-C3) */
     bool checks_efuse_blk_rev;    /* verifier checks the app's eFuse block revision range */
 

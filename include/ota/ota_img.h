@@ -51,16 +51,16 @@ extern "C" {
 
 /* esp_image_header_t (24 bytes). */
 typedef struct ota_img_header {
-    uint8_t magic;          /* 0xE9 */
-    uint8_t segment_count;  /* <= 16 */
-    uint8_t spi_mode;       /* 0 QIO, 1 QOUT, 2 DIO, 3 DOUT, 4 FAST_READ, 5 SLOW_READ */
-    uint8_t spi_speed;      /* low nibble of byte 3 */
-    uint8_t spi_size;       /* high nibble of byte 3 */
+    uint8_t magic;         /* 0xE9 */
+    uint8_t segment_count; /* <= 16 */
+    uint8_t spi_mode;      /* 0 QIO, 1 QOUT, 2 DIO, 3 DOUT, 4 FAST_READ, 5 SLOW_READ */
+    uint8_t spi_speed;     /* low nibble of byte 3 */
+    uint8_t spi_size;      /* high nibble of byte 3 */
     uint32_t entry_addr;
     uint8_t wp_pin;         /* 0xEE = disabled */
     uint8_t spi_pin_drv[3]; /* two 4-bit drive strengths per byte */
     uint16_t chip_id;
-    uint8_t min_chip_rev;   /* legacy */
+    uint8_t min_chip_rev;       /* legacy */
     uint16_t min_chip_rev_full; /* major * 100 + minor */
     uint16_t max_chip_rev_full; /* 0 or 0xFFFF: not set */
     uint8_t reserved[4];
@@ -166,7 +166,7 @@ typedef struct ota_img_info {
     bool checksum_valid;
 
     bool hash_appended;
-    bool hash_valid;  /* stored digest present and equal to the computed one */
+    bool hash_valid; /* stored digest present and equal to the computed one */
     uint8_t hash_calc[OTA_IMG_HASH_LEN];
     uint8_t hash_stored[OTA_IMG_HASH_LEN];
     uint32_t hash_stored_len; /* bytes of the stored digest present in the region (<= 32) */
@@ -236,14 +236,14 @@ typedef enum {
 typedef void (*ota_img_log_fn)(void *ctx, char level, const char *msg);
 
 typedef struct ota_img_verify_opts {
-    const ota_chip_t *chip; /* the running chip (required) */
-    uint16_t chip_rev;      /* running chip revision, major * 100 + minor */
-    uint16_t efuse_blk_rev; /* eFuse block revision, major * 100 + minor */
+    const ota_chip_t *chip;        /* the running chip (required) */
+    uint16_t chip_rev;             /* running chip revision, major * 100 + minor */
+    uint16_t efuse_blk_rev;        /* eFuse block revision, major * 100 + minor */
     bool ignore_max_chip_rev;      /* eFuse that disables the maximum-revision check is burnt */
     bool ignore_max_efuse_blk_rev; /* likewise for the eFuse block revision */
-    bool bootloader;        /* the image is a second-stage bootloader (not an app) */
-    uint32_t mmu_page_size; /* the running build's CONFIG_MMU_PAGE_SIZE; 0 = 64 KiB. Used
-                               unless an app on a configurable-MMU chip names its own size */
+    bool bootloader;               /* the image is a second-stage bootloader (not an app) */
+    uint32_t mmu_page_size;        /* the running build's CONFIG_MMU_PAGE_SIZE; 0 = 64 KiB. Used
+                                      unless an app on a configurable-MMU chip names its own size */
     ota_img_hash_mode_t hash;
     bool secure_boot_v2; /* signatures enabled: the length includes the 4 KiB signature sector */
     bool load;           /* bootloader load mode: RAM segments are logged as "load" */
@@ -280,9 +280,8 @@ typedef struct ota_img_meta {
  * that; OTA_ERR_INVALID_ARG for NULL f/opts/opts->chip or a partition over 16 MiB
  * (ESP_ERR_INVALID_ARG); OTA_ERR_NO_MEM if a digest could not be started.
  */
-int ota_img_verify(const ota_flash_t *f, const ota_crypto_t *c, uint32_t offset,
-                   uint32_t part_size, const ota_img_verify_opts_t *opts, ota_img_meta_t *meta,
-                   ota_diag_t *diag);
+int ota_img_verify(const ota_flash_t *f, const ota_crypto_t *c, uint32_t offset, uint32_t part_size,
+                   const ota_img_verify_opts_t *opts, ota_img_meta_t *meta, ota_diag_t *diag);
 
 /*
  * esp_image_get_metadata: walks header and segment headers to fill meta (image_len included)
@@ -330,9 +329,9 @@ int ota_host_desc_decode(const uint8_t raw[OTA_HOST_DESC_LEN], ota_host_desc_t *
 /* Where the parts of a packed image are, as offsets from the image start. */
 typedef struct ota_img_host_info {
     ota_host_desc_t desc;
-    bool bootloader;          /* the descriptor follows a bootloader descriptor */
+    bool bootloader; /* the descriptor follows a bootloader descriptor */
     bool has_payload;
-    uint32_t payload_offset;  /* valid when has_payload */
+    uint32_t payload_offset; /* valid when has_payload */
     uint32_t payload_len;
     uint32_t sdkconfig_offset;
     uint32_t sdkconfig_len;

@@ -42,13 +42,13 @@ typedef struct ota_img_build_opts {
     uint8_t flash_freq;     /* 4-bit frequency code */
     uint8_t flash_size;     /* 4-bit size code */
     uint32_t entry;
-    uint8_t min_rev;          /* legacy header byte 14 */
+    uint8_t min_rev; /* legacy header byte 14 */
     uint16_t min_rev_full;
     uint16_t max_rev_full;
-    bool no_hash;             /* do not append the SHA-256 */
-    uint32_t mmu_page_size;   /* 0 = 64 KiB; others only where the chip allows them */
-    bool secure_pad_v2;       /* --secure-pad-v2: end on an MMU page boundary after the hash */
-    uint32_t pad_to_size;     /* 0 = none; else pad with 0xFF to a multiple of it */
+    bool no_hash;           /* do not append the SHA-256 */
+    uint32_t mmu_page_size; /* 0 = 64 KiB; others only where the chip allows them */
+    bool secure_pad_v2;     /* --secure-pad-v2: end on an MMU page boundary after the hash */
+    uint32_t pad_to_size;   /* 0 = none; else pad with 0xFF to a multiple of it */
 } ota_img_build_opts_t;
 
 /*
@@ -89,24 +89,24 @@ int ota_img_app_version(const ota_sdkconfig_t *cfg, const char *explicit_ver,
 #define OTA_IDF_VER_DEFAULT "v5.5-otakit"
 
 typedef struct ota_img_pack_opts {
-    bool bootloader;             /* bootloader image instead of an app */
-    const ota_chip_t *chip;      /* NULL: CONFIG_IDF_TARGET of the sdkconfig, else ESP32 */
-    const uint8_t *payload;      /* app only; NULL/0 = no payload segment */
+    bool bootloader;        /* bootloader image instead of an app */
+    const ota_chip_t *chip; /* NULL: CONFIG_IDF_TARGET of the sdkconfig, else ESP32 */
+    const uint8_t *payload; /* app only; NULL/0 = no payload segment */
     size_t payload_len;
-    const char *sdkconfig;       /* text baked into the image (may be NULL) */
+    const char *sdkconfig; /* text baked into the image (may be NULL) */
     size_t sdkconfig_len;
-    const char *project_name;    /* app; NULL = "app" */
-    const char *project_ver;     /* PROJECT_VER (NULL = none; see ota_img_app_version) */
-    const char *project_dir;     /* for version.txt and git describe (NULL = none) */
-    const char *idf_ver;         /* NULL = OTA_IDF_VER_DEFAULT */
-    bool has_build_time;         /* use build_time; else SOURCE_DATE_EPOCH, else now */
-    int64_t build_time;          /* seconds since the epoch (UTC) */
-    long long secure_version;    /* -1: from the sdkconfig or 0 */
-    const char *flash_mode;      /* NULL: CONFIG_ESPTOOLPY_FLASHMODE*, else "dio" */
-    const char *flash_freq;      /* NULL: CONFIG_ESPTOOLPY_FLASHFREQ*, else the chip's default */
-    const char *flash_size;      /* NULL: CONFIG_ESPTOOLPY_FLASHSIZE*, else "2MB" */
-    long min_rev_full;           /* -1: CONFIG_ESP_REV_MIN_FULL or 0 */
-    long max_rev_full;           /* -1: CONFIG_ESP_REV_MAX_FULL or 0xFFFF (not set) */
+    const char *project_name; /* app; NULL = "app" */
+    const char *project_ver;  /* PROJECT_VER (NULL = none; see ota_img_app_version) */
+    const char *project_dir;  /* for version.txt and git describe (NULL = none) */
+    const char *idf_ver;      /* NULL = OTA_IDF_VER_DEFAULT */
+    bool has_build_time;      /* use build_time; else SOURCE_DATE_EPOCH, else now */
+    int64_t build_time;       /* seconds since the epoch (UTC) */
+    long long secure_version; /* -1: from the sdkconfig or 0 */
+    const char *flash_mode;   /* NULL: CONFIG_ESPTOOLPY_FLASHMODE*, else "dio" */
+    const char *flash_freq;   /* NULL: CONFIG_ESPTOOLPY_FLASHFREQ*, else the chip's default */
+    const char *flash_size;   /* NULL: CONFIG_ESPTOOLPY_FLASHSIZE*, else "2MB" */
+    long min_rev_full;        /* -1: CONFIG_ESP_REV_MIN_FULL or 0 */
+    long max_rev_full;        /* -1: CONFIG_ESP_REV_MAX_FULL or 0xFFFF (not set) */
     bool no_hash;
 } ota_img_pack_opts_t;
 

@@ -43,7 +43,8 @@ static const ota_chip_t *parse_chip(const char *cmd, const char *name)
 {
     const ota_chip_t *chip = ota_chip_by_name(name);
     if (chip == NULL) {
-        cli_usage_error(cmd, "unknown chip '%s' (esp32, esp32s2, esp32s3, esp32c2, esp32c3, "
+        cli_usage_error(cmd,
+                        "unknown chip '%s' (esp32, esp32s2, esp32s3, esp32c2, esp32c3, "
                         "esp32c5, esp32c6, esp32c61, esp32h2, esp32h21, esp32h4, esp32p4)",
                         name);
     }
@@ -169,9 +170,9 @@ static int parse_pack(int argc, char **argv, pack_args_t *a, ota_img_pack_opts_t
             continue;
         }
         static const char *const names[] = {
-            "--output",     "--payload",   "--sdkconfig",      "--project",      "--project-ver",
-            "--project-dir", "--chip",     "--secure-version", "--idf-ver",      "--flash-mode",
-            "--flash-freq", "--flash-size", "--min-rev-full",  "--max-rev-full", "--build-time"};
+            "--output",      "--payload",    "--sdkconfig",      "--project",      "--project-ver",
+            "--project-dir", "--chip",       "--secure-version", "--idf-ver",      "--flash-mode",
+            "--flash-freq",  "--flash-size", "--min-rev-full",   "--max-rev-full", "--build-time"};
         int which = -1;
         for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
             r = opt_value(cmd, argc, argv, &i, names[k], &v);
@@ -184,12 +185,24 @@ static int parse_pack(int argc, char **argv, pack_args_t *a, ota_img_pack_opts_t
             }
         }
         switch (which) {
-        case 0: a->out = v; break;
-        case 1: a->payload = v; break;
-        case 2: a->sdkconfig = v; break;
-        case 3: o->project_name = v; break;
-        case 4: o->project_ver = v; break;
-        case 5: o->project_dir = v; break;
+        case 0:
+            a->out = v;
+            break;
+        case 1:
+            a->payload = v;
+            break;
+        case 2:
+            a->sdkconfig = v;
+            break;
+        case 3:
+            o->project_name = v;
+            break;
+        case 4:
+            o->project_ver = v;
+            break;
+        case 5:
+            o->project_dir = v;
+            break;
         case 6:
             o->chip = parse_chip(cmd, v);
             if (o->chip == NULL) {
@@ -202,15 +215,22 @@ static int parse_pack(int argc, char **argv, pack_args_t *a, ota_img_pack_opts_t
             }
             o->secure_version = n;
             break;
-        case 8: o->idf_ver = v; break;
-        case 9: o->flash_mode = v; break;
-        case 10: o->flash_freq = v; break;
-        case 11: o->flash_size = v; break;
+        case 8:
+            o->idf_ver = v;
+            break;
+        case 9:
+            o->flash_mode = v;
+            break;
+        case 10:
+            o->flash_freq = v;
+            break;
+        case 11:
+            o->flash_size = v;
+            break;
         case 12:
         case 13:
             if (!cli_parse_u32(v, &n) || n > 0xFFFF) {
-                return cli_usage_error(cmd, "%s: '%s' is not a revision 0..65535", names[which],
-                                       v);
+                return cli_usage_error(cmd, "%s: '%s' is not a revision 0..65535", names[which], v);
             }
             if (which == 12) {
                 o->min_rev_full = (long)n;

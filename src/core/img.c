@@ -11,6 +11,17 @@
 #include "ota_le.h"
 
 #define CHUNK 1024u
+
+/* The field widths of each record add up to its size. */
+_Static_assert(1 + 1 + 1 + 1 + 4 + 1 + 3 + 2 + 1 + 2 + 2 + 4 + 1 == OTA_IMG_HEADER_LEN,
+               "esp_image_header_t fields");
+_Static_assert(4 + 4 == OTA_IMG_SEG_HEADER_LEN, "esp_image_segment_header_t fields");
+_Static_assert(4 + 4 + 8 + 32 + 32 + 16 + 16 + 32 + 32 + 2 + 2 + 1 + 3 + 72 == OTA_APP_DESC_LEN,
+               "esp_app_desc_t fields");
+_Static_assert(1 + 2 + 1 + 4 + 32 + 24 + 16 == OTA_BOOT_DESC_LEN, "esp_bootloader_desc_t fields");
+_Static_assert(8 + 6 * 4 == OTA_HOST_DESC_LEN, "host descriptor fields");
+_Static_assert(1 + 1 + 2 + 32 + 384 + 4 + 384 + 4 + 384 + 4 + 16 == OTA_SIG_BLOCK_LEN,
+               "Secure Boot V2 RSA signature block fields");
 #define TWO_POW_32 0x100000000ull
 
 /* ---- small helpers ------------------------------------------------------------------------- */
@@ -227,8 +238,8 @@ static void parse_signature(const ota_flash_t *f, uint32_t offset, uint32_t avai
     out->total_len = out->image_len;
     for (int b = 0; b < OTA_SIG_MAX_BLOCKS; b++) {
         uint64_t pos = at + (uint64_t)b * OTA_SIG_BLOCK_LEN;
-        if (pos + OTA_SIG_BLOCK_LEN > avail || ota_flash_read(f, offset + (uint32_t)pos, blk,
-                                                              OTA_SIG_BLOCK_LEN) != OTA_OK) {
+        if (pos + OTA_SIG_BLOCK_LEN > avail ||
+            ota_flash_read(f, offset + (uint32_t)pos, blk, OTA_SIG_BLOCK_LEN) != OTA_OK) {
             break;
         }
         if (blk[0] != OTA_SIG_BLOCK_MAGIC || crc32_zlib(blk, 1196) != ota_get_le32(blk + 1196)) {
@@ -352,10 +363,10 @@ int ota_img_parse(const ota_flash_t *f, const ota_crypto_t *c, uint32_t offset, 
         }
         pos += OTA_IMG_SEG_HEADER_LEN;
         if (pos + s.data_len > avail) {
-            err = ota_diag_set(diag, OTA_ERR_CORRUPT,
-                               "End of file reading segment 0x%x, length %u (actual length %u)",
-                               (unsigned)s.load_addr, (unsigned)s.data_len,
-                               (unsigned)(avail - pos));
+            err =
+                ota_diag_set(diag, OTA_ERR_CORRUPT,
+                             "End of file reading segment 0x%x, length %u (actual length %u)",
+                             (unsigned)s.load_addr, (unsigned)s.data_len, (unsigned)(avail - pos));
             break;
         }
         err = read_feed(f, c, sha, offset + (uint32_t)pos, s.data_len, &sum);
@@ -472,8 +483,8 @@ static void check_chip(vctx_t *v, const ota_img_header_t *h)
     const ota_img_verify_opts_t *o = v->o;
     unsigned rev = o->chip_rev;
     if (h->chip_id != o->chip->id) {
-        vfail(v, OTA_IMG_FAIL_CHIP_ID, true, "mismatch chip ID, expected %d, found %d",
-              o->chip->id, h->chip_id);
+        vfail(v, OTA_IMG_FAIL_CHIP_ID, true, "mismatch chip ID, expected %d, found %d", o->chip->id,
+              h->chip_id);
         return;
     }
     if (h->min_chip_rev_full > rev) {
@@ -485,8 +496,8 @@ static void check_chip(vctx_t *v, const ota_img_header_t *h)
     if (!o->bootloader && max != 0 && max != OTA_IMG_REV_UNSET && rev > max &&
         !o->ignore_max_chip_rev) {
         vfail(v, OTA_IMG_FAIL_CHIP_REV_MAX, true,
-              "chip revision check failed. Required <= v%d.%d, found v%u.%u.", max / 100,
-              max % 100, rev / 100, rev % 100);
+              "chip revision check failed. Required <= v%d.%d, found v%u.%u.", max / 100, max % 100,
+              rev / 100, rev % 100);
     }
 }
 
@@ -563,9 +574,11 @@ static int verify_segments(vctx_t *v, const ota_flash_t *f, const ota_crypto_t *
         }
         if (!o->silent) {
             bool load = o->load && !mapped && s->load_addr >= 0x10000000u;
-            vlog(v, 'I', "segment %d: paddr=%08x vaddr=%08x size=%05xh (%6d) %s", i,
-                 (unsigned)data, (unsigned)s->load_addr, (unsigned)s->data_len,
-                 (int)s->data_len, load ? "load" : mapped ? "map" : "");
+            vlog(v, 'I', "segment %d: paddr=%08x vaddr=%08x size=%05xh (%6d) %s", i, (unsigned)data,
+                 (unsigned)s->load_addr, (unsigned)s->data_len, (int)s->data_len,
+                 load     ? "load"
+                 : mapped ? "map"
+                          : "");
         }
         err = read_feed(f, c, sha, (uint32_t)data, s->data_len, sum);
         if (err != OTA_OK) {
@@ -647,9 +660,8 @@ static int verify_tail(vctx_t *v, const ota_flash_t *f, const ota_crypto_t *c, v
     return OTA_OK;
 }
 
-int ota_img_verify(const ota_flash_t *f, const ota_crypto_t *c, uint32_t offset,
-                   uint32_t part_size, const ota_img_verify_opts_t *opts, ota_img_meta_t *meta,
-                   ota_diag_t *diag)
+int ota_img_verify(const ota_flash_t *f, const ota_crypto_t *c, uint32_t offset, uint32_t part_size,
+                   const ota_img_verify_opts_t *opts, ota_img_meta_t *meta, ota_diag_t *diag)
 {
     ota_img_meta_t local;
     ota_img_meta_t *m = meta != NULL ? meta : &local;
@@ -680,8 +692,9 @@ int ota_img_verify(const ota_flash_t *f, const ota_crypto_t *c, uint32_t offset,
     }
     ota_img_header_decode(raw, &m->header);
 
-    bool check_hash = opts->hash == OTA_IMG_HASH_CHECK ||
-                      (opts->hash == OTA_IMG_HASH_AUTO && (!opts->bootloader || opts->secure_boot_v2));
+    bool check_hash =
+        opts->hash == OTA_IMG_HASH_CHECK ||
+        (opts->hash == OTA_IMG_HASH_AUTO && (!opts->bootloader || opts->secure_boot_v2));
     if (check_hash && m->header.hash_appended) {
         if (c == NULL) {
             err = OTA_ERR_INVALID_ARG;
@@ -703,8 +716,9 @@ int ota_img_verify(const ota_flash_t *f, const ota_crypto_t *c, uint32_t offset,
     }
     check_chip(&v, &m->header);
     if (m->header.segment_count > OTA_IMG_MAX_SEGMENTS) {
-        vfail(&v, OTA_IMG_FAIL_SEGMENT_COUNT, false, "image at 0x%x segment count %d exceeds max %d",
-              (unsigned)offset, m->header.segment_count, OTA_IMG_MAX_SEGMENTS);
+        vfail(&v, OTA_IMG_FAIL_SEGMENT_COUNT, false,
+              "image at 0x%x segment count %d exceeds max %d", (unsigned)offset,
+              m->header.segment_count, OTA_IMG_MAX_SEGMENTS);
     }
     if (v.fail != OTA_IMG_FAIL_NONE) {
         err = OTA_ERR_CORRUPT;
@@ -939,10 +953,10 @@ int ota_img_host_locate(const ota_flash_t *f, uint32_t offset, uint32_t avail,
         }
     }
     if (d->payload_len > s.data_len || pos + d->payload_len > avail) {
-        return ota_diag_set(diag, OTA_ERR_CORRUPT,
-                            "host descriptor: payload of %u bytes does not fit segment %u (%u bytes)",
-                            (unsigned)d->payload_len, (unsigned)d->payload_seg,
-                            (unsigned)s.data_len);
+        return ota_diag_set(
+            diag, OTA_ERR_CORRUPT,
+            "host descriptor: payload of %u bytes does not fit segment %u (%u bytes)",
+            (unsigned)d->payload_len, (unsigned)d->payload_seg, (unsigned)s.data_len);
     }
     out->has_payload = true;
     out->payload_offset = (uint32_t)pos;

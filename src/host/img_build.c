@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* A growing output buffer; `oom` latches an allocation failure. */
 typedef struct obuf {
     uint8_t *p;
@@ -114,9 +113,9 @@ static void save_segment(layout_t *l, uint32_t addr, const uint8_t *data, size_t
         return;
     }
     if (len >= OTA_IMG_SEG_MAX_LEN) {
-        l->err = ota_diag_set(l->diag, OTA_ERR_SIZE,
-                              "Invalid segment length 0x%zx. The 16 MB limit has been exceeded.",
-                              len);
+        l->err =
+            ota_diag_set(l->diag, OTA_ERR_SIZE,
+                         "Invalid segment length 0x%zx. The 16 MB limit has been exceeded.", len);
         return;
     }
     ota_img_seg_hdr_t h = {addr, (uint32_t)len};
@@ -262,9 +261,8 @@ int ota_img_build(const ota_crypto_t *c, const ota_img_build_opts_t *opts,
     *out_len = 0;
     uint32_t align = opts->mmu_page_size ? opts->mmu_page_size : OTA_MMU_PAGE_SIZE_DEFAULT;
     if ((align & (align - 1)) != 0 || (opts->chip->mmu_page_sizes & align) == 0) {
-        return ota_diag_set(diag, OTA_ERR_INVALID_ARG,
-                            "%u bytes is not a valid %s page size", (unsigned)align,
-                            opts->chip->name);
+        return ota_diag_set(diag, OTA_ERR_INVALID_ARG, "%u bytes is not a valid %s page size",
+                            (unsigned)align, opts->chip->name);
     }
     for (size_t i = 0; i < n; i++) {
         if (segs[i].data == NULL && segs[i].len > 0) {

@@ -108,8 +108,7 @@ int ota_img_app_version(const ota_sdkconfig_t *cfg, const char *explicit_ver,
         if (stat(path, &st) == 0) {
             FILE *fp = fopen(path, "rb");
             if (fp == NULL) {
-                return ota_diag_set(diag, OTA_ERR_IO, "%s: cannot open: %s", path,
-                                    strerror(errno));
+                return ota_diag_set(diag, OTA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
             }
             size_t n = fread(tmp, 1, sizeof(tmp) - 1, fp);
             int bad = ferror(fp);
@@ -191,10 +190,10 @@ static const char *cfg_flash_mode(const ota_sdkconfig_t *cfg)
 
 static const char *cfg_flash_freq(const ota_sdkconfig_t *cfg)
 {
-    static const char *const sfx[] = {"120M", "80M", "64M", "60M", "48M", "40M",
-                                      "32M",  "30M", "26M", "24M", "20M", "16M", "15M", "12M"};
-    static const char *const val[] = {"120m", "80m", "64m", "60m", "48m", "40m",
-                                      "32m",  "30m", "26m", "24m", "20m", "16m", "15m", "12m"};
+    static const char *const sfx[] = {"120M", "80M", "64M", "60M", "48M", "40M", "32M",
+                                      "30M",  "26M", "24M", "20M", "16M", "15M", "12M"};
+    static const char *const val[] = {"120m", "80m", "64m", "60m", "48m", "40m", "32m",
+                                      "30m",  "26m", "24m", "20m", "16m", "15m", "12m"};
     const char *s = ota_sdkconfig_str(cfg, "ESPTOOLPY_FLASHFREQ", NULL);
     return s != NULL ? s : choice(cfg, "ESPTOOLPY_FLASHFREQ_", sfx, val, 14);
 }
@@ -257,15 +256,17 @@ static int resolve_header(pack_t *p)
                             "flash mode \"%s\" is not one of qio, qout, dio, dout", mode);
     }
     if (fr < 0) {
-        return ota_diag_set(p->diag, OTA_ERR_INVALID_ARG, "flash frequency \"%s\" is not valid "
-                            "for %s", freq, chip->name);
+        return ota_diag_set(p->diag, OTA_ERR_INVALID_ARG,
+                            "flash frequency \"%s\" is not valid "
+                            "for %s",
+                            freq, chip->name);
     }
     if (sz < 0) {
         return ota_diag_set(p->diag, OTA_ERR_INVALID_ARG,
                             "flash size \"%s\" is not one of 1MB..128MB", size);
     }
-    long long min = o->min_rev_full >= 0 ? o->min_rev_full
-                                         : ota_sdkconfig_int(p->cfg, "ESP_REV_MIN_FULL", 0);
+    long long min =
+        o->min_rev_full >= 0 ? o->min_rev_full : ota_sdkconfig_int(p->cfg, "ESP_REV_MIN_FULL", 0);
     long long max = o->max_rev_full >= 0 ? o->max_rev_full
                                          : ota_sdkconfig_int(p->cfg, "ESP_REV_MAX_FULL", 0xFFFF);
     if (min < 0 || min > 0xFFFF || max < 0 || max > 0xFFFF) {
@@ -332,8 +333,8 @@ static uint8_t *first_segment(pack_t *p, const uint8_t *desc, size_t dlen, uint3
     if (d == NULL) {
         return NULL;
     }
-    ota_host_desc_t h = {OTA_HOST_DESC_VERSION, payload_seg,
-                         (uint32_t)p->o->payload_len, (uint32_t)(dlen + OTA_HOST_DESC_LEN),
+    ota_host_desc_t h = {OTA_HOST_DESC_VERSION,         payload_seg,
+                         (uint32_t)p->o->payload_len,   (uint32_t)(dlen + OTA_HOST_DESC_LEN),
                          (uint32_t)p->o->sdkconfig_len, 0};
     memcpy(d, desc, dlen);
     ota_host_desc_encode(&h, d + dlen);
@@ -351,8 +352,9 @@ static int pack_bootloader(const ota_crypto_t *c, pack_t *p, const char *date, c
     if (o->payload_len > 0) {
         return ota_diag_set(p->diag, OTA_ERR_INVALID_ARG, "a bootloader image carries no payload");
     }
-    long long sv = o->secure_version >= 0 ? o->secure_version
-                                          : ota_sdkconfig_int(p->cfg, "BOOTLOADER_SECURE_VERSION", 0);
+    long long sv = o->secure_version >= 0
+                       ? o->secure_version
+                       : ota_sdkconfig_int(p->cfg, "BOOTLOADER_SECURE_VERSION", 0);
     long long ver = ota_sdkconfig_int(p->cfg, "BOOTLOADER_PROJECT_VER", 1);
     if (sv < 0 || sv > 255) {
         return ota_diag_set(p->diag, OTA_ERR_INVALID_ARG,
@@ -420,8 +422,8 @@ static int pack_app(const ota_crypto_t *c, pack_t *p, const char *date, const ch
     } else {
         sv = o->secure_version >= 0 ? o->secure_version : 0;
         if (sv > 0xFFFFFFFFll) {
-            return ota_diag_set(p->diag, OTA_ERR_INVALID_ARG,
-                                "secure version %lld is out of range", sv);
+            return ota_diag_set(p->diag, OTA_ERR_INVALID_ARG, "secure version %lld is out of range",
+                                sv);
         }
     }
     long long efmin = ota_sdkconfig_int(p->cfg, "ESP_EFUSE_BLOCK_REV_MIN_FULL", 0);

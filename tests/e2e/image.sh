@@ -15,8 +15,10 @@ fail() {
 }
 
 # Key lines of `image info` output (or of one section of a reference info file).
+KEYS='Detected image type|Checksum|Validation hash|Project name|App version|Compile time'
+KEYS+='|ESP-IDF|Secure version|Bootloader version|Minimal eFuse|Maximal eFuse|MMU page size'
 key_lines() {
-    grep -E '^(Detected image type|Checksum|Validation hash|Project name|App version|Compile time|ESP-IDF|Secure version|Bootloader version|Minimal eFuse|Maximal eFuse|MMU page size):|^ +[0-9]+  0x' || true
+    grep -E "^($KEYS)[^:]*:|^ +[0-9]+  0x" || true
 }
 
 # The output section of the reference tool: v5.3.1 when it succeeded, else v4.12.0.
@@ -62,7 +64,8 @@ if [[ -n "$VECTORS" && -f "$VECTORS/MANIFEST.md" ]]; then
     "$OTAKIT" image verify --bootloader "$VECTORS/$boot" >"$TMP/out.txt" ||
         fail "verify of a real bootloader failed"
     grep -q '^Image valid: bootloader for ESP32' "$TMP/out.txt" || fail "verify: no valid line"
-    grep -q 'not packed by otakit' "$TMP/out.txt" || fail "verify: a real image has no host descriptor"
+    grep -q 'not packed by otakit' "$TMP/out.txt" ||
+    fail "verify: a real image has no host descriptor"
     bad=$(grep -E '^\| 77 \|' "$VECTORS/MANIFEST.md" | sed 's/.*`\(.*\)`.*/\1/')
     calc=$(sed -n 's/^Checksum: 0x\([0-9a-f]*\) (invalid - calculated 0x\([0-9a-f]*\)).*/\2/p' \
         "$VECTORS/info/77.txt" | head -1)
@@ -72,7 +75,8 @@ if [[ -n "$VECTORS" && -f "$VECTORS/MANIFEST.md" ]]; then
     [[ $(wc -l <"$TMP/err.txt") -eq 1 ]] || fail "verify error is not one line"
     grep -q "Checksum failed. Calculated 0x$calc read" "$TMP/err.txt" ||
         fail "verify error does not name the checksum: $(cat "$TMP/err.txt")"
-    grep -q "^E (0) esp_image: Checksum failed" "$TMP/out.txt" || fail "verify log has no error line"
+    grep -q "^E (0) esp_image: Checksum failed" "$TMP/out.txt" ||
+    fail "verify log has no error line"
 else
     echo "vectors absent: skipping the reference comparison"
 fi
@@ -120,14 +124,15 @@ printf 'CONFIG_IDF_TARGET="esp32s3"\nCONFIG_BOOTLOADER_PROJECT_VER=4\n' >"$TMP/b
 "$OTAKIT" image pack -o "$TMP/boot.bin" --bootloader --sdkconfig "$TMP/boot.cfg" \
     --build-time 86400
 "$OTAKIT" image info "$TMP/boot.bin" >"$TMP/info.txt"
-for want in 'Detected image type: ESP32-S3' 'Bootloader version: 4' 'Compile time: Jan  2 1970 00:00:00' \
-    'ESP-IDF: v5.5-otakit'; do
+for want in 'Detected image type: ESP32-S3' 'Bootloader version: 4' \
+    'Compile time: Jan  2 1970 00:00:00' 'ESP-IDF: v5.5-otakit'; do
     grep -q "^$want\$" "$TMP/info.txt" || fail "bootloader info lacks '$want'"
 done
 "$OTAKIT" image verify --bootloader "$TMP/boot.bin" >"$TMP/verify.txt" ||
     fail "verify of a packed bootloader failed"
 grep -q '^otakit payload: none' "$TMP/verify.txt" || fail "bootloader verify: payload"
-grep -q "^otakit sdkconfig: $(wc -c <"$TMP/boot.cfg") bytes" "$TMP/verify.txt" || fail "bootloader verify: sdkconfig"
+grep -q "^otakit sdkconfig: $(wc -c <"$TMP/boot.cfg") bytes" "$TMP/verify.txt" ||
+    fail "bootloader verify: sdkconfig"
 # the wrong chip is refused with the verifier's words
 if "$OTAKIT" image verify --chip esp32 "$TMP/app.bin" >/dev/null 2>"$TMP/err.txt"; then
     fail "verify accepted an ESP32-C3 image as ESP32"
@@ -182,7 +187,8 @@ expect_error 2 "unknown subcommand" "$OTAKIT" image frob
 # ---- help ------------------------------------------------------------------------------------
 for sub in "" info pack verify; do
     # shellcheck disable=SC2086
-    if ! "$OTAKIT" image $sub --help >"$TMP/help.txt" 2>&1 || ! grep -q '^usage: otakit image' "$TMP/help.txt"; then
+    if ! "$OTAKIT" image $sub --help >"$TMP/help.txt" 2>&1 ||
+        ! grep -q '^usage: otakit image' "$TMP/help.txt"; then
         fail "otakit image $sub --help"
     fi
 done

@@ -147,12 +147,12 @@ static void test_chip_table(void **state)
         int svbits;
         bool recovery;
     } want[] = {
-        {"esp32", 0x0000, 0x1000, 32, false},  {"esp32s2", 0x0002, 0x1000, 16, false},
-        {"esp32c3", 0x0005, 0x0, 16, false},   {"esp32s3", 0x0009, 0x0, 16, false},
-        {"esp32c2", 0x000C, 0x0, 4, false},    {"esp32c6", 0x000D, 0x0, 16, false},
-        {"esp32h2", 0x0010, 0x0, 16, false},   {"esp32p4", 0x0012, 0x2000, 16, false},
-        {"esp32c61", 0x0014, 0x0, 16, true},   {"esp32c5", 0x0017, 0x2000, 9, true},
-        {"esp32h21", 0x0019, 0x0, 16, false},  {"esp32h4", 0x001C, 0x2000, 16, false},
+        {"esp32", 0x0000, 0x1000, 32, false}, {"esp32s2", 0x0002, 0x1000, 16, false},
+        {"esp32c3", 0x0005, 0x0, 16, false},  {"esp32s3", 0x0009, 0x0, 16, false},
+        {"esp32c2", 0x000C, 0x0, 4, false},   {"esp32c6", 0x000D, 0x0, 16, false},
+        {"esp32h2", 0x0010, 0x0, 16, false},  {"esp32p4", 0x0012, 0x2000, 16, false},
+        {"esp32c61", 0x0014, 0x0, 16, true},  {"esp32c5", 0x0017, 0x2000, 9, true},
+        {"esp32h21", 0x0019, 0x0, 16, false}, {"esp32h4", 0x001C, 0x2000, 16, false},
     };
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         const ota_chip_t *c = chip(want[i].name);
@@ -170,12 +170,13 @@ static void test_chip_table(void **state)
     assert_string_equal(buf, "PADDING");
     ota_chip_mem_types(chip("esp32p4"), 0x30100000, buf, sizeof(buf));
     assert_string_equal(buf, "");
-    assert_int_equal(ota_chip_mem_types(e, 0x3FFF0030, buf, 5), strlen("BYTE_ACCESSIBLE, DRAM, DIRAM_DRAM"));
+    assert_int_equal(ota_chip_mem_types(e, 0x3FFF0030, buf, 5),
+                     strlen("BYTE_ACCESSIBLE, DRAM, DIRAM_DRAM"));
     assert_string_equal(buf, "BYTE");
     assert_true(ota_chip_is_mapped(e, 0x3F400020));
     assert_true(ota_chip_is_mapped(e, 0x400D0018));
     assert_false(ota_chip_is_mapped(e, 0x40080000));
-    assert_true(ota_chip_is_mapped(chip("esp32s2"), 0x3F500000));      /* ESP-IDF window */
+    assert_true(ota_chip_is_mapped(chip("esp32s2"), 0x3F500000));           /* ESP-IDF window */
     assert_false(ota_chip_tool_is_flash_addr(chip("esp32s2"), 0x3F500000)); /* esptool's */
     assert_string_equal(ota_chip_flash_freq_name(e, 0xF), "80m");
     assert_string_equal(ota_chip_flash_freq_name(chip("esp32c6"), 0x0), "80m");
@@ -399,8 +400,8 @@ static void test_verify_ok_and_logs(void **state)
 }
 
 /* Expects verification to fail with err, reason why and the exact message (diag and log). */
-static void expect_fail(const uint8_t *img, size_t len, ota_img_verify_opts_t *o,
-                        uint32_t part, int err, ota_img_fail_t why, const char *msg)
+static void expect_fail(const uint8_t *img, size_t len, ota_img_verify_opts_t *o, uint32_t part,
+                        int err, ota_img_fail_t why, const char *msg)
 {
     logcap_t log = {{{0}}, 0};
     ota_img_meta_t m;
@@ -517,8 +518,7 @@ static void test_verify_segment_failures(void **state)
     uint8_t stored = img[len - 33];
     bad[dram] ^= 0x5A;
     char msg[100];
-    snprintf(msg, sizeof(msg), "Checksum failed. Calculated 0x%x read 0x%x", stored ^ 0x5A,
-             stored);
+    snprintf(msg, sizeof(msg), "Checksum failed. Calculated 0x%x read 0x%x", stored ^ 0x5A, stored);
     expect_fail(bad, len, &o, 0x20000, OTA_ERR_CORRUPT, OTA_IMG_FAIL_CHECKSUM, msg);
 
     /* a padding byte before the checksum is hashed but not checksummed */
@@ -915,10 +915,12 @@ static void test_pack_app(void **state)
     assert_int_equal(ota_img_pack(crypto(), &o, &img, &len, &d), OTA_ERR_INVALID_ARG);
     assert_string_equal(d.msg, "chip ESP32 conflicts with CONFIG_IDF_TARGET \"esp32s3\" of the "
                                "sdkconfig");
-    o.sdkconfig = "CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK=y\nCONFIG_BOOTLOADER_APP_SECURE_VERSION=33\n";
+    o.sdkconfig =
+        "CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK=y\nCONFIG_BOOTLOADER_APP_SECURE_VERSION=33\n";
     o.sdkconfig_len = strlen(o.sdkconfig);
     assert_int_equal(ota_img_pack(crypto(), &o, &img, &len, &d), OTA_ERR_INVALID_ARG);
-    o.sdkconfig = "CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK=y\nCONFIG_BOOTLOADER_APP_SECURE_VERSION=32\n";
+    o.sdkconfig =
+        "CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK=y\nCONFIG_BOOTLOADER_APP_SECURE_VERSION=32\n";
     o.sdkconfig_len = strlen(o.sdkconfig);
     assert_int_equal(ota_img_pack(crypto(), &o, &img, &len, &d), OTA_OK);
     free(img);

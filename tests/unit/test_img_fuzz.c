@@ -95,7 +95,7 @@ static void make_seeds(void)
 static void mutate(uint8_t **buf, size_t *len)
 {
     int ops = 1 + (int)below(4);
-    for (int k = 0; k < ops && *len > 0; k++) {
+    for (int k = 0; k<ops && * len> 0; k++) {
         uint32_t at = below((uint32_t)*len);
         switch (below(7)) {
         case 0:
@@ -105,8 +105,8 @@ static void mutate(uint8_t **buf, size_t *len)
             (*buf)[at] = (uint8_t)rnd();
             break;
         case 2: {
-            static const uint32_t magic[] = {0, 1, 3, 0xFFFFFFFF, 0x1000000, 0xFFFFFC, 0x10000,
-                                             0x3F400020, 0x42000020, 0x7FFFFFFF};
+            static const uint32_t magic[] = {0,        1,       3,          0xFFFFFFFF, 0x1000000,
+                                             0xFFFFFC, 0x10000, 0x3F400020, 0x42000020, 0x7FFFFFFF};
             if (at + 4 <= *len) {
                 uint32_t v = magic[below(10)];
                 if (below(2)) {

@@ -72,7 +72,7 @@ typedef struct eseg {
 } eseg_t;
 
 typedef struct expect {
-    bool v5; /* from the esptool v5.3.1 section (else v4, which v5 could not parse) */
+    bool v5;         /* from the esptool v5.3.1 section (else v4, which v5 could not parse) */
     char text[8192]; /* the section's printed text from "Image size" on (v5 only) */
     char chip[40];
     int nseg;
@@ -186,8 +186,8 @@ static bool load_expect(int n, expect_t *e)
     const char *v5 = strstr(text, "$ esptool v5.3.1 image-info");
     const char *v4 = strstr(text, "$ esptool.py v4.12.0 image_info");
     const char *eol = v5 ? strchr(v5, '\n') : NULL;
-    bool v5_ok = v5 != NULL && eol != NULL && strstr(v5, "(rc=0)") != NULL &&
-                 strstr(v5, "(rc=0)") < eol;
+    bool v5_ok =
+        v5 != NULL && eol != NULL && strstr(v5, "(rc=0)") != NULL && strstr(v5, "(rc=0)") < eol;
     e->v5 = v5_ok;
     assert_true(v5_ok || v4 != NULL);
     parse_section(v5_ok ? v5 : v4, e);
@@ -323,8 +323,8 @@ static bool check_relayout(const uint8_t *data, const ota_img_info_t *in)
 {
     const ota_chip_t *c = in->chip;
     int n = in->seg_count;
-    if (in->header.wp_pin != OTA_IMG_WP_PIN_DISABLED || n == 0 ||
-        in->segs[n - 1].load_addr == 0 || in->header.hash_appended != 1) {
+    if (in->header.wp_pin != OTA_IMG_WP_PIN_DISABLED || n == 0 || in->segs[n - 1].load_addr == 0 ||
+        in->header.hash_appended != 1) {
         return false;
     }
     ota_img_build_seg_t segs[16];
