@@ -277,8 +277,9 @@ typedef struct ota_img_meta {
  * meta (may be NULL) is filled on success and zeroed, except meta->fail, on failure.
  * Returns OTA_OK; OTA_ERR_CORRUPT for an invalid image (ESP_ERR_IMAGE_INVALID); OTA_ERR_IO for a
  * flash read failure (ESP_ERR_IMAGE_FLASH_FAIL) or OTA_ERR_POWER_LOSS if the flash reported
- * that; OTA_ERR_INVALID_ARG for NULL f/opts/opts->chip or a partition over 16 MiB
- * (ESP_ERR_INVALID_ARG); OTA_ERR_NO_MEM if a digest could not be started.
+ * that; OTA_ERR_INVALID_ARG for NULL f/opts/opts->chip, an mmu_page_size that is not a power of
+ * two, a NULL c when a hash must be checked, or a partition over 16 MiB (ESP_ERR_INVALID_ARG);
+ * OTA_ERR_NO_MEM if a digest could not be started.
  */
 int ota_img_verify(const ota_flash_t *f, const ota_crypto_t *c, uint32_t offset, uint32_t part_size,
                    const ota_img_verify_opts_t *opts, ota_img_meta_t *meta, ota_diag_t *diag);
