@@ -1,11 +1,522 @@
-/* otakit image: placeholder until the command lands. */
+/* otakit image: app and bootloader images (info, pack, verify). */
 #include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ota/ota_img.h"
+#include "ota/ota_img_build.h"
+#include "ota/ota_memflash.h"
+#include "ota/ota_posix.h"
+
+/* ---- option parsing ------------------------------------------------------------------------ */
+
+/*
+ * Matches argv[*i] against "--name" (value in the next argument) or "--name=value". Returns 1
+ * with *val set, 0 if it is another argument, -1 (after a usage error) if the value is missing.
+ */
+static int opt_value(const char *cmd, int argc, char **argv, int *i, const char *name,
+                     const char **val)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0) {
+        return 0;
+    }
+    if (a[n] == '=') {
+        *val = a + n + 1;
+        return 1;
+    }
+    if (a[n] != '\0') {
+        return 0;
+    }
+    if (*i + 1 >= argc) {
+        cli_usage_error(cmd, "option %s needs a value", name);
+        return -1;
+    }
+    *val = argv[++*i];
+    return 1;
+}
+
+static const ota_chip_t *parse_chip(const char *cmd, const char *name)
+{
+    const ota_chip_t *chip = ota_chip_by_name(name);
+    if (chip == NULL) {
+        cli_usage_error(cmd,
+                        "unknown chip '%s' (esp32, esp32s2, esp32s3, esp32c2, esp32c3, "
+                        "esp32c5, esp32c6, esp32c61, esp32h2, esp32h21, esp32h4, esp32p4)",
+                        name);
+    }
+    return chip;
+}
+
+/* ---- info ---------------------------------------------------------------------------------- */
+
+static const char info_help[] =
+    "usage: otakit image info FILE\n"
+    "\n"
+    "Prints what 'esptool image-info' prints for an app or bootloader image: header, extended\n"
+    "header, segments with their memory types, checksum and SHA-256 validity, and the\n"
+    "application or bootloader description. Exits 0 even when the checksum or hash is invalid;\n"
+    "exits 1 when the file cannot be parsed as an image at all.\n";
+
+static int cmd_info(int argc, char **argv)
+{
+    const char *path = NULL;
+    if (cli_wants_help(argc, argv)) {
+        fputs(info_help, stdout);
+        return CLI_OK;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            return cli_usage_error("image info", "unknown option '%s'", argv[i]);
+        }
+        if (path != NULL) {
+            return cli_usage_error("image info", "one FILE expected");
+        }
+        path = argv[i];
+    }
+    if (path == NULL) {
+        return cli_usage_error("image info", "FILE missing");
+    }
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (cli_read_file(path, &data, &len) != CLI_OK) {
+        return CLI_FAIL;
+    }
+    char *text = NULL;
+    ota_diag_t diag = {{0}};
+    int err = ota_img_info_format(ota_crypto_openssl(), data, len, &text, &diag);
+    free(data);
+    if (err != OTA_OK) {
+        return cli_error("image info: %s: %s", path, diag.msg[0] ? diag.msg : ota_strerror(err));
+    }
+    fputs(text, stdout);
+    free(text);
+    return CLI_OK;
+}
+
+/* ---- pack ---------------------------------------------------------------------------------- */
+
+static const char pack_help[] =
+    "usage: otakit image pack -o OUT (--app | --bootloader) [OPTIONS]\n"
+    "\n"
+    "Builds an ESP-IDF app or bootloader image laid out as esptool elf2image does. An app's\n"
+    "first segment holds esp_app_desc_t, otakit's host descriptor and the sdkconfig text; the\n"
+    "payload (a host program the simulated board runs) is the flash-mapped code segment. A\n"
+    "bootloader image holds esp_bootloader_desc_t, the host descriptor and its sdkconfig.\n"
+    "\n"
+    "Options:\n"
+    "  -o, --output OUT       image file to write\n"
+    "  --app | --bootloader   kind of image\n"
+    "  --payload FILE         program carried by an app\n"
+    "  --sdkconfig FILE       configuration baked into the image (CONFIG_* keys are honoured)\n"
+    "  --chip NAME            target chip (default: CONFIG_IDF_TARGET, else esp32)\n"
+    "  --project NAME         project name (default: the payload's file name)\n"
+    "  --project-ver VER      PROJECT_VER; the version follows ESP-IDF's order:\n"
+    "                         CONFIG_APP_PROJECT_VER (with CONFIG_APP_PROJECT_VER_FROM_CONFIG),\n"
+    "                         --project-ver, DIR/version.txt, git describe in DIR, \"1\"\n"
+    "  --project-dir DIR      project directory for version.txt and git describe\n"
+    "  --secure-version N     anti-rollback version (from the sdkconfig when anti-rollback is on)\n"
+    "  --idf-ver S            ESP-IDF version string (default " OTA_IDF_VER_DEFAULT ")\n"
+    "  --flash-mode M         qio, qout, dio, dout (default: sdkconfig, else dio)\n"
+    "  --flash-freq F         e.g. 40m, 80m (default: sdkconfig, else the chip's default)\n"
+    "  --flash-size S         1MB..128MB (default: sdkconfig, else 2MB)\n"
+    "  --min-rev-full N       minimum chip revision, major*100+minor\n"
+    "  --max-rev-full N       maximum chip revision (default: sdkconfig, else 65535 = unset)\n"
+    "  --build-time EPOCH     build time stamp (default: SOURCE_DATE_EPOCH, else now)\n"
+    "  --no-hash              do not append the SHA-256\n";
+
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s != NULL ? s + 1 : path;
+}
+
+typedef struct pack_args {
+    const char *out;
+    const char *payload;
+    const char *sdkconfig;
+    int kind; /* 0 unset, 1 app, 2 bootloader */
+} pack_args_t;
+
+/* Parses pack's options into *a and *o. Returns CLI_OK or CLI_USAGE (already reported). */
+static int parse_pack(int argc, char **argv, pack_args_t *a, ota_img_pack_opts_t *o)
+{
+    static const char cmd[] = "image pack";
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        const char *arg = argv[i];
+        uint32_t n = 0;
+        int r;
+        if (strcmp(arg, "--app") == 0 || strcmp(arg, "--bootloader") == 0) {
+            int kind = arg[2] == 'a' ? 1 : 2;
+            if (a->kind != 0 && a->kind != kind) {
+                return cli_usage_error(cmd, "--app and --bootloader exclude each other");
+            }
+            a->kind = kind;
+            continue;
+        }
+        if (strcmp(arg, "--no-hash") == 0) {
+            o->no_hash = true;
+            continue;
+        }
+        if (strcmp(arg, "-o") == 0) {
+            if (i + 1 >= argc) {
+                return cli_usage_error(cmd, "option -o needs a value");
+            }
+            a->out = argv[++i];
+            continue;
+        }
+        static const char *const names[] = {
+            "--output",      "--payload",    "--sdkconfig",      "--project",      "--project-ver",
+            "--project-dir", "--chip",       "--secure-version", "--idf-ver",      "--flash-mode",
+            "--flash-freq",  "--flash-size", "--min-rev-full",   "--max-rev-full", "--build-time"};
+        int which = -1;
+        for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+            r = opt_value(cmd, argc, argv, &i, names[k], &v);
+            if (r < 0) {
+                return CLI_USAGE;
+            }
+            if (r > 0) {
+                which = (int)k;
+                break;
+            }
+        }
+        switch (which) {
+        case 0:
+            a->out = v;
+            break;
+        case 1:
+            a->payload = v;
+            break;
+        case 2:
+            a->sdkconfig = v;
+            break;
+        case 3:
+            o->project_name = v;
+            break;
+        case 4:
+            o->project_ver = v;
+            break;
+        case 5:
+            o->project_dir = v;
+            break;
+        case 6:
+            o->chip = parse_chip(cmd, v);
+            if (o->chip == NULL) {
+                return CLI_USAGE;
+            }
+            break;
+        case 7:
+            if (!cli_parse_u32(v, &n)) {
+                return cli_usage_error(cmd, "--secure-version: '%s' is not a number", v);
+            }
+            o->secure_version = n;
+            break;
+        case 8:
+            o->idf_ver = v;
+            break;
+        case 9:
+            o->flash_mode = v;
+            break;
+        case 10:
+            o->flash_freq = v;
+            break;
+        case 11:
+            o->flash_size = v;
+            break;
+        case 12:
+        case 13:
+            if (!cli_parse_u32(v, &n) || n > 0xFFFF) {
+                return cli_usage_error(cmd, "%s: '%s' is not a revision 0..65535", names[which], v);
+            }
+            if (which == 12) {
+                o->min_rev_full = (long)n;
+            } else {
+                o->max_rev_full = (long)n;
+            }
+            break;
+        case 14:
+            if (!cli_parse_u32(v, &n)) {
+                return cli_usage_error(cmd, "--build-time: '%s' is not a number of seconds", v);
+            }
+            o->has_build_time = true;
+            o->build_time = n;
+            break;
+        default:
+            return cli_usage_error(cmd, "unknown argument '%s'", arg);
+        }
+    }
+    if (a->out == NULL) {
+        return cli_usage_error(cmd, "-o OUT missing");
+    }
+    if (a->kind == 0) {
+        return cli_usage_error(cmd, "--app or --bootloader missing");
+    }
+    if (a->kind == 2 && a->payload != NULL) {
+        return cli_usage_error(cmd, "--payload is for apps only");
+    }
+    return CLI_OK;
+}
+
+static int cmd_pack(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv)) {
+        fputs(pack_help, stdout);
+        return CLI_OK;
+    }
+    pack_args_t a = {NULL, NULL, NULL, 0};
+    ota_img_pack_opts_t o;
+    ota_img_pack_opts_init(&o);
+    int rc = parse_pack(argc, argv, &a, &o);
+    if (rc != CLI_OK) {
+        return rc;
+    }
+    o.bootloader = a.kind == 2;
+    uint8_t *payload = NULL;
+    uint8_t *sdk = NULL;
+    size_t sdk_len = 0;
+    if (a.payload != NULL && cli_read_file(a.payload, &payload, &o.payload_len) != CLI_OK) {
+        return CLI_FAIL;
+    }
+    if (a.sdkconfig != NULL && cli_read_file(a.sdkconfig, &sdk, &sdk_len) != CLI_OK) {
+        free(payload);
+        return CLI_FAIL;
+    }
+    o.payload = payload;
+    o.sdkconfig = (const char *)sdk;
+    o.sdkconfig_len = sdk_len;
+    if (o.project_name == NULL && a.payload != NULL) {
+        o.project_name = base_name(a.payload);
+    }
+    uint8_t *img = NULL;
+    size_t img_len = 0;
+    ota_diag_t diag = {{0}};
+    int err = ota_img_pack(ota_crypto_openssl(), &o, &img, &img_len, &diag);
+    free(payload);
+    free(sdk);
+    if (err != OTA_OK) {
+        const char *where = a.out;
+        const char *why = diag.msg[0] ? diag.msg : ota_strerror(err);
+        if (a.sdkconfig != NULL && strncmp(why, "sdkconfig: ", 11) == 0) {
+            where = a.sdkconfig;
+            why += 11;
+        }
+        return cli_error("image pack: %s: %s", where, why);
+    }
+    rc = cli_write_file(a.out, img, img_len);
+    free(img);
+    return rc;
+}
+
+/* ---- verify -------------------------------------------------------------------------------- */
+
+static const char verify_help[] =
+    "usage: otakit image verify FILE [OPTIONS]\n"
+    "\n"
+    "Runs the device's image verifier (esp_image_verify) on FILE as if it were written to an\n"
+    "erased partition, printing the verifier's log lines and the result. Exits 1 when the image\n"
+    "is invalid.\n"
+    "\n"
+    "Options:\n"
+    "  --chip NAME             running chip (default: the image's chip)\n"
+    "  --bootloader            verify as a second-stage bootloader (its hash is not checked\n"
+    "                          unless --secure-boot-v2)\n"
+    "  --partition-size N      partition size (default: the file's size)\n"
+    "  --chip-rev N            running chip revision, major*100+minor (default: the image's\n"
+    "                          minimum)\n"
+    "  --efuse-blk-rev N       eFuse block revision (default: the app's minimum)\n"
+    "  --mmu-page-size N       the running build's MMU page size (default: ESP-IDF's default\n"
+    "                          for the chip and the image's flash size)\n"
+    "  --secure-boot-v2        signatures enabled: count the 4 KiB signature sector\n";
+
+static void print_log(void *ctx, char level, const char *msg)
+{
+    (void)ctx;
+    printf("%c (0) esp_image: %s\n", level, msg);
+}
+
+typedef struct verify_args {
+    const char *path;
+    const ota_chip_t *chip;
+    bool bootloader;
+    bool sbv2;
+    bool has_part, has_rev, has_blk, has_mmu;
+    uint32_t part_size, chip_rev, blk_rev, mmu;
+} verify_args_t;
+
+static int parse_verify(int argc, char **argv, verify_args_t *a)
+{
+    static const char cmd[] = "image verify";
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        int r;
+        if (strcmp(argv[i], "--bootloader") == 0) {
+            a->bootloader = true;
+        } else if (strcmp(argv[i], "--secure-boot-v2") == 0) {
+            a->sbv2 = true;
+        } else if ((r = opt_value(cmd, argc, argv, &i, "--chip", &v)) != 0) {
+            if (r < 0 || (a->chip = parse_chip(cmd, v)) == NULL) {
+                return CLI_USAGE;
+            }
+        } else if ((r = opt_value(cmd, argc, argv, &i, "--partition-size", &v)) != 0) {
+            if (r < 0 || !cli_parse_u32(v, &a->part_size)) {
+                return r < 0 ? CLI_USAGE : cli_usage_error(cmd, "bad --partition-size '%s'", v);
+            }
+            a->has_part = true;
+        } else if ((r = opt_value(cmd, argc, argv, &i, "--chip-rev", &v)) != 0) {
+            if (r < 0 || !cli_parse_u32(v, &a->chip_rev) || a->chip_rev > 0xFFFF) {
+                return r < 0 ? CLI_USAGE : cli_usage_error(cmd, "bad --chip-rev '%s'", v);
+            }
+            a->has_rev = true;
+        } else if ((r = opt_value(cmd, argc, argv, &i, "--efuse-blk-rev", &v)) != 0) {
+            if (r < 0 || !cli_parse_u32(v, &a->blk_rev) || a->blk_rev > 0xFFFF) {
+                return r < 0 ? CLI_USAGE : cli_usage_error(cmd, "bad --efuse-blk-rev '%s'", v);
+            }
+            a->has_blk = true;
+        } else if ((r = opt_value(cmd, argc, argv, &i, "--mmu-page-size", &v)) != 0) {
+            if (r < 0 || !cli_parse_u32(v, &a->mmu) || a->mmu < 0x2000 || a->mmu > 0x10000 ||
+                (a->mmu & (a->mmu - 1)) != 0) {
+                return r < 0 ? CLI_USAGE
+                             : cli_usage_error(cmd, "bad --mmu-page-size '%s' (8K..64K)", v);
+            }
+            a->has_mmu = true;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            return cli_usage_error(cmd, "unknown option '%s'", argv[i]);
+        } else if (a->path != NULL) {
+            return cli_usage_error(cmd, "one FILE expected");
+        } else {
+            a->path = argv[i];
+        }
+    }
+    if (a->path == NULL) {
+        return cli_usage_error(cmd, "FILE missing");
+    }
+    return CLI_OK;
+}
+
+static void print_result(const ota_flash_t *f, size_t len, const verify_args_t *a,
+                         const ota_img_meta_t *m)
+{
+    printf("Image valid: %s for %s, %u bytes\n", a->bootloader ? "bootloader" : "app",
+           a->chip->name, (unsigned)m->image_len);
+    if (m->has_app_desc) {
+        printf("Project: %s, version %s, secure version %u\n", m->app_desc.project_name,
+               m->app_desc.version, (unsigned)m->app_desc.secure_version);
+    }
+    ota_img_host_info_t h;
+    ota_diag_t d = {{0}};
+    int err = ota_img_host_locate(f, 0, (uint32_t)len, &h, &d);
+    if (err == OTA_OK) {
+        if (h.has_payload) {
+            printf("otakit payload: segment %u, %u bytes at offset 0x%x\n",
+                   (unsigned)h.desc.payload_seg, (unsigned)h.payload_len,
+                   (unsigned)h.payload_offset);
+        } else {
+            printf("otakit payload: none\n");
+        }
+        printf("otakit sdkconfig: %u bytes at offset 0x%x\n", (unsigned)h.sdkconfig_len,
+               (unsigned)h.sdkconfig_offset);
+    } else if (err == OTA_ERR_NOT_FOUND) {
+        printf("otakit host descriptor: none (not packed by otakit)\n");
+    } else {
+        printf("otakit host descriptor: invalid: %s\n", d.msg);
+    }
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv)) {
+        fputs(verify_help, stdout);
+        return CLI_OK;
+    }
+    verify_args_t a;
+    memset(&a, 0, sizeof(a));
+    int rc = parse_verify(argc, argv, &a);
+    if (rc != CLI_OK) {
+        return rc;
+    }
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (cli_read_file(a.path, &data, &len) != CLI_OK) {
+        return CLI_FAIL;
+    }
+    if (len > 64u * 1024 * 1024) {
+        free(data);
+        return cli_error("image verify: %s: larger than 64 MiB", a.path);
+    }
+    if (a.chip == NULL) {
+        uint16_t id = len >= 14 ? (uint16_t)(data[12] | data[13] << 8) : OTA_CHIP_ID_INVALID;
+        a.chip = ota_chip_by_id(id);
+        if (a.chip == NULL || a.chip->legacy) {
+            free(data);
+            return cli_error("image verify: %s: image chip ID %u is not a known chip (use --chip)",
+                             a.path, (unsigned)id);
+        }
+    }
+    uint32_t part = a.has_part ? a.part_size : (uint32_t)len;
+    /* The file in an erased flash, with room for segment lengths that run past it. */
+    size_t room = part < OTA_IMG_MAX_PARTITION ? part : OTA_IMG_MAX_PARTITION;
+    size_t flash_len = (room > len ? room : len) + OTA_IMG_SEG_MAX_LEN * 2u;
+    uint8_t *flash = malloc(flash_len);
+    if (flash == NULL) {
+        free(data);
+        return cli_error("image verify: %s: out of memory", a.path);
+    }
+    memset(flash, 0xFF, flash_len);
+    memcpy(flash, data, len);
+    free(data);
+    ota_flash_t f;
+    ota_memflash_t mem;
+    ota_memflash_init(&f, &mem, flash, (uint32_t)flash_len, true);
+
+    ota_img_verify_opts_t o;
+    memset(&o, 0, sizeof(o));
+    o.chip = a.chip;
+    o.bootloader = a.bootloader;
+    o.secure_boot_v2 = a.sbv2;
+    o.log = print_log;
+    o.mmu_page_size = a.has_mmu ? a.mmu : ota_chip_default_mmu_page_size(a.chip, flash[3] >> 4);
+    o.chip_rev = (uint16_t)(a.has_rev ? a.chip_rev : (uint32_t)(flash[15] | flash[16] << 8));
+    if (a.has_blk) {
+        o.efuse_blk_rev = (uint16_t)a.blk_rev;
+    } else if (!a.bootloader) {
+        ota_app_desc_t d;
+        if (ota_img_read_app_desc(&f, 0, &d) == OTA_OK) {
+            o.efuse_blk_rev = d.min_efuse_blk_rev_full;
+        }
+    }
+    ota_img_meta_t m;
+    ota_diag_t diag = {{0}};
+    int err = ota_img_verify(&f, ota_crypto_openssl(), 0, part, &o, &m, &diag);
+    if (err == OTA_OK) {
+        print_result(&f, len, &a, &m);
+        rc = CLI_OK;
+    } else {
+        fflush(stdout);
+        rc = cli_error("image verify: %s: %s", a.path, diag.msg[0] ? diag.msg : ota_strerror(err));
+    }
+    free(flash);
+    return rc;
+}
+
+/* ---- group --------------------------------------------------------------------------------- */
+
+static const cli_sub_t subs[] = {
+    {"info", "print an image's header, segments, checksum, hash and description", cmd_info},
+    {"pack", "build an otakit app or bootloader image", cmd_pack},
+    {"verify", "run the device's image verifier on a file", cmd_verify},
+};
+
+static const char group_help[] = "usage: otakit image SUBCOMMAND [ARGS...]\n"
+                                 "\n"
+                                 "App and bootloader images (esptool image_info / elf2image).\n";
 
 static int run(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return cli_error("image: not available yet");
+    return cli_dispatch("image", group_help, subs, sizeof(subs) / sizeof(subs[0]), argc, argv);
 }
 
 const cli_cmd_t cli_cmd_image = {"image", "App and bootloader images: info, pack, verify", run};
