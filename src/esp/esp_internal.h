@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "esp_err.h"
+#include "esp_log.h"
 #include "ota/ota_chip.h"
 #include "ota/ota_crypto.h"
 #include "ota/ota_efuse.h"
@@ -36,6 +37,12 @@ typedef struct esp_dev_config {
     /* esp_restart(): must not return. NULL = exit the process with status 0. */
     void (*restart)(void *ctx);
     void *restart_ctx;
+    /* GPIO inputs of the board: the level of a pin now, and the pull the app configured
+     * (1 up, 0 down, -1 none). NULL = every pin reads its pull (pull-up 1, else 0). */
+    int (*gpio_level)(void *ctx, int pin);
+    void (*gpio_pull)(void *ctx, int pin, int pull);
+    void *board_ctx;
+    int reset_reason; /* esp_reset_reason_t of this boot (0 = unknown) */
 } esp_dev_config_t;
 
 /*
@@ -66,6 +73,16 @@ const esp_dev_config_t *esp_internal_config(void);
 
 /* A core log sink that prints through esp_log with the core's tags. */
 const ota_log_t *esp_internal_log(void);
+
+/*
+ * Formats one log line as ESP-IDF prints it, "L (ms) tag: msg" with the virtual clock's
+ * milliseconds, in colour when colors is set; no newline. Returns snprintf's length.
+ */
+int esp_log_format(char *buf, size_t cap, esp_log_level_t level, const char *tag,
+                   const char *msg, bool colors);
+
+/* Blocks until every task made with xTaskCreate has ended (the app runtime's idle wait). */
+void esp_tasks_wait_all(void);
 
 /* Maps a native error code to the closest esp_err_t (see docs/DESIGN.md for the table). */
 esp_err_t esp_err_from_ota(int err);

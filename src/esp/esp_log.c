@@ -1,5 +1,6 @@
 /* ESP-IDF log output on the host: one line per call, virtual-clock timestamps, per-tag levels. */
 #include "esp_log.h"
+#include "esp_internal.h"
 #include "ota/ota_clock.h"
 
 #include <pthread.h>
@@ -20,7 +21,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static tag_level_t tags[MAX_TAGS];
 static int ntags;
 static esp_log_level_t default_level = ESP_LOG_INFO;
-static int colors = -1;
+static int colors_mode = -1;
 
 static const char letters[] = "NEWIDV";
 static const char *const color_of[] = {"", "\033[0;31m", "\033[0;33m", "\033[0;32m", "", ""};
@@ -68,16 +69,27 @@ uint32_t esp_log_timestamp(void)
 
 void esp_log_set_colors(int on)
 {
-    colors = on;
+    colors_mode = on;
 }
 
 static int use_colors(void)
 {
-    if (colors < 0) {
+    if (colors_mode < 0) {
         const char *env = getenv("OTAKIT_LOG_COLORS");
-        colors = env != NULL ? strcmp(env, "1") == 0 : isatty(STDOUT_FILENO);
+        colors_mode = env != NULL ? strcmp(env, "1") == 0 : isatty(STDOUT_FILENO);
     }
-    return colors;
+    return colors_mode;
+}
+
+int esp_log_format(char *buf, size_t cap, esp_log_level_t level, const char *tag,
+                   const char *msg, bool colors)
+{
+    if (level <= ESP_LOG_NONE || level > ESP_LOG_VERBOSE) {
+        level = ESP_LOG_VERBOSE;
+    }
+    bool c = colors && color_of[level][0] != '\0';
+    return snprintf(buf, cap, "%s%c (%u) %s: %s%s", c ? color_of[level] : "", letters[level],
+                    (unsigned)esp_log_timestamp(), tag, msg, c ? "\033[0m" : "");
 }
 
 void esp_log_linev(esp_log_level_t level, const char *tag, const char *format, va_list ap)
@@ -86,11 +98,12 @@ void esp_log_linev(esp_log_level_t level, const char *tag, const char *format, v
         return;
     }
     char msg[1024];
+    char line[1200];
     vsnprintf(msg, sizeof(msg), format, ap);
-    int c = use_colors() && color_of[level][0] != '\0';
+    esp_log_format(line, sizeof(line), level, tag, msg, use_colors());
     pthread_mutex_lock(&lock);
-    fprintf(stdout, "%s%c (%u) %s: %s%s\n", c ? color_of[level] : "", letters[level],
-            (unsigned)esp_log_timestamp(), tag, msg, c ? "\033[0m" : "");
+    fputs(line, stdout);
+    fputc('\n', stdout);
     fflush(stdout);
     pthread_mutex_unlock(&lock);
 }
