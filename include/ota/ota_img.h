@@ -306,6 +306,13 @@ int ota_img_get_metadata(const ota_flash_t *f, uint32_t offset, ota_img_meta_t *
 #define OTA_HOST_DESC_MAGIC "OTAKHOST"
 #define OTA_HOST_DESC_VERSION 1u
 #define OTA_HOST_NO_PAYLOAD 0xFFFFFFFFu
+/*
+ * flags bit 0: an embedded-files table follows the sdkconfig text in segment 0, at the next
+ * 4-byte boundary: u32 count, then per file u32 name length, u32 data length, the name bytes, the
+ * data bytes and one NUL, the entry padded to 4 bytes (ESP-IDF's EMBED_TXTFILES, read back at run
+ * time). All integers little-endian.
+ */
+#define OTA_HOST_FLAG_FILES 0x1u
 
 typedef struct ota_host_desc {
     uint32_t version;
@@ -336,6 +343,9 @@ typedef struct ota_img_host_info {
     uint32_t payload_len;
     uint32_t sdkconfig_offset;
     uint32_t sdkconfig_len;
+    bool has_files;        /* an embedded-files table is present (OTA_HOST_FLAG_FILES) */
+    uint32_t files_offset; /* the table, from the image start */
+    uint32_t files_len;    /* bytes from the table to the end of segment 0 */
 } ota_img_host_info_t;
 
 /*
@@ -348,6 +358,16 @@ typedef struct ota_img_host_info {
  */
 int ota_img_host_locate(const ota_flash_t *f, uint32_t offset, uint32_t avail,
                         ota_img_host_info_t *out, ota_diag_t *diag);
+
+/*
+ * Finds the embedded file `name` in an embedded-files table (len bytes, as located by
+ * ota_img_host_locate and read by the caller). On success sets *data_off to the file's data
+ * offset within the table (the data is followed by a NUL) and *data_len, and returns OTA_OK.
+ * Returns OTA_ERR_NOT_FOUND if absent, OTA_ERR_CORRUPT for a malformed table, or
+ * OTA_ERR_INVALID_ARG.
+ */
+int ota_img_files_find(const uint8_t *table, uint32_t len, const char *name, uint32_t *data_off,
+                       uint32_t *data_len);
 
 #ifdef __cplusplus
 }

@@ -88,6 +88,13 @@ int ota_img_app_version(const ota_sdkconfig_t *cfg, const char *explicit_ver,
 
 #define OTA_IDF_VER_DEFAULT "v5.5-otakit"
 
+/* A file embedded into an app image (read back at run time by name). */
+typedef struct ota_img_embed {
+    const char *name;
+    const uint8_t *data;
+    size_t len;
+} ota_img_embed_t;
+
 typedef struct ota_img_pack_opts {
     bool bootloader;        /* bootloader image instead of an app */
     const ota_chip_t *chip; /* NULL: CONFIG_IDF_TARGET of the sdkconfig, else ESP32 */
@@ -108,6 +115,8 @@ typedef struct ota_img_pack_opts {
     long min_rev_full;        /* -1: CONFIG_ESP_REV_MIN_FULL or 0 */
     long max_rev_full;        /* -1: CONFIG_ESP_REV_MAX_FULL or 0xFFFF (not set) */
     bool no_hash;
+    const ota_img_embed_t *embeds; /* app only: embedded files (EMBED_TXTFILES) */
+    size_t n_embeds;
 } ota_img_pack_opts_t;
 
 /* Fills *o with the defaults (every "from the sdkconfig" value set to -1/NULL). */

@@ -929,6 +929,16 @@ int ota_img_host_locate(const ota_flash_t *f, uint32_t offset, uint32_t avail,
     }
     out->sdkconfig_offset = OTA_APP_DESC_OFFSET + d->sdkconfig_offset;
     out->sdkconfig_len = d->sdkconfig_len;
+    if (d->flags & OTA_HOST_FLAG_FILES) {
+        uint64_t at = ((uint64_t)d->sdkconfig_offset + d->sdkconfig_len + 3u) & ~(uint64_t)3u;
+        if (at + 4u > seg0.data_len || OTA_APP_DESC_OFFSET + (uint64_t)seg0.data_len > avail) {
+            return ota_diag_set(diag, OTA_ERR_CORRUPT,
+                                "host descriptor: embedded files outside segment 0");
+        }
+        out->has_files = true;
+        out->files_offset = OTA_APP_DESC_OFFSET + (uint32_t)at;
+        out->files_len = seg0.data_len - (uint32_t)at;
+    }
     if (d->payload_seg == OTA_HOST_NO_PAYLOAD) {
         return OTA_OK;
     }
@@ -962,4 +972,37 @@ int ota_img_host_locate(const ota_flash_t *f, uint32_t offset, uint32_t avail,
     out->payload_offset = (uint32_t)pos;
     out->payload_len = d->payload_len;
     return OTA_OK;
+}
+
+int ota_img_files_find(const uint8_t *table, uint32_t len, const char *name, uint32_t *data_off,
+                       uint32_t *data_len)
+{
+    if (table == NULL || name == NULL || data_off == NULL || data_len == NULL) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    if (len < 4) {
+        return OTA_ERR_CORRUPT;
+    }
+    uint32_t count = ota_get_le32(table);
+    uint64_t pos = 4;
+    size_t want = strlen(name);
+    for (uint32_t i = 0; i < count; i++) {
+        if (pos + 8 > len) {
+            return OTA_ERR_CORRUPT;
+        }
+        uint32_t nlen = ota_get_le32(table + pos);
+        uint32_t dlen = ota_get_le32(table + pos + 4);
+        uint64_t data = pos + 8 + nlen;
+        uint64_t end = data + dlen + 1;
+        if (end > len || table[data + dlen] != 0) {
+            return OTA_ERR_CORRUPT;
+        }
+        if (nlen == want && memcmp(table + pos + 8, name, want) == 0) {
+            *data_off = (uint32_t)data;
+            *data_len = dlen;
+            return OTA_OK;
+        }
+        pos = (end + 3u) & ~(uint64_t)3u;
+    }
+    return OTA_ERR_NOT_FOUND;
 }

@@ -324,22 +324,58 @@ static int find_segment(const uint8_t *img, size_t len, uint32_t addr)
     return -1;
 }
 
-/* Segment 0 data: a descriptor of dlen bytes, the host descriptor, the sdkconfig text. */
+/* Size of the embedded-files table of the pack options (0 when there are no files). */
+static size_t files_table_len(const ota_img_pack_opts_t *o)
+{
+    if (o->n_embeds == 0) {
+        return 0;
+    }
+    size_t n = 4;
+    for (size_t i = 0; i < o->n_embeds; i++) {
+        n += (8 + strlen(o->embeds[i].name) + o->embeds[i].len + 1 + 3) & ~(size_t)3;
+    }
+    return n;
+}
+
+static void put_files_table(const ota_img_pack_opts_t *o, uint8_t *t)
+{
+    ota_put_le32(t, (uint32_t)o->n_embeds);
+    size_t pos = 4;
+    for (size_t i = 0; i < o->n_embeds; i++) {
+        const ota_img_embed_t *e = &o->embeds[i];
+        size_t nlen = strlen(e->name);
+        ota_put_le32(t + pos, (uint32_t)nlen);
+        ota_put_le32(t + pos + 4, (uint32_t)e->len);
+        memcpy(t + pos + 8, e->name, nlen);
+        if (e->len > 0) {
+            memcpy(t + pos + 8 + nlen, e->data, e->len);
+        }
+        pos = (pos + 8 + nlen + e->len + 1 + 3) & ~(size_t)3; /* NUL and padding are zero */
+    }
+}
+
+/* Segment 0 data: a descriptor of dlen bytes, the host descriptor, the sdkconfig text, and the
+ * embedded-files table at the next 4-byte boundary. */
 static uint8_t *first_segment(pack_t *p, const uint8_t *desc, size_t dlen, uint32_t payload_seg,
                               size_t *len)
 {
-    size_t n = dlen + OTA_HOST_DESC_LEN + p->o->sdkconfig_len;
+    size_t cfg_end = dlen + OTA_HOST_DESC_LEN + p->o->sdkconfig_len;
+    size_t files = files_table_len(p->o);
+    size_t n = files > 0 ? ((cfg_end + 3) & ~(size_t)3) + files : cfg_end;
     uint8_t *d = calloc(1, n);
     if (d == NULL) {
         return NULL;
     }
     ota_host_desc_t h = {OTA_HOST_DESC_VERSION,         payload_seg,
                          (uint32_t)p->o->payload_len,   (uint32_t)(dlen + OTA_HOST_DESC_LEN),
-                         (uint32_t)p->o->sdkconfig_len, 0};
+                         (uint32_t)p->o->sdkconfig_len, files > 0 ? OTA_HOST_FLAG_FILES : 0};
     memcpy(d, desc, dlen);
     ota_host_desc_encode(&h, d + dlen);
     if (p->o->sdkconfig_len > 0) {
         memcpy(d + dlen + OTA_HOST_DESC_LEN, p->o->sdkconfig, p->o->sdkconfig_len);
+    }
+    if (files > 0) {
+        put_files_table(p->o, d + ((cfg_end + 3) & ~(size_t)3));
     }
     *len = n;
     return d;
@@ -458,7 +494,7 @@ static int pack_app(const ota_crypto_t *c, pack_t *p, const char *date, const ch
     uint32_t page = p->page;
     uint32_t drom = chip->app_drom_base + 0x20;
     uint32_t irom = chip->app_irom_base + 0x20;
-    size_t n0 = OTA_APP_DESC_LEN + OTA_HOST_DESC_LEN + o->sdkconfig_len;
+    size_t n0 = OTA_APP_DESC_LEN + OTA_HOST_DESC_LEN + o->sdkconfig_len + 3 + files_table_len(o);
     if (n0 >= OTA_IMG_SEG_MAX_LEN || o->payload_len >= OTA_IMG_SEG_MAX_LEN) {
         return ota_diag_set(p->diag, OTA_ERR_SIZE,
                             "%s too large for one image segment (16 MB limit)",
@@ -502,8 +538,15 @@ int ota_img_pack(const ota_crypto_t *c, const ota_img_pack_opts_t *opts, uint8_t
 {
     if (c == NULL || opts == NULL || out == NULL || out_len == NULL ||
         (opts->payload == NULL && opts->payload_len > 0) ||
-        (opts->sdkconfig == NULL && opts->sdkconfig_len > 0)) {
+        (opts->sdkconfig == NULL && opts->sdkconfig_len > 0) ||
+        (opts->embeds == NULL && opts->n_embeds > 0)) {
         return OTA_ERR_INVALID_ARG;
+    }
+    for (size_t i = 0; i < opts->n_embeds; i++) {
+        if (opts->embeds[i].name == NULL || opts->embeds[i].name[0] == '\0' ||
+            (opts->embeds[i].data == NULL && opts->embeds[i].len > 0)) {
+            return OTA_ERR_INVALID_ARG;
+        }
     }
     *out = NULL;
     *out_len = 0;
