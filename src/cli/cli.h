@@ -28,6 +28,7 @@ extern const cli_cmd_t cli_cmd_image;
 extern const cli_cmd_t cli_cmd_partition_table;
 extern const cli_cmd_t cli_cmd_flash;
 extern const cli_cmd_t cli_cmd_otadata;
+extern const cli_cmd_t cli_cmd_board;
 extern const cli_cmd_t cli_cmd_serve;
 
 /* A subcommand of a group ("info" of "image"). */

@@ -1,6 +1,7 @@
 /* otakit image: app and bootloader images (info, pack, verify). */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "ota/ota_img_build.h"
 #include "ota/ota_memflash.h"
 #include "ota/ota_posix.h"
+#include "ota/ota_sdkconfig.h"
 
 /* ---- option parsing ------------------------------------------------------------------------ */
 
@@ -126,7 +128,12 @@ static const char pack_help[] =
     "  --min-rev-full N       minimum chip revision, major*100+minor\n"
     "  --max-rev-full N       maximum chip revision (default: sdkconfig, else 65535 = unset)\n"
     "  --build-time EPOCH     build time stamp (default: SOURCE_DATE_EPOCH, else now)\n"
-    "  --no-hash              do not append the SHA-256\n";
+    "  --no-hash              do not append the SHA-256\n"
+    "  --set KEY=VALUE        set an sdkconfig key on top of --sdkconfig (repeatable), e.g.\n"
+    "                         --set CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE=y, --set KEY=n\n"
+    "                         (a value that is not y, n or a number is stored as a string)\n"
+    "  --embed NAME=FILE      embed a file the app reads back by name at run time (repeatable;\n"
+    "                         ESP-IDF's EMBED_TXTFILES), e.g. --embed ca_cert.pem=certs/ca.pem\n";
 
 static const char *base_name(const char *path)
 {
@@ -134,11 +141,17 @@ static const char *base_name(const char *path)
     return s != NULL ? s + 1 : path;
 }
 
+#define PACK_MAX_LIST 16
+
 typedef struct pack_args {
     const char *out;
     const char *payload;
     const char *sdkconfig;
     int kind; /* 0 unset, 1 app, 2 bootloader */
+    const char *sets[PACK_MAX_LIST];
+    int n_sets;
+    const char *embeds[PACK_MAX_LIST];
+    int n_embeds;
 } pack_args_t;
 
 /* Parses pack's options into *a and *o. Returns CLI_OK or CLI_USAGE (already reported). */
@@ -172,7 +185,8 @@ static int parse_pack(int argc, char **argv, pack_args_t *a, ota_img_pack_opts_t
         static const char *const names[] = {
             "--output",      "--payload",    "--sdkconfig",      "--project",      "--project-ver",
             "--project-dir", "--chip",       "--secure-version", "--idf-ver",      "--flash-mode",
-            "--flash-freq",  "--flash-size", "--min-rev-full",   "--max-rev-full", "--build-time"};
+            "--flash-freq",  "--flash-size", "--min-rev-full",   "--max-rev-full", "--build-time",
+            "--set",         "--embed"};
         int which = -1;
         for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
             r = opt_value(cmd, argc, argv, &i, names[k], &v);
@@ -245,6 +259,21 @@ static int parse_pack(int argc, char **argv, pack_args_t *a, ota_img_pack_opts_t
             o->has_build_time = true;
             o->build_time = n;
             break;
+        case 15:
+        case 16: {
+            const char **list = which == 15 ? a->sets : a->embeds;
+            int *count = which == 15 ? &a->n_sets : &a->n_embeds;
+            const char *eq = strchr(v, '=');
+            if (eq == NULL || eq == v || eq[1] == '\0') {
+                return cli_usage_error(cmd, "%s: expected %s, got '%s'", names[which],
+                                       which == 15 ? "KEY=VALUE" : "NAME=FILE", v);
+            }
+            if (*count == PACK_MAX_LIST) {
+                return cli_usage_error(cmd, "too many %s options", names[which]);
+            }
+            list[(*count)++] = v;
+            break;
+        }
         default:
             return cli_usage_error(cmd, "unknown argument '%s'", arg);
         }
@@ -258,6 +287,83 @@ static int parse_pack(int argc, char **argv, pack_args_t *a, ota_img_pack_opts_t
     if (a->kind == 2 && a->payload != NULL) {
         return cli_usage_error(cmd, "--payload is for apps only");
     }
+    if (a->kind == 2 && a->n_embeds > 0) {
+        return cli_usage_error(cmd, "--embed is for apps only");
+    }
+    return CLI_OK;
+}
+
+/* Raw sdkconfig value for --set: y, n and numbers as they are, anything else quoted. */
+static char *set_value(const char *v)
+{
+    char *end = NULL;
+    if (strcmp(v, "y") == 0 || strcmp(v, "n") == 0 || (v[0] == '"' && v[strlen(v) - 1] == '"')) {
+        return strdup(v);
+    }
+    errno = 0;
+    (void)strtoll(v, &end, 0);
+    if (errno == 0 && end != v && *end == '\0') {
+        return strdup(v);
+    }
+    size_t n = strlen(v);
+    char *q = malloc(2 * n + 3);
+    if (q == NULL) {
+        return NULL;
+    }
+    size_t o = 0;
+    q[o++] = '"';
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] == '"' || v[i] == '\\') {
+            q[o++] = '\\';
+        }
+        q[o++] = v[i];
+    }
+    q[o++] = '"';
+    q[o] = '\0';
+    return q;
+}
+
+/* The sdkconfig text to bake in: the file (if any) with the --set keys applied. Returns CLI_OK
+ * and a malloc'ed *text (NULL when there is no configuration at all), or CLI_FAIL (reported). */
+static int pack_sdkconfig(const pack_args_t *a, char **text, size_t *len)
+{
+    uint8_t *file = NULL;
+    size_t file_len = 0;
+    *text = NULL;
+    *len = 0;
+    if (a->sdkconfig != NULL && cli_read_file(a->sdkconfig, &file, &file_len) != CLI_OK) {
+        return CLI_FAIL;
+    }
+    if (a->n_sets == 0) {
+        *text = (char *)file;
+        *len = file_len;
+        return CLI_OK;
+    }
+    ota_sdkconfig_t *cfg = NULL;
+    ota_diag_t diag = {{0}};
+    if (ota_sdkconfig_parse(file ? (const char *)file : "", file_len, &cfg, &diag) != OTA_OK) {
+        free(file);
+        return cli_error("image pack: %s: %s", a->sdkconfig, diag.msg);
+    }
+    free(file);
+    for (int i = 0; i < a->n_sets; i++) {
+        const char *eq = strchr(a->sets[i], '=');
+        char key[128];
+        snprintf(key, sizeof(key), "%.*s", (int)(eq - a->sets[i]), a->sets[i]);
+        char *raw = set_value(eq + 1);
+        if (raw == NULL || ota_sdkconfig_set(cfg, key, raw) != OTA_OK) {
+            free(raw);
+            ota_sdkconfig_free(cfg);
+            return cli_error("image pack: out of memory");
+        }
+        free(raw);
+    }
+    *text = ota_sdkconfig_format(cfg);
+    ota_sdkconfig_free(cfg);
+    if (*text == NULL) {
+        return cli_error("image pack: out of memory");
+    }
+    *len = strlen(*text);
     return CLI_OK;
 }
 
@@ -267,7 +373,8 @@ static int cmd_pack(int argc, char **argv)
         fputs(pack_help, stdout);
         return CLI_OK;
     }
-    pack_args_t a = {NULL, NULL, NULL, 0};
+    pack_args_t a;
+    memset(&a, 0, sizeof(a));
     ota_img_pack_opts_t o;
     ota_img_pack_opts_init(&o);
     int rc = parse_pack(argc, argv, &a, &o);
@@ -276,15 +383,35 @@ static int cmd_pack(int argc, char **argv)
     }
     o.bootloader = a.kind == 2;
     uint8_t *payload = NULL;
-    uint8_t *sdk = NULL;
+    char *sdk = NULL;
     size_t sdk_len = 0;
+    ota_img_embed_t embeds[PACK_MAX_LIST];
+    uint8_t *embed_data[PACK_MAX_LIST] = {NULL};
+    char embed_names[PACK_MAX_LIST][128];
     if (a.payload != NULL && cli_read_file(a.payload, &payload, &o.payload_len) != CLI_OK) {
         return CLI_FAIL;
     }
-    if (a.sdkconfig != NULL && cli_read_file(a.sdkconfig, &sdk, &sdk_len) != CLI_OK) {
+    if (pack_sdkconfig(&a, &sdk, &sdk_len) != CLI_OK) {
         free(payload);
         return CLI_FAIL;
     }
+    for (int i = 0; i < a.n_embeds; i++) {
+        const char *eq = strchr(a.embeds[i], '=');
+        snprintf(embed_names[i], sizeof(embed_names[i]), "%.*s", (int)(eq - a.embeds[i]),
+                 a.embeds[i]);
+        if (cli_read_file(eq + 1, &embed_data[i], &embeds[i].len) != CLI_OK) {
+            for (int k = 0; k < i; k++) {
+                free(embed_data[k]);
+            }
+            free(payload);
+            free(sdk);
+            return CLI_FAIL;
+        }
+        embeds[i].name = embed_names[i];
+        embeds[i].data = embed_data[i];
+    }
+    o.embeds = embeds;
+    o.n_embeds = (size_t)a.n_embeds;
     o.payload = payload;
     o.sdkconfig = (const char *)sdk;
     o.sdkconfig_len = sdk_len;
@@ -297,6 +424,9 @@ static int cmd_pack(int argc, char **argv)
     int err = ota_img_pack(ota_crypto_openssl(), &o, &img, &img_len, &diag);
     free(payload);
     free(sdk);
+    for (int i = 0; i < a.n_embeds; i++) {
+        free(embed_data[i]);
+    }
     if (err != OTA_OK) {
         const char *where = a.out;
         const char *why = diag.msg[0] ? diag.msg : ota_strerror(err);

@@ -9,6 +9,7 @@ static const cli_cmd_t *const commands[] = {
     &cli_cmd_partition_table,
     &cli_cmd_flash,
     &cli_cmd_otadata,
+    &cli_cmd_board,
     &cli_cmd_serve,
 };
 

@@ -1,0 +1,700 @@
+/*
+ * The simulated board (see board.h): power-on, ROM step, second-stage bootloader, app launch from
+ * the flash image, console, resets, power cuts.
+ *
+ * The bootloader runs in this process; each app runs as its own program, loaded from the bytes of
+ * its image in flash into an anonymous file and executed. Both sides share the flash image file
+ * and one block of shared memory (ota_board_shm.h): flash counters and the armed power cut, the
+ * virtual clock, the GPIO inputs.
+ */
+#include "board.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "esp_internal.h"
+#include "esp_log.h"
+#include "ota/ota_boot.h"
+#include "ota/ota_boot_cfg.h"
+#include "ota/ota_board_shm.h"
+#include "ota/ota_clock.h"
+#include "ota/ota_efuse_store.h"
+#include "ota/ota_img.h"
+#include "ota/ota_nor.h"
+#include "ota/ota_posix.h"
+#include "ota/ota_sdkconfig.h"
+#include "ota/ota_timed_flash.h"
+
+extern char **environ;
+
+typedef struct board {
+    const board_opts_t *opts;
+    ota_board_shm_t *shm;
+    int shm_fd;
+    ota_nor_t *nor;
+    ota_timed_flash_t timed;
+    const ota_flash_t *flash;
+    const ota_chip_t *chip;
+    ota_efuse_store_t efuse;
+    bool colors;
+    bool have_until;
+    regex_t until;
+    char line[4096]; /* app console line being assembled, for --until */
+    size_t line_len;
+    bool matched;
+} board_t;
+
+/* ---- console ------------------------------------------------------------------------------- */
+
+/* Strips ANSI colour sequences from s in place. */
+static void strip_ansi(char *s)
+{
+    char *w = s;
+    for (const char *r = s; *r != '\0'; r++) {
+        if (*r == '\033' && r[1] == '[') {
+            r += 2;
+            while (*r != '\0' && *r != 'm') {
+                r++;
+            }
+            if (*r == '\0') {
+                break;
+            }
+            continue;
+        }
+        *w++ = *r;
+    }
+    *w = '\0';
+}
+
+static void check_until(board_t *b, const char *line)
+{
+    if (!b->have_until || b->matched) {
+        return;
+    }
+    char plain[sizeof(b->line)];
+    snprintf(plain, sizeof(plain), "%s", line);
+    strip_ansi(plain);
+    if (regexec(&b->until, plain, 0, NULL, 0) == 0) {
+        b->matched = true;
+    }
+}
+
+/* A whole line from the board itself (ROM, bootloader, board events). */
+static void console_line(board_t *b, const char *line)
+{
+    fputs(line, stdout);
+    fputc('\n', stdout);
+    fflush(stdout);
+    check_until(b, line);
+}
+
+static void board_event(board_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A board event, in the style of idf.py monitor's own lines: "--- text ---". */
+static void board_event(board_t *b, const char *fmt, ...)
+{
+    char msg[512];
+    char line[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    snprintf(line, sizeof(line), "--- %s ---", msg);
+    console_line(b, line);
+}
+
+/* Bytes of app output: passed through as they come, matched line by line. */
+static void console_bytes(board_t *b, const char *data, size_t n)
+{
+    fwrite(data, 1, n, stdout);
+    fflush(stdout);
+    for (size_t i = 0; i < n; i++) {
+        if (data[i] == '\n' || b->line_len == sizeof(b->line) - 1) {
+            b->line[b->line_len] = '\0';
+            check_until(b, b->line);
+            b->line_len = 0;
+            if (data[i] == '\n') {
+                continue;
+            }
+        }
+        b->line[b->line_len++] = data[i];
+    }
+}
+
+static void boot_log(void *ctx, char level, const char *tag, const char *msg)
+{
+    board_t *b = ctx;
+    esp_log_level_t lv = level == 'E'   ? ESP_LOG_ERROR
+                         : level == 'W' ? ESP_LOG_WARN
+                         : level == 'I' ? ESP_LOG_INFO
+                         : level == 'D' ? ESP_LOG_DEBUG
+                                        : ESP_LOG_VERBOSE;
+    if (lv > ESP_LOG_INFO) {
+        return; /* CONFIG_BOOTLOADER_LOG_LEVEL: info */
+    }
+    char line[512];
+    esp_log_format(line, sizeof(line), lv, tag, msg, b->colors);
+    console_line(b, line);
+}
+
+/* ---- inputs -------------------------------------------------------------------------------- */
+
+static ota_gpio_hold_t gpio_hold(void *ctx, int pin, bool active_high, uint32_t hold_s)
+{
+    board_t *b = ctx;
+    /* the bootloader pulls the pin to the inactive level */
+    int pull = active_high ? 0 : 1;
+    int active = active_high ? 1 : 0;
+    uint64_t now_ms = ota_board_time_us(b->shm) / 1000u;
+    if (ota_board_gpio_level(b->shm, pin, now_ms, pull) != active) {
+        return OTA_GPIO_NOT_HOLD;
+    }
+    uint64_t end_ms = now_ms + (uint64_t)hold_s * 1000u;
+    uint64_t change = ota_board_gpio_next_change(b->shm, pin, now_ms, end_ms, pull);
+    if (change != UINT64_MAX) {
+        ota_clock_advance_us((change - now_ms) * 1000u);
+        return OTA_GPIO_SHORT_HOLD;
+    }
+    ota_clock_advance_us((end_ms - now_ms) * 1000u);
+    return OTA_GPIO_LONG_HOLD;
+}
+
+/* ---- set-up -------------------------------------------------------------------------------- */
+
+/* The chip whose bootloader offset holds an image naming it. */
+static const ota_chip_t *detect_chip(board_t *b)
+{
+    for (size_t i = 0; i < ota_chip_count(); i++) {
+        const ota_chip_t *c = ota_chip_at(i);
+        uint8_t hdr[OTA_IMG_HEADER_LEN];
+        if (c->legacy || c->bootloader_offset + sizeof(hdr) > ota_nor_size(b->nor)) {
+            continue;
+        }
+        memcpy(hdr, ota_nor_data(b->nor) + c->bootloader_offset, sizeof(hdr));
+        ota_img_header_t h;
+        ota_img_header_decode(hdr, &h);
+        if (h.magic == OTA_IMG_MAGIC && h.chip_id == c->id) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+static int default_rev(const ota_chip_t *c)
+{
+    return c->id == OTA_CHIP_ID_ESP32 ? 300 : 100;
+}
+
+/* eFuses: in the efuse partition of the table at table_offset, else in "<flash>.efuse". */
+static void setup_efuse(board_t *b, uint32_t table_offset)
+{
+    uint8_t raw[OTA_PART_TABLE_MAX_LEN];
+    ota_part_table_t table;
+    b->shm->efuse_offset = 0;
+    if (table_offset + sizeof(raw) <= ota_nor_size(b->nor)) {
+        memcpy(raw, ota_nor_data(b->nor) + table_offset, sizeof(raw));
+        if (ota_part_table_verify(ota_crypto_openssl(), raw, ota_nor_size(b->nor), &table,
+                                  NULL) == OTA_OK) {
+            const ota_part_t *p =
+                ota_part_find(&table, OTA_PART_TYPE_DATA, OTA_PART_SUBTYPE_DATA_EFUSE, NULL);
+            if (p != NULL && p->size >= OTA_EFUSE_BLOCK_LEN) {
+                b->shm->efuse_offset = p->offset;
+            }
+        }
+    }
+    uint32_t bits = b->chip->secure_version_bits;
+    if (b->shm->efuse_offset != 0) {
+        b->shm->efuse_path[0] = '\0';
+        ota_efuse_store_flash(&b->efuse, b->flash, b->shm->efuse_offset, bits);
+    } else {
+        int n = snprintf(b->shm->efuse_path, sizeof(b->shm->efuse_path), "%s.efuse",
+                         b->shm->flash_path);
+        if (n < 0 || (size_t)n >= sizeof(b->shm->efuse_path)) {
+            b->shm->efuse_path[0] = '\0'; /* path too long: no eFuse file, all unburnt */
+        }
+        ota_efuse_store_file(&b->efuse, b->shm->efuse_path, bits);
+    }
+}
+
+/* ---- boot ---------------------------------------------------------------------------------- */
+
+static const char *rom_reset_line(uint32_t reason)
+{
+    switch (reason) {
+    case OTA_BOARD_RST_POWERON:
+        return "rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)";
+    case OTA_BOARD_RST_PANIC:
+    case OTA_BOARD_RST_SW:
+    default:
+        return "rst:0xc (SW_CPU_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)";
+    }
+}
+
+/* The ROM step: prints what the chip's ROM prints and checks the second-stage bootloader. */
+static int rom_step(board_t *b, const ota_boot_env_t *env, uint32_t table_offset, uint32_t *used)
+{
+    char line[160];
+    if (b->chip->id == OTA_CHIP_ID_ESP32) {
+        console_line(b, "ets Jun  8 2016 00:22:57");
+    } else {
+        snprintf(line, sizeof(line), "ESP-ROM:%s", b->chip->target);
+        console_line(b, line);
+    }
+    console_line(b, "");
+    console_line(b, rom_reset_line(b->shm->reset_reason));
+    ota_img_meta_t meta;
+    ota_diag_t diag = {{0}};
+    int err = ota_boot_rom_load(env, table_offset, used, &meta, &diag);
+    if (err != OTA_OK) {
+        uint8_t word[4] = {0xFF, 0xFF, 0xFF, 0xFF};
+        if (b->chip->bootloader_offset + 4 <= ota_nor_size(b->nor)) {
+            memcpy(word, ota_nor_data(b->nor) + b->chip->bootloader_offset, 4);
+        }
+        snprintf(line, sizeof(line), "invalid header: 0x%02x%02x%02x%02x", word[3], word[2],
+                 word[1], word[0]);
+        console_line(b, line);
+        return err;
+    }
+    if (*used != b->chip->bootloader_offset) {
+        snprintf(line, sizeof(line), "Primary bootloader is invalid, loading recovery at 0x%x",
+                 (unsigned)*used);
+        console_line(b, line);
+    }
+    for (int i = 0; i < meta.header.segment_count && i < OTA_IMG_MAX_SEGMENTS; i++) {
+        snprintf(line, sizeof(line), "load:0x%08x,len:%u", (unsigned)meta.segs[i].load_addr,
+                 (unsigned)meta.segs[i].data_len);
+        console_line(b, line);
+    }
+    snprintf(line, sizeof(line), "entry 0x%08x", (unsigned)meta.header.entry_addr);
+    console_line(b, line);
+    return OTA_OK;
+}
+
+/* The bootloader's configuration, baked into its image (defaults for ESP-IDF's own builds). */
+static ota_sdkconfig_t *bootloader_config(board_t *b, uint32_t offset, uint32_t region)
+{
+    ota_img_host_info_t info;
+    ota_sdkconfig_t *cfg = NULL;
+    if (ota_img_host_locate(b->flash, offset, region, &info, NULL) == OTA_OK &&
+        info.sdkconfig_len > 0) {
+        const char *text = (const char *)ota_nor_data(b->nor) + offset + info.sdkconfig_offset;
+        if (ota_sdkconfig_parse(text, info.sdkconfig_len, &cfg, NULL) == OTA_OK) {
+            return cfg;
+        }
+    }
+    return ota_sdkconfig_new();
+}
+
+static void bootloader_banner(board_t *b, uint32_t offset)
+{
+    ota_boot_desc_t desc;
+    uint8_t raw[OTA_BOOT_DESC_LEN];
+    const ota_log_t sink = {boot_log, b};
+    memcpy(raw, ota_nor_data(b->nor) + offset + 0x20, sizeof(raw));
+    bool ok = ota_boot_desc_decode(raw, &desc);
+    ota_logf(&sink, 'I', "boot", "ESP-IDF %s 2nd stage bootloader", ok ? desc.idf_ver : "?");
+    if (ok) {
+        ota_logf(&sink, 'I', "boot", "compile time %s", desc.date_time);
+    }
+    ota_logf(&sink, 'I', "boot", "chip revision: v%d.%d", b->shm->chip_rev / 100,
+             b->shm->chip_rev % 100);
+    ota_logf(&sink, 'I', "boot", "Enabling RNG early entropy source...");
+}
+
+/* ---- app ----------------------------------------------------------------------------------- */
+
+static void child_env(char ***out, int shm_fd, bool colors)
+{
+    size_t n = 0;
+    while (environ[n] != NULL) {
+        n++;
+    }
+    char **env = calloc(n + 6, sizeof(char *));
+    size_t k = 0;
+    char buf[64];
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(environ[i], "OTAKIT_BOARD_FD=", 16) != 0 &&
+            strncmp(environ[i], "OTAKIT_LOG_COLORS=", 18) != 0 &&
+            strncmp(environ[i], "ASAN_OPTIONS=", 13) != 0 &&
+            strncmp(environ[i], "UBSAN_OPTIONS=", 14) != 0) {
+            env[k++] = strdup(environ[i]);
+        }
+    }
+    snprintf(buf, sizeof(buf), "OTAKIT_BOARD_FD=%d", shm_fd);
+    env[k++] = strdup(buf);
+    env[k++] = strdup(colors ? "OTAKIT_LOG_COLORS=1" : "OTAKIT_LOG_COLORS=0");
+    /* A sanitizer report in an app is a host bug, not a device crash: make it recognisable. */
+    const char *asan = getenv("ASAN_OPTIONS");
+    const char *ubsan = getenv("UBSAN_OPTIONS");
+    char *s = NULL;
+    if (asprintf(&s, "ASAN_OPTIONS=%s%sabort_on_error=0:exitcode=99", asan ? asan : "",
+                 asan && *asan ? ":" : "") >= 0) {
+        env[k++] = s;
+    }
+    if (asprintf(&s, "UBSAN_OPTIONS=%s%shalt_on_error=1:exitcode=99", ubsan ? ubsan : "",
+                 ubsan && *ubsan ? ":" : "") >= 0) {
+        env[k++] = s;
+    }
+    env[k] = NULL;
+    *out = env;
+}
+
+static void free_env(char **env)
+{
+    for (size_t i = 0; env[i] != NULL; i++) {
+        free(env[i]);
+    }
+    free(env);
+}
+
+typedef enum {
+    APP_RETURNED,
+    APP_RESTART,
+    APP_POWER_LOSS,
+    APP_PANIC,
+    APP_UNTIL,
+    APP_TIME,
+    APP_HOST_ERROR,
+} app_end_t;
+
+/* Runs the app whose payload is at [offset, offset+len) of the flash; returns how it ended. */
+static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t len)
+{
+    int mfd = memfd_create(name, MFD_CLOEXEC);
+    if (mfd < 0) {
+        board_event(b, "cannot create the app's program file: %s", strerror(errno));
+        return APP_HOST_ERROR;
+    }
+    const uint8_t *payload = ota_nor_data(b->nor) + offset;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(mfd, payload + done, len - done);
+        if (w <= 0) {
+            close(mfd);
+            board_event(b, "cannot write the app's program file");
+            return APP_HOST_ERROR;
+        }
+        done += (size_t)w;
+    }
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) != 0) {
+        close(mfd);
+        return APP_HOST_ERROR;
+    }
+    char **env = NULL;
+    child_env(&env, b->shm_fd, b->colors);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(pipefd[1], STDOUT_FILENO);
+        dup2(pipefd[1], STDERR_FILENO);
+        char *argv[] = {(char *)name, NULL};
+        fexecve(mfd, argv, env);
+        fprintf(stderr, "--- cannot execute the app: %s ---\n", strerror(errno));
+        _exit(OTA_APP_EXIT_HOST_ERROR);
+    }
+    free_env(env);
+    close(mfd);
+    close(pipefd[1]);
+    if (pid < 0) {
+        close(pipefd[0]);
+        return APP_HOST_ERROR;
+    }
+
+    app_end_t end = APP_RETURNED;
+    bool killed = false;
+    char buf[4096];
+    for (;;) {
+        struct pollfd pfd = {.fd = pipefd[0], .events = POLLIN};
+        int r = poll(&pfd, 1, 20);
+        if (r > 0) {
+            ssize_t n = read(pipefd[0], buf, sizeof(buf));
+            if (n > 0) {
+                console_bytes(b, buf, (size_t)n);
+            } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+                break; /* the app closed its console: it has ended */
+            }
+        }
+        if (!killed && b->matched) {
+            kill(pid, SIGKILL);
+            killed = true;
+            end = APP_UNTIL;
+        }
+        if (!killed && b->opts->max_time_ms != 0 &&
+            ota_board_time_us(b->shm) / 1000u >= b->opts->max_time_ms) {
+            kill(pid, SIGKILL);
+            killed = true;
+            end = APP_TIME;
+        }
+    }
+    close(pipefd[0]);
+    if (b->line_len > 0) {
+        b->line[b->line_len] = '\0';
+        check_until(b, b->line);
+        b->line_len = 0;
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (killed) {
+        return b->matched ? APP_UNTIL : end;
+    }
+    if (b->matched) {
+        return APP_UNTIL;
+    }
+    if (WIFEXITED(status)) {
+        switch (WEXITSTATUS(status)) {
+        case OTA_APP_EXIT_RETURNED:
+            return APP_RETURNED;
+        case OTA_APP_EXIT_RESTART:
+            return APP_RESTART;
+        case OTA_APP_EXIT_POWER_LOSS:
+            return APP_POWER_LOSS;
+        case OTA_APP_EXIT_PANIC:
+            return APP_PANIC;
+        case OTA_APP_EXIT_SANITIZER:
+            board_event(b, "the app program hit a sanitizer error (a host bug, not a device "
+                           "behaviour)");
+            return APP_HOST_ERROR;
+        default:
+            board_event(b, "the app program exited with status %d", WEXITSTATUS(status));
+            return APP_HOST_ERROR;
+        }
+    }
+    board_event(b, "the app program was killed by signal %d", WTERMSIG(status));
+    return APP_PANIC;
+}
+
+/* ---- the run ------------------------------------------------------------------------------- */
+
+static const char *cut_mode_name(int mode)
+{
+    return mode == OTA_NOR_CUT_BEFORE ? "before" : mode == OTA_NOR_CUT_AFTER ? "after" : "torn";
+}
+
+static void power_cut(board_t *b)
+{
+    const ota_nor_state_t *st = ota_nor_state(b->nor);
+    board_event(b, "power cut at flash operation %llu (%s, seed %llu)",
+                (unsigned long long)st->cut_at, cut_mode_name((int)st->cut_mode),
+                (unsigned long long)st->cut_seed);
+    ota_nor_power_on(b->nor);
+    board_event(b, "power on");
+}
+
+/* Starts a new boot: the clock restarts at 0, board time keeps counting. */
+static void reset(board_t *b, uint32_t reason)
+{
+    b->shm->boot_base_us += __atomic_load_n(&b->shm->clock_us, __ATOMIC_SEQ_CST);
+    ota_clock_set_us(0);
+    b->shm->reset_reason = reason;
+}
+
+static int boot_loop(board_t *b)
+{
+    uint32_t reason = OTA_BOARD_RST_POWERON;
+    for (;;) {
+        if (b->opts->max_boots != 0 && b->shm->boot_count >= b->opts->max_boots) {
+            board_event(b, "stopped after %u boots", b->shm->boot_count);
+            return BOARD_EXIT_MAX_BOOTS;
+        }
+        if (b->opts->max_time_ms != 0 &&
+            ota_board_time_us(b->shm) / 1000u >= b->opts->max_time_ms) {
+            board_event(b, "stopped at the time limit");
+            return BOARD_EXIT_TIME;
+        }
+        reset(b, reason);
+        b->shm->boot_count++;
+
+        ota_boot_env_t env = {
+            .flash = b->flash,
+            .crypto = ota_crypto_openssl(),
+            .chip = b->chip,
+            .chip_rev = b->shm->chip_rev,
+            .efuse_blk_rev = b->shm->efuse_blk_rev,
+            .efuse = &b->efuse.ops,
+            .gpio_hold = gpio_hold,
+            .gpio_ctx = b,
+            .power_on = reason == OTA_BOARD_RST_POWERON,
+        };
+        const ota_log_t sink = {boot_log, b};
+        env.log = &sink;
+
+        /* The ROM does not know the table offset; the bootloader region ends at 0x8000 unless
+         * the bootloader says otherwise, so check with the largest sane region first. */
+        uint32_t used = 0;
+        int err = rom_step(b, &env, OTA_PART_TABLE_OFFSET_DEFAULT, &used);
+        if (err == OTA_ERR_POWER_LOSS) {
+            power_cut(b);
+            reason = OTA_BOARD_RST_POWERON;
+            continue;
+        }
+        if (err != OTA_OK) {
+            board_event(b, "bricked: no valid second-stage bootloader at 0x%x",
+                        (unsigned)b->chip->bootloader_offset);
+            return BOARD_EXIT_BRICKED;
+        }
+        ota_sdkconfig_t *bcfg = bootloader_config(
+            b, used, OTA_PART_TABLE_OFFSET_DEFAULT - b->chip->bootloader_offset);
+        ota_boot_cfg_t cfg;
+        ota_boot_cfg_from_sdkconfig(bcfg, &cfg);
+        b->shm->table_offset = cfg.table_offset;
+        setup_efuse(b, cfg.table_offset);
+        bootloader_banner(b, used);
+
+        static ota_boot_result_t res;
+        ota_boot_run(&env, &cfg, &res);
+        ota_sdkconfig_free(bcfg);
+
+        if (res.outcome == OTA_BOOT_FLASH_ERROR && res.err == OTA_ERR_POWER_LOSS) {
+            power_cut(b);
+            reason = OTA_BOARD_RST_POWERON;
+            continue;
+        }
+        if (res.outcome != OTA_BOOT_OK) {
+            board_event(b, "bricked: %s",
+                        res.outcome == OTA_BOOT_TABLE_ERROR   ? "the partition table is invalid"
+                        : res.outcome == OTA_BOOT_NO_BOOTABLE ? "no bootable app"
+                        : res.outcome == OTA_BOOT_SELECT_ERROR
+                            ? "the bootloader cannot select a partition"
+                            : "flash failure in the bootloader");
+            return BOARD_EXIT_BRICKED;
+        }
+        ota_logf(&sink, 'I', "boot", "Disabling RNG early entropy source...");
+
+        ota_img_host_info_t info;
+        ota_diag_t diag = {{0}};
+        err = ota_img_host_locate(b->flash, res.part.offset, res.part.size, &info, &diag);
+        if (err != OTA_OK || !info.has_payload) {
+            const ota_img_meta_t *m = &res.meta;
+            const ota_chip_t *ic = ota_chip_by_id(m->header.chip_id);
+            board_event(b, "boots project %s version %s for chip %s; not executable on the host",
+                        m->has_app_desc ? m->app_desc.project_name : "(no app description)",
+                        m->has_app_desc ? m->app_desc.version : "-", ic ? ic->name : "unknown");
+            return BOARD_EXIT_FOREIGN;
+        }
+        b->shm->running_offset = res.part.offset;
+        b->shm->running_size = res.part.size;
+        const char *name = res.meta.has_app_desc ? res.meta.app_desc.project_name : "app";
+        app_end_t end =
+            run_app(b, name[0] ? name : "app", res.part.offset + info.payload_offset,
+                    info.payload_len);
+        switch (end) {
+        case APP_RETURNED:
+            board_event(b, "the app returned; nothing left to run");
+            return BOARD_EXIT_RETURNED;
+        case APP_RESTART:
+            reason = OTA_BOARD_RST_SW;
+            break;
+        case APP_POWER_LOSS:
+            power_cut(b);
+            reason = OTA_BOARD_RST_POWERON;
+            break;
+        case APP_PANIC:
+            reason = OTA_BOARD_RST_PANIC;
+            break;
+        case APP_UNTIL:
+            return BOARD_EXIT_UNTIL;
+        case APP_TIME:
+            board_event(b, "stopped at the time limit");
+            return BOARD_EXIT_TIME;
+        case APP_HOST_ERROR:
+        default:
+            return BOARD_EXIT_ERROR;
+        }
+        if (b->matched) {
+            return BOARD_EXIT_UNTIL;
+        }
+    }
+}
+
+int board_run(const board_opts_t *o)
+{
+    board_t b;
+    memset(&b, 0, sizeof(b));
+    b.opts = o;
+    b.colors = isatty(STDOUT_FILENO);
+    esp_log_set_colors(b.colors);
+    if (o->until != NULL) {
+        if (regcomp(&b.until, o->until, REG_EXTENDED | REG_NOSUB) != 0) {
+            fprintf(stderr, "otakit: board run: --until '%s': invalid regular expression\n",
+                    o->until);
+            return BOARD_EXIT_USAGE;
+        }
+        b.have_until = true;
+    }
+    int status = BOARD_EXIT_ERROR;
+    char path[PATH_MAX];
+    if (realpath(o->flash_path, path) == NULL) {
+        fprintf(stderr, "otakit: board run: %s: %s\n", o->flash_path, strerror(errno));
+        goto out;
+    }
+    b.shm_fd = ota_board_shm_create(&b.shm);
+    if (b.shm_fd < 0) {
+        fprintf(stderr, "otakit: board run: cannot create shared memory: %s\n", strerror(errno));
+        goto out;
+    }
+    int plen = snprintf(b.shm->flash_path, sizeof(b.shm->flash_path), "%s", path);
+    if (plen < 0 || (size_t)plen >= sizeof(b.shm->flash_path) - sizeof(".efuse")) {
+        fprintf(stderr, "otakit: board run: %s: path too long\n", o->flash_path);
+        goto out;
+    }
+    ota_clock_attach(&b.shm->clock_us);
+    for (int i = 0; i < o->n_gpio; i++) {
+        if (ota_board_gpio_parse(b.shm, o->gpio[i]) != 0) {
+            fprintf(stderr, "otakit: board run: --gpio %s: expected PIN=LEVEL[@MS]\n",
+                    o->gpio[i]);
+            status = BOARD_EXIT_USAGE;
+            goto out;
+        }
+    }
+    ota_nor_config_t ncfg = {.state = &b.shm->nor};
+    ota_diag_t diag = {{0}};
+    if (ota_nor_open(path, &ncfg, &b.nor, &diag) != OTA_OK) {
+        fprintf(stderr, "otakit: board run: %s: %s\n", o->flash_path, diag.msg);
+        goto out;
+    }
+    ota_timed_flash_init(&b.timed, ota_nor_flash(b.nor), ota_nor_state(b.nor), NULL);
+    b.flash = &b.timed.flash;
+    b.chip = o->chip != NULL ? ota_chip_by_name(o->chip) : detect_chip(&b);
+    if (b.chip == NULL) {
+        if (o->chip != NULL) {
+            fprintf(stderr, "otakit: board run: --chip %s: unknown chip\n", o->chip);
+        } else {
+            fprintf(stderr, "otakit: board run: %s: no bootloader image for any chip at its "
+                            "bootloader offset (0x0, 0x1000 or 0x2000); give --chip\n",
+                    o->flash_path);
+        }
+        goto out;
+    }
+    b.shm->chip_id = b.chip->id;
+    b.shm->chip_rev = (uint16_t)(o->chip_rev >= 0 ? o->chip_rev : default_rev(b.chip));
+    if (o->cut) {
+        ota_nor_cut_arm(b.nor, o->cut_at, (ota_nor_cut_mode_t)o->cut_mode, o->seed);
+    }
+    status = boot_loop(&b);
+out:
+    if (b.nor != NULL) {
+        ota_nor_close(b.nor);
+    }
+    ota_clock_attach(NULL);
+    if (b.shm != NULL) {
+        munmap(b.shm, sizeof(*b.shm));
+        close(b.shm_fd);
+    }
+    if (b.have_until) {
+        regfree(&b.until);
+    }
+    return status;
+}

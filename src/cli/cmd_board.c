@@ -1,0 +1,153 @@
+/* otakit board: run the simulated board on a flash image. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "board.h"
+#include "ota/ota_nor.h"
+
+static const char run_help[] =
+    "usage: otakit board run FLASH [options]\n"
+    "\n"
+    "Powers the simulated board on: the ROM step checks the second-stage bootloader, the\n"
+    "bootloader selects an app (otadata, rollback, anti-rollback, GPIO options, fallback), and\n"
+    "the app runs as a real program taken from its image in flash. esp_restart(), a crash or a\n"
+    "power cut go back through the bootloader. Console output is ESP-IDF's, timestamped with the\n"
+    "board's virtual clock; the console input is this command's standard input.\n"
+    "\n"
+    "Options:\n"
+    "  --chip NAME            simulated chip (default: the chip the bootloader image names)\n"
+    "  --chip-rev N           chip revision as major*100+minor (default v3.0 on ESP32, v1.0)\n"
+    "  --gpio PIN=LEVEL[@MS]  input level of a pin from board time MS (default 0) on; repeatable\n"
+    "  --until REGEX          stop (exit 0) once a console line matches the extended regex\n"
+    "  --max-boots N          stop after N boots (exit 5)\n"
+    "  --max-time MS          stop after MS of virtual time since power-on (exit 7)\n"
+    "  --power-cut-at N       cut the power at the N-th flash program/erase operation, counted\n"
+    "                         across bootloader and app, then power on again\n"
+    "  --cut-mode MODE        before | after | torn (default before)\n"
+    "  --seed S               seed of a torn cut (default 1)\n"
+    "\n"
+    "Exit status: 0 --until matched, 1 error, 2 usage, 3 bricked (no bootloader or no bootable\n"
+    "app), 4 the app returned, 5 --max-boots reached, 6 booted an image that cannot run on the\n"
+    "host (reported), 7 --max-time reached.\n";
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    uint32_t v;
+    if (!cli_parse_u32(s, &v)) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv)) {
+        fputs(run_help, stdout);
+        return CLI_OK;
+    }
+    enum { O_CHIP = 1, O_REV, O_GPIO, O_UNTIL, O_BOOTS, O_TIME, O_CUT, O_MODE, O_SEED };
+    static const struct option opts[] = {
+        {"chip", required_argument, NULL, O_CHIP},
+        {"chip-rev", required_argument, NULL, O_REV},
+        {"gpio", required_argument, NULL, O_GPIO},
+        {"until", required_argument, NULL, O_UNTIL},
+        {"max-boots", required_argument, NULL, O_BOOTS},
+        {"max-time", required_argument, NULL, O_TIME},
+        {"power-cut-at", required_argument, NULL, O_CUT},
+        {"cut-mode", required_argument, NULL, O_MODE},
+        {"seed", required_argument, NULL, O_SEED},
+        {NULL, 0, NULL, 0},
+    };
+    board_opts_t o;
+    memset(&o, 0, sizeof(o));
+    o.chip_rev = -1;
+    o.cut_mode = OTA_NOR_CUT_BEFORE;
+    o.seed = 1;
+    uint32_t v;
+    int c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case O_CHIP:
+            o.chip = optarg;
+            break;
+        case O_REV:
+            if (!cli_parse_u32(optarg, &v) || v > 0xFFFF) {
+                return cli_usage_error("board run", "--chip-rev: '%s' is not a revision", optarg);
+            }
+            o.chip_rev = (int)v;
+            break;
+        case O_GPIO:
+            if (o.n_gpio == BOARD_MAX_GPIO_SPECS) {
+                return cli_usage_error("board run", "too many --gpio options");
+            }
+            o.gpio[o.n_gpio++] = optarg;
+            break;
+        case O_UNTIL:
+            o.until = optarg;
+            break;
+        case O_BOOTS:
+            if (!cli_parse_u32(optarg, &v) || v == 0) {
+                return cli_usage_error("board run", "--max-boots: '%s' is not a count", optarg);
+            }
+            o.max_boots = v;
+            break;
+        case O_TIME:
+            if (!parse_u64(optarg, &o.max_time_ms) || o.max_time_ms == 0) {
+                return cli_usage_error("board run", "--max-time: '%s' is not a duration in ms",
+                                       optarg);
+            }
+            break;
+        case O_CUT:
+            if (!parse_u64(optarg, &o.cut_at) || o.cut_at == 0) {
+                return cli_usage_error("board run", "--power-cut-at: '%s' is not an operation "
+                                                    "number (1 or more)",
+                                       optarg);
+            }
+            o.cut = true;
+            break;
+        case O_MODE:
+            if (strcmp(optarg, "before") == 0) {
+                o.cut_mode = OTA_NOR_CUT_BEFORE;
+            } else if (strcmp(optarg, "after") == 0) {
+                o.cut_mode = OTA_NOR_CUT_AFTER;
+            } else if (strcmp(optarg, "torn") == 0) {
+                o.cut_mode = OTA_NOR_CUT_TORN;
+            } else {
+                return cli_usage_error("board run", "--cut-mode: '%s' is not before, after or torn",
+                                       optarg);
+            }
+            break;
+        case O_SEED:
+            if (!parse_u64(optarg, &o.seed)) {
+                return cli_usage_error("board run", "--seed: '%s' is not a number", optarg);
+            }
+            break;
+        default:
+            return cli_usage_error("board run", "unknown option");
+        }
+    }
+    if (optind != argc - 1) {
+        return cli_usage_error("board run", "expected one FLASH image argument");
+    }
+    o.flash_path = argv[optind];
+    return board_run(&o);
+}
+
+static const cli_sub_t subs[] = {
+    {"run", "power on the simulated board and run the flash image", cmd_run},
+};
+
+static int run(int argc, char **argv)
+{
+    return cli_dispatch("board",
+                        "usage: otakit board SUBCOMMAND [ARGS...]\n\n"
+                        "The simulated board: boots real programs from an emulated flash image.\n",
+                        subs, sizeof(subs) / sizeof(subs[0]), argc, argv);
+}
+
+const cli_cmd_t cli_cmd_board = {"board", "Simulated board: run a flash image", run};

@@ -1,0 +1,245 @@
+/*
+ * The app runtime: the start-up code of every app program on the simulated board.
+ *
+ * The board starts the program (taken from the app's image in flash) with the shared board
+ * state's file descriptor in OTAKIT_BOARD_FD. The runtime attaches to the board (flash image,
+ * virtual clock, eFuses, GPIO inputs), reads its own image back from flash (description, baked-in
+ * sdkconfig, embedded files), installs the ESP-IDF layer's device, prints ESP-IDF's start-up
+ * lines and calls app_main() as the main task. It ends the process with the OTA_APP_EXIT_*
+ * status that tells the board what happened.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "esp_app_desc.h"
+#include "esp_crt_bundle.h"
+#include "esp_internal.h"
+#include "esp_log.h"
+#include "ota/ota_app.h"
+#include "ota/ota_board_shm.h"
+#include "ota/ota_clock.h"
+#include "ota/ota_efuse_store.h"
+#include "ota/ota_img.h"
+#include "ota/ota_nor.h"
+#include "ota/ota_posix.h"
+#include "ota/ota_sdkconfig.h"
+#include "ota/ota_timed_flash.h"
+
+void app_main(void);
+
+static ota_board_shm_t *shm;
+static ota_nor_t *nor;
+static ota_timed_flash_t timed;
+static ota_efuse_store_t efuse;
+static ota_sdkconfig_t *config;
+static uint8_t *files;      /* the running image's embedded-files table (a copy) */
+static uint32_t files_len;
+
+/* ---- ota_app.h ----------------------------------------------------------------------------- */
+
+bool ota_app_cfg_bool(const char *key, bool def)
+{
+    return ota_sdkconfig_bool(config, key, def);
+}
+
+long long ota_app_cfg_int(const char *key, long long def)
+{
+    return ota_sdkconfig_int(config, key, def);
+}
+
+const char *ota_app_cfg_str(const char *key, const char *def)
+{
+    return ota_sdkconfig_str(config, key, def);
+}
+
+const char *ota_app_embedded(const char *name, size_t *len)
+{
+    uint32_t off = 0;
+    uint32_t n = 0;
+    if (files == NULL || name == NULL || ota_img_files_find(files, files_len, name, &off, &n) != OTA_OK) {
+        return NULL;
+    }
+    if (len != NULL) {
+        *len = n;
+    }
+    return (const char *)files + off;
+}
+
+/* ---- board hooks --------------------------------------------------------------------------- */
+
+static void __attribute__((noreturn)) finish(int status)
+{
+    fflush(NULL);
+    _exit(status);
+}
+
+static void power_lost(void *arg)
+{
+    (void)arg;
+    finish(OTA_APP_EXIT_POWER_LOSS);
+}
+
+static void restart(void *ctx)
+{
+    (void)ctx;
+    finish(OTA_APP_EXIT_RESTART);
+}
+
+static int gpio_level(void *ctx, int pin)
+{
+    (void)ctx;
+    return ota_board_gpio_level(shm, pin, ota_board_time_us(shm) / 1000u, -1);
+}
+
+static void gpio_pull(void *ctx, int pin, int pull)
+{
+    (void)ctx;
+    if (pin >= 0 && pin < OTA_BOARD_GPIO_COUNT) {
+        shm->gpio_pull[pin] = (int8_t)pull;
+    }
+}
+
+/* abort(): ESP-IDF's panic handler reports it and the chip resets. */
+static void on_abort(int sig)
+{
+    (void)sig;
+    static const char msg[] = "\nabort() was called at PC 0x400d0000 on core 0\n\nRebooting...\n";
+    if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0) {
+        /* nothing more can be done while panicking */
+    }
+    _exit(OTA_APP_EXIT_PANIC);
+}
+
+static void __attribute__((noreturn)) host_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "otakit app: ");
+    fprintf(stderr, fmt, arg);
+    fputc('\n', stderr);
+    finish(OTA_APP_EXIT_HOST_ERROR);
+}
+
+/* ---- start-up ------------------------------------------------------------------------------ */
+
+/* Reads [off, off+len) of the flash (not counted as flash operations: the program image was
+ * already read and verified by the bootloader). */
+static uint8_t *flash_copy(uint32_t off, uint32_t len)
+{
+    uint8_t *buf = malloc((size_t)len + 1);
+    if (buf != NULL) {
+        memcpy(buf, ota_nor_data(nor) + off, len);
+        buf[len] = 0;
+    }
+    return buf;
+}
+
+static void load_image_config(void)
+{
+    ota_img_host_info_t info;
+    if (ota_img_host_locate(&timed.flash, shm->running_offset, shm->running_size, &info, NULL) !=
+        OTA_OK) {
+        config = ota_sdkconfig_new();
+        return;
+    }
+    uint8_t *text = flash_copy(shm->running_offset + info.sdkconfig_offset, info.sdkconfig_len);
+    if (text == NULL ||
+        ota_sdkconfig_parse((const char *)text, info.sdkconfig_len, &config, NULL) != OTA_OK) {
+        config = ota_sdkconfig_new();
+    }
+    free(text);
+    if (info.has_files) {
+        files = flash_copy(shm->running_offset + info.files_offset, info.files_len);
+        files_len = info.files_len;
+    }
+}
+
+static void startup_banner(void)
+{
+    const esp_app_desc_t *d = esp_app_get_description();
+    char sha[17] = {0};
+    esp_app_get_elf_sha256(sha, sizeof(sha));
+    ESP_LOGI("cpu_start", "Pro cpu start user code");
+    ESP_LOGI("cpu_start", "cpu freq: 160000000 Hz");
+    ESP_LOGI("app_init", "Application information:");
+    ESP_LOGI("app_init", "Project name:     %s", d->project_name);
+    ESP_LOGI("app_init", "App version:      %s", d->version);
+    ESP_LOGI("app_init", "Compile time:     %s %s", d->date, d->time);
+    ESP_LOGI("app_init", "ELF file SHA256:  %s...", sha);
+    ESP_LOGI("app_init", "ESP-IDF:          %s", d->idf_ver);
+    ESP_LOGI("efuse_init", "Chip rev:         v%d.%d", shm->chip_rev / 100, shm->chip_rev % 100);
+    ESP_LOGI("spi_flash", "detected chip: generic");
+    ESP_LOGI("spi_flash", "flash io: dio");
+    ESP_LOGI("main_task", "Started on CPU0");
+    ESP_LOGI("main_task", "Calling app_main()");
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    /* The console is a serial line: read input one byte at a time so nothing typed for a later
+     * boot is swallowed by this one's buffer. */
+    setvbuf(stdin, NULL, _IONBF, 0);
+    const char *fd_text = getenv("OTAKIT_BOARD_FD");
+    if (fd_text == NULL) {
+        fprintf(stderr, "this program is an otakit app: run it on the simulated board "
+                        "(otakit board run FLASH)\n");
+        return OTA_APP_EXIT_HOST_ERROR;
+    }
+    if (ota_board_shm_attach(atoi(fd_text), &shm) != 0) {
+        host_error("cannot attach to the board (OTAKIT_BOARD_FD=%s)", fd_text);
+    }
+    ota_clock_attach(&shm->clock_us);
+    signal(SIGABRT, on_abort);
+
+    ota_nor_config_t ncfg = {.state = &shm->nor, .on_power_loss = power_lost};
+    ota_diag_t diag = {{0}};
+    if (ota_nor_open(shm->flash_path, &ncfg, &nor, &diag) != OTA_OK) {
+        host_error("cannot open the flash image: %s", diag.msg);
+    }
+    ota_timed_flash_init(&timed, ota_nor_flash(nor), ota_nor_state(nor), NULL);
+    const ota_chip_t *chip = ota_chip_by_id(shm->chip_id);
+    if (chip == NULL) {
+        host_error("unknown chip id %s", "");
+    }
+    if (shm->efuse_offset != 0) {
+        ota_efuse_store_flash(&efuse, &timed.flash, shm->efuse_offset, chip->secure_version_bits);
+    } else {
+        ota_efuse_store_file(&efuse, shm->efuse_path, chip->secure_version_bits);
+    }
+    load_image_config();
+
+    esp_dev_config_t dev = {
+        .flash = &timed.flash,
+        .crypto = ota_crypto_openssl(),
+        .chip = chip,
+        .chip_rev = shm->chip_rev,
+        .efuse_blk_rev = shm->efuse_blk_rev,
+        .efuse = &efuse.ops,
+        .table_offset = shm->table_offset,
+        .running_offset = shm->running_offset,
+        .sdkconfig = config,
+        .restart = restart,
+        .gpio_level = gpio_level,
+        .gpio_pull = gpio_pull,
+        .reset_reason = (int)shm->reset_reason,
+    };
+    esp_err_t err = esp_dev_install(&dev);
+    if (err != ESP_OK) {
+        ESP_LOGE("esp_partition", "partition table load failed: %s", esp_err_to_name(err));
+    }
+    esp_log_level_set("*", (esp_log_level_t)ota_sdkconfig_int(config, "LOG_DEFAULT_LEVEL",
+                                                              ESP_LOG_INFO));
+    const char *pem = ota_app_embedded("ca_cert.pem", NULL);
+    if (pem != NULL) {
+        esp_crt_bundle_add_pem(pem); /* the project's own certificate joins the bundle */
+    }
+    startup_banner();
+    app_main();
+    ESP_LOGI("main_task", "Returned from app_main()");
+    esp_tasks_wait_all();
+    finish(OTA_APP_EXIT_RETURNED);
+}
