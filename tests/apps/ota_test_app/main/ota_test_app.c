@@ -1,0 +1,148 @@
+/*
+ * ota_test_app: a small app for boot-chain and power-loss tests. One program, several images:
+ * what it does is chosen by the sdkconfig baked into each image.
+ *
+ *   CONFIG_TEST_APP_ACTION   "install"  copy the image held in the data partition labelled by
+ *                                       CONFIG_TEST_APP_SOURCE ("update") into the next OTA slot
+ *                                       with esp_ota_begin/write/end, select it, restart
+ *                            "confirm"  mark the running app valid (cancel rollback), then idle
+ *                            "invalid"  esp_ota_mark_app_invalid_rollback_and_reboot()
+ *                            "crash"    abort() before confirming
+ *                            "idle"     do nothing
+ *   CONFIG_TEST_APP_CHUNK    write size for "install" (default 4096)
+ *
+ * Every boot prints one line the tests look for:
+ *   "ota_test_app: running <project> <version> from <label> state <STATE>"
+ * and each action prints what it did.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "esp_app_desc.h"
+#include "esp_log.h"
+#include "esp_ota_ops.h"
+#include "esp_partition.h"
+#include "esp_system.h"
+#include "freertos/FreeRTOS.h"
+#include "freertos/task.h"
+#include "ota/ota_app.h"
+
+static const char *TAG = "ota_test_app";
+
+void app_main(void);
+
+static const char *state_name(const esp_partition_t *p)
+{
+    esp_ota_img_states_t st;
+    if (esp_ota_get_state_partition(p, &st) != ESP_OK) {
+        return "none";
+    }
+    switch (st) {
+    case ESP_OTA_IMG_NEW:
+        return "NEW";
+    case ESP_OTA_IMG_PENDING_VERIFY:
+        return "PENDING_VERIFY";
+    case ESP_OTA_IMG_VALID:
+        return "VALID";
+    case ESP_OTA_IMG_INVALID:
+        return "INVALID";
+    case ESP_OTA_IMG_ABORTED:
+        return "ABORTED";
+    case ESP_OTA_IMG_UNDEFINED:
+        return "UNDEFINED";
+    default:
+        return "?";
+    }
+}
+
+/* Length of the image at the start of the source partition (0 if none): header walk. */
+static size_t image_length(const esp_partition_t *src)
+{
+    uint8_t hdr[24];
+    if (esp_partition_read(src, 0, hdr, sizeof(hdr)) != ESP_OK || hdr[0] != 0xE9) {
+        return 0;
+    }
+    size_t pos = 24;
+    for (int i = 0; i < hdr[1]; i++) {
+        uint8_t seg[8];
+        if (esp_partition_read(src, pos, seg, sizeof(seg)) != ESP_OK) {
+            return 0;
+        }
+        uint32_t len = (uint32_t)seg[4] | (uint32_t)seg[5] << 8 | (uint32_t)seg[6] << 16 |
+                       (uint32_t)seg[7] << 24;
+        pos += 8 + len;
+        if (pos > src->size) {
+            return 0;
+        }
+    }
+    pos = (pos + 16) & ~(size_t)15; /* padding and checksum byte */
+    return pos + (hdr[23] == 1 ? 32 : 0);
+}
+
+static void install(void)
+{
+    const char *label = ota_app_cfg_str("TEST_APP_SOURCE", "update");
+    const esp_partition_t *src =
+        esp_partition_find_first(ESP_PARTITION_TYPE_DATA, ESP_PARTITION_SUBTYPE_ANY, label);
+    const esp_partition_t *dst = esp_ota_get_next_update_partition(NULL);
+    if (src == NULL || dst == NULL) {
+        ESP_LOGE(TAG, "install: no source partition '%s' or no OTA slot", label);
+        return;
+    }
+    size_t len = image_length(src);
+    if (len == 0) {
+        ESP_LOGE(TAG, "install: no image in partition '%s'", label);
+        return;
+    }
+    size_t chunk = (size_t)ota_app_cfg_int("TEST_APP_CHUNK", 4096);
+    uint8_t *buf = malloc(chunk);
+    esp_ota_handle_t h = 0;
+    esp_err_t err = esp_ota_begin(dst, OTA_WITH_SEQUENTIAL_WRITES, &h);
+    for (size_t off = 0; err == ESP_OK && off < len; off += chunk) {
+        size_t n = len - off < chunk ? len - off : chunk;
+        err = esp_partition_read(src, off, buf, n);
+        if (err == ESP_OK) {
+            err = esp_ota_write(h, buf, n);
+        }
+    }
+    free(buf);
+    if (err == ESP_OK) {
+        err = esp_ota_end(h);
+    } else {
+        esp_ota_abort(h);
+    }
+    if (err == ESP_OK) {
+        err = esp_ota_set_boot_partition(dst);
+    }
+    if (err != ESP_OK) {
+        ESP_LOGE(TAG, "install failed: %s", esp_err_to_name(err));
+        return;
+    }
+    ESP_LOGI(TAG, "installed %u bytes into %s; restarting", (unsigned)len, dst->label);
+    esp_restart();
+}
+
+void app_main(void)
+{
+    const esp_app_desc_t *d = esp_app_get_description();
+    const esp_partition_t *running = esp_ota_get_running_partition();
+    ESP_LOGI(TAG, "running %s %s from %s state %s", d->project_name, d->version, running->label,
+             state_name(running));
+
+    const char *action = ota_app_cfg_str("TEST_APP_ACTION", "idle");
+    if (strcmp(action, "install") == 0) {
+        install();
+    } else if (strcmp(action, "confirm") == 0) {
+        esp_err_t err = esp_ota_mark_app_valid_cancel_rollback();
+        ESP_LOGI(TAG, "confirmed: %s, state %s", esp_err_to_name(err), state_name(running));
+    } else if (strcmp(action, "invalid") == 0) {
+        esp_err_t err = esp_ota_mark_app_invalid_rollback_and_reboot();
+        ESP_LOGE(TAG, "rollback refused: %s", esp_err_to_name(err));
+    } else if (strcmp(action, "crash") == 0) {
+        ESP_LOGW(TAG, "crashing before confirming");
+        abort();
+    }
+    ESP_LOGI(TAG, "idle");
+}
