@@ -5,6 +5,8 @@
 #ifndef PROTOCOL_EXAMPLES_COMMON_H
 #define PROTOCOL_EXAMPLES_COMMON_H
 
+#include <stddef.h>
+
 #include "esp_err.h"
 
 #ifdef __cplusplus
@@ -13,6 +15,13 @@ extern "C" {
 
 esp_err_t example_connect(void);
 esp_err_t example_disconnect(void);
+
+/*
+ * The firmware URL an example uses: `configured`, or, when it is "FROM_STDIN" (the value ESP-IDF's
+ * CI uses), one line read from the console with its last character (the newline) dropped, as the
+ * examples do with fgets. buf (cap bytes) receives the line. Never NULL.
+ */
+const char *example_firmware_url(const char *configured, char *buf, size_t cap);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,9 @@
 #include "esp_wifi.h"
 #include "protocol_examples_common.h"
 
+#include <stdio.h>
+#include <string.h>
+
 #include "esp_log.h"
 
 esp_err_t esp_netif_init(void)
@@ -32,4 +35,22 @@ esp_err_t example_connect(void)
 esp_err_t example_disconnect(void)
 {
     return ESP_OK;
+}
+
+const char *example_firmware_url(const char *configured, char *buf, size_t cap)
+{
+    if (strcmp(configured, "FROM_STDIN") != 0) {
+        return configured;
+    }
+    if (cap == 0 || fgets(buf, (int)cap, stdin) == NULL) {
+        if (cap > 0) {
+            buf[0] = '\0';
+        }
+        return buf;
+    }
+    size_t len = strlen(buf);
+    if (len > 0) {
+        buf[len - 1] = '\0';
+    }
+    return buf;
 }

@@ -4,10 +4,10 @@
  * download and optional resumption across resets (progress kept in NVS). Behaviour and log lines
  * as ESP-IDF's examples/system/ota/advanced_https_ota.
  *
- * Configuration (sdkconfig): EXAMPLE_FIRMWARE_UPGRADE_URL ("FROM_STDIN"), EXAMPLE_SKIP_COMMON_NAME_CHECK,
- * EXAMPLE_SKIP_VERSION_CHECK, EXAMPLE_OTA_RECV_TIMEOUT, EXAMPLE_ENABLE_PARTIAL_HTTP_DOWNLOAD,
- * EXAMPLE_HTTP_REQUEST_SIZE, EXAMPLE_ENABLE_OTA_RESUMPTION, EXAMPLE_OTA_BUF_SIZE,
- * BOOTLOADER_APP_ROLLBACK_ENABLE, BOOTLOADER_APP_ANTI_ROLLBACK.
+ * Configuration (sdkconfig): EXAMPLE_FIRMWARE_UPGRADE_URL ("FROM_STDIN"),
+ * EXAMPLE_SKIP_COMMON_NAME_CHECK, EXAMPLE_SKIP_VERSION_CHECK, EXAMPLE_OTA_RECV_TIMEOUT,
+ * EXAMPLE_ENABLE_PARTIAL_HTTP_DOWNLOAD, EXAMPLE_HTTP_REQUEST_SIZE, EXAMPLE_ENABLE_OTA_RESUMPTION,
+ * EXAMPLE_OTA_BUF_SIZE, BOOTLOADER_APP_ROLLBACK_ENABLE, BOOTLOADER_APP_ANTI_ROLLBACK.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -101,8 +101,9 @@ static esp_err_t validate_image_header(const esp_app_desc_t *new_app_info)
     if (ota_app_cfg_bool("BOOTLOADER_APP_ANTI_ROLLBACK", false)) {
         const uint32_t hw_sec_version = esp_efuse_read_secure_version();
         if (new_app_info->secure_version < hw_sec_version) {
-            ESP_LOGW(TAG, "New firmware security version is less than eFuse programmed, %" PRIu32
-                          " < %" PRIu32,
+            ESP_LOGW(TAG,
+                     "New firmware security version is less than eFuse programmed, %" PRIu32
+                     " < %" PRIu32,
                      new_app_info->secure_version, hw_sec_version);
             return ESP_FAIL;
         }
@@ -114,24 +115,6 @@ static esp_err_t http_client_init_cb(esp_http_client_handle_t http_client)
 {
     (void)http_client;
     return ESP_OK;
-}
-
-static const char *firmware_url(char *buf, size_t cap)
-{
-    const char *url = ota_app_cfg_str("EXAMPLE_FIRMWARE_UPGRADE_URL",
-                                      "https://192.168.2.106:8070/hello_world.bin");
-    if (strcmp(url, "FROM_STDIN") != 0) {
-        return url;
-    }
-    if (fgets(buf, (int)cap, stdin) == NULL) {
-        buf[0] = '\0';
-        return buf;
-    }
-    size_t len = strlen(buf);
-    if (len > 0) {
-        buf[len - 1] = '\0';
-    }
-    return buf;
 }
 
 /* Bytes already written by an interrupted download of the same URL, from NVS (0 if none). */
@@ -148,8 +131,7 @@ static size_t saved_progress(nvs_handle_t nvs, const char *url)
     return (size_t)kib * 1024;
 }
 
-static void save_progress(nvs_handle_t nvs, const char *url, int bytes_written,
-                          bool *url_saved)
+static void save_progress(nvs_handle_t nvs, const char *url, int bytes_written, bool *url_saved)
 {
     uint16_t kib = (uint16_t)(bytes_written / 1024);
     if (nvs_set_u16(nvs, NVS_KEY_OTA_WR_LENGTH, kib) != ESP_OK) {
@@ -171,7 +153,9 @@ static void __attribute__((noreturn)) advanced_ota_example_task(void *arg)
 
     char url_buf[OTA_URL_SIZE];
     esp_http_client_config_t config = {
-        .url = firmware_url(url_buf, sizeof(url_buf)),
+        .url = example_firmware_url(ota_app_cfg_str("EXAMPLE_FIRMWARE_UPGRADE_URL",
+                                                    "https://192.168.2.106:8070/hello_world.bin"),
+                                    url_buf, sizeof(url_buf)),
         .cert_pem = ota_app_embedded("ca_cert.pem", NULL),
         .timeout_ms = (int)ota_app_cfg_int("EXAMPLE_OTA_RECV_TIMEOUT", 5000),
         .keep_alive_enable = true,

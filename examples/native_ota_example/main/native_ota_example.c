@@ -73,25 +73,6 @@ static void print_sha256(const uint8_t *digest, const char *label)
     ESP_LOGI(TAG, "%s: %s", label, hex);
 }
 
-/* The server URL: the configured one, or one line read from the console for FROM_STDIN. */
-static const char *firmware_url(char *buf, size_t cap)
-{
-    const char *url = ota_app_cfg_str("EXAMPLE_FIRMWARE_UPG_URL",
-                                      "https://192.168.2.106:8070/hello_world.bin");
-    if (strcmp(url, "FROM_STDIN") != 0) {
-        return url;
-    }
-    if (fgets(buf, (int)cap, stdin) == NULL) {
-        buf[0] = '\0';
-        return buf;
-    }
-    size_t len = strlen(buf);
-    if (len > 0) {
-        buf[len - 1] = '\0'; /* drops the newline */
-    }
-    return buf;
-}
-
 /* Checks the new image's description; returns true when the update should go on. */
 static bool new_version_wanted(const esp_app_desc_t *new_info, const esp_partition_t *running)
 {
@@ -111,8 +92,9 @@ static bool new_version_wanted(const esp_app_desc_t *new_info, const esp_partiti
     if (last_invalid != NULL &&
         memcmp(invalid_info.version, new_info->version, sizeof(new_info->version)) == 0) {
         ESP_LOGW(TAG, "New version is the same as invalid version.");
-        ESP_LOGW(TAG, "Previously, there was an attempt to launch the firmware with %s version, "
-                      "but it failed.",
+        ESP_LOGW(TAG,
+                 "Previously, there was an attempt to launch the firmware with %s version, "
+                 "but it failed.",
                  invalid_info.version);
         ESP_LOGW(TAG, "The firmware has been rolled back to the previous version.");
         return false;
@@ -137,8 +119,9 @@ static void ota_example_task(void *arg)
     const esp_partition_t *configured = esp_ota_get_boot_partition();
     const esp_partition_t *running = esp_ota_get_running_partition();
     if (configured != running) {
-        ESP_LOGW(TAG, "Configured OTA boot partition at offset 0x%08x, but running from offset "
-                      "0x%08x",
+        ESP_LOGW(TAG,
+                 "Configured OTA boot partition at offset 0x%08x, but running from offset "
+                 "0x%08x",
                  (unsigned)(configured ? configured->address : 0), (unsigned)running->address);
         ESP_LOGW(TAG, "(This can happen if either the OTA boot data or preferred boot image "
                       "become corrupted somehow.)");
@@ -148,7 +131,9 @@ static void ota_example_task(void *arg)
 
     char url_buf[OTA_URL_SIZE];
     esp_http_client_config_t config = {
-        .url = firmware_url(url_buf, sizeof(url_buf)),
+        .url = example_firmware_url(ota_app_cfg_str("EXAMPLE_FIRMWARE_UPG_URL",
+                                                    "https://192.168.2.106:8070/hello_world.bin"),
+                                    url_buf, sizeof(url_buf)),
         .cert_pem = ota_app_embedded("ca_cert.pem", NULL),
         .timeout_ms = (int)ota_app_cfg_int("EXAMPLE_OTA_RECV_TIMEOUT", 5000),
         .keep_alive_enable = true,

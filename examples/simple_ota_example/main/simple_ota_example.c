@@ -65,24 +65,6 @@ static esp_err_t http_event_handler(esp_http_client_event_t *evt)
     return ESP_OK;
 }
 
-static const char *firmware_url(char *buf, size_t cap)
-{
-    const char *url = ota_app_cfg_str("EXAMPLE_FIRMWARE_UPGRADE_URL",
-                                      "https://192.168.0.3:8070/hello_world.bin");
-    if (strcmp(url, "FROM_STDIN") != 0) {
-        return url;
-    }
-    if (fgets(buf, (int)cap, stdin) == NULL) {
-        buf[0] = '\0';
-        return buf;
-    }
-    size_t len = strlen(buf);
-    if (len > 0) {
-        buf[len - 1] = '\0';
-    }
-    return buf;
-}
-
 static void simple_ota_example_task(void *arg)
 {
     (void)arg;
@@ -90,7 +72,9 @@ static void simple_ota_example_task(void *arg)
 
     char url_buf[OTA_URL_SIZE];
     esp_http_client_config_t config = {
-        .url = firmware_url(url_buf, sizeof(url_buf)),
+        .url = example_firmware_url(ota_app_cfg_str("EXAMPLE_FIRMWARE_UPGRADE_URL",
+                                                    "https://192.168.0.3:8070/hello_world.bin"),
+                                    url_buf, sizeof(url_buf)),
         .event_handler = http_event_handler,
         .keep_alive_enable = true,
         .skip_cert_common_name_check = ota_app_cfg_bool("EXAMPLE_SKIP_COMMON_NAME_CHECK", false),
