@@ -43,6 +43,7 @@ typedef struct esp_dev_config {
     void (*gpio_pull)(void *ctx, int pin, int pull);
     void *board_ctx;
     int reset_reason; /* esp_reset_reason_t of this boot (0 = unknown) */
+    uint32_t test_flags; /* test-only switches of the native OTA core (0 in normal use) */
 } esp_dev_config_t;
 
 /*

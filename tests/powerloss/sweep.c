@@ -1,0 +1,335 @@
+/* Power-loss sweep harness (see sweep.h). */
+#include "sweep.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "esp_internal.h"
+#include "ota/ota_boot_cfg.h"
+#include "ota/ota_img.h"
+#include "ota/ota_img_build.h"
+#include "ota/ota_posix.h"
+
+bool sweep_power_lost(sweep_t *s)
+{
+    return ota_nor_power_lost(s->nor);
+}
+
+static void restart_hook(void *ctx)
+{
+    longjmp(((sweep_t *)ctx)->restart, 1);
+}
+
+int sweep_run_app(sweep_t *s, void (*fn)(sweep_t *s))
+{
+    if (setjmp(s->restart) != 0) {
+        return 1;
+    }
+    fn(s);
+    return 0;
+}
+
+void sweep_write(sweep_t *s, uint32_t addr, const void *data, uint32_t len)
+{
+    uint32_t span = (len + 0xFFFu) & ~0xFFFu;
+    if (ota_flash_erase_range(s->flash, addr, span) != OTA_OK ||
+        ota_flash_program(s->flash, addr, data, len) != OTA_OK) {
+        fprintf(stderr, "sweep: setup write at 0x%x failed\n", (unsigned)addr);
+        exit(2);
+    }
+}
+
+void sweep_pack_app(const char *project, const char *version, uint32_t size, uint32_t seed,
+                    uint8_t **img, uint32_t *len)
+{
+    uint8_t *payload = malloc(size);
+    uint32_t x = seed * 2654435761u + 1;
+    for (uint32_t i = 0; i < size; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        payload[i] = (uint8_t)x;
+    }
+    static const char sdk[] = "CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE=y\n";
+    ota_img_pack_opts_t o;
+    ota_img_pack_opts_init(&o);
+    o.payload = payload;
+    o.payload_len = size;
+    o.project_name = project;
+    o.project_ver = version;
+    o.sdkconfig = sdk;
+    o.sdkconfig_len = sizeof(sdk) - 1;
+    o.has_build_time = true;
+    o.build_time = 1700000000;
+    size_t n = 0;
+    if (ota_img_pack(ota_crypto_openssl(), &o, img, &n, NULL) != OTA_OK) {
+        fprintf(stderr, "sweep: cannot pack %s\n", project);
+        exit(2);
+    }
+    *len = (uint32_t)n;
+    free(payload);
+}
+
+void sweep_pack_bootloader(const char *sdkconfig, uint8_t **img, uint32_t *len)
+{
+    ota_img_pack_opts_t o;
+    ota_img_pack_opts_init(&o);
+    o.bootloader = true;
+    o.sdkconfig = sdkconfig;
+    o.sdkconfig_len = sdkconfig ? strlen(sdkconfig) : 0;
+    o.has_build_time = true;
+    o.build_time = 1700000000;
+    size_t n = 0;
+    if (ota_img_pack(ota_crypto_openssl(), &o, img, &n, NULL) != OTA_OK) {
+        fprintf(stderr, "sweep: cannot pack a bootloader\n");
+        exit(2);
+    }
+    *len = (uint32_t)n;
+}
+
+/* The sdkconfig baked into the image at offset (an empty one when there is none). */
+static ota_sdkconfig_t *image_config(sweep_t *s, uint32_t offset, uint32_t region)
+{
+    ota_img_host_info_t info;
+    ota_sdkconfig_t *cfg = NULL;
+    if (ota_img_host_locate(s->flash, offset, region, &info, NULL) == OTA_OK &&
+        info.sdkconfig_len > 0 &&
+        ota_sdkconfig_parse((const char *)ota_nor_data(s->nor) + offset + info.sdkconfig_offset,
+                            info.sdkconfig_len, &cfg, NULL) == OTA_OK) {
+        return cfg;
+    }
+    return ota_sdkconfig_new();
+}
+
+bool sweep_boot(sweep_t *s, sweep_boot_t *b)
+{
+    memset(b, 0, sizeof(*b));
+    esp_dev_uninstall();
+    ota_boot_env_t env = {
+        .flash = s->flash,
+        .crypto = ota_crypto_openssl(),
+        .chip = s->chip,
+        .chip_rev = 300,
+        .efuse = &s->efuse.ops,
+        .power_on = true,
+    };
+    if (ota_boot_rom_load(&env, OTA_PART_TABLE_OFFSET_DEFAULT, &b->rom_offset, NULL, NULL) !=
+        OTA_OK) {
+        return false;
+    }
+    b->rom_ok = true;
+    ota_sdkconfig_free(s->boot_sdk);
+    s->boot_sdk = image_config(s, b->rom_offset,
+                               OTA_PART_TABLE_OFFSET_DEFAULT - s->chip->bootloader_offset);
+    ota_boot_cfg_t cfg;
+    ota_boot_cfg_from_sdkconfig(s->boot_sdk, &cfg);
+    ota_boot_run(&env, &cfg, &b->res);
+    if (b->res.outcome != OTA_BOOT_OK) {
+        return false;
+    }
+    ota_sdkconfig_free(s->app_cfg);
+    s->app_cfg = image_config(s, b->res.part.offset, b->res.part.size);
+    esp_dev_config_t dev = {
+        .flash = s->flash,
+        .crypto = ota_crypto_openssl(),
+        .chip = s->chip,
+        .chip_rev = 300,
+        .efuse = &s->efuse.ops,
+        .table_offset = cfg.table_offset,
+        .running_offset = b->res.part.offset,
+        .sdkconfig = s->app_cfg,
+        .restart = restart_hook,
+        .restart_ctx = s,
+        .test_flags = s->otadata_flip,
+    };
+    return esp_dev_install(&dev) == ESP_OK;
+}
+
+const char *sweep_running_version(sweep_t *s, const sweep_boot_t *b)
+{
+    (void)s;
+    if (b->res.outcome != OTA_BOOT_OK || !b->res.meta.has_app_desc) {
+        return "";
+    }
+    return b->res.meta.app_desc.version;
+}
+
+/* ---- the sweep ------------------------------------------------------------------------------ */
+
+static const char *mode_name(int m)
+{
+    return m == OTA_NOR_CUT_BEFORE ? "before" : m == OTA_NOR_CUT_AFTER ? "after" : "torn";
+}
+
+typedef struct stats {
+    unsigned cases;
+    unsigned outcome[4]; /* old, new, bricked, other */
+    unsigned failures;
+    uint64_t brick_first;
+    uint64_t brick_last;
+} stats_t;
+
+/* Puts the flash back to the initial state and forgets counters and eFuses. */
+static void rewind_flash(sweep_t *s, const uint8_t *snapshot)
+{
+    ota_nor_power_on(s->nor);
+    ota_nor_cut_disarm(s->nor);
+    ota_nor_restore(s->nor, snapshot, SWEEP_FLASH_SIZE);
+    ota_nor_reset_counters(s->nor);
+    unlink(s->efuse_path);
+}
+
+/* Runs one case; returns the outcome class (0 old, 1 new, -1 bricked, -2 other). */
+static int run_case(sweep_t *s, const uint8_t *snapshot, uint64_t n, int mode, uint64_t seed,
+                    char *why)
+{
+    rewind_flash(s, snapshot);
+    ota_nor_cut_arm(s->nor, n, (ota_nor_cut_mode_t)mode, seed);
+    s->sc->play(s);
+    ota_nor_cut_disarm(s->nor);
+    ota_nor_power_on(s->nor);
+    return s->sc->settle(s, why);
+}
+
+static int parse_case(const char *id, const char *name, uint64_t *n, int *mode, uint64_t *seed)
+{
+    char sc[64];
+    char m[16];
+    unsigned long long nn = 0;
+    unsigned long long sd = 0;
+    if (sscanf(id, "%63[^:]:%llu:%15[^:]:%llu", sc, &nn, m, &sd) != 4 || strcmp(sc, name) != 0) {
+        return -1;
+    }
+    *mode = strcmp(m, "before") == 0 ? OTA_NOR_CUT_BEFORE
+            : strcmp(m, "after") == 0 ? OTA_NOR_CUT_AFTER
+            : strcmp(m, "torn") == 0  ? OTA_NOR_CUT_TORN
+                                      : -1;
+    *n = nn;
+    *seed = sd;
+    return *mode < 0 ? -1 : 0;
+}
+
+int sweep_main(const sweep_scenario_t *sc, int argc, char **argv)
+{
+    bool full = false;
+    bool expect_failure = false;
+    const char *one = NULL;
+    unsigned stride = 1;
+    sweep_t s;
+    memset(&s, 0, sizeof(s));
+    s.sc = sc;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--full") == 0) {
+            full = true;
+        } else if (strcmp(argv[i], "--flip") == 0) {
+            s.otadata_flip = 1;
+        } else if (strcmp(argv[i], "--expect-failure") == 0) {
+            expect_failure = true;
+        } else if (strcmp(argv[i], "--case") == 0 && i + 1 < argc) {
+            one = argv[++i];
+        } else if (strcmp(argv[i], "--stride") == 0 && i + 1 < argc) {
+            stride = (unsigned)strtoul(argv[++i], NULL, 0);
+            stride = stride ? stride : 1;
+        } else {
+            fprintf(stderr, "usage: %s [--full] [--case ID] [--flip] [--expect-failure] "
+                            "[--stride N]\n",
+                    argv[0]);
+            return 2;
+        }
+    }
+    if (ota_nor_create_mem(SWEEP_FLASH_SIZE, NULL, &s.nor, NULL) != OTA_OK) {
+        return 2;
+    }
+    s.flash = ota_nor_flash(s.nor);
+    s.chip = ota_chip_by_name("esp32");
+    snprintf(s.efuse_path, sizeof(s.efuse_path), "/tmp/otakit-sweep-%d.efuse", (int)getpid());
+    ota_efuse_store_file(&s.efuse, s.efuse_path, s.chip->secure_version_bits);
+    sc->setup(&s);
+    uint8_t *snapshot = malloc(SWEEP_FLASH_SIZE);
+    ota_nor_snapshot(s.nor, snapshot, SWEEP_FLASH_SIZE);
+
+    /* A run without a cut counts the operations and must end on the new firmware. */
+    char why[128] = "";
+    rewind_flash(&s, snapshot);
+    sc->play(&s);
+    uint64_t total = ota_nor_state(s.nor)->ops;
+    int clean = sc->settle(&s, why);
+    int status = 0;
+    if (clean != 1) {
+        printf("%s: the update without a power cut does not end on the new firmware: %s\n",
+               sc->name, why);
+        status = 1;
+    }
+
+    stats_t st;
+    memset(&st, 0, sizeof(st));
+    int modes[5] = {OTA_NOR_CUT_BEFORE, OTA_NOR_CUT_AFTER, OTA_NOR_CUT_TORN, OTA_NOR_CUT_TORN,
+                    OTA_NOR_CUT_TORN};
+    uint64_t seeds[5] = {0, 0, 1, 2, 3};
+    int nmodes = full ? 5 : 3;
+    if (one != NULL) {
+        uint64_t n = 0;
+        uint64_t seed = 0;
+        int mode = 0;
+        if (parse_case(one, sc->name, &n, &mode, &seed) != 0) {
+            fprintf(stderr, "%s: bad case id '%s' (expected %s:N:before|after|torn:SEED)\n",
+                    sc->name, one, sc->name);
+            status = 2;
+        } else {
+            int r = run_case(&s, snapshot, n, mode, seed, why);
+            printf("case %s: %s%s%s\n", one,
+                   r == 0 ? "old firmware" : r == 1 ? "new firmware" : r == -1 ? "bricked"
+                                                                                 : "other",
+                   why[0] ? ": " : "", why);
+            status = (r == 0 || r == 1 || (r == -1 && sc->bricks_allowed)) ? 0 : 1;
+        }
+    } else {
+        for (uint64_t n = 1; n <= total; n += stride) {
+            for (int k = 0; k < nmodes; k++) {
+                why[0] = '\0';
+                int r = run_case(&s, snapshot, n, modes[k], seeds[k], why);
+                st.cases++;
+                int cls = r == 0 ? 0 : r == 1 ? 1 : r == -1 ? 2 : 3;
+                st.outcome[cls]++;
+                if (cls == 2) {
+                    st.brick_first = st.brick_first ? st.brick_first : n;
+                    st.brick_last = n;
+                }
+                if (cls == 3 || (cls == 2 && !sc->bricks_allowed)) {
+                    st.failures++;
+                    if (st.failures <= 10) {
+                        printf("FAIL case %s:%llu:%s:%llu: %s\n", sc->name, (unsigned long long)n,
+                               mode_name(modes[k]), (unsigned long long)seeds[k], why);
+                    }
+                }
+            }
+        }
+        printf("%s: %llu flash operations, %u cases (%s), old firmware %u, new firmware %u, "
+               "bricked %u, other %u, failures %u\n",
+               sc->name, (unsigned long long)total, st.cases,
+               full ? "before, after, torn x3" : "before, after, torn", st.outcome[0],
+               st.outcome[1], st.outcome[2], st.outcome[3], st.failures);
+        if (st.outcome[2] > 0) {
+            printf("%s: a cut bricks the device between flash operations %llu and %llu\n",
+                   sc->name, (unsigned long long)st.brick_first,
+                   (unsigned long long)st.brick_last);
+        }
+        if (st.failures > 0) {
+            status = 1;
+        }
+        if (expect_failure) {
+            printf("%s: expected failures: %s\n", sc->name, st.failures > 0 ? "found" : "none");
+            status = st.failures > 0 ? 0 : 1;
+        }
+    }
+    esp_dev_uninstall();
+    ota_sdkconfig_free(s.boot_sdk);
+    ota_sdkconfig_free(s.app_cfg);
+    free(snapshot);
+    free(s.user);
+    ota_nor_close(s.nor);
+    unlink(s.efuse_path);
+    return status;
+}

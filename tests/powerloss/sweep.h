@@ -1,0 +1,95 @@
+/*
+ * Power-loss sweep harness: runs an update scenario on an in-memory emulated NOR flash, cutting
+ * the power at every flash operation (before, after, torn), powering on again and checking what
+ * the board boots. The boot chain (ROM step and second-stage bootloader) and the app code run in
+ * this process: the app side uses the ESP-IDF API (esp_ota_*, esp_partition_*, esp_https_ota...)
+ * over the installed device; esp_restart() returns to the harness.
+ *
+ * A case is identified as "<scenario>:<operation>:<mode>:<seed>" and replays exactly.
+ */
+#ifndef OTAKIT_SWEEP_H
+#define OTAKIT_SWEEP_H
+
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ota/ota_boot.h"
+#include "ota/ota_efuse_store.h"
+#include "ota/ota_nor.h"
+#include "ota/ota_sdkconfig.h"
+
+#define SWEEP_FLASH_SIZE 0x400000u
+
+/* What one boot of the board gave. */
+typedef struct sweep_boot {
+    bool rom_ok;           /* the ROM found a loadable second-stage bootloader */
+    uint32_t rom_offset;   /* where (primary or recovery) */
+    ota_boot_result_t res; /* the second-stage bootloader's result */
+} sweep_boot_t;
+
+typedef struct sweep sweep_t;
+
+/* A scenario: builds the initial flash, then plays the update. */
+typedef struct sweep_scenario {
+    const char *name;
+    /* Writes the initial flash contents (no power cut is armed yet). */
+    void (*setup)(sweep_t *s);
+    /* Plays the update from power-on to its end. Returns when done or when the power is lost
+     * (check sweep_power_lost after every step). */
+    void (*play)(sweep_t *s);
+    /* After a cut and power-on: runs the board until it settles and classifies the result:
+     * 0 = old firmware, 1 = new firmware, -1 = bricked (no verified app / no bootloader),
+     * -2 = something else booted (neither old nor new). why (64 bytes) explains a failure. */
+    int (*settle)(sweep_t *s, char *why);
+    /* Bricking is a known property of this update path (measured, not a failure). */
+    bool bricks_allowed;
+} sweep_scenario_t;
+
+struct sweep {
+    const sweep_scenario_t *sc;
+    ota_nor_t *nor;
+    const ota_flash_t *flash;
+    const ota_chip_t *chip;
+    ota_sdkconfig_t *boot_sdk; /* the booted bootloader's configuration */
+    ota_sdkconfig_t *app_cfg;  /* the booted app's configuration (from its image) */
+    ota_efuse_store_t efuse;   /* eFuses in a sidecar file */
+    char efuse_path[256];
+    uint32_t otadata_flip;     /* test-only: write otadata into the active sector */
+    jmp_buf restart;           /* esp_restart() comes back here */
+    void *user;                /* scenario data */
+};
+
+/* Boots the board once (ROM step, bootloader) and, when an app booted, installs the ESP-IDF
+ * device for it. Returns false if nothing booted (the result says why). */
+bool sweep_boot(sweep_t *s, sweep_boot_t *b);
+
+/* True once the emulated power is gone. */
+bool sweep_power_lost(sweep_t *s);
+
+/* Runs fn(s) as app code: returns 1 if it called esp_restart(), 0 if it returned. */
+int sweep_run_app(sweep_t *s, void (*fn)(sweep_t *s));
+
+/* Writes bytes at addr (erasing the sectors first), for setup. */
+void sweep_write(sweep_t *s, uint32_t addr, const void *data, uint32_t len);
+
+/* Packs an app image (payload of `size` pseudo-random bytes from `seed`) with the given project
+ * and version; caller frees *img. */
+void sweep_pack_app(const char *project, const char *version, uint32_t size, uint32_t seed,
+                    uint8_t **img, uint32_t *len);
+
+/* Packs a bootloader image with the given sdkconfig text (may be NULL). */
+void sweep_pack_bootloader(const char *sdkconfig, uint8_t **img, uint32_t *len);
+
+/* The booted app's project version ("" when none booted or no description). */
+const char *sweep_running_version(sweep_t *s, const sweep_boot_t *b);
+
+/*
+ * Runs the sweep of one scenario and prints its figures. Options: --full (all modes, three torn
+ * seeds), --case ID (replay one case), --flip (test-only otadata order flip), --expect-failure
+ * (succeed only if some case fails: shows the check has teeth), --stride N (every N-th
+ * operation). Returns the process exit status.
+ */
+int sweep_main(const sweep_scenario_t *sc, int argc, char **argv);
+
+#endif /* OTAKIT_SWEEP_H */
