@@ -235,8 +235,8 @@ typedef struct ota_flashimg_layout {
  * OTA_ERR_SIZE (flash size, a file or the bootloader too large); OTA_ERR_NOT_FOUND (unknown
  * partition, no default boot partition); OTA_ERR_CHIP (unknown chip, chips that disagree);
  * OTA_ERR_CORRUPT (an image that does not verify); OTA_ERR_NO_SPACE (a partition beyond the
- * flash); the table parser's errors (ota_part_csv.h); OTA_ERR_NO_MEM. diag says "WHERE: WHY" with WHERE the file (or table argument) concerned. On
- * failure the buffer's contents are unspecified.
+ * flash); the table parser's errors (ota_part_csv.h); OTA_ERR_NO_MEM. diag says "WHERE: WHY" with
+ * WHERE the file (or table argument) concerned. On failure the buffer's contents are unspecified.
  */
 int ota_flashimg_create(const ota_crypto_t *c, const ota_flashimg_create_opts_t *opts,
                         uint8_t *flash, ota_flashimg_layout_t *layout, ota_diag_t *diag);
@@ -246,7 +246,8 @@ int ota_flashimg_create(const ota_crypto_t *c, const ota_flashimg_create_opts_t 
 typedef struct ota_flashimg_inspect_opts {
     uint32_t table_offset;     /* 0 = the bootloader's configuration, else 0x8000 */
     const ota_chip_t *chip;    /* NULL = ota_flashimg_detect_chip */
-    int chip_rev;              /* major * 100 + minor; < 0 = v3.0 on ESP32, v1.0 on others */
+    bool has_chip_rev;         /* false: v3.0 on ESP32, v1.0 on the others */
+    uint16_t chip_rev;         /* major * 100 + minor, with has_chip_rev */
     const char *efuse_sidecar; /* eFuse file used when the table has no efuse partition (read
                                   only; NULL or missing = nothing burnt) */
 } ota_flashimg_inspect_opts_t;

@@ -491,7 +491,6 @@ static int cmd_info(int argc, char **argv)
     }
     ota_flashimg_inspect_opts_t o;
     memset(&o, 0, sizeof(o));
-    o.chip_rev = -1;
     const char *path = NULL;
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
@@ -512,7 +511,8 @@ static int cmd_info(int argc, char **argv)
             if (!cli_parse_u32(v, &n) || n > 0xFFFF) {
                 return cli_usage_error(cmd, "--chip-rev '%s' is not a revision 0..65535", v);
             }
-            o.chip_rev = (int)n;
+            o.has_chip_rev = true;
+            o.chip_rev = (uint16_t)n;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             return cli_usage_error(cmd, "unknown option '%s'", argv[i]);
         } else if (path != NULL) {

@@ -971,9 +971,11 @@ int ota_flashimg_inspect(const ota_crypto_t *c, const uint8_t *flash, size_t siz
     env.power_on = true;
     ota_flashimg_bootloader_cfg(NULL, 0, 0, &r->boot_cfg);
     if (r->chip != NULL) {
-        r->chip_rev = (uint16_t)(o->chip_rev >= 0                   ? o->chip_rev
-                                 : r->chip->id == OTA_CHIP_ID_ESP32 ? 300
-                                                                    : 100);
+        if (o->has_chip_rev) {
+            r->chip_rev = o->chip_rev;
+        } else {
+            r->chip_rev = r->chip->id == OTA_CHIP_ID_ESP32 ? 300 : 100;
+        }
         env.chip_rev = r->chip_rev;
         inspect_bootloader(c, o, &env, r);
     } else {
