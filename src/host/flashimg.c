@@ -831,7 +831,10 @@ static void log_sink(void *ctx, char level, const char *tag, const char *msg)
 
 static void copy_why(char *dst, size_t cap, const ota_diag_t *d, int err)
 {
-    snprintf(dst, cap, "%s", d->msg[0] ? d->msg : ota_strerror(err));
+    const char *src = d->msg[0] ? d->msg : ota_strerror(err);
+    size_t n = strnlen(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
 }
 
 /* Every app partition's image as the bootloader's verifier sees it. */

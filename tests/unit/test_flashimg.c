@@ -329,7 +329,8 @@ static const char *select_label(const ota_part_table_t *t, const char *name, con
 {
     ota_flashimg_sel_t s = {name, type, subtype, def};
     const ota_part_t *p = NULL;
-    ota_diag_t d = {{0}};
+    static ota_diag_t d; /* the message outlives the call */
+    memset(&d, 0, sizeof(d));
     assert_int_equal(ota_flashimg_select(t, &s, &p, &d), want_err);
     return p != NULL ? p->label : d.msg;
 }
