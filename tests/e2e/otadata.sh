@@ -10,6 +10,12 @@ set -u
 : "${OTAKIT:?OTAKIT must name the otakit binary}"
 VECTORS=${OTAKIT_VECTORS:-}
 
+# gzip computes the reference CRC below; without it there is nothing independent to compare to.
+if ! command -v gzip >/dev/null; then
+    echo "otadata.sh: gzip is not available; skipped" >&2
+    exit 77
+fi
+
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
