@@ -1,0 +1,65 @@
+/*
+ * Pieces shared by `otakit flash` and `otakit otadata`: option values, the flash image opened
+ * as an emulated NOR device with its partition table, and the otadata listing.
+ */
+#ifndef OTAKIT_CLI_FLASH_H
+#define OTAKIT_CLI_FLASH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ota/ota_nor.h"
+#include "ota/ota_otadata.h"
+#include "ota/ota_part.h"
+
+/*
+ * Matches argv[*i] against any of the names (NULL-terminated list; "--name VALUE",
+ * "--name=VALUE", or for a one-letter "-n VALUE"). Returns 1 with *val set and *i advanced past
+ * the value, 0 if argv[*i] is none of them, -1 after a usage error (value missing).
+ */
+int cli_flash_opt(const char *cmd, int argc, char **argv, int *i, const char *const *names,
+                  const char **val);
+
+/* True if argv[*i] is one of the names (a flag). */
+bool cli_flash_flag(const char *arg, const char *const *names);
+
+/*
+ * Parses a table offset (as gen_esp32part.py's --offset: Python int syntax, a multiple of 0x1000,
+ * not 0). Prints a usage error and returns false if it is not one.
+ */
+bool cli_flash_parse_offset(const char *cmd, const char *s, uint32_t *out);
+
+/* An open flash image and its partition table. */
+typedef struct cli_flash {
+    ota_nor_t *nor;
+    const ota_flash_t *flash;
+    uint32_t table_offset;
+    ota_part_table_t table;
+} cli_flash_t;
+
+/*
+ * Opens the flash image at path (read-only unless writable) and reads its partition table at
+ * table_offset (0 = the offset its bootloader was built for, else 0x8000) with the bootloader's
+ * verifier. On failure prints "otakit: <cmd>: <path>: <why>" and returns CLI_FAIL (nothing is
+ * open then); else CLI_OK. Close with cli_flash_close.
+ */
+int cli_flash_open(const char *cmd, const char *path, bool writable, uint32_t table_offset,
+                   cli_flash_t *out);
+
+void cli_flash_close(cli_flash_t *fl);
+
+/*
+ * Prints the two otadata entries as an otadata reader does (vectors/info/12.txt), each line
+ * prefixed with indent: "copy N: ota_seq=... ota_state=... crc=... computed=... crc_ok=... ->
+ * VALID|invalid".
+ */
+void cli_flash_print_entries(const char *indent, const ota_otadata_entry_t e[2]);
+
+/*
+ * Prints the otadata summary: the active copy, both OTA partition counts and the slot the
+ * bootloader would take from otadata ("bootloader would select: ota_N" and the partition), or
+ * what it does without a valid entry.
+ */
+void cli_flash_print_selection(const ota_part_table_t *t, const ota_otadata_entry_t e[2]);
+
+#endif /* OTAKIT_CLI_FLASH_H */
