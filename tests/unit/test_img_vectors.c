@@ -97,9 +97,15 @@ static const char *after(const char *line, const char *prefix)
     return strncmp(line, prefix, n) == 0 ? line + n : NULL;
 }
 
+/* Copies src into dst (cap bytes), cutting it to fit; always NUL-terminated. */
 static void copy_to(char *dst, size_t cap, const char *src)
 {
-    snprintf(dst, cap, "%s", src);
+    size_t n = strlen(src);
+    if (n >= cap) {
+        n = cap - 1;
+    }
+    memcpy(dst, src, n);
+    dst[n] = '\0';
 }
 
 /* Parses the section of tool output that starts at `start` (a "$ esptool..." line). */
