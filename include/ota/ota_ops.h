@@ -60,10 +60,10 @@ extern "C" {
 #endif
 
 /* Image sizes for ota_ops_begin (OTA_SIZE_UNKNOWN / OTA_WITH_SEQUENTIAL_WRITES). */
-#define OTA_OPS_SIZE_UNKNOWN 0xFFFFFFFFu       /* erase the whole partition now */
-#define OTA_OPS_SEQUENTIAL_WRITES 0xFFFFFFFEu  /* erase sector by sector while writing */
-#define OTA_OPS_COPY_ALL SIZE_MAX              /* ota_ops_part_copy: rest of src, all of dst */
-#define OTA_OPS_ERASE_SIZE 0x1000u             /* every partition's erase_size */
+#define OTA_OPS_SIZE_UNKNOWN 0xFFFFFFFFu      /* erase the whole partition now */
+#define OTA_OPS_SEQUENTIAL_WRITES 0xFFFFFFFEu /* erase sector by sector while writing */
+#define OTA_OPS_COPY_ALL SIZE_MAX             /* ota_ops_part_copy: rest of src, all of dst */
+#define OTA_OPS_ERASE_SIZE 0x1000u            /* every partition's erase_size */
 
 /*
  * Test-only switches (ota_ops_dev_t.test_flags). Never set them outside tests.
@@ -89,8 +89,8 @@ typedef struct ota_ops_dev {
     uint32_t table_offset;      /* CONFIG_PARTITION_TABLE_OFFSET (0 = 0x8000): ends the primary
                                    bootloader region */
 
-    const ota_part_table_t *table;   /* loaded partition table (may be NULL = no entries) */
-    const ota_part_t *const *extra;  /* externally registered partitions, after the table */
+    const ota_part_table_t *table;  /* loaded partition table (may be NULL = no entries) */
+    const ota_part_t *const *extra; /* externally registered partitions, after the table */
     size_t n_extra;
     const ota_part_t *running; /* the running app partition, one of the above, or NULL */
 
@@ -98,9 +98,9 @@ typedef struct ota_ops_dev {
     bool anti_rollback;           /* CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK */
     uint32_t secure_version_bits; /* CONFIG_BOOTLOADER_APP_SEC_VER_SIZE_EFUSE_FIELD; 0 = chip */
 
-    const ota_log_t *log;  /* may be NULL */
+    const ota_log_t *log;    /* may be NULL */
     int (*log_err)(int err); /* number printed for err in log lines; NULL = the native code */
-    uint32_t test_flags;   /* OTA_OPS_TEST_* (tests only; 0 in products) */
+    uint32_t test_flags;     /* OTA_OPS_TEST_* (tests only; 0 in products) */
 } ota_ops_dev_t;
 
 /*
@@ -213,7 +213,9 @@ int ota_ops_part_copy(const ota_ops_dev_t *dev, const ota_part_t *dst, size_t ds
  * (ESP_OTA_IMG_PENDING_VERIFY)"). Non-app partitions (data, bootloader, partition table) are
  * accepted. Then, unless image_size is OTA_OPS_SEQUENTIAL_WRITES, erases the whole partition
  * (image_size 0 or OTA_OPS_SIZE_UNKNOWN) or ALIGN_UP(image_size, 0x1000) bytes; an erase failure
- * closes *s and returns the erase's error (OTA_ERR_SIZE when the size exceeds the partition).
+ * closes *s again (s->staging stays set: the session had been opened, as ESP-IDF's handle had
+ * been allocated) and returns the erase's error (OTA_ERR_SIZE when the size exceeds the
+ * partition). A failure before that leaves *s untouched.
  * Finally, with rollback and an OTA slot target, invalidates the inactive otadata sector
  * (ota_ops_invalidate_inactive; its result is ignored). Returns OTA_OK with *s open.
  */
@@ -369,8 +371,7 @@ int ota_ops_invalidate_inactive(const ota_ops_dev_t *dev);
  * OTA_ERR_UNSUPPORTED (not an app); the read's error (ota_ops_part_read rules);
  * OTA_ERR_NOT_FOUND (no 0xABCD5432 magic; raw is still filled).
  */
-int ota_ops_app_desc(const ota_ops_dev_t *dev, const ota_part_t *p,
-                     uint8_t raw[OTA_APP_DESC_LEN]);
+int ota_ops_app_desc(const ota_ops_dev_t *dev, const ota_part_t *p, uint8_t raw[OTA_APP_DESC_LEN]);
 
 /*
  * esp_ota_get_bootloader_description: reads the 80 raw bytes of esp_bootloader_desc_t at offset

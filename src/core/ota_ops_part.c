@@ -59,8 +59,7 @@ int ota_ops_verify_image(const ota_ops_dev_t *dev, const ota_part_t *p, bool boo
 
 const ota_part_t *ota_ops_otadata(const ota_ops_dev_t *dev, ota_otadata_entry_t e[2])
 {
-    const ota_part_t *od =
-        ota_ops_find(dev, OTA_PART_TYPE_DATA, OTA_PART_SUBTYPE_DATA_OTA, NULL);
+    const ota_part_t *od = ota_ops_find(dev, OTA_PART_TYPE_DATA, OTA_PART_SUBTYPE_DATA_OTA, NULL);
     if (od == NULL) {
         ota_logf(dev != NULL ? dev->log : NULL, 'E', OTA_OPS_TAG, "not found otadata");
         return NULL;
@@ -366,7 +365,8 @@ int ota_ops_part_copy(const ota_ops_dev_t *dev, const ota_part_t *dst, size_t ds
     int err = erase_len > SIZE_MAX ? OTA_ERR_SIZE
                                    : ota_ops_part_erase(dev, dst, dst_off, (size_t)erase_len);
     if (err != OTA_OK) {
-        ota_logf(dev->log, 'E', "partition", "Erasing destination partition range failed (err=0x%x)",
+        ota_logf(dev->log, 'E', "partition",
+                 "Erasing destination partition range failed (err=0x%x)",
                  (unsigned)ota_ops_log_code(dev, err));
         return err;
     }
@@ -409,8 +409,7 @@ int ota_ops_app_desc(const ota_ops_dev_t *dev, const ota_part_t *p, uint8_t raw[
     return ota_get_le32(raw) == OTA_APP_DESC_MAGIC ? OTA_OK : OTA_ERR_NOT_FOUND;
 }
 
-int ota_ops_boot_desc(const ota_ops_dev_t *dev, const ota_part_t *p,
-                      uint8_t raw[OTA_BOOT_DESC_LEN])
+int ota_ops_boot_desc(const ota_ops_dev_t *dev, const ota_part_t *p, uint8_t raw[OTA_BOOT_DESC_LEN])
 {
     if (dev == NULL || raw == NULL) {
         return OTA_ERR_INVALID_ARG;

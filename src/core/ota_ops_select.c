@@ -102,8 +102,7 @@ int ota_ops_set_boot(const ota_ops_dev_t *dev, const ota_part_t *p)
 /* find_default_boot_partition: factory, else the first OTA slot, else test. */
 static const ota_part_t *default_boot(const ota_ops_dev_t *dev)
 {
-    const ota_part_t *p =
-        ota_ops_find(dev, OTA_PART_TYPE_APP, OTA_PART_SUBTYPE_APP_FACTORY, NULL);
+    const ota_part_t *p = ota_ops_find(dev, OTA_PART_TYPE_APP, OTA_PART_SUBTYPE_APP_FACTORY, NULL);
     if (p != NULL) {
         return p;
     }
@@ -148,8 +147,8 @@ const ota_part_t *ota_ops_next_update(const ota_ops_dev_t *dev, const ota_part_t
     if (dev == NULL) {
         return NULL;
     }
-    const ota_part_t *start = start_from == NULL ? dev->running
-                                                 : ota_ops_part_verify(dev, start_from);
+    const ota_part_t *start =
+        start_from == NULL ? dev->running : ota_ops_part_verify(dev, start_from);
     const ota_part_t *first = NULL;
     bool next_is_result = false;
     for (uint32_t slot = 0; slot < OTA_OTADATA_MAX_SLOTS; slot++) {

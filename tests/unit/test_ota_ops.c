@@ -46,8 +46,8 @@ static fixture_t fx;
 static void log_sink(void *ctx, char level, const char *tag, const char *msg)
 {
     fixture_t *f = ctx;
-    int n = snprintf(f->log + f->log_len, sizeof(f->log) - f->log_len, "%c %s: %s\n", level, tag,
-                     msg);
+    int n =
+        snprintf(f->log + f->log_len, sizeof(f->log) - f->log_len, "%c %s: %s\n", level, tag, msg);
     if (n > 0 && f->log_len + (size_t)n < sizeof(f->log)) {
         f->log_len += (size_t)n;
     }
@@ -322,8 +322,8 @@ static void test_begin_erase_sizes(void **state)
     assert_int_equal(ota_ops_begin(&fx.dev, part("nvs"), OTA_OPS_SEQUENTIAL_WRITES, &s), OTA_OK);
     const ota_part_t *bl = add_extra("PrimaryBTLDR", OTA_PART_TYPE_BOOTLOADER, 0, 0x1000, 0x7000);
     assert_int_equal(ota_ops_begin(&fx.dev, bl, OTA_OPS_SEQUENTIAL_WRITES, &s), OTA_OK);
-    const ota_part_t *pt = add_extra("PrimaryPrtTable", OTA_PART_TYPE_PARTITION_TABLE, 0, 0x8000,
-                                     0x1000);
+    const ota_part_t *pt =
+        add_extra("PrimaryPrtTable", OTA_PART_TYPE_PARTITION_TABLE, 0, 0x8000, 0x1000);
     assert_int_equal(ota_ops_begin(&fx.dev, pt, OTA_OPS_SEQUENTIAL_WRITES, &s), OTA_OK);
 }
 
@@ -453,8 +453,8 @@ static void test_write_first_byte(void **state)
     assert_int_equal(ota_ops_begin(&fx.dev, p, OTA_OPS_SEQUENTIAL_WRITES, &s), OTA_OK);
     uint64_t e0 = sector_erases();
     assert_int_equal(ota_ops_write(&fx.dev, &s, bad, sizeof(bad)), OTA_ERR_VALIDATE);
-    assert_true(logged('E', "esp_ota_ops",
-                       "OTA image has invalid magic byte (expected 0xE9, saw 0x00)"));
+    assert_true(
+        logged('E', "esp_ota_ops", "OTA image has invalid magic byte (expected 0xE9, saw 0x00)"));
     /* the session stays open, nothing was written, but the first sector was already erased */
     assert_true(s.open);
     assert_int_equal(s.wrote_size, 0);
@@ -475,8 +475,8 @@ static void test_write_first_byte(void **state)
     assert_int_equal(ota_ops_write(&fx.dev, &closed, good, 1), OTA_ERR_INVALID_ARG);
 
     /* partition table final: the LE word 0x50AA */
-    const ota_part_t *pt = add_extra("PrimaryPrtTable", OTA_PART_TYPE_PARTITION_TABLE, 0, 0x8000,
-                                     0x1000);
+    const ota_part_t *pt =
+        add_extra("PrimaryPrtTable", OTA_PART_TYPE_PARTITION_TABLE, 0, 0x8000, 0x1000);
     assert_int_equal(ota_ops_begin(&fx.dev, part("ota_1"), OTA_OPS_SEQUENTIAL_WRITES, &s), OTA_OK);
     assert_int_equal(ota_ops_set_final(&fx.dev, &s, pt, false), OTA_OK);
     uint8_t word[4] = {0x34, 0x12, 0, 0};
@@ -581,8 +581,8 @@ static void test_stage_partition_table(void **state)
 {
     (void)state;
     two_ota_board();
-    const ota_part_t *pt = add_extra("PrimaryPrtTable", OTA_PART_TYPE_PARTITION_TABLE, 0, 0x8000,
-                                     0x1000);
+    const ota_part_t *pt =
+        add_extra("PrimaryPrtTable", OTA_PART_TYPE_PARTITION_TABLE, 0, 0x8000, 0x1000);
     /* the new table: two_ota with one more data partition */
     ota_part_table_t t;
     assert_int_equal(ota_part_builtin_table("two_ota", NULL, &t, NULL), OTA_OK);
@@ -605,8 +605,8 @@ static void test_stage_partition_table(void **state)
     assert_memory_not_equal(ota_nor_data(fx.nor) + 0x8000, bin, sizeof(bin));
     log_clear();
     assert_int_equal(ota_ops_end(&fx.dev, &s), OTA_OK);
-    assert_true(logged('I', "esp_ota_ops",
-                       "Copy from <ota_1> staging partition to <PrimaryPrtTable>..."));
+    assert_true(
+        logged('I', "esp_ota_ops", "Copy from <ota_1> staging partition to <PrimaryPrtTable>..."));
     assert_memory_equal(ota_nor_data(fx.nor) + 0x8000, bin, sizeof(bin));
     assert_int_equal(ota_flash_is_erased(fx.flash, 0x8000 + 0xC00, 0x400), 1);
 
@@ -619,8 +619,8 @@ static void test_stage_partition_table(void **state)
     assert_int_equal(ota_ops_end(&fx.dev, &s), OTA_ERR_VALIDATE);
     assert_true(logged('E', "flash_parts", "Incorrect MD5 checksum"));
     assert_true(logged('E', "esp_ota_ops", "New image failed verification"));
-    assert_false(logged('I', "esp_ota_ops",
-                        "Copy from <ota_1> staging partition to <PrimaryPrtTable>..."));
+    assert_false(
+        logged('I', "esp_ota_ops", "Copy from <ota_1> staging partition to <PrimaryPrtTable>..."));
     bin[0xC0 + 20] ^= 1;
     assert_memory_equal(ota_nor_data(fx.nor) + 0x8000, bin, sizeof(bin)); /* not copied */
 
@@ -630,8 +630,8 @@ static void test_stage_partition_table(void **state)
     stream(&s, bin, sizeof(bin), 3072);
     log_clear();
     assert_int_equal(ota_ops_end(&fx.dev, &s), OTA_OK);
-    assert_false(logged('I', "esp_ota_ops",
-                        "Copy from <ota_1> staging partition to <PrimaryPrtTable>..."));
+    assert_false(
+        logged('I', "esp_ota_ops", "Copy from <ota_1> staging partition to <PrimaryPrtTable>..."));
 }
 
 static void test_stage_bootloader(void **state)
@@ -970,6 +970,16 @@ static void test_mark_valid_invalid(void **state)
     assert_true(logged('I', "esp_ota_ops", "Rollback to previously worked partition."));
     assert_sector(0, "01000000" FF20 "030000009a984347");
 
+    /* the ACTIVE entry is marked, not the running partition's (e.g. after a fallback) */
+    assert_int_equal(ota_otadata_erase(fx.flash, part("otadata")->offset, 0x2000), OTA_OK);
+    assert_int_equal(ota_ops_set_boot(&fx.dev, part("ota_1")), OTA_OK); /* seq 2, sector 0 */
+    run_from("ota_0");
+    assert_int_equal(ota_ops_mark_valid(&fx.dev), OTA_OK);
+    assert_sector(0, "02000000" FF20 "020000007437f655");
+    uint32_t st;
+    assert_int_equal(ota_ops_get_state(&fx.dev, part("ota_1"), &st), OTA_OK);
+    assert_int_equal(st, OTA_OTADATA_STATE_VALID);
+
     /* no factory and no other entry: nothing to roll back to */
     put_table("two_ota_large");
     put_app("ota_0", "2", -1);
@@ -1071,8 +1081,9 @@ static void test_anti_rollback(void **state)
     /* the field is 32 bits wide on ESP32 */
     log_clear();
     assert_int_equal(ota_ops_raise_secure_version(&fx.dev, 33), OTA_ERR_INVALID_ARG);
-    assert_true(logged('E', "efuse", "Max secure version is 32. Given 33 version can not be "
-                                     "written."));
+    assert_true(logged('E', "efuse",
+                       "Max secure version is 32. Given 33 version can not be "
+                       "written."));
     assert_int_equal(ota_ops_raise_secure_version(&fx.dev, 1), OTA_OK);
     assert_int_equal(fx.counter, 3);
     uint32_t v;
@@ -1165,8 +1176,8 @@ static void test_part_sha256(void **state)
     /* data partition: the whole partition */
     ota_part_t data = {.type = OTA_PART_TYPE_DATA, .offset = 0x110000, .size = 0x3000};
     uint8_t want[32];
-    assert_int_equal(ota_hash(ota_crypto_openssl(), OTA_HASH_SHA256, ota_nor_data(fx.nor) + 0x110000,
-                              0x3000, want),
+    assert_int_equal(ota_hash(ota_crypto_openssl(), OTA_HASH_SHA256,
+                              ota_nor_data(fx.nor) + 0x110000, 0x3000, want),
                      OTA_OK);
     assert_int_equal(ota_ops_part_sha256(&fx.dev, &data, sha), OTA_OK);
     assert_memory_equal(sha, want, 32);
@@ -1203,7 +1214,8 @@ static void test_part_copy(void **state)
     /* the erase of an unaligned destination offset fails and is logged */
     log_clear();
     assert_int_equal(ota_ops_part_copy(&fx.dev, &dst, 0x10, &src, 0, 16), OTA_ERR_ALIGN);
-    assert_true(logged('E', "partition", "Erasing destination partition range failed (err=0xfffffffc)"));
+    assert_true(
+        logged('E', "partition", "Erasing destination partition range failed (err=0xfffffffc)"));
 
     /* n bytes: ALIGN_UP(n, 4096) of dst erased, n copied */
     assert_int_equal(ota_ops_part_copy(&fx.dev, &dst, 0, &src, 0x10, 100), OTA_OK);
