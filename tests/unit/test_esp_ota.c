@@ -345,6 +345,7 @@ static void test_install_md5(void **state)
     cap_clear();
     assert_int_equal(install(NULL), ESP_ERR_NOT_FOUND);
     assert_true(logged('E', "partition", "No MD5 found in partition table"));
+    assert_true(logged('E', "partition", "load_partitions returned 0x105"));
     assert_null(esp_partition_find_first(ESP_PARTITION_TYPE_ANY, ESP_PARTITION_SUBTYPE_ANY, NULL));
     set_cfg("PARTITION_TABLE_MD5", "n");
     assert_int_equal(install(NULL), ESP_OK);
@@ -1037,6 +1038,29 @@ static void test_copy(void **state)
     assert_memory_equal(d, pattern, 0x2000);
     assert_int_equal(ota_flash_is_erased(fx.flash, 0x322000, 0x1000), 1);
     assert_int_equal(esp_partition_copy(src, 0, dst, 0, SIZE_MAX), ESP_ERR_INVALID_SIZE);
+
+    /* a source on another chip */
+    esp_partition_t other = *src;
+    other.flash_chip = (esp_flash_t *)&other;
+    cap_clear();
+    assert_int_equal(esp_partition_copy(dst, 0, &other, 0, 16), ESP_ERR_NOT_SUPPORTED);
+    assert_true(logged('E', "partition",
+                       "Source partition is on external flash. Operation not supported."));
+}
+
+static void test_small_otadata(void **state)
+{
+    (void)state;
+    ota_part_table_t t = {.count = 2, .has_md5 = true};
+    t.parts[0] = (ota_part_t){.type = 1, .subtype = 0, .offset = 0xD000, .size = 0x1000};
+    snprintf(t.parts[0].label, sizeof(t.parts[0].label), "otadata");
+    t.parts[1] = (ota_part_t){.type = 0, .subtype = 0x10, .offset = 0x10000, .size = MiB};
+    snprintf(t.parts[1].label, sizeof(t.parts[1].label), "ota_0");
+    use_table(&t);
+    assert_int_equal(install(NULL), ESP_OK);
+    cap_clear();
+    assert_null(esp_ota_get_boot_partition());
+    assert_true(logged('E', "esp_ota_ops", "mmap otadata filed. Err=0x     104"));
 }
 
 static void test_flash(void **state)
@@ -1176,6 +1200,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_register_external, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flash, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_small_otadata, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cycle, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

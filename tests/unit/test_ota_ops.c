@@ -900,6 +900,21 @@ static void test_get_boot(void **state)
     put_table("two_ota_large");
     assert_int_equal(ota_otadata_erase(fx.flash, part("otadata")->offset, 0x2000), OTA_OK);
     assert_ptr_equal(ota_ops_get_boot(&fx.dev), part("ota_0"));
+
+    /* no app partition at all */
+    put_csv("nvs, data, nvs, , 0x4000\notadata, data, ota, , 0x2000\n");
+    log_clear();
+    assert_null(ota_ops_get_boot(&fx.dev));
+    assert_true(logged('E', "esp_ota_ops", "invalid partition table, no app partitions"));
+
+    /* an otadata partition too small for entry 1 cannot be read */
+    ota_part_table_t t = {.count = 1, .has_md5 = true};
+    t.parts[0] = (ota_part_t){.type = 1, .subtype = 0, .offset = 0xD000, .size = 0x1000};
+    snprintf(t.parts[0].label, sizeof(t.parts[0].label), "otadata");
+    use_table(&t);
+    log_clear();
+    assert_null(ota_ops_get_boot(&fx.dev));
+    assert_true(logged('E', "esp_ota_ops", "mmap otadata filed. Err=0xfffffff4"));
 }
 
 static void test_next_update(void **state)
@@ -1231,6 +1246,14 @@ static void test_part_copy(void **state)
     assert_int_equal(ota_flash_is_erased(fx.flash, dst.offset + 0x2000, 0x1000), 1);
     /* into a smaller destination: too large */
     assert_int_equal(ota_ops_part_copy(&fx.dev, &src, 0, &dst, 0, OTA_OPS_COPY_ALL), OTA_ERR_SIZE);
+    /* the power fails after the erase, at the first page program */
+    assert_int_equal(ota_nor_cut_arm(fx.nor, 2, OTA_NOR_CUT_BEFORE, 1), OTA_OK);
+    log_clear();
+    assert_int_equal(ota_ops_part_copy(&fx.dev, &dst, 0, &src, 0, 16), OTA_ERR_POWER_LOSS);
+    assert_true(
+        logged('E', "partition", "Writing to destination partition failed (err=0xfffffffa)"));
+    ota_nor_power_on(fx.nor);
+    assert_int_equal(ota_flash_is_erased(fx.flash, dst.offset, 0x1000), 1);
     /* read-only destination */
     dst.flags = OTA_PART_FLAG_READONLY;
     assert_int_equal(ota_ops_part_copy(&fx.dev, &dst, 0, &src, 0, 16), OTA_ERR_READONLY);
