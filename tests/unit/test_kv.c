@@ -993,7 +993,7 @@ static bool mval_eq(const mval_t *a, const mval_t *b)
 static const char *check_store(ota_kv_t *kv, const model_t *pre, const model_t *post,
                                const step_t *s, int step_index)
 {
-    static char why[160];
+    static char why[1024];
     mval_t got[NKEYS];
     int from_post = 0;
     int from_pre = 0;
@@ -1041,7 +1041,7 @@ static const char *power_on_and_check(const model_t *pre, const model_t *post, c
 {
     ota_kv_t kv;
     ota_diag_t d;
-    static char why[300];
+    static char why[1024];
     tf_init(&tf, &fl, dev, sizeof(dev));
     int err = ota_kv_mount(&kv, &fl, REGION, sweep_size, &d);
     if (err != OTA_OK) {
