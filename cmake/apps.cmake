@@ -5,7 +5,8 @@ file(GLOB OTAKIT_RUNTIME_SRC CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/runtime/*
 add_library(otakit_runtime STATIC ${OTAKIT_RUNTIME_SRC})
 target_include_directories(otakit_runtime PRIVATE ${CMAKE_SOURCE_DIR}/src/esp
                            ${CMAKE_SOURCE_DIR}/src/core)
-target_link_libraries(otakit_runtime PUBLIC otakit_esp otakit_host)
+target_compile_options(otakit_runtime PRIVATE ${OTAKIT_APP_COMPILE_OPTIONS})
+target_link_libraries(otakit_runtime PUBLIC otakit_esp_app otakit_host_app)
 
 set(OTAKIT_IMAGES_DIR ${CMAKE_BINARY_DIR}/images)
 set(OTAKIT_APPS_DIR ${CMAKE_BINARY_DIR}/apps)
@@ -18,8 +19,10 @@ function(otakit_app name)
     add_executable(${name} ${A_SOURCES})
     set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${OTAKIT_APPS_DIR})
     target_include_directories(${name} PRIVATE ${A_DIR}/main)
+    target_compile_options(${name} PRIVATE ${OTAKIT_APP_COMPILE_OPTIONS})
     target_link_libraries(${name} PRIVATE otakit_runtime)
-    target_link_options(${name} PRIVATE -Wl,--gc-sections)
+    # firmware: optimized, unsanitized, unused code dropped and symbols stripped
+    target_link_options(${name} PRIVATE -fno-sanitize=all -Wl,--gc-sections -s)
     set(image ${OTAKIT_IMAGES_DIR}/${name}.bin)
     add_custom_command(
         OUTPUT ${image}
@@ -44,6 +47,10 @@ file(GLOB OTAKIT_EXAMPLE_DIRS LIST_DIRECTORIES true ${CMAKE_SOURCE_DIR}/examples
 foreach(dir ${OTAKIT_EXAMPLE_DIRS})
     get_filename_component(name ${dir} NAME)
     file(GLOB srcs CONFIGURE_DEPENDS ${dir}/main/*.c)
+    file(STRINGS "${srcs}" uses_https_ota REGEX "esp_https_ota.h")
+    if(uses_https_ota AND NOT EXISTS ${CMAKE_SOURCE_DIR}/src/esp/esp_https_ota.c)
+        continue()
+    endif()
     if(srcs)
         otakit_app(${name} DIR ${dir} SOURCES ${srcs})
     endif()

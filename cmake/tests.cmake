@@ -31,3 +31,29 @@ foreach(script ${OTAKIT_E2E_TESTS})
     set_tests_properties(e2e_${name} PROPERTIES ENVIRONMENT "${OTAKIT_TEST_ENV}" TIMEOUT 600
                          SKIP_RETURN_CODE 77)
 endforeach()
+
+# Power-loss sweeps: tests/powerloss/sweep_*.c, each a program over the sweep harness. CTest runs
+# them bounded (every operation, before/after/torn with one seed); `make sweep` runs them in full.
+file(GLOB OTAKIT_SWEEPS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/powerloss/sweep_*.c)
+set(OTAKIT_SWEEP_TARGETS)
+foreach(src ${OTAKIT_SWEEPS})
+    get_filename_component(name ${src} NAME_WE)
+    add_executable(${name} ${src} ${CMAKE_SOURCE_DIR}/tests/powerloss/sweep.c)
+    target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/tests/powerloss
+                               ${CMAKE_SOURCE_DIR}/src/esp ${CMAKE_SOURCE_DIR}/src/core)
+    target_link_libraries(${name} PRIVATE otakit_esp otakit_host)
+    add_test(NAME powerloss_${name} COMMAND ${name})
+    set_tests_properties(powerloss_${name} PROPERTIES ENVIRONMENT "${OTAKIT_TEST_ENV}" TIMEOUT 900)
+    list(APPEND OTAKIT_SWEEP_TARGETS ${name})
+endforeach()
+if(TARGET sweep_app)
+    # The check has teeth: with the otadata write order flipped (test-only switch) the sweep
+    # must find boards that boot neither the old nor the new app.
+    add_test(NAME powerloss_sweep_app_flipped_order COMMAND sweep_app --flip --expect-failure)
+    set_tests_properties(powerloss_sweep_app_flipped_order PROPERTIES TIMEOUT 900)
+endif()
+add_custom_target(sweep-full DEPENDS ${OTAKIT_SWEEP_TARGETS})
+foreach(name ${OTAKIT_SWEEP_TARGETS})
+    add_custom_command(TARGET sweep-full POST_BUILD COMMAND ${name} --full
+                       WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+endforeach()

@@ -10,6 +10,7 @@
 #include "ota/ota_boot_cfg.h"
 #include "ota/ota_img.h"
 #include "ota/ota_img_build.h"
+#include "ota/ota_ops.h"
 #include "ota/ota_posix.h"
 
 bool sweep_power_lost(sweep_t *s)
@@ -142,7 +143,7 @@ bool sweep_boot(sweep_t *s, sweep_boot_t *b)
         .sdkconfig = s->app_cfg,
         .restart = restart_hook,
         .restart_ctx = s,
-        .test_flags = s->otadata_flip,
+        .ota_test_flags = s->otadata_flip ? OTA_OPS_TEST_SET_BOOT_ACTIVE_SECTOR : 0,
     };
     return esp_dev_install(&dev) == ESP_OK;
 }
@@ -239,6 +240,7 @@ int sweep_main(const sweep_scenario_t *sc, int argc, char **argv)
             return 2;
         }
     }
+    esp_log_level_set("*", ESP_LOG_NONE); /* the app side logs thousands of boots */
     if (ota_nor_create_mem(SWEEP_FLASH_SIZE, NULL, &s.nor, NULL) != OTA_OK) {
         return 2;
     }
@@ -328,6 +330,9 @@ int sweep_main(const sweep_scenario_t *sc, int argc, char **argv)
     ota_sdkconfig_free(s.boot_sdk);
     ota_sdkconfig_free(s.app_cfg);
     free(snapshot);
+    if (sc->cleanup != NULL) {
+        sc->cleanup(&s);
+    }
     free(s.user);
     ota_nor_close(s.nor);
     unlink(s.efuse_path);

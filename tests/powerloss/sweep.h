@@ -42,6 +42,8 @@ typedef struct sweep_scenario {
      * 0 = old firmware, 1 = new firmware, -1 = bricked (no verified app / no bootloader),
      * -2 = something else booted (neither old nor new). why (64 bytes) explains a failure. */
     int (*settle)(sweep_t *s, char *why);
+    /* Frees what setup put in s->user (may be NULL: plain free of s->user). */
+    void (*cleanup)(sweep_t *s);
     /* Bricking is a known property of this update path (measured, not a failure). */
     bool bricks_allowed;
 } sweep_scenario_t;

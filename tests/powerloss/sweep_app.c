@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "esp_ota_ops.h"
+#include "esp_system.h"
 #include "ota/ota_otadata.h"
 #include "ota/ota_part_csv.h"
 #include "ota/ota_posix.h"
@@ -150,11 +151,18 @@ static int settle(sweep_t *s, char *why)
     return second;
 }
 
+static void cleanup(sweep_t *s)
+{
+    app_data_t *d = s->user;
+    free(d->image);
+}
+
 static const sweep_scenario_t scenario = {
     .name = "app",
     .setup = setup,
     .play = play,
     .settle = settle,
+    .cleanup = cleanup,
     .bricks_allowed = false,
 };
 
