@@ -487,7 +487,7 @@ static void power_cut(board_t *b)
 {
     const ota_nor_state_t *st = ota_nor_state(b->nor);
     board_event(b, "power cut at flash operation %llu (%s, seed %llu)",
-                (unsigned long long)st->cut_at, cut_mode_name((int)st->cut_mode),
+                (unsigned long long)st->cut_n, cut_mode_name((int)st->cut_mode),
                 (unsigned long long)st->cut_seed);
     ota_nor_power_on(b->nor);
     board_event(b, "power on");

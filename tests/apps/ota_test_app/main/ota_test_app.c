@@ -2,9 +2,12 @@
  * ota_test_app: a small app for boot-chain and power-loss tests. One program, several images:
  * what it does is chosen by the sdkconfig baked into each image.
  *
- *   CONFIG_TEST_APP_ACTION   "install"  copy the image held in the data partition labelled by
+ *   CONFIG_TEST_APP_ACTION   comma-separated list of actions, run in order:
+ *                            "install"  copy the image held in the data partition labelled by
  *                                       CONFIG_TEST_APP_SOURCE ("update") into the next OTA slot
- *                                       with esp_ota_begin/write/end, select it, restart
+ *                                       with esp_ota_begin/write/end, select it, restart; skipped
+ *                                       when that version is the last one rolled back (as
+ *                                       native_ota_example does)
  *                            "confirm"  mark the running app valid (cancel rollback), then idle
  *                            "invalid"  esp_ota_mark_app_invalid_rollback_and_reboot()
  *                            "crash"    abort() before confirming
@@ -96,6 +99,16 @@ static void install(void)
         ESP_LOGE(TAG, "install: no image in partition '%s'", label);
         return;
     }
+    esp_app_desc_t new_desc;
+    esp_app_desc_t invalid_desc;
+    const esp_partition_t *invalid = esp_ota_get_last_invalid_partition();
+    if (esp_partition_read(src, 0x20, &new_desc, sizeof(new_desc)) == ESP_OK && invalid != NULL &&
+        esp_ota_get_partition_description(invalid, &invalid_desc) == ESP_OK &&
+        strncmp(invalid_desc.version, new_desc.version, sizeof(new_desc.version)) == 0) {
+        ESP_LOGW(TAG, "install: version %s was rolled back; not installing it again",
+                 new_desc.version);
+        return;
+    }
     size_t chunk = (size_t)ota_app_cfg_int("TEST_APP_CHUNK", 4096);
     uint8_t *buf = malloc(chunk);
     esp_ota_handle_t h = 0;
@@ -131,18 +144,22 @@ void app_main(void)
     ESP_LOGI(TAG, "running %s %s from %s state %s", d->project_name, d->version, running->label,
              state_name(running));
 
-    const char *action = ota_app_cfg_str("TEST_APP_ACTION", "idle");
-    if (strcmp(action, "install") == 0) {
-        install();
-    } else if (strcmp(action, "confirm") == 0) {
-        esp_err_t err = esp_ota_mark_app_valid_cancel_rollback();
-        ESP_LOGI(TAG, "confirmed: %s, state %s", esp_err_to_name(err), state_name(running));
-    } else if (strcmp(action, "invalid") == 0) {
-        esp_err_t err = esp_ota_mark_app_invalid_rollback_and_reboot();
-        ESP_LOGE(TAG, "rollback refused: %s", esp_err_to_name(err));
-    } else if (strcmp(action, "crash") == 0) {
-        ESP_LOGW(TAG, "crashing before confirming");
-        abort();
+    char actions[128];
+    snprintf(actions, sizeof(actions), "%s", ota_app_cfg_str("TEST_APP_ACTION", "idle"));
+    for (char *save = NULL, *a = strtok_r(actions, ", ", &save); a != NULL;
+         a = strtok_r(NULL, ", ", &save)) {
+        if (strcmp(a, "install") == 0) {
+            install();
+        } else if (strcmp(a, "confirm") == 0) {
+            esp_err_t err = esp_ota_mark_app_valid_cancel_rollback();
+            ESP_LOGI(TAG, "confirmed: %s, state %s", esp_err_to_name(err), state_name(running));
+        } else if (strcmp(a, "invalid") == 0) {
+            esp_err_t err = esp_ota_mark_app_invalid_rollback_and_reboot();
+            ESP_LOGE(TAG, "rollback refused: %s", esp_err_to_name(err));
+        } else if (strcmp(a, "crash") == 0) {
+            ESP_LOGW(TAG, "crashing before confirming");
+            abort();
+        }
     }
     ESP_LOGI(TAG, "idle");
 }

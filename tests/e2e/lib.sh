@@ -1,0 +1,91 @@
+# Shared helpers of the end-to-end scripts that drive the real otakit binary and board.
+# Source it from a test script; it creates $WORK (removed at exit) and defines:
+#   fail MSG            print "FAIL: MSG" and exit 1
+#   ok MSG              count a passed check
+#   expect_file_has F PATTERN [COUNT]   F contains a line matching PATTERN (extended regex),
+#                                       at least COUNT times (default 1)
+#   expect_file_lacks F PATTERN
+#   pack_test_app OUT VERSION ACTIONS [KEY=VALUE...]   ota_test_app image with those settings
+#   pack_bootloader OUT [KEY=VALUE...]                 bootloader image with those settings
+#   otadata_entry FLASH SECTOR    the 32-byte otadata entry as hex (table at 0x8000 → 0xd000)
+#   board LOG ARGS...    run the board, output to LOG, exit status in $BOARD_STATUS
+set -u
+
+: "${OTAKIT:?OTAKIT must point at the otakit binary}"
+: "${OTAKIT_BUILD_DIR:?OTAKIT_BUILD_DIR must point at the build directory}"
+: "${OTAKIT_SOURCE_DIR:?OTAKIT_SOURCE_DIR must point at the source directory}"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/otakit-e2e.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+CHECKS=0
+TEST_APP_PROGRAM="$OTAKIT_BUILD_DIR/apps/ota_test_app"
+TEST_APP_SDKCONFIG="$OTAKIT_SOURCE_DIR/tests/apps/ota_test_app/sdkconfig.defaults"
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+ok() {
+    CHECKS=$((CHECKS + 1))
+}
+
+expect_file_has() {
+    local file=$1 pattern=$2 want=${3:-1} got
+    got=$(sed 's/\x1b\[[0-9;]*m//g' "$file" | grep -Ec -- "$pattern" || true)
+    if [ "$got" -lt "$want" ]; then
+        echo "---- $file ----" >&2
+        tail -n 60 "$file" >&2
+        fail "expected $want line(s) matching '$pattern' in $(basename "$file"), found $got"
+    fi
+    ok
+}
+
+expect_file_lacks() {
+    local file=$1 pattern=$2
+    if sed 's/\x1b\[[0-9;]*m//g' "$file" | grep -Eq -- "$pattern"; then
+        fail "unexpected line matching '$pattern' in $(basename "$file")"
+    fi
+    ok
+}
+
+# pack_test_app OUT VERSION ACTIONS [KEY=VALUE...]
+pack_test_app() {
+    local out=$1 version=$2 actions=$3
+    shift 3
+    local sets=()
+    for kv in "$@"; do
+        sets+=(--set "$kv")
+    done
+    "$OTAKIT" image pack --app -o "$out" --payload "$TEST_APP_PROGRAM" \
+        --sdkconfig "$TEST_APP_SDKCONFIG" --project ota_test_app --project-ver "$version" \
+        --set "TEST_APP_ACTION=$actions" "${sets[@]}" >/dev/null ||
+        fail "cannot pack ota_test_app $version"
+}
+
+# pack_bootloader OUT [KEY=VALUE...]
+pack_bootloader() {
+    local out=$1
+    shift
+    local sets=()
+    for kv in "$@"; do
+        sets+=(--set "$kv")
+    done
+    "$OTAKIT" image pack --bootloader -o "$out" \
+        --sdkconfig "$OTAKIT_SOURCE_DIR/examples/bootloader/sdkconfig.defaults" "${sets[@]}" \
+        >/dev/null || fail "cannot pack a bootloader"
+}
+
+# otadata_entry FLASH SECTOR [OTADATA_OFFSET]: 32 bytes as lower-case hex, no spaces
+otadata_entry() {
+    local flash=$1 sector=$2 base=${3:-$((0xd000))}
+    od -An -v -tx1 -j $((base + sector * 0x1000)) -N 32 "$flash" | tr -d ' \n'
+}
+
+# board LOG ARGS...: runs the board with a virtual-time limit, never waiting on the wall clock.
+board() {
+    local log=$1
+    shift
+    BOARD_STATUS=0
+    "$OTAKIT" board run --max-time 600000 "$@" </dev/null >"$log" 2>&1 || BOARD_STATUS=$?
+}
