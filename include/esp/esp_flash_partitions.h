@@ -8,7 +8,8 @@
 extern "C" {
 #endif
 
-typedef enum {
+/* ESP-IDF's enum has a value above INT_MAX; __extension__ keeps it without a pedantic error. */
+__extension__ typedef enum {
     ESP_OTA_IMG_NEW = 0x0U,
     ESP_OTA_IMG_PENDING_VERIFY = 0x1U,
     ESP_OTA_IMG_VALID = 0x2U,

@@ -34,6 +34,11 @@ typedef enum {
     OTA_ERR_VERSION = -17,     /* a version (secure_version, format version) is not acceptable */
     OTA_ERR_TIMEOUT = -18,     /* an operation did not finish in time */
     OTA_ERR_NET = -19,         /* a network transfer failed */
+    OTA_ERR_CONFLICT = -20,    /* the target is the running partition */
+    OTA_ERR_PENDING_VERIFY = -21, /* the running app has not confirmed itself (PENDING_VERIFY) */
+    OTA_ERR_ROLLBACK_FAILED = -22, /* there is no app to roll back to */
+    OTA_ERR_VALIDATE = -23,    /* a new image failed its first-byte check or verification */
+    OTA_ERR_FAIL = -24,        /* nothing to act on (no active otadata entry, no inactive slot) */
 } ota_err_t;
 
 /* Returns a short, static, human-readable description of an ota_err_t value; never NULL. */

@@ -27,6 +27,11 @@ const char *ota_strerror(int err)
     case OTA_ERR_VERSION: return "version not acceptable";
     case OTA_ERR_TIMEOUT: return "timed out";
     case OTA_ERR_NET: return "network error";
+    case OTA_ERR_CONFLICT: return "target is the running partition";
+    case OTA_ERR_PENDING_VERIFY: return "running app not confirmed";
+    case OTA_ERR_ROLLBACK_FAILED: return "no app to roll back to";
+    case OTA_ERR_VALIDATE: return "image validation failed";
+    case OTA_ERR_FAIL: return "operation failed";
     default: return "unknown error";
     }
 }

@@ -43,6 +43,8 @@ typedef struct esp_dev_config {
     void (*gpio_pull)(void *ctx, int pin, int pull);
     void *board_ctx;
     int reset_reason; /* esp_reset_reason_t of this boot (0 = unknown) */
+    /* OTA_OPS_TEST_* switches of the native OTA core (ota_ops.h). Tests only: 0 otherwise. */
+    uint32_t ota_test_flags;
 } esp_dev_config_t;
 
 /*

@@ -1,0 +1,281 @@
+/*
+ * OTA sessions: esp_ota_begin, esp_ota_resume, esp_ota_set_final_partition, esp_ota_write,
+ * esp_ota_write_with_offset, esp_ota_end and esp_ota_abort of ESP-IDF v5.5 (spec 4.3 - 4.8).
+ *
+ * Flash encryption is off on the simulated board, so writes go straight to flash: there is no
+ * 16-byte buffering of partial blocks and nothing to flush in ota_ops_end.
+ */
+#include "ota_le.h"
+#include "ota_ops_priv.h"
+
+#include <string.h>
+
+static void open_session(ota_session_t *s, const ota_part_t *p)
+{
+    memset(s, 0, sizeof(*s));
+    s->open = true;
+    s->staging = p;
+    s->final = p;
+}
+
+/* The running app's otadata state is PENDING_VERIFY (esp_ota_begin's rollback check). */
+static bool running_pending(const ota_ops_dev_t *dev)
+{
+    uint32_t state;
+    return dev->running != NULL && ota_ops_get_state(dev, dev->running, &state) == OTA_OK &&
+           state == OTA_OTADATA_STATE_PENDING_VERIFY;
+}
+
+int ota_ops_begin(const ota_ops_dev_t *dev, const ota_part_t *p, size_t image_size,
+                  ota_session_t *s)
+{
+    if (dev == NULL || p == NULL || s == NULL) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    const ota_part_t *part = ota_ops_part_verify(dev, p);
+    if (part == NULL) {
+        return OTA_ERR_NOT_FOUND;
+    }
+    if (part->type == OTA_PART_TYPE_APP) {
+        /* the staging partition cannot be factory or test (the final one may be factory) */
+        if (!ota_ops_is_ota_slot(part)) {
+            return OTA_ERR_INVALID_ARG;
+        }
+        if (dev->running != NULL && ota_ops_part_same(part, dev->running)) {
+            return OTA_ERR_CONFLICT;
+        }
+        if (dev->rollback && running_pending(dev)) {
+            ota_logf(dev->log, 'E', OTA_OPS_TAG,
+                     "Running app has not confirmed state (ESP_OTA_IMG_PENDING_VERIFY)");
+            return OTA_ERR_PENDING_VERIFY;
+        }
+    }
+    open_session(s, part);
+    s->need_erase = image_size == OTA_OPS_SEQUENTIAL_WRITES;
+    if (image_size != OTA_OPS_SEQUENTIAL_WRITES) {
+        size_t erase_len = part->size;
+        if (image_size != 0 && image_size != OTA_OPS_SIZE_UNKNOWN) {
+            /* ALIGN_UP(image_size, 0x1000); a size that cannot be rounded up stays too large */
+            size_t rest = image_size % OTA_OPS_ERASE_SIZE;
+            erase_len = image_size;
+            if (rest != 0 && image_size <= SIZE_MAX - (OTA_OPS_ERASE_SIZE - rest)) {
+                erase_len = image_size + (OTA_OPS_ERASE_SIZE - rest);
+            }
+        }
+        int err = ota_ops_part_erase(dev, part, 0, erase_len);
+        if (err != OTA_OK) {
+            s->open = false;
+            return err;
+        }
+    }
+    if (dev->rollback && ota_ops_is_ota_slot(part)) {
+        (void)ota_ops_invalidate_inactive(dev);
+    }
+    return OTA_OK;
+}
+
+int ota_ops_resume(const ota_ops_dev_t *dev, const ota_part_t *p, size_t erase_size,
+                   size_t image_offset, ota_session_t *s)
+{
+    if (dev == NULL || p == NULL || s == NULL || image_offset > p->size) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    const ota_part_t *part = ota_ops_part_verify(dev, p);
+    if (part == NULL) {
+        return OTA_ERR_NOT_FOUND;
+    }
+    if (part->type == OTA_PART_TYPE_APP && !ota_ops_is_ota_slot(part)) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    if (dev->running != NULL && ota_ops_part_same(part, dev->running)) {
+        return OTA_ERR_CONFLICT;
+    }
+    open_session(s, part);
+    s->resumed = true;
+    s->wrote_size = (uint32_t)image_offset;
+    s->need_erase = erase_size == OTA_OPS_SEQUENTIAL_WRITES;
+    return OTA_OK;
+}
+
+int ota_ops_set_final(const ota_ops_dev_t *dev, ota_session_t *s, const ota_part_t *final,
+                      bool finalize_with_copy)
+{
+    if (dev == NULL || s == NULL || final == NULL || !s->open) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    if (!s->resumed && s->wrote_size != 0) {
+        return OTA_ERR_STATE;
+    }
+    if (final == s->staging) {
+        return OTA_OK;
+    }
+    const ota_part_t *part = ota_ops_part_verify(dev, final);
+    if (part == NULL) {
+        return OTA_ERR_NOT_FOUND;
+    }
+    if (part == s->staging) {
+        return OTA_OK; /* a description of the staging partition itself */
+    }
+    ota_logf(dev->log, 'I', OTA_OPS_TAG, "Staging partition - <%s>. Final partition - <%s>.",
+             s->staging->label, part->label);
+    s->final = part;
+    s->finalize_with_copy = finalize_with_copy;
+    return OTA_OK;
+}
+
+/* Sequential erase: the sectors [wrote, wrote+size) reaches that are not erased yet. */
+static int erase_ahead(const ota_ops_dev_t *dev, const ota_session_t *s, size_t size)
+{
+    const uint64_t es = OTA_OPS_ERASE_SIZE;
+    uint64_t wrote = s->wrote_size;
+    uint64_t first = wrote / es;
+    uint64_t last = (wrote + size - 1) / es;
+    uint64_t off;
+    uint64_t len;
+    if (wrote % es == 0) {
+        off = wrote;
+        len = (last - first + 1) * es;
+    } else if (first != last) {
+        off = (first + 1) * es;
+        len = (last - first) * es;
+    } else {
+        return OTA_OK; /* the current sector was erased when it was entered */
+    }
+    if (off > SIZE_MAX || len > SIZE_MAX) {
+        return OTA_ERR_SIZE;
+    }
+    return ota_ops_part_erase(dev, s->staging, (size_t)off, (size_t)len);
+}
+
+/* First-byte check by the final partition's type. */
+static int check_magic(const ota_ops_dev_t *dev, const ota_session_t *s, const uint8_t *data,
+                       size_t size)
+{
+    uint8_t type = s->final->type;
+    if (type == OTA_PART_TYPE_APP || type == OTA_PART_TYPE_BOOTLOADER) {
+        if (data[0] != OTA_IMG_MAGIC) {
+            ota_logf(dev->log, 'E', OTA_OPS_TAG,
+                     "OTA image has invalid magic byte (expected 0xE9, saw 0x%02x)", data[0]);
+            return OTA_ERR_VALIDATE;
+        }
+    } else if (type == OTA_PART_TYPE_PARTITION_TABLE) {
+        uint16_t word = size >= 2 ? ota_get_le16(data) : data[0];
+        bool ok = size >= 2 ? word == OTA_PART_MAGIC : data[0] == (OTA_PART_MAGIC & 0xFF);
+        if (!ok) {
+            ota_logf(dev->log, 'E', OTA_OPS_TAG,
+                     "Partition table image has invalid magic word (expected 0x50AA, saw 0x%04x)",
+                     word);
+            return OTA_ERR_VALIDATE;
+        }
+    }
+    return OTA_OK;
+}
+
+int ota_ops_write(const ota_ops_dev_t *dev, ota_session_t *s, const void *data, size_t size)
+{
+    if (data == NULL) {
+        ota_logf(dev != NULL ? dev->log : NULL, 'E', OTA_OPS_TAG, "write data is invalid");
+        return OTA_ERR_INVALID_ARG;
+    }
+    if (size == 0) {
+        ota_logf(dev != NULL ? dev->log : NULL, 'D', OTA_OPS_TAG, "write data size is 0");
+        return OTA_OK;
+    }
+    if (dev == NULL || s == NULL || !s->open) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    if (s->need_erase) {
+        int err = erase_ahead(dev, s, size);
+        if (err != OTA_OK) {
+            return err;
+        }
+    }
+    if (s->wrote_size == 0) {
+        int err = check_magic(dev, s, data, size);
+        if (err != OTA_OK) {
+            return err;
+        }
+    }
+    int err = ota_ops_part_write(dev, s->staging, s->wrote_size, data, size);
+    if (err == OTA_OK) {
+        s->wrote_size += (uint32_t)size;
+    }
+    return err;
+}
+
+int ota_ops_write_at(const ota_ops_dev_t *dev, ota_session_t *s, const void *data, size_t size,
+                     uint32_t offset)
+{
+    if (data == NULL) {
+        ota_logf(dev != NULL ? dev->log : NULL, 'E', OTA_OPS_TAG, "write data is invalid");
+        return OTA_ERR_INVALID_ARG;
+    }
+    if (dev == NULL || s == NULL || !s->open) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    if (s->need_erase) {
+        ota_logf(dev->log, 'E', OTA_OPS_TAG,
+                 "must erase the partition before writing to it (session opened with "
+                 "OTA_WITH_SEQUENTIAL_WRITES)");
+        return OTA_ERR_STATE;
+    }
+    int err = ota_ops_part_write(dev, s->staging, offset, data, size);
+    if (err == OTA_OK) {
+        s->wrote_size += (uint32_t)size;
+    }
+    return err;
+}
+
+/* ota_verify_partition of esp_ota_ops.c: verification chosen by the final partition's type. */
+static int verify_staging(const ota_ops_dev_t *dev, const ota_session_t *s)
+{
+    uint8_t type = s->final->type;
+    if (type == OTA_PART_TYPE_APP || type == OTA_PART_TYPE_BOOTLOADER) {
+        int err = ota_ops_verify_image(dev, s->staging, type == OTA_PART_TYPE_BOOTLOADER, false);
+        return err == OTA_OK ? OTA_OK : OTA_ERR_VALIDATE;
+    }
+    if (type == OTA_PART_TYPE_PARTITION_TABLE) {
+        uint8_t buf[OTA_PART_TABLE_MAX_LEN];
+        int err = ota_ops_part_read(dev, s->staging, 0, buf, sizeof(buf));
+        if (err != OTA_OK) {
+            return err;
+        }
+        ota_diag_t diag = {{0}};
+        if (ota_part_table_verify(dev->crypto, buf, dev->flash->size, NULL, &diag) != OTA_OK) {
+            if (diag.msg[0] != '\0') {
+                ota_logf(dev->log, 'E', "flash_parts", "%s", diag.msg);
+            }
+            return OTA_ERR_VALIDATE;
+        }
+    }
+    return OTA_OK;
+}
+
+int ota_ops_end(const ota_ops_dev_t *dev, ota_session_t *s)
+{
+    if (dev == NULL || s == NULL || !s->open) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    int err = OTA_ERR_INVALID_ARG; /* esp_ota_end is only valid once something was written */
+    if (s->wrote_size != 0) {
+        err = verify_staging(dev, s);
+        if (err != OTA_OK) {
+            ota_logf(dev->log, 'E', OTA_OPS_TAG, "New image failed verification");
+        } else if (s->finalize_with_copy) {
+            ota_logf(dev->log, 'I', OTA_OPS_TAG, "Copy from <%s> staging partition to <%s>...",
+                     s->staging->label, s->final->label);
+            err = ota_ops_part_copy(dev, s->final, 0, s->staging, 0, s->final->size);
+        }
+    }
+    s->open = false;
+    return err;
+}
+
+int ota_ops_abort(ota_session_t *s)
+{
+    if (s == NULL || !s->open) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    s->open = false;
+    return OTA_OK;
+}
