@@ -89,4 +89,11 @@ void esp_tasks_wait_all(void);
 /* Maps a native error code to the closest esp_err_t (see docs/DESIGN.md for the table). */
 esp_err_t esp_err_from_ota(int err);
 
+/*
+ * Test hook: makes the nvs layer keep its store in [offset, offset+size) of f (caller-owned, must
+ * outlive its use) instead of the installed device's data/nvs partition labelled "nvs". f NULL
+ * restores the partition lookup. Takes effect at the next nvs_flash_init or nvs_flash_erase.
+ */
+void nvs_internal_use_region(const ota_flash_t *f, uint32_t offset, uint32_t size);
+
 #endif /* ESP_INTERNAL_H */

@@ -1,0 +1,429 @@
+/*
+ * ESP-IDF nvs API (nvs.h, nvs_flash.h) over the native key-value store (ota_kv.h), kept in the
+ * data/nvs partition labelled "nvs" of the installed device.
+ *
+ * Writes go to flash at once and are durable when the call returns, so nvs_commit only checks
+ * its handle. One mutex serialises every call (apps run their tasks as threads). Handles are
+ * numbered from 1 upwards as in ESP-IDF and become invalid on nvs_close, nvs_flash_deinit and
+ * nvs_flash_erase.
+ */
+#include "nvs.h"
+#include "nvs_flash.h"
+
+#include "esp_internal.h"
+#include "esp_partition.h"
+#include "ota/ota_kv.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <string.h>
+
+#define MAX_HANDLES 64
+
+typedef struct {
+    nvs_handle_t id; /* 0 = free slot */
+    bool readonly;
+    char ns[OTA_KV_NAME_MAX + 1];
+} nvs_slot_t;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static ota_kv_t store;
+static bool initialized;
+static nvs_slot_t slots[MAX_HANDLES];
+static nvs_handle_t last_id;
+
+static const ota_flash_t *region_flash; /* test override, NULL = the partition */
+static uint32_t region_offset;
+static uint32_t region_size;
+
+void nvs_internal_use_region(const ota_flash_t *f, uint32_t offset, uint32_t size)
+{
+    pthread_mutex_lock(&lock);
+    region_flash = f;
+    region_offset = offset;
+    region_size = size;
+    pthread_mutex_unlock(&lock);
+}
+
+/* The flash device holding the store: the override's, else the installed device's. */
+static const ota_flash_t *nvs_device_flash(void)
+{
+    return region_flash != NULL ? region_flash : esp_internal_flash();
+}
+
+/* Where the store lives: the override region, else the "nvs" data partition. */
+static bool nvs_find_region(uint32_t *offset, uint32_t *size)
+{
+    if (region_flash != NULL) {
+        *offset = region_offset;
+        *size = region_size;
+        return true;
+    }
+    const esp_partition_t *p = esp_partition_find_first(
+        ESP_PARTITION_TYPE_DATA, ESP_PARTITION_SUBTYPE_DATA_NVS, NVS_DEFAULT_PART_NAME);
+    if (p == NULL) {
+        return false;
+    }
+    *offset = p->address;
+    *size = p->size;
+    return true;
+}
+
+/* esp_err_t for a store error of a get, set or erase. */
+static esp_err_t map_err(int err)
+{
+    switch (err) {
+    case OTA_OK:
+        return ESP_OK;
+    case OTA_ERR_NOT_FOUND:
+        return ESP_ERR_NVS_NOT_FOUND;
+    case OTA_ERR_UNSUPPORTED:
+        return ESP_ERR_NVS_TYPE_MISMATCH;
+    case OTA_ERR_NO_SPACE:
+        return ESP_ERR_NVS_NOT_ENOUGH_SPACE;
+    case OTA_ERR_STATE:
+        return ESP_ERR_NVS_INVALID_STATE;
+    case OTA_ERR_SIZE:
+        return ESP_ERR_NVS_INVALID_LENGTH;
+    case OTA_ERR_INVALID_ARG:
+        return ESP_ERR_INVALID_ARG;
+    case OTA_ERR_READONLY:
+        return ESP_ERR_NOT_ALLOWED;
+    case OTA_ERR_CORRUPT:
+        return ESP_FAIL;
+    default:
+        return ESP_ERR_FLASH_OP_FAIL;
+    }
+}
+
+/* esp_err_t for a failed mount, as nvs_flash_init reports it. */
+static esp_err_t map_mount_err(int err)
+{
+    switch (err) {
+    case OTA_ERR_VERSION:
+        return ESP_ERR_NVS_NEW_VERSION_FOUND;
+    case OTA_ERR_CORRUPT:
+    case OTA_ERR_SIZE:
+    case OTA_ERR_ALIGN:
+    case OTA_ERR_BOUNDS:
+        return ESP_ERR_NVS_NO_FREE_PAGES;
+    default:
+        return map_err(err);
+    }
+}
+
+static void close_all(void)
+{
+    memset(slots, 0, sizeof(slots));
+}
+
+static nvs_slot_t *find_slot(nvs_handle_t h)
+{
+    if (h == 0) {
+        return NULL;
+    }
+    for (int i = 0; i < MAX_HANDLES; i++) {
+        if (slots[i].id == h) {
+            return &slots[i];
+        }
+    }
+    return NULL;
+}
+
+/* ESP_OK for a usable namespace or key name, else ESP-IDF's code for what is wrong. */
+static esp_err_t check_name(const char *name)
+{
+    if (name == NULL || name[0] == '\0') {
+        return ESP_ERR_NVS_INVALID_NAME;
+    }
+    if (strlen(name) > OTA_KV_NAME_MAX) {
+        return ESP_ERR_NVS_KEY_TOO_LONG;
+    }
+    return ESP_OK;
+}
+
+esp_err_t nvs_flash_init(void)
+{
+    uint32_t offset;
+    uint32_t size;
+    esp_err_t ret = ESP_OK;
+    pthread_mutex_lock(&lock);
+    if (initialized && store.mounted) {
+        goto out; /* already initialised */
+    }
+    const ota_flash_t *f = nvs_device_flash();
+    if (f == NULL || !nvs_find_region(&offset, &size)) {
+        ret = ESP_ERR_NOT_FOUND;
+        goto out;
+    }
+    int err = ota_kv_mount(&store, f, offset, size, NULL);
+    if (err != OTA_OK) {
+        ret = map_mount_err(err);
+        goto out;
+    }
+    initialized = true;
+out:
+    pthread_mutex_unlock(&lock);
+    return ret;
+}
+
+esp_err_t nvs_flash_deinit(void)
+{
+    esp_err_t ret = ESP_OK;
+    pthread_mutex_lock(&lock);
+    if (!initialized) {
+        ret = ESP_ERR_NVS_NOT_INITIALIZED;
+    } else {
+        close_all();
+        initialized = false;
+    }
+    pthread_mutex_unlock(&lock);
+    return ret;
+}
+
+esp_err_t nvs_flash_erase(void)
+{
+    uint32_t offset;
+    uint32_t size;
+    esp_err_t ret = ESP_OK;
+    pthread_mutex_lock(&lock);
+    close_all();
+    initialized = false;
+    const ota_flash_t *f = nvs_device_flash();
+    if (f == NULL || !nvs_find_region(&offset, &size)) {
+        ret = ESP_ERR_NOT_FOUND;
+    } else {
+        int err = ota_kv_format(&store, f, offset, size, NULL);
+        if (err != OTA_OK) {
+            ret = err == OTA_ERR_READONLY ? ESP_ERR_NOT_ALLOWED : map_mount_err(err);
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    return ret;
+}
+
+esp_err_t nvs_open(const char *namespace_name, nvs_open_mode_t open_mode, nvs_handle_t *out_handle)
+{
+    esp_err_t ret;
+    pthread_mutex_lock(&lock);
+    if (!initialized) {
+        ret = ESP_ERR_NVS_NOT_INITIALIZED;
+    } else if (out_handle == NULL) {
+        ret = ESP_ERR_INVALID_ARG;
+    } else if ((ret = check_name(namespace_name)) == ESP_OK) {
+        nvs_slot_t *slot = NULL;
+        for (int i = 0; slot == NULL && i < MAX_HANDLES; i++) {
+            if (slots[i].id == 0) {
+                slot = &slots[i];
+            }
+        }
+        if (slot == NULL) {
+            ret = ESP_ERR_NO_MEM;
+        } else {
+            ret = map_err(ota_kv_ns_open(&store, namespace_name, open_mode == NVS_READWRITE, NULL));
+        }
+        if (ret == ESP_OK) {
+            if (++last_id == 0) {
+                last_id = 1;
+            }
+            slot->id = last_id;
+            slot->readonly = open_mode != NVS_READWRITE;
+            memcpy(slot->ns, namespace_name, strlen(namespace_name) + 1);
+            *out_handle = slot->id;
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    return ret;
+}
+
+void nvs_close(nvs_handle_t handle)
+{
+    pthread_mutex_lock(&lock);
+    nvs_slot_t *slot = find_slot(handle);
+    if (slot != NULL) {
+        memset(slot, 0, sizeof(*slot));
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+esp_err_t nvs_commit(nvs_handle_t handle)
+{
+    pthread_mutex_lock(&lock);
+    esp_err_t ret = find_slot(handle) != NULL ? ESP_OK : ESP_ERR_NVS_INVALID_HANDLE;
+    pthread_mutex_unlock(&lock);
+    return ret;
+}
+
+/* Handle lookup for a call that writes: ESP_OK and *slot, or the error to return. */
+static esp_err_t writable_slot(nvs_handle_t handle, nvs_slot_t **slot)
+{
+    *slot = find_slot(handle);
+    if (*slot == NULL) {
+        return ESP_ERR_NVS_INVALID_HANDLE;
+    }
+    return (*slot)->readonly ? ESP_ERR_NVS_READ_ONLY : ESP_OK;
+}
+
+esp_err_t nvs_erase_key(nvs_handle_t handle, const char *key)
+{
+    nvs_slot_t *slot;
+    pthread_mutex_lock(&lock);
+    esp_err_t ret = writable_slot(handle, &slot);
+    if (ret == ESP_OK) {
+        ret = check_name(key);
+    }
+    if (ret == ESP_OK) {
+        ret = map_err(ota_kv_erase_key(&store, slot->ns, key, NULL));
+    }
+    pthread_mutex_unlock(&lock);
+    return ret;
+}
+
+esp_err_t nvs_erase_all(nvs_handle_t handle)
+{
+    nvs_slot_t *slot;
+    pthread_mutex_lock(&lock);
+    esp_err_t ret = writable_slot(handle, &slot);
+    if (ret == ESP_OK) {
+        ret = map_err(ota_kv_erase_ns(&store, slot->ns, NULL));
+    }
+    pthread_mutex_unlock(&lock);
+    return ret;
+}
+
+/* Common body of the setters; len was checked against the type by the caller. */
+static esp_err_t set_value(nvs_handle_t handle, const char *key, ota_kv_type_t type,
+                           const void *data, size_t len)
+{
+    nvs_slot_t *slot;
+    pthread_mutex_lock(&lock);
+    esp_err_t ret = writable_slot(handle, &slot);
+    if (ret == ESP_OK) {
+        ret = check_name(key);
+    }
+    if (ret == ESP_OK && data == NULL && len > 0) {
+        ret = ESP_ERR_INVALID_ARG;
+    }
+    if (ret == ESP_OK && len > OTA_KV_VALUE_MAX) {
+        ret = ESP_ERR_NVS_VALUE_TOO_LONG;
+    }
+    if (ret == ESP_OK) {
+        ret = map_err(ota_kv_set(&store, slot->ns, key, type, data, (uint32_t)len, NULL));
+    }
+    pthread_mutex_unlock(&lock);
+    return ret;
+}
+
+esp_err_t nvs_set_u8(nvs_handle_t handle, const char *key, uint8_t value)
+{
+    return set_value(handle, key, OTA_KV_TYPE_U8, &value, sizeof(value));
+}
+
+esp_err_t nvs_set_u16(nvs_handle_t handle, const char *key, uint16_t value)
+{
+    return set_value(handle, key, OTA_KV_TYPE_U16, &value, sizeof(value));
+}
+
+esp_err_t nvs_set_u32(nvs_handle_t handle, const char *key, uint32_t value)
+{
+    return set_value(handle, key, OTA_KV_TYPE_U32, &value, sizeof(value));
+}
+
+esp_err_t nvs_set_i32(nvs_handle_t handle, const char *key, int32_t value)
+{
+    return set_value(handle, key, OTA_KV_TYPE_I32, &value, sizeof(value));
+}
+
+esp_err_t nvs_set_str(nvs_handle_t handle, const char *key, const char *value)
+{
+    /* a NULL string gets ESP_ERR_INVALID_ARG from set_value, after the handle checks */
+    return set_value(handle, key, OTA_KV_TYPE_STR, value, value != NULL ? strlen(value) + 1 : 1);
+}
+
+esp_err_t nvs_set_blob(nvs_handle_t handle, const char *key, const void *value, size_t length)
+{
+    return set_value(handle, key, OTA_KV_TYPE_BLOB, value, length);
+}
+
+/* Common body of the integer getters: *out is written only on success. */
+static esp_err_t get_int(nvs_handle_t handle, const char *key, ota_kv_type_t type, void *out,
+                         size_t size)
+{
+    pthread_mutex_lock(&lock);
+    nvs_slot_t *slot = find_slot(handle);
+    esp_err_t ret = slot == NULL ? ESP_ERR_NVS_INVALID_HANDLE : check_name(key);
+    if (ret == ESP_OK && out == NULL) {
+        ret = ESP_ERR_INVALID_ARG;
+    }
+    if (ret == ESP_OK) {
+        ret = map_err(ota_kv_get(&store, slot->ns, key, type, out, (uint32_t)size, NULL, NULL));
+    }
+    pthread_mutex_unlock(&lock);
+    return ret;
+}
+
+esp_err_t nvs_get_u8(nvs_handle_t handle, const char *key, uint8_t *out_value)
+{
+    return get_int(handle, key, OTA_KV_TYPE_U8, out_value, sizeof(*out_value));
+}
+
+esp_err_t nvs_get_u16(nvs_handle_t handle, const char *key, uint16_t *out_value)
+{
+    return get_int(handle, key, OTA_KV_TYPE_U16, out_value, sizeof(*out_value));
+}
+
+esp_err_t nvs_get_u32(nvs_handle_t handle, const char *key, uint32_t *out_value)
+{
+    return get_int(handle, key, OTA_KV_TYPE_U32, out_value, sizeof(*out_value));
+}
+
+esp_err_t nvs_get_i32(nvs_handle_t handle, const char *key, int32_t *out_value)
+{
+    return get_int(handle, key, OTA_KV_TYPE_I32, out_value, sizeof(*out_value));
+}
+
+/*
+ * Common body of nvs_get_str and nvs_get_blob, with ESP-IDF's length protocol: length NULL is
+ * an error; out NULL is a size query; a buffer too small gets the size needed in *length and
+ * ESP_ERR_NVS_INVALID_LENGTH.
+ */
+static esp_err_t get_var(nvs_handle_t handle, const char *key, ota_kv_type_t type, void *out,
+                         size_t *length)
+{
+    ota_kv_type_t stored;
+    uint32_t size = 0;
+    pthread_mutex_lock(&lock);
+    nvs_slot_t *slot = find_slot(handle);
+    esp_err_t ret = slot == NULL ? ESP_ERR_NVS_INVALID_HANDLE : check_name(key);
+    if (ret == ESP_OK) {
+        ret = map_err(ota_kv_find(&store, slot->ns, key, &stored, &size));
+    }
+    if (ret == ESP_OK && stored != type) {
+        ret = ESP_ERR_NVS_TYPE_MISMATCH;
+    }
+    if (ret == ESP_OK) {
+        if (length == NULL) {
+            ret = ESP_ERR_NVS_INVALID_LENGTH;
+        } else if (out == NULL) {
+            *length = size;
+        } else if (*length < size) {
+            *length = size;
+            ret = ESP_ERR_NVS_INVALID_LENGTH;
+        } else {
+            *length = size;
+            ret = map_err(ota_kv_get(&store, slot->ns, key, type, out, size, NULL, NULL));
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    return ret;
+}
+
+esp_err_t nvs_get_str(nvs_handle_t handle, const char *key, char *out_value, size_t *length)
+{
+    return get_var(handle, key, OTA_KV_TYPE_STR, out_value, length);
+}
+
+esp_err_t nvs_get_blob(nvs_handle_t handle, const char *key, void *out_value, size_t *length)
+{
+    return get_var(handle, key, OTA_KV_TYPE_BLOB, out_value, length);
+}

@@ -1,0 +1,474 @@
+/*
+ * ESP-IDF nvs API over an emulated flash region: init/erase/deinit, namespaces and handles,
+ * values of every type, ESP-IDF's length protocol and error codes, the advanced_https_ota_example
+ * resumption keys, and concurrent use from threads.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "esp_err.h"
+#include "esp_internal.h"
+#include "nvs.h"
+#include "nvs_flash.h"
+#include "ota/ota_flash.h"
+#include "ota/ota_kv.h"
+#include "ota/ota_memflash.h"
+
+#define DEV_SIZE 0x20000u
+#define NVS_OFFSET 0x9000u
+#define NVS_SIZE 0x6000u
+
+static uint8_t dev[DEV_SIZE];
+static ota_memflash_t mem;
+static ota_flash_t fl;
+
+static uint32_t crc32_ref(const uint8_t *p, size_t n)
+{
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++) {
+            c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+        }
+    }
+    return c ^ 0xFFFFFFFFu;
+}
+
+/* Erased device, store region installed, nvs not initialised. */
+static int setup(void **state)
+{
+    (void)state;
+    nvs_flash_deinit();
+    memset(dev, 0xFF, sizeof(dev));
+    ota_memflash_init(&fl, &mem, dev, sizeof(dev), false);
+    nvs_internal_use_region(&fl, NVS_OFFSET, NVS_SIZE);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    nvs_flash_deinit();
+    nvs_internal_use_region(NULL, 0, 0);
+    return 0;
+}
+
+/* The init sequence of the ESP-IDF examples. */
+static esp_err_t example_init(void)
+{
+    esp_err_t err = nvs_flash_init();
+    if (err == ESP_ERR_NVS_NO_FREE_PAGES || err == ESP_ERR_NVS_NEW_VERSION_FOUND) {
+        esp_err_t e = nvs_flash_erase();
+        if (e != ESP_OK) {
+            return e;
+        }
+        err = nvs_flash_init();
+    }
+    return err;
+}
+
+static void test_not_initialized(void **state)
+{
+    (void)state;
+    nvs_handle_t h = 0;
+    assert_int_equal(nvs_open("ns", NVS_READWRITE, &h), ESP_ERR_NVS_NOT_INITIALIZED);
+    assert_int_equal(nvs_flash_deinit(), ESP_ERR_NVS_NOT_INITIALIZED);
+    assert_int_equal(nvs_set_u8(1, "k", 1), ESP_ERR_NVS_INVALID_HANDLE);
+    assert_int_equal(nvs_flash_init(), ESP_OK); /* erased region: empty store */
+    assert_int_equal(nvs_flash_init(), ESP_OK); /* again: nothing to do */
+    assert_int_equal(nvs_flash_deinit(), ESP_OK);
+    assert_int_equal(nvs_flash_deinit(), ESP_ERR_NVS_NOT_INITIALIZED);
+}
+
+/* advanced_https_ota_example: progress and URL in "ota_resumption", erased when complete. */
+static void test_ota_resumption_flow(void **state)
+{
+    (void)state;
+    const char *url = "https://192.168.2.106:8070/hello_world.bin";
+    nvs_handle_t h = 0;
+    assert_int_equal(example_init(), ESP_OK);
+    assert_int_equal(nvs_open("ota_resumption", NVS_READONLY, &h), ESP_ERR_NVS_NOT_FOUND);
+    assert_int_equal(nvs_open("ota_resumption", NVS_READWRITE, &h), ESP_OK);
+    assert_int_not_equal(h, 0);
+
+    uint16_t kib = 0xFFFF;
+    char saved[256] = {0};
+    size_t url_len = sizeof(saved);
+    assert_int_equal(nvs_get_u16(h, "nvs_ota_wr_len", &kib), ESP_ERR_NVS_NOT_FOUND);
+    assert_int_equal(kib, 0xFFFF); /* untouched on error */
+    assert_int_equal(nvs_get_str(h, "nvs_ota_url", saved, &url_len), ESP_ERR_NVS_NOT_FOUND);
+
+    for (uint16_t k = 1; k <= 40; k++) {
+        assert_int_equal(nvs_set_u16(h, "nvs_ota_wr_len", k), ESP_OK);
+        if (k == 1) {
+            assert_int_equal(nvs_set_str(h, "nvs_ota_url", url), ESP_OK);
+        }
+        assert_int_equal(nvs_commit(h), ESP_OK);
+    }
+    nvs_close(h);
+
+    /* "reboot": the progress is there */
+    assert_int_equal(nvs_flash_deinit(), ESP_OK);
+    assert_int_equal(example_init(), ESP_OK);
+    assert_int_equal(nvs_open("ota_resumption", NVS_READONLY, &h), ESP_OK);
+    assert_int_equal(nvs_get_u16(h, "nvs_ota_wr_len", &kib), ESP_OK);
+    assert_int_equal(kib, 40);
+    assert_int_equal(nvs_get_str(h, "nvs_ota_url", saved, &url_len), ESP_OK);
+    assert_string_equal(saved, url);
+    assert_int_equal(url_len, strlen(url) + 1);
+    assert_int_equal(nvs_erase_all(h), ESP_ERR_NVS_READ_ONLY);
+    nvs_close(h);
+
+    /* download complete: the namespace is emptied but still exists */
+    assert_int_equal(nvs_open("ota_resumption", NVS_READWRITE, &h), ESP_OK);
+    assert_int_equal(nvs_erase_all(h), ESP_OK);
+    assert_int_equal(nvs_commit(h), ESP_OK);
+    nvs_close(h);
+    assert_int_equal(nvs_open("ota_resumption", NVS_READONLY, &h), ESP_OK);
+    assert_int_equal(nvs_get_u16(h, "nvs_ota_wr_len", &kib), ESP_ERR_NVS_NOT_FOUND);
+    assert_int_equal(nvs_get_str(h, "nvs_ota_url", NULL, &url_len), ESP_ERR_NVS_NOT_FOUND);
+    nvs_close(h);
+}
+
+static void test_types_and_lengths(void **state)
+{
+    (void)state;
+    nvs_handle_t h;
+    assert_int_equal(nvs_flash_init(), ESP_OK);
+    assert_int_equal(nvs_open("storage", NVS_READWRITE, &h), ESP_OK);
+    assert_int_equal(nvs_set_u8(h, "u8", 200), ESP_OK);
+    assert_int_equal(nvs_set_u16(h, "u16", 60000), ESP_OK);
+    assert_int_equal(nvs_set_u32(h, "u32", 4000000000u), ESP_OK);
+    assert_int_equal(nvs_set_i32(h, "i32", -123456789), ESP_OK);
+    assert_int_equal(nvs_set_str(h, "str", "hello"), ESP_OK);
+    assert_int_equal(nvs_set_str(h, "empty", ""), ESP_OK);
+    const uint8_t mac[6] = {0x24, 0x0a, 0xc4, 0x01, 0x02, 0x03};
+    assert_int_equal(nvs_set_blob(h, "mac", mac, sizeof(mac)), ESP_OK);
+
+    uint8_t u8 = 0;
+    uint16_t u16 = 0;
+    uint32_t u32 = 0;
+    int32_t i32 = 0;
+    assert_int_equal(nvs_get_u8(h, "u8", &u8), ESP_OK);
+    assert_int_equal(u8, 200);
+    assert_int_equal(nvs_get_u16(h, "u16", &u16), ESP_OK);
+    assert_int_equal(u16, 60000);
+    assert_int_equal(nvs_get_u32(h, "u32", &u32), ESP_OK);
+    assert_int_equal(u32, 4000000000u);
+    assert_int_equal(nvs_get_i32(h, "i32", &i32), ESP_OK);
+    assert_int_equal(i32, -123456789);
+
+    /* strings: size query, exact, too small (length gets the size needed), NULL length */
+    char buf[16];
+    size_t len = 0;
+    assert_int_equal(nvs_get_str(h, "str", NULL, &len), ESP_OK);
+    assert_int_equal(len, 6);
+    len = 6;
+    assert_int_equal(nvs_get_str(h, "str", buf, &len), ESP_OK);
+    assert_string_equal(buf, "hello");
+    assert_int_equal(len, 6);
+    len = 5;
+    memset(buf, 'x', sizeof(buf));
+    assert_int_equal(nvs_get_str(h, "str", buf, &len), ESP_ERR_NVS_INVALID_LENGTH);
+    assert_int_equal(len, 6);
+    assert_int_equal(buf[0], 'x');
+    assert_int_equal(nvs_get_str(h, "str", buf, NULL), ESP_ERR_NVS_INVALID_LENGTH);
+    len = sizeof(buf);
+    assert_int_equal(nvs_get_str(h, "empty", buf, &len), ESP_OK);
+    assert_int_equal(len, 1);
+    assert_string_equal(buf, "");
+
+    /* blobs */
+    uint8_t got[6] = {0};
+    len = 0;
+    assert_int_equal(nvs_get_blob(h, "mac", NULL, &len), ESP_OK);
+    assert_int_equal(len, 6);
+    len = 3;
+    assert_int_equal(nvs_get_blob(h, "mac", got, &len), ESP_ERR_NVS_INVALID_LENGTH);
+    assert_int_equal(len, 6);
+    len = sizeof(got);
+    assert_int_equal(nvs_get_blob(h, "mac", got, &len), ESP_OK);
+    assert_memory_equal(got, mac, 6);
+
+    /* wrong type on read; another type on write replaces the value */
+    assert_int_equal(nvs_get_u16(h, "u8", &u16), ESP_ERR_NVS_TYPE_MISMATCH);
+    assert_int_equal(nvs_get_i32(h, "u32", &i32), ESP_ERR_NVS_TYPE_MISMATCH);
+    len = sizeof(buf);
+    assert_int_equal(nvs_get_str(h, "mac", buf, &len), ESP_ERR_NVS_TYPE_MISMATCH);
+    assert_int_equal(nvs_get_blob(h, "str", got, &len), ESP_ERR_NVS_TYPE_MISMATCH);
+    assert_int_equal(nvs_set_u32(h, "u8", 7), ESP_OK);
+    assert_int_equal(nvs_get_u32(h, "u8", &u32), ESP_OK);
+    assert_int_equal(u32, 7);
+    assert_int_equal(nvs_get_u8(h, "u8", &u8), ESP_ERR_NVS_TYPE_MISMATCH);
+
+    /* erase one key */
+    assert_int_equal(nvs_erase_key(h, "u16"), ESP_OK);
+    assert_int_equal(nvs_get_u16(h, "u16", &u16), ESP_ERR_NVS_NOT_FOUND);
+    assert_int_equal(nvs_erase_key(h, "u16"), ESP_ERR_NVS_NOT_FOUND);
+    assert_int_equal(nvs_get_i32(h, "i32", &i32), ESP_OK);
+
+    /* keys are per namespace */
+    nvs_handle_t h2;
+    assert_int_equal(nvs_open("other", NVS_READWRITE, &h2), ESP_OK);
+    assert_int_not_equal(h2, h);
+    assert_int_equal(nvs_get_i32(h2, "i32", &i32), ESP_ERR_NVS_NOT_FOUND);
+    assert_int_equal(nvs_set_i32(h2, "i32", 5), ESP_OK);
+    assert_int_equal(nvs_erase_all(h2), ESP_OK);
+    assert_int_equal(nvs_get_i32(h, "i32", &i32), ESP_OK);
+    assert_int_equal(i32, -123456789);
+    nvs_close(h2);
+    nvs_close(h);
+}
+
+static void test_error_codes(void **state)
+{
+    (void)state;
+    static char big[OTA_KV_VALUE_MAX + 2];
+    nvs_handle_t h;
+    nvs_handle_t ro;
+    uint8_t u8;
+    size_t len = 4;
+    assert_int_equal(nvs_flash_init(), ESP_OK);
+
+    /* namespace names */
+    assert_int_equal(nvs_open("sixteen_chars_ns", NVS_READWRITE, &h), ESP_ERR_NVS_KEY_TOO_LONG);
+    assert_int_equal(nvs_open("", NVS_READWRITE, &h), ESP_ERR_NVS_INVALID_NAME);
+    assert_int_equal(nvs_open(NULL, NVS_READWRITE, &h), ESP_ERR_NVS_INVALID_NAME);
+    assert_int_equal(nvs_open("ns", NVS_READWRITE, NULL), ESP_ERR_INVALID_ARG);
+    assert_int_equal(nvs_open("fifteen_chars_n", NVS_READWRITE, &h), ESP_OK);
+    nvs_close(h);
+    assert_int_equal(nvs_open("ns", NVS_READWRITE, &h), ESP_OK);
+    assert_int_equal(nvs_open("ns", NVS_READONLY, &ro), ESP_OK);
+
+    /* key names */
+    assert_int_equal(nvs_set_u8(h, "sixteen_chars_kk", 1), ESP_ERR_NVS_KEY_TOO_LONG);
+    assert_int_equal(nvs_get_u8(h, "sixteen_chars_kk", &u8), ESP_ERR_NVS_KEY_TOO_LONG);
+    assert_int_equal(nvs_set_u8(h, "", 1), ESP_ERR_NVS_INVALID_NAME);
+    assert_int_equal(nvs_set_u8(h, NULL, 1), ESP_ERR_NVS_INVALID_NAME);
+    assert_int_equal(nvs_erase_key(h, ""), ESP_ERR_NVS_INVALID_NAME);
+    assert_int_equal(nvs_set_u8(h, "fifteen_chars_k", 1), ESP_OK);
+
+    /* value lengths: 4000 bytes including the NUL fit, one more does not */
+    memset(big, 'a', sizeof(big));
+    big[OTA_KV_VALUE_MAX - 1] = '\0';
+    assert_int_equal(nvs_set_str(h, "s", big), ESP_OK);
+    big[OTA_KV_VALUE_MAX - 1] = 'a';
+    big[OTA_KV_VALUE_MAX] = '\0';
+    assert_int_equal(nvs_set_str(h, "s", big), ESP_ERR_NVS_VALUE_TOO_LONG);
+    assert_int_equal(nvs_set_blob(h, "b", big, OTA_KV_VALUE_MAX + 1), ESP_ERR_NVS_VALUE_TOO_LONG);
+    assert_int_equal(nvs_set_blob(h, "b", NULL, 4), ESP_ERR_INVALID_ARG);
+    assert_int_equal(nvs_set_str(h, "s", NULL), ESP_ERR_INVALID_ARG);
+    assert_int_equal(nvs_get_u8(h, "fifteen_chars_k", NULL), ESP_ERR_INVALID_ARG);
+    len = 0;
+    assert_int_equal(nvs_get_str(h, "s", NULL, &len), ESP_OK);
+    assert_int_equal(len, OTA_KV_VALUE_MAX);
+
+    /* read-only handle */
+    assert_int_equal(nvs_get_u8(ro, "fifteen_chars_k", &u8), ESP_OK);
+    assert_int_equal(nvs_set_u8(ro, "k", 1), ESP_ERR_NVS_READ_ONLY);
+    assert_int_equal(nvs_set_str(ro, "k", "v"), ESP_ERR_NVS_READ_ONLY);
+    assert_int_equal(nvs_set_blob(ro, "k", "v", 1), ESP_ERR_NVS_READ_ONLY);
+    assert_int_equal(nvs_erase_key(ro, "fifteen_chars_k"), ESP_ERR_NVS_READ_ONLY);
+    assert_int_equal(nvs_erase_all(ro), ESP_ERR_NVS_READ_ONLY);
+    assert_int_equal(nvs_commit(ro), ESP_OK);
+
+    /* invalid handles: 0, never issued, closed */
+    nvs_close(ro);
+    const nvs_handle_t bad[3] = {0, h + 1000, ro};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(nvs_set_u8(bad[i], "k", 1), ESP_ERR_NVS_INVALID_HANDLE);
+        assert_int_equal(nvs_get_u8(bad[i], "k", &u8), ESP_ERR_NVS_INVALID_HANDLE);
+        assert_int_equal(nvs_get_str(bad[i], "k", NULL, &len), ESP_ERR_NVS_INVALID_HANDLE);
+        assert_int_equal(nvs_erase_key(bad[i], "k"), ESP_ERR_NVS_INVALID_HANDLE);
+        assert_int_equal(nvs_erase_all(bad[i]), ESP_ERR_NVS_INVALID_HANDLE);
+        assert_int_equal(nvs_commit(bad[i]), ESP_ERR_NVS_INVALID_HANDLE);
+        nvs_close(bad[i]); /* harmless */
+    }
+    /* handles are not reused */
+    nvs_handle_t again;
+    assert_int_equal(nvs_open("ns", NVS_READONLY, &again), ESP_OK);
+    assert_true(again > ro);
+    nvs_close(again);
+
+    /* deinit closes every handle */
+    assert_int_equal(nvs_flash_deinit(), ESP_OK);
+    assert_int_equal(nvs_get_u8(h, "fifteen_chars_k", &u8), ESP_ERR_NVS_INVALID_HANDLE);
+}
+
+/* A region that is not a store: init reports no free pages, the example erases and retries. */
+static void test_random_region(void **state)
+{
+    (void)state;
+    uint32_t x = 12345;
+    for (uint32_t i = NVS_OFFSET; i < NVS_OFFSET + NVS_SIZE; i++) {
+        x = x * 1103515245u + 12345u;
+        dev[i] = (uint8_t)(x >> 16);
+    }
+    assert_int_equal(nvs_flash_init(), ESP_ERR_NVS_NO_FREE_PAGES);
+    nvs_handle_t h;
+    assert_int_equal(nvs_open("ns", NVS_READWRITE, &h), ESP_ERR_NVS_NOT_INITIALIZED);
+    assert_int_equal(example_init(), ESP_OK);
+    for (uint32_t i = NVS_OFFSET; i < NVS_OFFSET + NVS_SIZE; i++) {
+        assert_int_equal(dev[i], 0xFF);
+    }
+    assert_int_equal(nvs_open("ns", NVS_READWRITE, &h), ESP_OK);
+    assert_int_equal(nvs_set_u32(h, "k", 9), ESP_OK);
+    /* bytes around the region are untouched */
+    assert_int_equal(dev[NVS_OFFSET - 1], 0xFF);
+    assert_int_equal(dev[NVS_OFFSET + NVS_SIZE], 0xFF);
+}
+
+/* A store of another format version: init reports a new version, erase and retry work. */
+static void test_other_version(void **state)
+{
+    (void)state;
+    nvs_handle_t h;
+    assert_int_equal(nvs_flash_init(), ESP_OK);
+    assert_int_equal(nvs_open("ns", NVS_READWRITE, &h), ESP_OK);
+    assert_int_equal(nvs_set_u32(h, "k", 9), ESP_OK);
+    assert_int_equal(nvs_flash_deinit(), ESP_OK);
+    uint8_t *hdr = dev + NVS_OFFSET;
+    assert_memory_equal(hdr, "OTKV", 4);
+    hdr[4] = 7;
+    uint32_t c = crc32_ref(hdr, 24);
+    for (int i = 0; i < 4; i++) {
+        hdr[24 + i] = (uint8_t)(c >> (8 * i));
+    }
+    assert_int_equal(nvs_flash_init(), ESP_ERR_NVS_NEW_VERSION_FOUND);
+    assert_int_equal(example_init(), ESP_OK);
+    assert_int_equal(nvs_open("ns", NVS_READONLY, &h), ESP_ERR_NVS_NOT_FOUND);
+}
+
+static void test_erase_and_persistence(void **state)
+{
+    (void)state;
+    nvs_handle_t h;
+    uint32_t v = 0;
+    assert_int_equal(nvs_flash_init(), ESP_OK);
+    assert_int_equal(nvs_open("cfg", NVS_READWRITE, &h), ESP_OK);
+    assert_int_equal(nvs_set_u32(h, "boot", 1), ESP_OK);
+    /* values survive deinit and init */
+    assert_int_equal(nvs_flash_deinit(), ESP_OK);
+    assert_int_equal(nvs_flash_init(), ESP_OK);
+    assert_int_equal(nvs_open("cfg", NVS_READWRITE, &h), ESP_OK);
+    assert_int_equal(nvs_get_u32(h, "boot", &v), ESP_OK);
+    assert_int_equal(v, 1);
+    /* erase while initialised: handles closed, store empty, init needed again */
+    assert_int_equal(nvs_flash_erase(), ESP_OK);
+    assert_int_equal(nvs_get_u32(h, "boot", &v), ESP_ERR_NVS_INVALID_HANDLE);
+    assert_int_equal(nvs_open("cfg", NVS_READONLY, &h), ESP_ERR_NVS_NOT_INITIALIZED);
+    assert_int_equal(nvs_flash_init(), ESP_OK);
+    assert_int_equal(nvs_open("cfg", NVS_READONLY, &h), ESP_ERR_NVS_NOT_FOUND);
+}
+
+/* Many updates of a few keys in the 0x6000 partition: compaction keeps them going. */
+static void test_many_updates(void **state)
+{
+    (void)state;
+    nvs_handle_t h;
+    char url[128];
+    assert_int_equal(nvs_flash_init(), ESP_OK);
+    assert_int_equal(nvs_open("ota_resumption", NVS_READWRITE, &h), ESP_OK);
+    for (int dl = 0; dl < 60; dl++) {
+        snprintf(url, sizeof(url), "https://192.168.2.106:8070/firmware-%d.bin", dl);
+        for (uint16_t k = 1; k <= 30; k++) {
+            assert_int_equal(nvs_set_u16(h, "nvs_ota_wr_len", k), ESP_OK);
+            if (k == 1) {
+                assert_int_equal(nvs_set_str(h, "nvs_ota_url", url), ESP_OK);
+            }
+        }
+        if (dl != 59) {
+            assert_int_equal(nvs_erase_all(h), ESP_OK);
+        }
+    }
+    assert_int_equal(nvs_flash_deinit(), ESP_OK);
+    assert_int_equal(nvs_flash_init(), ESP_OK);
+    assert_int_equal(nvs_open("ota_resumption", NVS_READONLY, &h), ESP_OK);
+    uint16_t kib = 0;
+    char got[128];
+    size_t len = sizeof(got);
+    assert_int_equal(nvs_get_u16(h, "nvs_ota_wr_len", &kib), ESP_OK);
+    assert_int_equal(kib, 30);
+    assert_int_equal(nvs_get_str(h, "nvs_ota_url", got, &len), ESP_OK);
+    assert_string_equal(got, "https://192.168.2.106:8070/firmware-59.bin");
+}
+
+/* The layer's geometry limits: a one-sector region is unusable. */
+static void test_region_too_small(void **state)
+{
+    (void)state;
+    nvs_internal_use_region(&fl, NVS_OFFSET, 0x1000);
+    assert_int_equal(nvs_flash_init(), ESP_ERR_NVS_NO_FREE_PAGES);
+}
+
+#define THREADS 4
+#define PER_THREAD 150
+
+static void *writer(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    char key[8];
+    nvs_handle_t h;
+    snprintf(key, sizeof(key), "t%d", id);
+    if (nvs_open(id % 2 ? "odd" : "even", NVS_READWRITE, &h) != ESP_OK) {
+        return (void *)1;
+    }
+    for (uint32_t i = 1; i <= PER_THREAD; i++) {
+        uint32_t back = 0;
+        if (nvs_set_u32(h, key, i * 10 + (uint32_t)id) != ESP_OK ||
+            nvs_get_u32(h, key, &back) != ESP_OK || back != i * 10 + (uint32_t)id) {
+            return (void *)1;
+        }
+    }
+    nvs_close(h);
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    pthread_t t[THREADS];
+    assert_int_equal(nvs_flash_init(), ESP_OK);
+    for (int i = 0; i < THREADS; i++) {
+        assert_int_equal(pthread_create(&t[i], NULL, writer, (void *)(intptr_t)i), 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        void *ret = (void *)1;
+        assert_int_equal(pthread_join(t[i], &ret), 0);
+        assert_null(ret);
+    }
+    nvs_handle_t h;
+    for (int i = 0; i < THREADS; i++) {
+        char key[8];
+        uint32_t v = 0;
+        snprintf(key, sizeof(key), "t%d", i);
+        assert_int_equal(nvs_open(i % 2 ? "odd" : "even", NVS_READONLY, &h), ESP_OK);
+        assert_int_equal(nvs_get_u32(h, key, &v), ESP_OK);
+        assert_int_equal(v, PER_THREAD * 10 + i);
+        nvs_close(h);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_not_initialized, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ota_resumption_flow, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_types_and_lengths, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_error_codes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_random_region, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_other_version, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_erase_and_persistence, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_updates, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_region_too_small, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
