@@ -1041,7 +1041,7 @@ static const char *power_on_and_check(const model_t *pre, const model_t *post, c
 {
     ota_kv_t kv;
     ota_diag_t d;
-    static char why[300];
+    static char why[600];
     tf_init(&tf, &fl, dev, sizeof(dev));
     int err = ota_kv_mount(&kv, &fl, REGION, sweep_size, &d);
     if (err != OTA_OK) {
