@@ -1062,6 +1062,41 @@ static void test_resume_server_without_range(void **state)
     free(log);
 }
 
+/* A resumption offset past the end of the file: 416, then ESP-IDF's fallback to a full
+ * download, on the same connection (the 416 page is read before asking again). */
+static void test_resume_range_not_satisfiable(void **state)
+{
+    (void)state;
+    server_t s;
+    server_start(&s, cert_ip, key_ip, NULL);
+    char url[256];
+    esp_http_client_config_t hc;
+    http_cfg(&hc, &s, "app_v2.bin", url, sizeof(url));
+    esp_https_ota_config_t cfg = {
+        .http_config = &hc, .ota_resumption = true, .ota_image_bytes_written = img_v2.len + 4096};
+    run_t r;
+    log_begin();
+    run_steps(&cfg, 0, &r);
+    char *log = log_end();
+    char *access;
+    ota_server_stats_t st;
+    server_stop(&s, &st, &access);
+    assert_int_equal(r.finish, ESP_OK);
+    assert_true(slot_equals(OTA0_OFFSET, &img_v2));
+    assert_true(
+        log_has(log, 'I', "esp_https_ota: Requested range is incorrect (status code: 416)"));
+    assert_true(log_has(log, 'E', "esp_https_ota: OTA resumption failed with err: 28682."));
+    assert_true(log_has(log, 'I',
+                        "esp_https_ota: Falling back to OTA without resumption and "
+                        "restarting download from beginning"));
+    assert_non_null(strstr(access, "\"GET /app_v2.bin HTTP/1.1\" 416 -"));
+    assert_non_null(strstr(access, "\"GET /app_v2.bin HTTP/1.1\" 200 -"));
+    assert_int_equal(st.requests, 2);
+    assert_int_equal(st.connections, 1);
+    free(log);
+    free(access);
+}
+
 /* Difference 2: the file changed between the reset and the resumption. */
 static void test_resume_changed_file(void **state)
 {
@@ -1384,6 +1419,109 @@ static void test_abort_after_begin(void **state)
     free(log);
 }
 
+/* A toy "pre-encrypted" container: a 512-byte header, then the image XORed with 0x5A. */
+#define ENC_HEADER 512
+
+typedef struct xor_ctx {
+    size_t consumed; /* container bytes seen */
+    int calls;
+    int stall_call; /* this call returns ESP_OK without output (0 = never) */
+} xor_ctx_t;
+
+static esp_err_t xor_decrypt(decrypt_cb_arg_t *args, void *user_ctx)
+{
+    xor_ctx_t *x = user_ctx;
+    x->calls++;
+    size_t skip = 0;
+    if (x->consumed < ENC_HEADER) {
+        skip = ENC_HEADER - x->consumed;
+        if (skip > args->data_in_len) {
+            skip = args->data_in_len;
+        }
+    }
+    x->consumed += args->data_in_len;
+    args->data_out_len = 0;
+    args->data_out = NULL;
+    if (x->calls == x->stall_call) {
+        return ESP_OK;
+    }
+    size_t n = args->data_in_len - skip;
+    args->data_out = malloc(n > 0 ? n : 1);
+    if (args->data_out == NULL) {
+        return ESP_ERR_NO_MEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        args->data_out[i] = (char)(args->data_in[skip + i] ^ 0x5A);
+    }
+    args->data_out_len = n;
+    return ESP_OK;
+}
+
+static void test_decrypt_cb(void **state)
+{
+    (void)state;
+    size_t len = ENC_HEADER + img_v2.len;
+    uint8_t *enc = malloc(len);
+    assert_non_null(enc);
+    memset(enc, 0xEE, ENC_HEADER);
+    for (size_t i = 0; i < img_v2.len; i++) {
+        enc[ENC_HEADER + i] = img_v2.data[i] ^ 0x5A;
+    }
+    put_file("app_enc.bin", enc, len);
+    free(enc);
+    assert_int_equal(ota_sdkconfig_set(sdk, "ESP_HTTPS_OTA_DECRYPT_CB", "y"), OTA_OK);
+    server_t s;
+    server_start(&s, cert_ip, key_ip, NULL);
+    char url[256];
+    esp_http_client_config_t hc;
+    http_cfg(&hc, &s, "app_enc.bin", url, sizeof(url));
+    xor_ctx_t x = {0};
+    esp_https_ota_config_t cfg = {.http_config = &hc,
+                                  .decrypt_cb = xor_decrypt,
+                                  .decrypt_user_ctx = &x,
+                                  .enc_img_header_size = ENC_HEADER};
+    esp_https_ota_handle_t h;
+    log_begin();
+    /* Step API: no description (the app reads it inside its callback), image size w/o header. */
+    assert_int_equal(esp_https_ota_begin(&cfg, &h), ESP_OK);
+    assert_int_equal(esp_https_ota_get_image_size(h), (int)img_v2.len);
+    esp_app_desc_t app;
+    assert_int_equal(esp_https_ota_get_img_desc(h, &app), ESP_ERR_NOT_SUPPORTED);
+    assert_int_equal(esp_https_ota_abort(h), ESP_OK);
+    /* One-shot: decrypted on the fly. */
+    x = (xor_ctx_t){0};
+    ev_count = 0;
+    esp_err_t ok = esp_https_ota(&cfg);
+    bool slot_ok = slot_equals(OTA0_OFFSET, &img_v2);
+    uint32_t boot_ok = boot_address();
+    int calls_ok = x.calls;
+    int decrypt_events = 0;
+    for (int i = 0; i < ev_count; i++) {
+        decrypt_events += ev_ids[i] == ESP_HTTPS_OTA_DECRYPT_CB;
+    }
+    /* The v5.5 quirk: no output from the callback ends perform() with 2, not 0x9001. */
+    x = (xor_ctx_t){.stall_call = 5};
+    esp_err_t stalled = esp_https_ota(&cfg);
+    /* Checks of the configuration. */
+    esp_https_ota_config_t no_cb = {.http_config = &hc};
+    esp_err_t missing = esp_https_ota_begin(&no_cb, &h);
+    esp_https_ota_config_t resume = cfg;
+    resume.ota_resumption = true;
+    esp_err_t resumed = esp_https_ota_begin(&resume, &h);
+    char *log = log_end();
+    server_stop(&s, NULL, NULL);
+    assert_int_equal(ok, ESP_OK);
+    assert_int_equal(decrypt_events, calls_ok); /* one DECRYPT_CB event per callback call */
+    assert_true(calls_ok > 1);
+    assert_true(slot_ok);
+    assert_int_equal(boot_ok, OTA0_OFFSET);
+    assert_int_equal(stalled, 2);
+    assert_int_equal(x.calls, 5);
+    assert_int_equal(missing, ESP_ERR_INVALID_ARG);
+    assert_int_equal(resumed, ESP_ERR_NOT_SUPPORTED);
+    free(log);
+}
+
 /* Without a default event loop every post fails and says which event it was. */
 static void test_event_post_failure(void **state)
 {
@@ -1472,6 +1610,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_partial_file_changes_midway, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resume_tail_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resume_server_without_range, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resume_range_not_satisfiable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resume_changed_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resume_changed_file_without_record, setup, teardown),
         cmocka_unit_test_setup_teardown(test_power_cut_resume, setup, teardown),
@@ -1480,6 +1619,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bulk_flash_erase, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_client_init_cb, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abort_after_begin, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_decrypt_cb, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_post_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_finalize_with_copy, setup, teardown),
     };
