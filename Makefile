@@ -22,5 +22,8 @@ test: build
 demo: build
 	./tools/demo.sh $(BUILD)
 
+sweep: build
+	cmake --build $(BUILD) --target sweep-full
+
 clean:
 	rm -rf $(BUILD)
