@@ -41,6 +41,9 @@ typedef enum {
  * table_offset (set it) and the hold time (0 means 5 s). */
 typedef struct ota_boot_cfg {
     uint32_t table_offset;     /* CONFIG_PARTITION_TABLE_OFFSET */
+    /* CONFIG_OTAKIT_PARTITION_TABLE_BACKUP_OFFSET: the backup sector of otakit's power-safe
+     * table updates (ota_ptable.h); 0 = ESP-IDF's behaviour (one table, MD5 row optional). */
+    uint32_t table_backup_offset;
     bool rollback;             /* CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE */
     bool anti_rollback;        /* CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK */
     uint32_t secure_version_bits; /* CONFIG_BOOTLOADER_APP_SEC_VER_SIZE_EFUSE_FIELD; 0 = chip */
@@ -92,6 +95,7 @@ typedef struct ota_boot_result {
     bool factory_reset; /* the factory-reset condition was detected and handled */
     bool test_app;      /* the test-app condition was detected */
     ota_part_table_t table; /* the verified partition table */
+    uint32_t table_used;    /* offset of the table used (the backup's after a fallback) */
 } ota_boot_result_t;
 
 /*

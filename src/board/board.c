@@ -586,6 +586,7 @@ static int boot_loop(board_t *b)
         }
         b->shm->running_offset = res.part.offset;
         b->shm->running_size = res.part.size;
+        b->shm->table_offset = res.table_used; /* the app loads the table the bootloader used */
         const char *name = res.meta.has_app_desc ? res.meta.app_desc.project_name : "app";
         app_end_t end =
             run_app(b, name[0] ? name : "app", res.part.offset + info.payload_offset,

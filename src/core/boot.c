@@ -6,6 +6,7 @@
  */
 #include "ota/ota_boot.h"
 #include "ota/ota_otadata.h"
+#include "ota/ota_ptable.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -59,24 +60,35 @@ static void collect(const ota_part_table_t *t, bstate_t *bs)
     }
 }
 
-/* Loads, verifies and lists the partition table (bootloader_utility_load_partition_table). */
+/* Loads, verifies and lists the partition table (bootloader_utility_load_partition_table),
+ * falling back to otakit's backup copy when one is configured and the primary is unusable. */
 static bool load_table(const ota_boot_env_t *env, const ota_boot_cfg_t *cfg,
-                       ota_part_table_t *table, int *flash_err)
+                       ota_part_table_t *table, uint32_t *used, int *flash_err)
 {
-    uint8_t buf[OTA_PART_TABLE_MAX_LEN];
-    int err = ota_part_table_read_raw(env->flash, cfg->table_offset, buf);
-    if (err != OTA_OK) {
+    ota_diag_t diag = {{0}};
+    ota_ptable_source_t source = OTA_PTABLE_PRIMARY;
+    uint32_t generation = 0;
+    int err = ota_ptable_load(env->flash, env->crypto, cfg->table_offset, cfg->table_backup_offset,
+                              table, &source, &generation, &diag);
+    if (err == OTA_ERR_IO || err == OTA_ERR_POWER_LOSS) {
         *flash_err = err;
         ota_logf(env->log, 'E', TAG, "bootloader_mmap(0x%x, 0x%x) failed",
                  (unsigned)cfg->table_offset, (unsigned)OTA_PART_TABLE_MAX_LEN);
         return false;
     }
-    ota_diag_t diag = {{0}};
-    err = ota_part_table_verify(env->crypto, buf, env->flash->size, table, &diag);
     if (err != OTA_OK) {
         ota_logf(env->log, 'E', "flash_parts", "%s", diag.msg);
         ota_logf(env->log, 'E', TAG, "Failed to verify partition table");
         return false;
+    }
+    *used = cfg->table_offset;
+    if (source == OTA_PTABLE_BACKUP) {
+        *used = cfg->table_backup_offset;
+        ota_logf(env->log, 'W', TAG,
+                 "partition table at 0x%x is unusable (%s); using the backup copy at 0x%x "
+                 "(generation %u)",
+                 (unsigned)cfg->table_offset, diag.msg, (unsigned)cfg->table_backup_offset,
+                 (unsigned)generation);
     }
     ota_logf(env->log, 'I', TAG, "%s", OTA_PART_LOG_TITLE);
     ota_logf(env->log, 'I', TAG, "%s", OTA_PART_LOG_HEADER);
@@ -536,7 +548,7 @@ int ota_boot_run(const ota_boot_env_t *env, const ota_boot_cfg_t *cfg, ota_boot_
     res->booted = OTA_BOOT_INVALID_INDEX;
 
     int ferr = OTA_OK;
-    if (!load_table(env, cfg, &res->table, &ferr)) {
+    if (!load_table(env, cfg, &res->table, &res->table_used, &ferr)) {
         ota_logf(env->log, 'E', TAG, "load partition table error!");
         res->outcome = ferr != OTA_OK ? OTA_BOOT_FLASH_ERROR : OTA_BOOT_TABLE_ERROR;
         res->err = ferr;

@@ -7,6 +7,8 @@ void ota_boot_cfg_from_sdkconfig(const ota_sdkconfig_t *sdk, ota_boot_cfg_t *cfg
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->table_offset = (uint32_t)ota_sdkconfig_int(sdk, "PARTITION_TABLE_OFFSET", 0x8000);
+    cfg->table_backup_offset =
+        (uint32_t)ota_sdkconfig_int(sdk, "OTAKIT_PARTITION_TABLE_BACKUP_OFFSET", 0);
     cfg->rollback = ota_sdkconfig_bool(sdk, "BOOTLOADER_APP_ROLLBACK_ENABLE", false);
     cfg->anti_rollback = ota_sdkconfig_bool(sdk, "BOOTLOADER_APP_ANTI_ROLLBACK", false);
     cfg->secure_version_bits =

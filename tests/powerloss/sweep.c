@@ -138,7 +138,7 @@ bool sweep_boot(sweep_t *s, sweep_boot_t *b)
         .chip = s->chip,
         .chip_rev = 300,
         .efuse = &s->efuse.ops,
-        .table_offset = cfg.table_offset,
+        .table_offset = b->res.table_used,
         .running_offset = b->res.part.offset,
         .sdkconfig = s->app_cfg,
         .restart = restart_hook,
