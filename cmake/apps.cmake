@@ -43,7 +43,7 @@ add_custom_command(
     COMMENT "Packing bootloader.bin")
 add_custom_target(bootloader_image ALL DEPENDS ${OTAKIT_BOOTLOADER_IMAGE})
 
-file(GLOB OTAKIT_EXAMPLE_DIRS LIST_DIRECTORIES true ${CMAKE_SOURCE_DIR}/examples/*)
+file(GLOB OTAKIT_EXAMPLE_DIRS CONFIGURE_DEPENDS LIST_DIRECTORIES true ${CMAKE_SOURCE_DIR}/examples/*)
 foreach(dir ${OTAKIT_EXAMPLE_DIRS})
     get_filename_component(name ${dir} NAME)
     file(GLOB srcs CONFIGURE_DEPENDS ${dir}/main/*.c)
@@ -52,7 +52,7 @@ foreach(dir ${OTAKIT_EXAMPLE_DIRS})
     endif()
 endforeach()
 
-file(GLOB OTAKIT_TEST_APP_DIRS LIST_DIRECTORIES true ${CMAKE_SOURCE_DIR}/tests/apps/*)
+file(GLOB OTAKIT_TEST_APP_DIRS CONFIGURE_DEPENDS LIST_DIRECTORIES true ${CMAKE_SOURCE_DIR}/tests/apps/*)
 foreach(dir ${OTAKIT_TEST_APP_DIRS})
     get_filename_component(name ${dir} NAME)
     file(GLOB srcs CONFIGURE_DEPENDS ${dir}/main/*.c)

@@ -29,3 +29,40 @@ esp_err_t esp_efuse_update_secure_version(uint32_t secure_version)
     esp_dev_unlock();
     return ret;
 }
+
+uint32_t esp_efuse_get_recovery_bootloader_offset(void)
+{
+    uint32_t off = 0;
+    esp_dev_lock();
+    const ota_efuse_t *e = esp_dev_state()->installed ? esp_dev_state()->cfg.efuse : NULL;
+    if (e == NULL || e->read_recovery_offset == NULL ||
+        e->read_recovery_offset(e->ctx, &off) != OTA_OK) {
+        off = 0;
+    }
+    esp_dev_unlock();
+    return off;
+}
+
+esp_err_t esp_efuse_set_recovery_bootloader_offset(const uint32_t recovery_offset)
+{
+    if (recovery_offset == 0 || recovery_offset % 0x1000u != 0) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    esp_err_t ret;
+    esp_dev_lock();
+    const ota_efuse_t *e = esp_dev_state()->installed ? esp_dev_state()->cfg.efuse : NULL;
+    uint32_t cur = 0;
+    if (e == NULL || e->read_recovery_offset == NULL || e->write_recovery_offset == NULL) {
+        ret = ESP_ERR_NOT_SUPPORTED;
+    } else if (e->read_recovery_offset(e->ctx, &cur) != OTA_OK) {
+        ret = ESP_FAIL;
+    } else if (cur == recovery_offset) {
+        ret = ESP_OK;
+    } else if (cur != 0) {
+        ret = ESP_ERR_INVALID_STATE; /* eFuse bits cannot be cleared */
+    } else {
+        ret = esp_err_from_ota(e->write_recovery_offset(e->ctx, recovery_offset));
+    }
+    esp_dev_unlock();
+    return ret;
+}

@@ -415,6 +415,19 @@ static int pack_bootloader(const ota_crypto_t *c, pack_t *p, const char *date, c
     if (d0 == NULL) {
         return OTA_ERR_NO_MEM;
     }
+    /* The boot logic runs on the simulated board, so the image carries its description and
+     * configuration, zero-filled to 8 KiB so that it has the shape of a real bootloader image
+     * (ESP-IDF's are 20-30 KiB): esp_https_ota, for one, reads a 1 KiB header first. */
+    if (n0 < 0x2000) {
+        uint8_t *grown = realloc(d0, 0x2000);
+        if (grown == NULL) {
+            free(d0);
+            return OTA_ERR_NO_MEM;
+        }
+        memset(grown + n0, 0, 0x2000 - n0);
+        d0 = grown;
+        n0 = 0x2000;
+    }
     /* A tiny code segment: "j ." for the core's architecture, then zeros. */
     uint8_t code[16] = {0};
     if (p->chip->id == OTA_CHIP_ID_ESP32 || p->chip->id == OTA_CHIP_ID_ESP32S2 ||

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# partitions_ota end to end, as ESP-IDF's pytest_partitions_ota.py runs it: the board runs the
+# example with FROM_STDIN; the test serves partitions_ota.bin, bootloader.bin,
+# partition-table.bin and storage.bin in turn (one URL per boot on the console) and checks that
+# each update logs "OTA Succeed, Rebooting..." and boots, that the new bootloader and the new
+# table are what the board uses afterwards, and that storage holds the expected 16 bytes.
+# Then the same with otakit's power-safe table update, and the safe bootloader path on an
+# ESP32-C5 with its recovery bootloader.
+. "$(dirname "$0")/lib.sh"
+
+EX="$OTAKIT_SOURCE_DIR/examples/partitions_ota"
+APP="$OTAKIT_BUILD_DIR/apps/partitions_ota"
+mkdir -p "$WORK/www" "$WORK/certs"
+
+server_pid=
+stop_server() {
+    if [ -n "$server_pid" ]; then
+        kill -TERM "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+        server_pid=
+    fi
+}
+trap 'stop_server; rm -rf "$WORK"' EXIT
+
+"$OTAKIT" serve "$WORK/www" --bind 127.0.0.1 --port 0 --self-signed 127.0.0.1 \
+    --cert-dir "$WORK/certs" 2>"$WORK/server.log" &
+server_pid=$!
+for _ in $(seq 1 1000); do
+    grep -q '^Serving HTTPS' "$WORK/server.log" 2>/dev/null && break
+    kill -0 "$server_pid" 2>/dev/null || fail "the server did not start: $(cat "$WORK/server.log")"
+    read -r -t 0.01 <> <(:) || true
+done
+PORT=$(sed -n 's/^Serving HTTPS on .* port \([0-9]*\) .*/\1/p' "$WORK/server.log")
+[ -n "$PORT" ] || fail "no server port"
+URL="https://127.0.0.1:$PORT"
+
+# pack_example OUT VERSION [KEY=VALUE...]
+pack_example() {
+    local out=$1 version=$2
+    shift 2
+    local sets=()
+    for kv in "$@"; do
+        sets+=(--set "$kv")
+    done
+    "$OTAKIT" image pack --app -o "$out" --payload "$APP" --sdkconfig "$EX/sdkconfig.defaults" \
+        --project partitions_ota --project-ver "$version" --embed "ca_cert.pem=$WORK/certs/ca_cert.pem" \
+        --set EXAMPLE_FIRMWARE_UPGRADE_URL=FROM_STDIN "${sets[@]}" >/dev/null ||
+        fail "cannot pack partitions_ota"
+}
+
+# The four files. The new table adds a partition after ota_1, keeping every other offset.
+cp "$EX/partitions.csv" "$WORK/new_table.csv"
+echo "extra,      data, fat,      ,       0x10000," >>"$WORK/new_table.csv"
+"$OTAKIT" partition-table "$WORK/new_table.csv" "$WORK/www/partition-table.bin" ||
+    fail "new table"
+printf '7296406769363431' >"$WORK/www/storage.bin"
+head -c 484 /dev/zero >>"$WORK/www/storage.bin"
+[ "$(stat -c %s "$WORK/www/storage.bin")" -eq 500 ] || fail "storage.bin is not 500 bytes"
+pack_example "$WORK/www/partitions_ota.bin" 2
+"$OTAKIT" image pack --bootloader -o "$WORK/www/bootloader.bin" --idf-ver v5.5-otakit-new \
+    --build-time 1767225600 --sdkconfig "$OTAKIT_SOURCE_DIR/examples/bootloader/sdkconfig.defaults" \
+    >/dev/null || fail "new bootloader"
+pack_bootloader "$WORK/bl.bin"
+
+# run_updates NAME FLASH: serves the four files in turn, one board boot each, then a last boot
+run_updates() {
+    local name=$1 flash=$2 file n=0
+    for file in partitions_ota.bin bootloader.bin partition-table.bin storage.bin; do
+        n=$((n + 1))
+        BOARD_STATUS=0
+        echo "$URL/$file" | "$OTAKIT" board run "$flash" --max-boots 1 --max-time 600000 \
+            >"$WORK/$name$n.log" 2>&1 || BOARD_STATUS=$?
+        [ "$BOARD_STATUS" -eq 5 ] || fail "$name: $file: board exit $BOARD_STATUS"
+        expect_file_has "$WORK/$name$n.log" 'ota_example: OTA example app_main start'
+        expect_file_has "$WORK/$name$n.log" 'ota_example: Starting OTA example task'
+        expect_file_has "$WORK/$name$n.log" 'ota_example: OTA Succeed, Rebooting\.\.\.'
+    done
+    board "$WORK/${name}_after.log" "$flash" --max-boots 1 </dev/null
+}
+
+# --- ESP-IDF's way (the unsafe copies) -------------------------------------------------------
+pack_example "$WORK/app1.bin" 1
+"$OTAKIT" flash create "$WORK/flash.bin" --size 4MB --table "$EX/partitions.csv" \
+    --bootloader "$WORK/bl.bin" --app "ota_0=$WORK/app1.bin" >/dev/null || fail "flash create"
+run_updates idf "$WORK/flash.bin"
+expect_file_has "$WORK/idf1.log" 'esp_https_ota: Writing to <ota_1> partition at offset 0x1d0000'
+expect_file_has "$WORK/idf2.log" 'Unsafe OTA bootloader update: This chip version does not support the recovery bootloader feature\.'
+expect_file_has "$WORK/idf2.log" 'ota_example: Copy from <ota_0> staging partition to <PrimaryBTLDR>\.\.\.'
+expect_file_has "$WORK/idf3.log" 'ota_example: Ensure stable power supply! Loss of power at this stage leads to a chip bricking\.'
+expect_file_has "$WORK/idf3.log" 'ota_example: Copy from <ota_0> staging partition to <PrimaryPrtTable>\.\.\.'
+expect_file_has "$WORK/idf4.log" 'ota_example: storage: 7296406769363431'
+# after the bootloader update: the new bootloader's description is what boots
+expect_file_has "$WORK/idf3.log" 'boot: ESP-IDF v5\.5-otakit-new 2nd stage bootloader'
+expect_file_has "$WORK/idf3.log" 'boot: compile time Jan  1 2026 00:00:00'
+# after the table update: the new table is what the bootloader lists
+expect_file_has "$WORK/idf4.log" 'boot: +8 extra +Unknown data +01 81 00380000 00010000'
+expect_file_has "$WORK/idf_after.log" 'boot: +8 extra '
+cmp -s <(head -c 3072 "$WORK/www/partition-table.bin") \
+    <(dd if="$WORK/flash.bin" bs=4096 skip=8 count=1 status=none | head -c 3072) ||
+    fail "the table in flash is not partition-table.bin"
+ok
+cmp -s "$WORK/www/storage.bin" <(dd if="$WORK/flash.bin" bs=4096 skip=16 count=1 status=none | head -c 500) ||
+    fail "storage does not hold storage.bin"
+ok
+
+# --- otakit's power-safe table update ---------------------------------------------------------
+SAFE=(OTAKIT_PARTITION_TABLE_BACKUP_OFFSET=0x16000)
+pack_bootloader "$WORK/bl_safe.bin" "${SAFE[@]}"
+pack_example "$WORK/safe1.bin" 1 "${SAFE[@]}"
+pack_example "$WORK/www/partitions_ota.bin" 2 "${SAFE[@]}"
+"$OTAKIT" image pack --bootloader -o "$WORK/www/bootloader.bin" --idf-ver v5.5-otakit-new \
+    --build-time 1767225600 --sdkconfig "$OTAKIT_SOURCE_DIR/examples/bootloader/sdkconfig.defaults" \
+    --set OTAKIT_PARTITION_TABLE_BACKUP_OFFSET=0x16000 >/dev/null || fail "new safe bootloader"
+cp "$EX/partitions_safe.csv" "$WORK/new_safe.csv"
+echo "extra,      data, fat,      ,       0x10000," >>"$WORK/new_safe.csv"
+"$OTAKIT" partition-table "$WORK/new_safe.csv" "$WORK/www/partition-table.bin" || fail "safe table"
+"$OTAKIT" flash create "$WORK/safe.bin" --size 4MB --table "$EX/partitions_safe.csv" \
+    --bootloader "$WORK/bl_safe.bin" --app "ota_0=$WORK/safe1.bin" >/dev/null || fail "flash create"
+run_updates safe "$WORK/safe.bin"
+expect_file_has "$WORK/safe3.log" 'esp_ota_ops: Power-safe partition table update: backup copy at 0x16000 first, then the table at 0x8000'
+expect_file_lacks "$WORK/safe3.log" 'Loss of power at this stage'
+expect_file_has "$WORK/safe4.log" 'boot: +9 extra '
+cmp -s <(dd if="$WORK/safe.bin" bs=4096 skip=8 count=1 status=none | head -c 3072) \
+    <(dd if="$WORK/safe.bin" bs=4096 skip=22 count=1 status=none | head -c 3072) ||
+    fail "the backup copy differs from the table"
+ok
+# destroy the primary table: the bootloader boots with the backup copy, the app sees the table
+"$OTAKIT" flash erase-partition "$WORK/safe.bin" --offset 0x8000 --type partition_table \
+    --subtype primary >/dev/null 2>&1 ||
+    dd if=/dev/zero of="$WORK/safe.bin" bs=4096 seek=8 count=1 conv=notrunc status=none
+board "$WORK/safe_fallback.log" "$WORK/safe.bin" --max-boots 1
+expect_file_has "$WORK/safe_fallback.log" 'W \([0-9]+\) boot: partition table at 0x8000 is unusable .*; using the backup copy at 0x16000'
+expect_file_has "$WORK/safe_fallback.log" 'ota_example: OTA example app_main start'
+
+echo "partitions_ota: $CHECKS checks passed"
