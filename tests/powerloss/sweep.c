@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "esp_internal.h"
+#include "esp_ota_ops.h"
+#include "ota/ota_part_csv.h"
 #include "ota/ota_boot_cfg.h"
 #include "ota/ota_img.h"
 #include "ota/ota_img_build.h"
@@ -42,8 +44,8 @@ void sweep_write(sweep_t *s, uint32_t addr, const void *data, uint32_t len)
     }
 }
 
-void sweep_pack_app(const char *project, const char *version, uint32_t size, uint32_t seed,
-                    uint8_t **img, uint32_t *len)
+void sweep_pack_app(sweep_t *s, const char *project, const char *version, const char *sdkconfig,
+                    uint32_t size, uint32_t seed, uint8_t **img, uint32_t *len)
 {
     uint8_t *payload = malloc(size);
     uint32_t x = seed * 2654435761u + 1;
@@ -53,15 +55,17 @@ void sweep_pack_app(const char *project, const char *version, uint32_t size, uin
         x ^= x << 5;
         payload[i] = (uint8_t)x;
     }
-    static const char sdk[] = "CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE=y\n";
+    static const char rollback[] = "CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE=y\n";
+    const char *sdk = sdkconfig != NULL ? sdkconfig : rollback;
     ota_img_pack_opts_t o;
     ota_img_pack_opts_init(&o);
+    o.chip = s->chip;
     o.payload = payload;
     o.payload_len = size;
     o.project_name = project;
     o.project_ver = version;
     o.sdkconfig = sdk;
-    o.sdkconfig_len = sizeof(sdk) - 1;
+    o.sdkconfig_len = strlen(sdk);
     o.has_build_time = true;
     o.build_time = 1700000000;
     size_t n = 0;
@@ -73,11 +77,14 @@ void sweep_pack_app(const char *project, const char *version, uint32_t size, uin
     free(payload);
 }
 
-void sweep_pack_bootloader(const char *sdkconfig, uint8_t **img, uint32_t *len)
+void sweep_pack_bootloader(sweep_t *s, const char *idf_ver, const char *sdkconfig, uint8_t **img,
+                           uint32_t *len)
 {
     ota_img_pack_opts_t o;
     ota_img_pack_opts_init(&o);
     o.bootloader = true;
+    o.chip = s->chip;
+    o.idf_ver = idf_ver;
     o.sdkconfig = sdkconfig;
     o.sdkconfig_len = sdkconfig ? strlen(sdkconfig) : 0;
     o.has_build_time = true;
@@ -88,6 +95,54 @@ void sweep_pack_bootloader(const char *sdkconfig, uint8_t **img, uint32_t *len)
         exit(2);
     }
     *len = (uint32_t)n;
+}
+
+void sweep_put_table(sweep_t *s, const char *csv)
+{
+    uint8_t bin[OTA_PART_TABLE_MAX_LEN];
+    ota_diag_t diag = {{0}};
+    if (ota_part_csv_compile(csv, strlen(csv), NULL, bin, &diag) != OTA_OK) {
+        fprintf(stderr, "sweep: bad table: %s\n", diag.msg);
+        exit(2);
+    }
+    sweep_write(s, OTA_PART_TABLE_OFFSET_DEFAULT, bin, sizeof(bin));
+}
+
+int sweep_ota_write(const void *staging, const void *final, bool finalize_with_copy,
+                    const uint8_t *data, uint32_t len)
+{
+    const esp_partition_t *st = staging != NULL ? staging : esp_ota_get_next_update_partition(NULL);
+    esp_ota_handle_t h = 0;
+    esp_err_t err = st == NULL ? ESP_ERR_NOT_FOUND : esp_ota_begin(st, OTA_WITH_SEQUENTIAL_WRITES, &h);
+    if (err != ESP_OK) {
+        return err;
+    }
+    if (final != NULL && final != st) {
+        err = esp_ota_set_final_partition(h, final, finalize_with_copy);
+    }
+    for (uint32_t off = 0; err == ESP_OK && off < len; off += 1024) {
+        err = esp_ota_write(h, data + off, len - off < 1024 ? len - off : 1024);
+    }
+    if (err != ESP_OK) {
+        esp_ota_abort(h);
+        return err;
+    }
+    return esp_ota_end(h);
+}
+
+const char *sweep_bootloader_version(sweep_t *s, const sweep_boot_t *b)
+{
+    static char ver[33];
+    ota_boot_desc_t d;
+    uint8_t raw[OTA_BOOT_DESC_LEN];
+    ver[0] = '\0';
+    if (b->rom_ok) {
+        memcpy(raw, ota_nor_data(s->nor) + b->rom_offset + 0x20, sizeof(raw));
+        if (ota_boot_desc_decode(raw, &d)) {
+            snprintf(ver, sizeof(ver), "%s", d.idf_ver);
+        }
+    }
+    return ver;
 }
 
 /* The sdkconfig baked into the image at offset (an empty one when there is none). */
@@ -112,7 +167,7 @@ bool sweep_boot(sweep_t *s, sweep_boot_t *b)
         .flash = s->flash,
         .crypto = ota_crypto_openssl(),
         .chip = s->chip,
-        .chip_rev = 300,
+        .chip_rev = s->chip->id == OTA_CHIP_ID_ESP32 ? 300 : 100,
         .efuse = &s->efuse.ops,
         .power_on = true,
     };
@@ -136,7 +191,7 @@ bool sweep_boot(sweep_t *s, sweep_boot_t *b)
         .flash = s->flash,
         .crypto = ota_crypto_openssl(),
         .chip = s->chip,
-        .chip_rev = 300,
+        .chip_rev = env.chip_rev,
         .efuse = &s->efuse.ops,
         .table_offset = b->res.table_used,
         .running_offset = b->res.part.offset,
@@ -245,9 +300,10 @@ int sweep_main(const sweep_scenario_t *sc, int argc, char **argv)
         return 2;
     }
     s.flash = ota_nor_flash(s.nor);
-    s.chip = ota_chip_by_name("esp32");
+    s.chip = ota_chip_by_name(sc->chip != NULL ? sc->chip : "esp32");
     snprintf(s.efuse_path, sizeof(s.efuse_path), "/tmp/otakit-sweep-%d.efuse", (int)getpid());
     ota_efuse_store_file(&s.efuse, s.efuse_path, s.chip->secure_version_bits);
+    s.full = full;
     sc->setup(&s);
     uint8_t *snapshot = malloc(SWEEP_FLASH_SIZE);
     ota_nor_snapshot(s.nor, snapshot, SWEEP_FLASH_SIZE);
@@ -285,7 +341,10 @@ int sweep_main(const sweep_scenario_t *sc, int argc, char **argv)
                    r == 0 ? "old firmware" : r == 1 ? "new firmware" : r == -1 ? "bricked"
                                                                                  : "other",
                    why[0] ? ": " : "", why);
-            status = (r == 0 || r == 1 || (r == -1 && sc->bricks_allowed)) ? 0 : 1;
+            status = (r == 0 || r == 1 || (r == -1 && sc->bricks_allowed) ||
+                      (r == -2 && sc->others_allowed))
+                         ? 0
+                         : 1;
         }
     } else {
         for (uint64_t n = 1; n <= total; n += stride) {
@@ -299,7 +358,7 @@ int sweep_main(const sweep_scenario_t *sc, int argc, char **argv)
                     st.brick_first = st.brick_first ? st.brick_first : n;
                     st.brick_last = n;
                 }
-                if (cls == 3 || (cls == 2 && !sc->bricks_allowed)) {
+                if ((cls == 3 && !sc->others_allowed) || (cls == 2 && !sc->bricks_allowed)) {
                     st.failures++;
                     if (st.failures <= 10) {
                         printf("FAIL case %s:%llu:%s:%llu: %s\n", sc->name, (unsigned long long)n,
@@ -308,11 +367,12 @@ int sweep_main(const sweep_scenario_t *sc, int argc, char **argv)
                 }
             }
         }
-        printf("%s: %llu flash operations, %u cases (%s), old firmware %u, new firmware %u, "
-               "bricked %u, other %u, failures %u\n",
+        printf("%s: %llu flash operations, %u cases (%s): verified app booted %u (old %u, new %u, "
+               "other %u), bricked %u, failures %u\n",
                sc->name, (unsigned long long)total, st.cases,
-               full ? "before, after, torn x3" : "before, after, torn", st.outcome[0],
-               st.outcome[1], st.outcome[2], st.outcome[3], st.failures);
+               full ? "before, after, torn x3" : "before, after, torn",
+               st.outcome[0] + st.outcome[1] + st.outcome[3], st.outcome[0], st.outcome[1],
+               st.outcome[3], st.outcome[2], st.failures);
         if (st.outcome[2] > 0) {
             printf("%s: a cut bricks the device between flash operations %llu and %llu\n",
                    sc->name, (unsigned long long)st.brick_first,

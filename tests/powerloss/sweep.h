@@ -46,6 +46,11 @@ typedef struct sweep_scenario {
     void (*cleanup)(sweep_t *s);
     /* Bricking is a known property of this update path (measured, not a failure). */
     bool bricks_allowed;
+    /* An outcome that is neither old nor new is a known property (a data partition caught
+     * half-copied): measured, not a failure. */
+    bool others_allowed;
+    /* The simulated chip (NULL = ESP32). */
+    const char *chip;
 } sweep_scenario_t;
 
 struct sweep {
@@ -60,6 +65,7 @@ struct sweep {
     uint32_t otadata_flip;     /* test-only: write otadata into the active sector */
     jmp_buf restart;           /* esp_restart() comes back here */
     void *user;                /* scenario data */
+    bool full;                 /* a full sweep: scenarios may use bigger images */
 };
 
 /* Boots the board once (ROM step, bootloader) and, when an app booted, installs the ESP-IDF
@@ -75,13 +81,31 @@ int sweep_run_app(sweep_t *s, void (*fn)(sweep_t *s));
 /* Writes bytes at addr (erasing the sectors first), for setup. */
 void sweep_write(sweep_t *s, uint32_t addr, const void *data, uint32_t len);
 
-/* Packs an app image (payload of `size` pseudo-random bytes from `seed`) with the given project
- * and version; caller frees *img. */
-void sweep_pack_app(const char *project, const char *version, uint32_t size, uint32_t seed,
-                    uint8_t **img, uint32_t *len);
+/* Packs an app image for the sweep's chip (payload of `size` pseudo-random bytes from `seed`)
+ * with the given project, version and sdkconfig text (NULL = rollback enabled); caller frees
+ * *img. */
+void sweep_pack_app(sweep_t *s, const char *project, const char *version, const char *sdkconfig,
+                    uint32_t size, uint32_t seed, uint8_t **img, uint32_t *len);
 
-/* Packs a bootloader image with the given sdkconfig text (may be NULL). */
-void sweep_pack_bootloader(const char *sdkconfig, uint8_t **img, uint32_t *len);
+/* Packs a bootloader image for the sweep's chip with the given ESP-IDF version string and
+ * sdkconfig text (may be NULL). */
+void sweep_pack_bootloader(sweep_t *s, const char *idf_ver, const char *sdkconfig, uint8_t **img,
+                           uint32_t *len);
+
+/* Writes a partition-table binary built from CSV text at the table offset (0x8000). */
+void sweep_put_table(sweep_t *s, const char *csv);
+
+/*
+ * What esp_https_ota does to flash for one downloaded image, without the network:
+ * esp_ota_begin(staging, OTA_WITH_SEQUENTIAL_WRITES), esp_ota_set_final_partition(final, copy),
+ * esp_ota_write in 1 KiB pieces, esp_ota_end (verification by the final partition's type, then
+ * the copy). staging NULL = the next OTA slot. Returns ESP_OK or the first error.
+ */
+int sweep_ota_write(const void *staging, const void *final, bool finalize_with_copy,
+                    const uint8_t *data, uint32_t len);
+
+/* Description of the second-stage bootloader the ROM loaded ("" if none). */
+const char *sweep_bootloader_version(sweep_t *s, const sweep_boot_t *b);
 
 /* The booted app's project version ("" when none booted or no description). */
 const char *sweep_running_version(sweep_t *s, const sweep_boot_t *b);

@@ -23,7 +23,6 @@
 typedef struct {
     uint8_t *image; /* the new app image */
     uint32_t len;
-    bool full;
 } app_data_t;
 
 static void setup(sweep_t *s)
@@ -38,13 +37,13 @@ static void setup(sweep_t *s)
 
     uint8_t *img;
     uint32_t len;
-    sweep_pack_bootloader("CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE=y\n", &img, &len);
+    sweep_pack_bootloader(s, NULL, "CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE=y\n", &img, &len);
     sweep_write(s, s->chip->bootloader_offset, img, len);
     free(img);
-    sweep_pack_app("factory_app", "0.1", 2048, 1, &img, &len);
+    sweep_pack_app(s, "factory_app", "0.1", NULL, 2048, 1, &img, &len);
     sweep_write(s, 0x10000, img, len);
     free(img);
-    sweep_pack_app("app", OLD_VERSION, 8192, 2, &img, &len);
+    sweep_pack_app(s, "app", OLD_VERSION, NULL, 8192, 2, &img, &len);
     sweep_write(s, 0x110000, img, len);
     free(img);
     /* the old app runs from ota_0 and was confirmed */
@@ -53,7 +52,8 @@ static void setup(sweep_t *s)
     if (ota_otadata_write_entry(s->flash, 0xD000, 0x2000, 0, &e) != OTA_OK) {
         exit(2);
     }
-    sweep_pack_app("app", NEW_VERSION, 24 * 1024, 3, &d->image, &d->len);
+    sweep_pack_app(s, "app", NEW_VERSION, NULL, s->full ? 256 * 1024 : 24 * 1024, 3,
+                   &d->image, &d->len);
 }
 
 /* The old app: installs the new image and restarts. */
