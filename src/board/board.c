@@ -534,6 +534,9 @@ static int boot_loop(board_t *b)
         /* The ROM does not know the table offset; the bootloader region ends at 0x8000 unless
          * the bootloader says otherwise, so check with the largest sane region first. */
         uint32_t used = 0;
+        /* The ROM reads the eFuses (the recovery bootloader offset) before any bootloader runs:
+         * they are found with the table offset of the last boot (0x8000 at power-on). */
+        setup_efuse(b, b->shm->table_offset ? b->shm->table_offset : OTA_PART_TABLE_OFFSET_DEFAULT);
         int err = rom_step(b, &env, OTA_PART_TABLE_OFFSET_DEFAULT, &used);
         if (err == OTA_ERR_POWER_LOSS) {
             power_cut(b);

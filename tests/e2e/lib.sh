@@ -16,7 +16,15 @@ set -u
 : "${OTAKIT_SOURCE_DIR:?OTAKIT_SOURCE_DIR must point at the source directory}"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/otakit-e2e.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+# OTAKIT_KEEP_WORK=1 keeps the work directory (logs, flash images) for a look after a failure.
+cleanup_work() {
+    if [ "${OTAKIT_KEEP_WORK:-0}" = 1 ]; then
+        echo "work directory kept: $WORK" >&2
+    else
+        rm -rf "$WORK"
+    fi
+}
+trap cleanup_work EXIT
 CHECKS=0
 TEST_APP_PROGRAM="$OTAKIT_BUILD_DIR/apps/ota_test_app"
 TEST_APP_SDKCONFIG="$OTAKIT_SOURCE_DIR/tests/apps/ota_test_app/sdkconfig.defaults"

@@ -20,7 +20,7 @@ stop_server() {
         server_pid=
     fi
 }
-trap 'stop_server; rm -rf "$WORK"' EXIT
+trap 'stop_server; cleanup_work' EXIT
 
 "$OTAKIT" serve "$WORK/www" --bind 127.0.0.1 --port 0 --self-signed 127.0.0.1 \
     --cert-dir "$WORK/certs" 2>"$WORK/server.log" &
@@ -131,5 +131,39 @@ ok
 board "$WORK/safe_fallback.log" "$WORK/safe.bin" --max-boots 1
 expect_file_has "$WORK/safe_fallback.log" 'W \([0-9]+\) boot: partition table at 0x8000 is unusable .*; using the backup copy at 0x16000'
 expect_file_has "$WORK/safe_fallback.log" 'ota_example: OTA example app_main start'
+
+# --- ESP32-C5: the safe bootloader update with a recovery bootloader --------------------------
+C5=(--chip esp32c5)
+C5SET=(BOOTLOADER_RECOVERY_ENABLE=y BOOTLOADER_RECOVERY_OFFSET=0x3f0000
+    BOOTLOADER_OFFSET_IN_FLASH=0x2000 "IDF_TARGET=esp32c5")
+"$OTAKIT" image pack --bootloader "${C5[@]}" -o "$WORK/bl_c5.bin" --idf-ver v5.5-otakit-c5-old \
+    >/dev/null || fail "C5 bootloader"
+"$OTAKIT" image pack --bootloader "${C5[@]}" -o "$WORK/www/bootloader.bin" \
+    --idf-ver v5.5-otakit-c5-new >/dev/null || fail "new C5 bootloader"
+pack_example "$WORK/c5app.bin" 1 "${C5SET[@]}"
+"$OTAKIT" flash create "$WORK/c5.bin" --size 4MB --table "$EX/partitions.csv" \
+    --bootloader "$WORK/bl_c5.bin" --app "ota_0=$WORK/c5app.bin" >/dev/null || fail "C5 flash"
+BOARD_STATUS=0
+echo "$URL/bootloader.bin" | "$OTAKIT" board run "$WORK/c5.bin" --max-time 600000 \
+    --until 'boot: ESP-IDF v5\.5-otakit-c5-new 2nd stage bootloader' >"$WORK/c5.log" 2>&1 ||
+    BOARD_STATUS=$?
+[ "$BOARD_STATUS" -eq 0 ] || fail "C5: board exit $BOARD_STATUS"
+expect_file_has "$WORK/c5.log" '^ESP-ROM:esp32c5$'
+expect_file_has "$WORK/c5.log" 'ota_example: Safe OTA bootloader update: This chip version supports the recovery bootloader feature\.'
+expect_file_has "$WORK/c5.log" 'ota_example: Backup, copy <PrimaryBTLDR> -> <RecoveryBTLDR>'
+expect_file_has "$WORK/c5.log" 'esp_https_ota: Writing to <PrimaryBTLDR> partition at offset 0x2000'
+expect_file_has "$WORK/c5.log" 'ota_example: OTA Succeed, Rebooting\.\.\.'
+expect_file_has "$WORK/c5.log" 'boot: ESP-IDF v5\.5-otakit-c5-new 2nd stage bootloader'
+# the recovery slot holds the old bootloader, its offset is burnt in the eFuses (emul_efuse)
+n=$(stat -c %s "$WORK/bl_c5.bin")
+cmp -s "$WORK/bl_c5.bin" <(tail -c +$((0x3f0000 + 1)) "$WORK/c5.bin" | head -c "$n") ||
+    fail "the recovery slot does not hold the old bootloader"
+ok
+# a broken primary bootloader: the ROM loads the recovery copy and the board still boots
+printf '\x00' | dd of="$WORK/c5.bin" bs=1 seek=$((0x2000 + 0x24)) conv=notrunc status=none
+board "$WORK/c5_recovery.log" "$WORK/c5.bin" --max-boots 1
+expect_file_has "$WORK/c5_recovery.log" '^Primary bootloader is invalid, loading recovery at 0x3f0000$'
+expect_file_has "$WORK/c5_recovery.log" 'boot: ESP-IDF v5\.5-otakit-c5-old 2nd stage bootloader'
+expect_file_has "$WORK/c5_recovery.log" 'ota_example: OTA example app_main start'
 
 echo "partitions_ota: $CHECKS checks passed"
