@@ -25,5 +25,13 @@ demo: build
 sweep: build
 	cmake --build $(BUILD) --target sweep-full
 
+# Benchmarks run on an optimized build without sanitizers.
+BENCH_BUILD ?= build-bench
+
+bench: deps
+	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DOTAKIT_SANITIZE=OFF -DOTAKIT_TESTS=OFF
+	cmake --build $(BENCH_BUILD) -j $(JOBS)
+	./bench/bench.sh $(BENCH_BUILD)
+
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(BENCH_BUILD)

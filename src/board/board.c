@@ -623,6 +623,23 @@ static int boot_loop(board_t *b)
     }
 }
 
+/* What the run did to the flash: operations, modeled busy time, wear. */
+static void flash_summary(board_t *b)
+{
+    const ota_nor_state_t *st = ota_nor_state(b->nor);
+    ota_nor_op_counts_t counts;
+    ota_nor_time_t t;
+    ota_nor_state_counts(st, &counts);
+    ota_nor_time_model(ota_nor_profile_default(), &counts, &t);
+    board_event(b,
+                "flash: %llu page programs, %llu sector erases, %llu block erases; modeled busy "
+                "time %.2f s typical, %.2f s worst case (%s); highest sector wear %u",
+                (unsigned long long)st->program_ops, (unsigned long long)st->sector_erases,
+                (unsigned long long)st->block_erases, (double)t.typ_us / 1e6,
+                (double)t.max_us / 1e6, ota_nor_profile_default()->name,
+                (unsigned)ota_nor_state_wear_max(st));
+}
+
 int board_run(const board_opts_t *o)
 {
     board_t b;
@@ -688,6 +705,7 @@ int board_run(const board_opts_t *o)
         ota_nor_cut_arm(b.nor, o->cut_at, (ota_nor_cut_mode_t)o->cut_mode, o->seed);
     }
     status = boot_loop(&b);
+    flash_summary(&b);
 out:
     if (b.nor != NULL) {
         ota_nor_close(b.nor);
