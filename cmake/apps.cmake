@@ -43,17 +43,10 @@ add_custom_command(
     COMMENT "Packing bootloader.bin")
 add_custom_target(bootloader_image ALL DEPENDS ${OTAKIT_BOOTLOADER_IMAGE})
 
-file(GLOB OTAKIT_EXAMPLE_DIRS CONFIGURE_DEPENDS LIST_DIRECTORIES true ${CMAKE_SOURCE_DIR}/examples/*)
-foreach(dir ${OTAKIT_EXAMPLE_DIRS})
-    get_filename_component(name ${dir} NAME)
-    file(GLOB srcs CONFIGURE_DEPENDS ${dir}/main/*.c)
-    if(srcs)
-        otakit_app(${name} DIR ${dir} SOURCES ${srcs})
-    endif()
-endforeach()
-
-file(GLOB OTAKIT_TEST_APP_DIRS CONFIGURE_DEPENDS LIST_DIRECTORIES true ${CMAKE_SOURCE_DIR}/tests/apps/*)
-foreach(dir ${OTAKIT_TEST_APP_DIRS})
+# Every directory with a main/ folder of C sources is an app: the examples and the test apps.
+file(GLOB OTAKIT_APP_DIRS CONFIGURE_DEPENDS LIST_DIRECTORIES true
+     ${CMAKE_SOURCE_DIR}/examples/* ${CMAKE_SOURCE_DIR}/tests/apps/*)
+foreach(dir ${OTAKIT_APP_DIRS})
     get_filename_component(name ${dir} NAME)
     file(GLOB srcs CONFIGURE_DEPENDS ${dir}/main/*.c)
     if(srcs)

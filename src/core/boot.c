@@ -446,6 +446,24 @@ static int set_actual_seq(const ota_boot_env_t *env, const ota_boot_cfg_t *cfg, 
     return OTA_OK;
 }
 
+/* Records that the app at index, in partition p, booted (load_image's log line). */
+static void loaded(const ota_boot_env_t *env, ota_boot_result_t *res, int index,
+                   const ota_part_t *p)
+{
+    res->booted = index;
+    res->part = *p;
+    res->outcome = OTA_BOOT_OK;
+    ota_logf(env->log, 'I', TAG, "Loaded app from partition at offset 0x%x", (unsigned)p->offset);
+}
+
+/* The test partition exists, passes the anti-rollback check and its image verifies. */
+static bool test_app_loads(const ota_boot_env_t *env, const ota_boot_cfg_t *cfg, const bstate_t *bs,
+                           ota_boot_result_t *res)
+{
+    return bs->test.size != 0 && anti_rollback_ok(env, cfg, &bs->test) &&
+           try_load(env, cfg, &bs->test, &res->meta) == OTA_OK;
+}
+
 /* One attempt of the fallback loop; true when the partition booted (res filled). */
 static bool attempt(const ota_boot_env_t *env, const ota_boot_cfg_t *cfg, const bstate_t *bs,
                     int index, bool initial, ota_boot_result_t *res, int *flash_err)
@@ -468,10 +486,7 @@ static bool attempt(const ota_boot_env_t *env, const ota_boot_cfg_t *cfg, const 
                 *flash_err = err;
                 return false;
             }
-            res->booted = index;
-            res->part = *p;
-            ota_logf(env->log, 'I', TAG, "Loaded app from partition at offset 0x%x",
-                     (unsigned)p->offset);
+            loaded(env, res, index, p);
             return true;
         }
     }
@@ -485,13 +500,8 @@ static void load_boot_image(const ota_boot_env_t *env, const ota_boot_cfg_t *cfg
 {
     int ferr = OTA_OK;
     if (start == OTA_BOOT_TEST_APP_INDEX) {
-        if (anti_rollback_ok(env, cfg, &bs->test) && bs->test.size != 0 &&
-            try_load(env, cfg, &bs->test, &res->meta) == OTA_OK) {
-            res->booted = OTA_BOOT_TEST_APP_INDEX;
-            res->part = bs->test;
-            ota_logf(env->log, 'I', TAG, "Loaded app from partition at offset 0x%x",
-                     (unsigned)bs->test.offset);
-            res->outcome = OTA_BOOT_OK;
+        if (test_app_loads(env, cfg, bs, res)) {
+            loaded(env, res, OTA_BOOT_TEST_APP_INDEX, &bs->test);
             return;
         }
         ota_logf(env->log, 'E', TAG, "No bootable test partition in the partition table");
@@ -500,7 +510,6 @@ static void load_boot_image(const ota_boot_env_t *env, const ota_boot_cfg_t *cfg
     }
     for (int index = start; index >= OTA_BOOT_FACTORY_INDEX; index--) {
         if (attempt(env, cfg, bs, index, initial, res, &ferr)) {
-            res->outcome = OTA_BOOT_OK;
             return;
         }
         if (ferr != OTA_OK) {
@@ -509,21 +518,15 @@ static void load_boot_image(const ota_boot_env_t *env, const ota_boot_cfg_t *cfg
     }
     for (int index = start + 1; index < (int)bs->app_count; index++) {
         if (attempt(env, cfg, bs, index, initial, res, &ferr)) {
-            res->outcome = OTA_BOOT_OK;
             return;
         }
         if (ferr != OTA_OK) {
             goto flash_failed;
         }
     }
-    if (bs->test.size != 0 && anti_rollback_ok(env, cfg, &bs->test) &&
-        try_load(env, cfg, &bs->test, &res->meta) == OTA_OK) {
+    if (test_app_loads(env, cfg, bs, res)) {
         ota_logf(env->log, 'W', TAG, "Falling back to test app as only bootable partition");
-        res->booted = OTA_BOOT_TEST_APP_INDEX;
-        res->part = bs->test;
-        ota_logf(env->log, 'I', TAG, "Loaded app from partition at offset 0x%x",
-                 (unsigned)bs->test.offset);
-        res->outcome = OTA_BOOT_OK;
+        loaded(env, res, OTA_BOOT_TEST_APP_INDEX, &bs->test);
         return;
     }
     ota_logf(env->log, 'E', TAG, "No bootable app partitions in the partition table");
