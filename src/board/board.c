@@ -115,21 +115,30 @@ static void board_event(board_t *b, const char *fmt, ...)
 }
 
 /* Bytes of app output: passed through as they come, matched line by line. */
+/* Bytes of app output: passed through as they come (a line in progress too), matched line by
+ * line; nothing after the line that matched --until is shown. */
 static void console_bytes(board_t *b, const char *data, size_t n)
 {
-    fwrite(data, 1, n, stdout);
-    fflush(stdout);
-    for (size_t i = 0; i < n; i++) {
-        if (data[i] == '\n' || b->line_len == sizeof(b->line) - 1) {
-            b->line[b->line_len] = '\0';
-            check_until(b, b->line);
-            b->line_len = 0;
-            if (data[i] == '\n') {
-                continue;
-            }
+    size_t shown = 0;
+    for (size_t i = 0; i < n && !b->matched; i++) {
+        bool full = b->line_len == sizeof(b->line) - 1;
+        if (data[i] != '\n' && !full) {
+            b->line[b->line_len++] = data[i];
+            continue;
         }
-        b->line[b->line_len++] = data[i];
+        fwrite(data + shown, 1, i + 1 - shown, stdout);
+        shown = i + 1;
+        b->line[b->line_len] = '\0';
+        check_until(b, b->line);
+        b->line_len = 0;
+        if (data[i] != '\n') {
+            b->line[b->line_len++] = data[i];
+        }
     }
+    if (!b->matched && shown < n) {
+        fwrite(data + shown, 1, n - shown, stdout);
+    }
+    fflush(stdout);
 }
 
 static void boot_log(void *ctx, char level, const char *tag, const char *msg)
