@@ -42,7 +42,7 @@ stop_all_servers() {
     done
     SERVER_PID=()
 }
-trap 'stop_all_servers; rm -rf "$WORK"' EXIT
+trap 'stop_all_servers; cleanup_work' EXIT
 trap 'exit 1' INT TERM
 
 # poll PID SECONDS CMD...: runs CMD every 20 ms until it succeeds (0), PID is gone (1) or

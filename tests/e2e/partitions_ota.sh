@@ -8,44 +8,19 @@
 # ESP32-C5 with its recovery bootloader.
 . "$(dirname "$0")/lib.sh"
 
+. "$(dirname "$0")/netlib.bash"
+
 EX="$OTAKIT_SOURCE_DIR/examples/partitions_ota"
-APP="$OTAKIT_BUILD_DIR/apps/partitions_ota"
 mkdir -p "$WORK/www" "$WORK/certs"
-
-server_pid=
-stop_server() {
-    if [ -n "$server_pid" ]; then
-        kill -TERM "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-        server_pid=
-    fi
-}
-trap 'stop_server; cleanup_work' EXIT
-
-"$OTAKIT" serve "$WORK/www" --bind 127.0.0.1 --port 0 --self-signed 127.0.0.1 \
-    --cert-dir "$WORK/certs" 2>"$WORK/server.log" &
-server_pid=$!
-for _ in $(seq 1 1000); do
-    grep -q '^Serving HTTPS' "$WORK/server.log" 2>/dev/null && break
-    kill -0 "$server_pid" 2>/dev/null || fail "the server did not start: $(cat "$WORK/server.log")"
-    read -r -t 0.01 <> <(:) || true
-done
-PORT=$(sed -n 's/^Serving HTTPS on .* port \([0-9]*\) .*/\1/p' "$WORK/server.log")
-[ -n "$PORT" ] || fail "no server port"
+start_server www "$WORK/www" --self-signed 127.0.0.1 --cert-dir "$WORK/certs"
 URL="https://127.0.0.1:$PORT"
 
-# pack_example OUT VERSION [KEY=VALUE...]
-pack_example() {
+# partitions_ota OUT VERSION [KEY=VALUE...]: the example, URL from the console, our certificate
+partitions_ota() {
     local out=$1 version=$2
     shift 2
-    local sets=()
-    for kv in "$@"; do
-        sets+=(--set "$kv")
-    done
-    "$OTAKIT" image pack --app -o "$out" --payload "$APP" --sdkconfig "$EX/sdkconfig.defaults" \
-        --project partitions_ota --project-ver "$version" --embed "ca_cert.pem=$WORK/certs/ca_cert.pem" \
-        --set EXAMPLE_FIRMWARE_UPGRADE_URL=FROM_STDIN "${sets[@]}" >/dev/null ||
-        fail "cannot pack partitions_ota"
+    pack_example "$out" partitions_ota "$version" "$WORK/certs/ca_cert.pem" \
+        EXAMPLE_FIRMWARE_UPGRADE_URL=FROM_STDIN "$@"
 }
 
 # The four files. The new table adds a partition after ota_1, keeping every other offset.
@@ -56,7 +31,7 @@ echo "extra,      data, fat,      ,       0x10000," >>"$WORK/new_table.csv"
 printf '7296406769363431' >"$WORK/www/storage.bin"
 head -c 484 /dev/zero >>"$WORK/www/storage.bin"
 [ "$(stat -c %s "$WORK/www/storage.bin")" -eq 500 ] || fail "storage.bin is not 500 bytes"
-pack_example "$WORK/www/partitions_ota.bin" 2
+partitions_ota "$WORK/www/partitions_ota.bin" 2
 "$OTAKIT" image pack --bootloader -o "$WORK/www/bootloader.bin" --idf-ver v5.5-otakit-new \
     --build-time 1767225600 --sdkconfig "$OTAKIT_SOURCE_DIR/examples/bootloader/sdkconfig.defaults" \
     >/dev/null || fail "new bootloader"
@@ -67,9 +42,7 @@ run_updates() {
     local name=$1 flash=$2 file n=0
     for file in partitions_ota.bin bootloader.bin partition-table.bin storage.bin; do
         n=$((n + 1))
-        BOARD_STATUS=0
-        echo "$URL/$file" | "$OTAKIT" board run "$flash" --max-boots 1 --max-time 600000 \
-            >"$WORK/$name$n.log" 2>&1 || BOARD_STATUS=$?
+        board_in "$WORK/$name$n.log" "$URL/$file" "$flash" --max-boots 1
         [ "$BOARD_STATUS" -eq 5 ] || fail "$name: $file: board exit $BOARD_STATUS"
         expect_file_has "$WORK/$name$n.log" 'ota_example: OTA example app_main start'
         expect_file_has "$WORK/$name$n.log" 'ota_example: Starting OTA example task'
@@ -79,7 +52,7 @@ run_updates() {
 }
 
 # --- ESP-IDF's way (the unsafe copies) -------------------------------------------------------
-pack_example "$WORK/app1.bin" 1
+partitions_ota "$WORK/app1.bin" 1
 "$OTAKIT" flash create "$WORK/flash.bin" --size 4MB --table "$EX/partitions.csv" \
     --bootloader "$WORK/bl.bin" --app "ota_0=$WORK/app1.bin" >/dev/null || fail "flash create"
 run_updates idf "$WORK/flash.bin"
@@ -106,8 +79,8 @@ ok
 # --- otakit's power-safe table update ---------------------------------------------------------
 SAFE=(OTAKIT_PARTITION_TABLE_BACKUP_OFFSET=0x16000)
 pack_bootloader "$WORK/bl_safe.bin" "${SAFE[@]}"
-pack_example "$WORK/safe1.bin" 1 "${SAFE[@]}"
-pack_example "$WORK/www/partitions_ota.bin" 2 "${SAFE[@]}"
+partitions_ota "$WORK/safe1.bin" 1 "${SAFE[@]}"
+partitions_ota "$WORK/www/partitions_ota.bin" 2 "${SAFE[@]}"
 "$OTAKIT" image pack --bootloader -o "$WORK/www/bootloader.bin" --idf-ver v5.5-otakit-new \
     --build-time 1767225600 --sdkconfig "$OTAKIT_SOURCE_DIR/examples/bootloader/sdkconfig.defaults" \
     --set OTAKIT_PARTITION_TABLE_BACKUP_OFFSET=0x16000 >/dev/null || fail "new safe bootloader"
@@ -140,13 +113,11 @@ C5SET=(BOOTLOADER_RECOVERY_ENABLE=y BOOTLOADER_RECOVERY_OFFSET=0x3f0000
     >/dev/null || fail "C5 bootloader"
 "$OTAKIT" image pack --bootloader "${C5[@]}" -o "$WORK/www/bootloader.bin" \
     --idf-ver v5.5-otakit-c5-new >/dev/null || fail "new C5 bootloader"
-pack_example "$WORK/c5app.bin" 1 "${C5SET[@]}"
+partitions_ota "$WORK/c5app.bin" 1 "${C5SET[@]}"
 "$OTAKIT" flash create "$WORK/c5.bin" --size 4MB --table "$EX/partitions.csv" \
     --bootloader "$WORK/bl_c5.bin" --app "ota_0=$WORK/c5app.bin" >/dev/null || fail "C5 flash"
-BOARD_STATUS=0
-echo "$URL/bootloader.bin" | "$OTAKIT" board run "$WORK/c5.bin" --max-time 600000 \
-    --until 'boot: ESP-IDF v5\.5-otakit-c5-new 2nd stage bootloader' >"$WORK/c5.log" 2>&1 ||
-    BOARD_STATUS=$?
+board_in "$WORK/c5.log" "$URL/bootloader.bin" "$WORK/c5.bin" \
+    --until 'boot: ESP-IDF v5\.5-otakit-c5-new 2nd stage bootloader'
 [ "$BOARD_STATUS" -eq 0 ] || fail "C5: board exit $BOARD_STATUS"
 expect_file_has "$WORK/c5.log" '^ESP-ROM:esp32c5$'
 expect_file_has "$WORK/c5.log" 'ota_example: Safe OTA bootloader update: This chip version supports the recovery bootloader feature\.'
