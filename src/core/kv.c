@@ -445,13 +445,23 @@ static int lookup(ota_kv_t *kv, const kv_rec_t *q, kv_rec_t *found)
     return rc < 0 ? rc : have;
 }
 
-/* Bytes of the records in effect. */
-static int live_bytes(ota_kv_t *kv, uint32_t *out)
+/*
+ * Adds up the records in effect: their bytes into *bytes and, when the pointers are not NULL,
+ * the namespaces into *namespaces and the values into *values (each set to 0 first).
+ * Returns OTA_OK or a negative error.
+ */
+static int live_totals(ota_kv_t *kv, uint32_t *bytes, uint32_t *namespaces, uint32_t *values)
 {
+    uint32_t unused_ns;
+    uint32_t unused_values;
+    namespaces = namespaces != NULL ? namespaces : &unused_ns;
+    values = values != NULL ? values : &unused_values;
+    *bytes = 0;
+    *namespaces = 0;
+    *values = 0;
     kv_it_t it;
     kv_rec_t r;
     int rc;
-    *out = 0;
     it_start(&it);
     while ((rc = it_next(kv, &it, &r)) == 1) {
         int live = is_live(kv, &r, it);
@@ -459,7 +469,12 @@ static int live_bytes(ota_kv_t *kv, uint32_t *out)
             return live;
         }
         if (live) {
-            *out += r.size;
+            *bytes += r.size;
+            if (r.type == REC_NAMESPACE) {
+                (*namespaces)++;
+            } else {
+                (*values)++;
+            }
         }
     }
     return rc;
@@ -654,7 +669,7 @@ static int make_room(ota_kv_t *kv, uint32_t size, ota_diag_t *diag)
         }
         if (tries == 0 && !kv->empty) {
             uint32_t live;
-            int err = live_bytes(kv, &live);
+            int err = live_totals(kv, &live, NULL, NULL);
             if (err != OTA_OK) {
                 return err;
             }
@@ -1290,26 +1305,9 @@ int ota_kv_stats(ota_kv_t *kv, ota_kv_stats_t *st)
     for (uint32_t i = 0; i < kv->count; i++) {
         st->used_bytes += kv->rec_end[log_sector(kv, i)];
     }
-    kv_it_t it;
-    kv_rec_t r;
-    int rc;
-    it_start(&it);
-    while ((rc = it_next(kv, &it, &r)) == 1) {
-        int live = is_live(kv, &r, it);
-        if (live < 0) {
-            return live;
-        }
-        if (live) {
-            st->live_bytes += r.size;
-            if (r.type == REC_NAMESPACE) {
-                st->namespaces++;
-            } else {
-                st->live_entries++;
-            }
-        }
-    }
-    if (rc < 0) {
-        return rc;
+    err = live_totals(kv, &st->live_bytes, &st->namespaces, &st->live_entries);
+    if (err != OTA_OK) {
+        return err;
     }
     st->free_bytes = st->live_bytes < capacity(kv) ? capacity(kv) - st->live_bytes : 0;
     return OTA_OK;
