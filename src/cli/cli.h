@@ -55,6 +55,12 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 bool cli_wants_help(int argc, char **argv);
 
 /*
+ * The --help of a subcommand: if argv asks for help (cli_wants_help), prints help on stdout and
+ * returns true (the subcommand then exits with CLI_OK); else prints nothing and returns false.
+ */
+bool cli_help(int argc, char **argv, const char *help);
+
+/*
  * Reads a whole file into a malloc'ed buffer (*data, caller frees; a NUL is appended past *len).
  * On failure prints one error line naming the file and returns CLI_FAIL; else CLI_OK.
  */

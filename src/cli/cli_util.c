@@ -45,6 +45,15 @@ bool cli_wants_help(int argc, char **argv)
     return false;
 }
 
+bool cli_help(int argc, char **argv, const char *help)
+{
+    if (!cli_wants_help(argc, argv)) {
+        return false;
+    }
+    fputs(help, stdout);
+    return true;
+}
+
 int cli_dispatch(const char *group, const char *help, const cli_sub_t *subs, size_t n, int argc,
                  char **argv)
 {

@@ -208,8 +208,7 @@ static void print_layout(const create_args_t *a, const ota_flashimg_create_opts_
 
 static int cmd_create(int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv)) {
-        fputs(create_help, stdout);
+    if (cli_help(argc, argv, create_help)) {
         return CLI_OK;
     }
     create_args_t a;
@@ -485,8 +484,7 @@ static int cmd_info(int argc, char **argv)
     static const char cmd[] = "flash info";
     static const char *const o_chip[] = {"--chip", NULL};
     static const char *const o_rev[] = {"--chip-rev", NULL};
-    if (cli_wants_help(argc, argv)) {
-        fputs(info_help, stdout);
+    if (cli_help(argc, argv, info_help)) {
         return CLI_OK;
     }
     ota_flashimg_inspect_opts_t o;
@@ -572,29 +570,31 @@ static int cmd_info(int argc, char **argv)
 
 /* ---- read / write / erase a partition ------------------------------------------------------ */
 
-static const char sel_help[] =
-    "Partition selection (one of):\n"
-    "  --name NAME              by label (also --partition-name, -n)\n"
-    "  --type T --subtype S     the first partition of that type and subtype, as keywords\n"
-    "                           (app, data, ...; factory, ota_0, nvs, ...) or numbers (also\n"
-    "                           --partition-type / -t, --partition-subtype / -s)\n"
-    "  --boot-default           the default boot partition: factory, else the first ota_N\n"
-    "                           (also --partition-boot-default, -d)\n"
-    "\n"
-    "Other options:\n"
-    "  --offset OFFSET          partition table offset (default: the bootloader's\n"
-    "                           CONFIG_PARTITION_TABLE_OFFSET, else 0x8000); also\n"
-    "                           --partition-table-offset\n";
+/* Partition selection and the other options of the three partition subcommands. */
+#define SEL_HELP                                                                                   \
+    "Partition selection (one of):\n"                                                              \
+    "  --name NAME              by label (also --partition-name, -n)\n"                            \
+    "  --type T --subtype S     the first partition of that type and subtype, as keywords\n"       \
+    "                           (app, data, ...; factory, ota_0, nvs, ...) or numbers (also\n"     \
+    "                           --partition-type / -t, --partition-subtype / -s)\n"                \
+    "  --boot-default           the default boot partition: factory, else the first ota_N\n"       \
+    "                           (also --partition-boot-default, -d)\n"                             \
+    "\n"                                                                                           \
+    "Other options:\n"                                                                             \
+    "  --offset OFFSET          partition table offset (default: the bootloader's\n"               \
+    "                           CONFIG_PARTITION_TABLE_OFFSET, else 0x8000); also\n"               \
+    "                           --partition-table-offset\n"
 
-static const char read_help_head[] =
+static const char read_help[] =
     "usage: otakit flash read-partition FLASH SELECTION -o FILE\n"
     "\n"
     "Copies a whole partition of the flash image into FILE (parttool.py read_partition);\n"
     "FILE '-' is standard output. FLASH is opened read-only.\n"
     "\n"
-    "  -o, --output FILE        where the partition's bytes go\n";
+    "  -o, --output FILE        where the partition's bytes go\n"
+    "\n" SEL_HELP;
 
-static const char write_help_head[] =
+static const char write_help[] =
     "usage: otakit flash write-partition FLASH SELECTION FILE\n"
     "\n"
     "Writes FILE into a partition as parttool.py write_partition does: the whole partition\n"
@@ -604,15 +604,17 @@ static const char write_help_head[] =
     "is refused and the flash stays as it was.\n"
     "\n"
     "  FILE, --input FILE       the data\n"
-    "  --ignore-readonly        write a partition flagged readonly\n";
+    "  --ignore-readonly        write a partition flagged readonly\n"
+    "\n" SEL_HELP;
 
-static const char erase_help_head[] =
+static const char erase_help[] =
     "usage: otakit flash erase-partition FLASH SELECTION\n"
     "\n"
     "Erases a whole partition to 0xFF (parttool.py erase_partition); no byte outside it\n"
     "changes. A readonly partition is refused unless --ignore-readonly.\n"
     "\n"
-    "  --ignore-readonly        erase a partition flagged readonly\n";
+    "  --ignore-readonly        erase a partition flagged readonly\n"
+    "\n" SEL_HELP;
 
 typedef enum { PART_READ, PART_WRITE, PART_ERASE } part_op_t;
 
@@ -702,12 +704,9 @@ static int write_stdout(const uint8_t *data, size_t len)
     return CLI_OK;
 }
 
-static int run_part(const char *cmd, part_op_t op, const char *help_head, int argc, char **argv)
+static int run_part(const char *cmd, part_op_t op, const char *help, int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv)) {
-        fputs(help_head, stdout);
-        fputs("\n", stdout);
-        fputs(sel_help, stdout);
+    if (cli_help(argc, argv, help)) {
         return CLI_OK;
     }
     part_args_t a;
@@ -775,17 +774,17 @@ static int run_part(const char *cmd, part_op_t op, const char *help_head, int ar
 
 static int cmd_read(int argc, char **argv)
 {
-    return run_part("flash read-partition", PART_READ, read_help_head, argc, argv);
+    return run_part("flash read-partition", PART_READ, read_help, argc, argv);
 }
 
 static int cmd_write(int argc, char **argv)
 {
-    return run_part("flash write-partition", PART_WRITE, write_help_head, argc, argv);
+    return run_part("flash write-partition", PART_WRITE, write_help, argc, argv);
 }
 
 static int cmd_erase(int argc, char **argv)
 {
-    return run_part("flash erase-partition", PART_ERASE, erase_help_head, argc, argv);
+    return run_part("flash erase-partition", PART_ERASE, erase_help, argc, argv);
 }
 
 /* ---- group --------------------------------------------------------------------------------- */

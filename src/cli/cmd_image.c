@@ -66,8 +66,7 @@ static const char info_help[] =
 static int cmd_info(int argc, char **argv)
 {
     const char *path = NULL;
-    if (cli_wants_help(argc, argv)) {
-        fputs(info_help, stdout);
+    if (cli_help(argc, argv, info_help)) {
         return CLI_OK;
     }
     for (int i = 1; i < argc; i++) {
@@ -369,8 +368,7 @@ static int pack_sdkconfig(const pack_args_t *a, char **text, size_t *len)
 
 static int cmd_pack(int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv)) {
-        fputs(pack_help, stdout);
+    if (cli_help(argc, argv, pack_help)) {
         return CLI_OK;
     }
     pack_args_t a;
@@ -558,8 +556,7 @@ static void print_result(const ota_flash_t *f, size_t len, const verify_args_t *
 
 static int cmd_verify(int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv)) {
-        fputs(verify_help, stdout);
+    if (cli_help(argc, argv, verify_help)) {
         return CLI_OK;
     }
     verify_args_t a;

@@ -13,10 +13,11 @@
 
 static const char *const opt_offset[] = {"--offset", "--partition-table-offset", NULL};
 
-static const char offset_help[] =
-    "  --offset OFFSET     partition table offset (default: the bootloader's\n"
-    "                      CONFIG_PARTITION_TABLE_OFFSET, else 0x8000); also\n"
-    "                      --partition-table-offset\n";
+/* The option every subcommand takes, last in each help. */
+#define OFFSET_HELP                                                                                \
+    "  --offset OFFSET     partition table offset (default: the bootloader's\n"                    \
+    "                      CONFIG_PARTITION_TABLE_OFFSET, else 0x8000); also\n"                    \
+    "                      --partition-table-offset\n"
 
 typedef struct od_args {
     const char *flash;
@@ -90,13 +91,12 @@ static const char read_help[] =
     "app partitions (as the bootloader and as the app count them) and the slot the bootloader\n"
     "takes from otadata. Whether that slot's image verifies is 'otakit flash info''s job.\n"
     "\n"
-    "Options:\n";
+    "Options:\n" OFFSET_HELP;
 
 static int cmd_read(int argc, char **argv)
 {
     static const char cmd[] = "otadata read";
-    if (cli_wants_help(argc, argv)) {
-        printf("%s%s", read_help, offset_help);
+    if (cli_help(argc, argv, read_help)) {
         return CLI_OK;
     }
     od_args_t a;
@@ -141,13 +141,12 @@ static const char erase_help[] =
     "entries become blank and the bootloader boots the factory app, or ota_0 without one.\n"
     "Nothing outside the otadata partition changes.\n"
     "\n"
-    "Options:\n";
+    "Options:\n" OFFSET_HELP;
 
 static int cmd_erase(int argc, char **argv)
 {
     static const char cmd[] = "otadata erase";
-    if (cli_wants_help(argc, argv)) {
-        printf("%s%s", erase_help, offset_help);
+    if (cli_help(argc, argv, erase_help)) {
         return CLI_OK;
     }
     od_args_t a;
@@ -189,13 +188,12 @@ static const char switch_help[] =
     "\n"
     "Options:\n"
     "  --slot N            the OTA slot: app partition ota_N (0..15)\n"
-    "  --name NAME         the OTA app partition with this label\n";
+    "  --name NAME         the OTA app partition with this label\n" OFFSET_HELP;
 
 static int cmd_switch(int argc, char **argv)
 {
     static const char cmd[] = "otadata switch";
-    if (cli_wants_help(argc, argv)) {
-        printf("%s%s", switch_help, offset_help);
+    if (cli_help(argc, argv, switch_help)) {
         return CLI_OK;
     }
     od_args_t a;

@@ -171,8 +171,7 @@ static bool opt_is(const char *arg, const char *name)
 
 static int run(int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv)) {
-        fputs(help_text, stdout);
+    if (cli_help(argc, argv, help_text)) {
         return CLI_OK;
     }
     ota_part_csv_opts_t opts;

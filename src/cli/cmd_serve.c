@@ -354,8 +354,7 @@ static int serve(serve_opts_t *o)
 
 static int run(int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv)) {
-        fputs(help_text, stdout);
+    if (cli_help(argc, argv, help_text)) {
         return CLI_OK;
     }
     serve_opts_t o;
