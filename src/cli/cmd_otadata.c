@@ -70,6 +70,22 @@ static int parse_args(const char *cmd, bool with_target, int argc, char **argv, 
     return CLI_OK;
 }
 
+/*
+ * Parses the arguments into *a (with_target: --slot / --name too) and opens the flash image into
+ * *fl, for writing when writable. Returns CLI_OK with the flash open (close it with
+ * cli_flash_close), else the exit status after the error line.
+ */
+static int open_flash(const char *cmd, bool with_target, bool writable, int argc, char **argv,
+                      od_args_t *a, cli_flash_t *fl)
+{
+    memset(a, 0, sizeof(*a));
+    int rc = parse_args(cmd, with_target, argc, argv, a);
+    if (rc != CLI_OK) {
+        return rc;
+    }
+    return cli_flash_open(cmd, a->flash, writable, a->offset, fl);
+}
+
 /* The otadata partition of an open flash, or NULL after an error line. */
 static const ota_part_t *find_otadata(const char *cmd, const od_args_t *a, const cli_flash_t *fl)
 {
@@ -100,14 +116,10 @@ static int cmd_read(int argc, char **argv)
         return CLI_OK;
     }
     od_args_t a;
-    memset(&a, 0, sizeof(a));
-    int rc = parse_args(cmd, false, argc, argv, &a);
+    cli_flash_t fl;
+    int rc = open_flash(cmd, false, false, argc, argv, &a, &fl);
     if (rc != CLI_OK) {
         return rc;
-    }
-    cli_flash_t fl;
-    if (cli_flash_open(cmd, a.flash, false, a.offset, &fl) != CLI_OK) {
-        return CLI_FAIL;
     }
     const ota_part_t *od = find_otadata(cmd, &a, &fl);
     ota_otadata_entry_t e[2];
@@ -150,14 +162,10 @@ static int cmd_erase(int argc, char **argv)
         return CLI_OK;
     }
     od_args_t a;
-    memset(&a, 0, sizeof(a));
-    int rc = parse_args(cmd, false, argc, argv, &a);
+    cli_flash_t fl;
+    int rc = open_flash(cmd, false, true, argc, argv, &a, &fl);
     if (rc != CLI_OK) {
         return rc;
-    }
-    cli_flash_t fl;
-    if (cli_flash_open(cmd, a.flash, true, a.offset, &fl) != CLI_OK) {
-        return CLI_FAIL;
     }
     const ota_part_t *od = find_otadata(cmd, &a, &fl);
     ota_diag_t diag = {{0}};
@@ -197,14 +205,10 @@ static int cmd_switch(int argc, char **argv)
         return CLI_OK;
     }
     od_args_t a;
-    memset(&a, 0, sizeof(a));
-    int rc = parse_args(cmd, true, argc, argv, &a);
+    cli_flash_t fl;
+    int rc = open_flash(cmd, true, true, argc, argv, &a, &fl);
     if (rc != CLI_OK) {
         return rc;
-    }
-    cli_flash_t fl;
-    if (cli_flash_open(cmd, a.flash, true, a.offset, &fl) != CLI_OK) {
-        return CLI_FAIL;
     }
     int sector = -1;
     ota_diag_t diag = {{0}};
