@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ota/ota_chip.h"
+
 #define CLI_OK 0
 #define CLI_FAIL 1
 #define CLI_USAGE 2
@@ -77,5 +79,11 @@ int cli_write_file(const char *path, const void *data, size_t len);
  * K/k (x1024) or M/m (x1048576) suffix, also "KB"/"MB". Returns true on success.
  */
 bool cli_parse_u32(const char *s, uint32_t *out);
+
+/*
+ * The chip a --chip value names (ota_chip_by_name), or NULL after a usage error for cmd that
+ * lists the chips.
+ */
+const ota_chip_t *cli_parse_chip(const char *cmd, const char *name);
 
 #endif /* OTAKIT_CLI_H */

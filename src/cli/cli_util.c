@@ -190,3 +190,15 @@ bool cli_parse_u32(const char *s, uint32_t *out)
     *out = (uint32_t)(v * mul);
     return true;
 }
+
+const ota_chip_t *cli_parse_chip(const char *cmd, const char *name)
+{
+    const ota_chip_t *chip = ota_chip_by_name(name);
+    if (chip == NULL) {
+        cli_usage_error(cmd,
+                        "unknown chip '%s' (esp32, esp32s2, esp32s3, esp32c2, esp32c3, "
+                        "esp32c5, esp32c6, esp32c61, esp32h2, esp32h21, esp32h4, esp32p4)",
+                        name);
+    }
+    return chip;
+}

@@ -22,18 +22,6 @@ static const char *const opt_subtype[] = {"--subtype", "--partition-subtype", "-
 static const char *const opt_default[] = {"--boot-default", "--partition-boot-default", "-d", NULL};
 static const char *const opt_ignore_ro[] = {"--ignore-readonly", NULL};
 
-static const ota_chip_t *parse_chip(const char *cmd, const char *name)
-{
-    const ota_chip_t *chip = ota_chip_by_name(name);
-    if (chip == NULL) {
-        cli_usage_error(cmd,
-                        "unknown chip '%s' (esp32, esp32s2, esp32s3, esp32c2, esp32c3, "
-                        "esp32c5, esp32c6, esp32c61, esp32h2, esp32h21, esp32h4, esp32p4)",
-                        name);
-    }
-    return chip;
-}
-
 /* ---- create -------------------------------------------------------------------------------- */
 
 static const char create_help[] =
@@ -133,7 +121,7 @@ static int parse_create(int argc, char **argv, create_args_t *a)
             }
             a->bootloader = v;
         } else if ((r = cli_flash_opt(cmd, argc, argv, &i, o_chip, &v)) != 0) {
-            if (r < 0 || (a->chip = parse_chip(cmd, v)) == NULL) {
+            if (r < 0 || (a->chip = cli_parse_chip(cmd, v)) == NULL) {
                 return CLI_USAGE;
             }
         } else if ((r = cli_flash_opt(cmd, argc, argv, &i, opt_offset, &v)) != 0) {
@@ -499,7 +487,7 @@ static int cmd_info(int argc, char **argv)
                 return CLI_USAGE;
             }
         } else if ((r = cli_flash_opt(cmd, argc, argv, &i, o_chip, &v)) != 0) {
-            if (r < 0 || (o.chip = parse_chip(cmd, v)) == NULL) {
+            if (r < 0 || (o.chip = cli_parse_chip(cmd, v)) == NULL) {
                 return CLI_USAGE;
             }
         } else if ((r = cli_flash_opt(cmd, argc, argv, &i, o_rev, &v)) != 0) {

@@ -41,18 +41,6 @@ static int opt_value(const char *cmd, int argc, char **argv, int *i, const char 
     return 1;
 }
 
-static const ota_chip_t *parse_chip(const char *cmd, const char *name)
-{
-    const ota_chip_t *chip = ota_chip_by_name(name);
-    if (chip == NULL) {
-        cli_usage_error(cmd,
-                        "unknown chip '%s' (esp32, esp32s2, esp32s3, esp32c2, esp32c3, "
-                        "esp32c5, esp32c6, esp32c61, esp32h2, esp32h21, esp32h4, esp32p4)",
-                        name);
-    }
-    return chip;
-}
-
 /* ---- info ---------------------------------------------------------------------------------- */
 
 static const char info_help[] =
@@ -217,7 +205,7 @@ static int parse_pack(int argc, char **argv, pack_args_t *a, ota_img_pack_opts_t
             o->project_dir = v;
             break;
         case 6:
-            o->chip = parse_chip(cmd, v);
+            o->chip = cli_parse_chip(cmd, v);
             if (o->chip == NULL) {
                 return CLI_USAGE;
             }
@@ -486,7 +474,7 @@ static int parse_verify(int argc, char **argv, verify_args_t *a)
         } else if (strcmp(argv[i], "--secure-boot-v2") == 0) {
             a->sbv2 = true;
         } else if ((r = opt_value(cmd, argc, argv, &i, "--chip", &v)) != 0) {
-            if (r < 0 || (a->chip = parse_chip(cmd, v)) == NULL) {
+            if (r < 0 || (a->chip = cli_parse_chip(cmd, v)) == NULL) {
                 return CLI_USAGE;
             }
         } else if ((r = opt_value(cmd, argc, argv, &i, "--partition-size", &v)) != 0) {
