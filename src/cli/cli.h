@@ -63,6 +63,13 @@ bool cli_wants_help(int argc, char **argv);
 bool cli_help(int argc, char **argv, const char *help);
 
 /*
+ * Matches argv[*i] against the option name: "NAME VALUE", or "NAME=VALUE" for a long name
+ * ("--x"). Returns 1 with *val set and *i advanced past the value, 0 if argv[*i] is not that
+ * option, -1 if the value is missing (after a usage error for cmd, or silently if cmd is NULL).
+ */
+int cli_opt(const char *cmd, int argc, char **argv, int *i, const char *name, const char **val);
+
+/*
  * Reads a whole file into a malloc'ed buffer (*data, caller frees; a NUL is appended past *len).
  * On failure prints one error line naming the file and returns CLI_FAIL; else CLI_OK.
  */

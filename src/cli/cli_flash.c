@@ -12,25 +12,11 @@
 int cli_flash_opt(const char *cmd, int argc, char **argv, int *i, const char *const *names,
                   const char **val)
 {
-    const char *a = argv[*i];
     for (; *names != NULL; names++) {
-        size_t n = strlen(*names);
-        if (strncmp(a, *names, n) != 0) {
-            continue;
+        int r = cli_opt(cmd, argc, argv, i, *names, val);
+        if (r != 0) {
+            return r;
         }
-        if (a[n] == '=' && (*names)[1] == '-') {
-            *val = a + n + 1;
-            return 1;
-        }
-        if (a[n] != '\0') {
-            continue;
-        }
-        if (*i + 1 >= argc) {
-            cli_usage_error(cmd, "option %s needs a value", *names);
-            return -1;
-        }
-        *val = argv[++*i];
-        return 1;
     }
     return 0;
 }

@@ -54,6 +54,30 @@ bool cli_help(int argc, char **argv, const char *help)
     return true;
 }
 
+int cli_opt(const char *cmd, int argc, char **argv, int *i, const char *name, const char **val)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0) {
+        return 0;
+    }
+    if (a[n] == '=' && name[1] == '-') {
+        *val = a + n + 1;
+        return 1;
+    }
+    if (a[n] != '\0') {
+        return 0;
+    }
+    if (*i + 1 >= argc) {
+        if (cmd != NULL) {
+            cli_usage_error(cmd, "option %s needs a value", name);
+        }
+        return -1;
+    }
+    *val = argv[++*i];
+    return 1;
+}
+
 int cli_dispatch(const char *group, const char *help, const cli_sub_t *subs, size_t n, int argc,
                  char **argv)
 {

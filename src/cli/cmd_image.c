@@ -12,35 +12,6 @@
 #include "ota/ota_posix.h"
 #include "ota/ota_sdkconfig.h"
 
-/* ---- option parsing ------------------------------------------------------------------------ */
-
-/*
- * Matches argv[*i] against "--name" (value in the next argument) or "--name=value". Returns 1
- * with *val set, 0 if it is another argument, -1 (after a usage error) if the value is missing.
- */
-static int opt_value(const char *cmd, int argc, char **argv, int *i, const char *name,
-                     const char **val)
-{
-    const char *a = argv[*i];
-    size_t n = strlen(name);
-    if (strncmp(a, name, n) != 0) {
-        return 0;
-    }
-    if (a[n] == '=') {
-        *val = a + n + 1;
-        return 1;
-    }
-    if (a[n] != '\0') {
-        return 0;
-    }
-    if (*i + 1 >= argc) {
-        cli_usage_error(cmd, "option %s needs a value", name);
-        return -1;
-    }
-    *val = argv[++*i];
-    return 1;
-}
-
 /* ---- info ---------------------------------------------------------------------------------- */
 
 static const char info_help[] =
@@ -176,7 +147,7 @@ static int parse_pack(int argc, char **argv, pack_args_t *a, ota_img_pack_opts_t
             "--set",         "--embed"};
         int which = -1;
         for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
-            r = opt_value(cmd, argc, argv, &i, names[k], &v);
+            r = cli_opt(cmd, argc, argv, &i, names[k], &v);
             if (r < 0) {
                 return CLI_USAGE;
             }
@@ -473,26 +444,26 @@ static int parse_verify(int argc, char **argv, verify_args_t *a)
             a->bootloader = true;
         } else if (strcmp(argv[i], "--secure-boot-v2") == 0) {
             a->sbv2 = true;
-        } else if ((r = opt_value(cmd, argc, argv, &i, "--chip", &v)) != 0) {
+        } else if ((r = cli_opt(cmd, argc, argv, &i, "--chip", &v)) != 0) {
             if (r < 0 || (a->chip = cli_parse_chip(cmd, v)) == NULL) {
                 return CLI_USAGE;
             }
-        } else if ((r = opt_value(cmd, argc, argv, &i, "--partition-size", &v)) != 0) {
+        } else if ((r = cli_opt(cmd, argc, argv, &i, "--partition-size", &v)) != 0) {
             if (r < 0 || !cli_parse_u32(v, &a->part_size)) {
                 return r < 0 ? CLI_USAGE : cli_usage_error(cmd, "bad --partition-size '%s'", v);
             }
             a->has_part = true;
-        } else if ((r = opt_value(cmd, argc, argv, &i, "--chip-rev", &v)) != 0) {
+        } else if ((r = cli_opt(cmd, argc, argv, &i, "--chip-rev", &v)) != 0) {
             if (r < 0 || !cli_parse_u32(v, &a->chip_rev) || a->chip_rev > 0xFFFF) {
                 return r < 0 ? CLI_USAGE : cli_usage_error(cmd, "bad --chip-rev '%s'", v);
             }
             a->has_rev = true;
-        } else if ((r = opt_value(cmd, argc, argv, &i, "--efuse-blk-rev", &v)) != 0) {
+        } else if ((r = cli_opt(cmd, argc, argv, &i, "--efuse-blk-rev", &v)) != 0) {
             if (r < 0 || !cli_parse_u32(v, &a->blk_rev) || a->blk_rev > 0xFFFF) {
                 return r < 0 ? CLI_USAGE : cli_usage_error(cmd, "bad --efuse-blk-rev '%s'", v);
             }
             a->has_blk = true;
-        } else if ((r = opt_value(cmd, argc, argv, &i, "--mmu-page-size", &v)) != 0) {
+        } else if ((r = cli_opt(cmd, argc, argv, &i, "--mmu-page-size", &v)) != 0) {
             if (r < 0 || !cli_parse_u32(v, &a->mmu) || a->mmu < 0x2000 || a->mmu > 0x10000 ||
                 (a->mmu & (a->mmu - 1)) != 0) {
                 return r < 0 ? CLI_USAGE
