@@ -67,6 +67,22 @@ static void free_handle(ota_handle_t *h)
     free(h);
 }
 
+/*
+ * Checks the arguments of esp_ota_begin / esp_ota_resume, converts partition into *want and
+ * allocates the record *h that open_handle links or frees. ESP_OK, ESP_ERR_INVALID_ARG or
+ * ESP_ERR_NO_MEM (nothing allocated then).
+ */
+static esp_err_t new_handle(const esp_partition_t *partition, const esp_ota_handle_t *out_handle,
+                            ota_part_t *want, ota_handle_t **h)
+{
+    if (partition == NULL || out_handle == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    esp_dev_part_from(partition, want);
+    *h = calloc(1, sizeof(**h));
+    return *h != NULL ? ESP_OK : ESP_ERR_NO_MEM;
+}
+
 /* Links h as a new handle when the core opened its session (err OTA_OK), else frees it. A
  * session that was opened and closed again by a failed erase consumes its number, as the handle
  * was already allocated at that point in ESP-IDF (which keeps it; this layer frees it). Lock
@@ -90,18 +106,14 @@ static esp_err_t open_handle(ota_handle_t *h, int err, esp_ota_handle_t *out_han
 esp_err_t esp_ota_begin(const esp_partition_t *partition, size_t image_size,
                         esp_ota_handle_t *out_handle)
 {
-    if (partition == NULL || out_handle == NULL) {
-        return ESP_ERR_INVALID_ARG;
-    }
     ota_part_t want;
-    esp_dev_part_from(partition, &want);
-    ota_handle_t *h = calloc(1, sizeof(*h));
-    if (h == NULL) {
-        return ESP_ERR_NO_MEM;
+    ota_handle_t *h = NULL;
+    esp_err_t ret = new_handle(partition, out_handle, &want, &h);
+    if (ret != ESP_OK) {
+        return ret;
     }
     esp_dev_lock();
-    esp_err_t ret =
-        open_handle(h, ota_ops_begin(esp_dev_ops(), &want, image_size, &h->s), out_handle);
+    ret = open_handle(h, ota_ops_begin(esp_dev_ops(), &want, image_size, &h->s), out_handle);
     esp_dev_unlock();
     return ret;
 }
@@ -109,18 +121,15 @@ esp_err_t esp_ota_begin(const esp_partition_t *partition, size_t image_size,
 esp_err_t esp_ota_resume(const esp_partition_t *partition, const size_t erase_size,
                          const size_t image_offset, esp_ota_handle_t *out_handle)
 {
-    if (partition == NULL || out_handle == NULL) {
-        return ESP_ERR_INVALID_ARG;
-    }
     ota_part_t want;
-    esp_dev_part_from(partition, &want);
-    ota_handle_t *h = calloc(1, sizeof(*h));
-    if (h == NULL) {
-        return ESP_ERR_NO_MEM;
+    ota_handle_t *h = NULL;
+    esp_err_t ret = new_handle(partition, out_handle, &want, &h);
+    if (ret != ESP_OK) {
+        return ret;
     }
     esp_dev_lock();
-    esp_err_t ret = open_handle(
-        h, ota_ops_resume(esp_dev_ops(), &want, erase_size, image_offset, &h->s), out_handle);
+    ret = open_handle(h, ota_ops_resume(esp_dev_ops(), &want, erase_size, image_offset, &h->s),
+                      out_handle);
     esp_dev_unlock();
     return ret;
 }
