@@ -103,6 +103,24 @@ static esp_err_t open_handle(ota_handle_t *h, int err, esp_ota_handle_t *out_han
     return ESP_OK;
 }
 
+/* Runs a core operation on the installed device under its lock; its result as an esp_err_t. */
+static esp_err_t run_locked(int (*op)(const ota_ops_dev_t *dev))
+{
+    esp_dev_lock();
+    esp_err_t ret = esp_err_from_ota(op(esp_dev_ops()));
+    esp_dev_unlock();
+    return ret;
+}
+
+/* The ESP-IDF partition record of the partition a core query returns, under the device lock. */
+static const esp_partition_t *find_locked(const ota_part_t *(*query)(const ota_ops_dev_t *dev))
+{
+    esp_dev_lock();
+    const esp_partition_t *p = esp_dev_info_of(query(esp_dev_ops()));
+    esp_dev_unlock();
+    return p;
+}
+
 esp_err_t esp_ota_begin(const esp_partition_t *partition, size_t image_size,
                         esp_ota_handle_t *out_handle)
 {
@@ -238,10 +256,7 @@ esp_err_t esp_ota_set_boot_partition(const esp_partition_t *partition)
 
 const esp_partition_t *esp_ota_get_boot_partition(void)
 {
-    esp_dev_lock();
-    const esp_partition_t *p = esp_dev_info_of(ota_ops_get_boot(esp_dev_ops()));
-    esp_dev_unlock();
-    return p;
+    return find_locked(ota_ops_get_boot);
 }
 
 const esp_partition_t *esp_ota_get_running_partition(void)
@@ -313,18 +328,12 @@ uint8_t esp_ota_get_app_partition_count(void)
 
 esp_err_t esp_ota_mark_app_valid_cancel_rollback(void)
 {
-    esp_dev_lock();
-    esp_err_t ret = esp_err_from_ota(ota_ops_mark_valid(esp_dev_ops()));
-    esp_dev_unlock();
-    return ret;
+    return run_locked(ota_ops_mark_valid);
 }
 
 esp_err_t esp_ota_mark_app_invalid_rollback(void)
 {
-    esp_dev_lock();
-    esp_err_t ret = esp_err_from_ota(ota_ops_mark_invalid(esp_dev_ops()));
-    esp_dev_unlock();
-    return ret;
+    return run_locked(ota_ops_mark_invalid);
 }
 
 esp_err_t esp_ota_mark_app_invalid_rollback_and_reboot(void)
@@ -338,10 +347,7 @@ esp_err_t esp_ota_mark_app_invalid_rollback_and_reboot(void)
 
 const esp_partition_t *esp_ota_get_last_invalid_partition(void)
 {
-    esp_dev_lock();
-    const esp_partition_t *p = esp_dev_info_of(ota_ops_last_invalid(esp_dev_ops()));
-    esp_dev_unlock();
-    return p;
+    return find_locked(ota_ops_last_invalid);
 }
 
 esp_err_t esp_ota_get_state_partition(const esp_partition_t *partition,
@@ -364,18 +370,12 @@ esp_err_t esp_ota_get_state_partition(const esp_partition_t *partition,
 
 esp_err_t esp_ota_erase_last_boot_app_partition(void)
 {
-    esp_dev_lock();
-    esp_err_t ret = esp_err_from_ota(ota_ops_erase_last_boot(esp_dev_ops()));
-    esp_dev_unlock();
-    return ret;
+    return run_locked(ota_ops_erase_last_boot);
 }
 
 esp_err_t esp_ota_invalidate_inactive_ota_data_slot(void)
 {
-    esp_dev_lock();
-    esp_err_t ret = esp_err_from_ota(ota_ops_invalidate_inactive(esp_dev_ops()));
-    esp_dev_unlock();
-    return ret;
+    return run_locked(ota_ops_invalidate_inactive);
 }
 
 bool esp_ota_check_rollback_is_possible(void)
