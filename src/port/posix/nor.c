@@ -305,7 +305,8 @@ static int erase_unit(ota_nor_t *nor, uint32_t addr, uint32_t len, enum erase_ki
     return cut == CUT_NONE ? OTA_OK : power_cut(nor);
 }
 
-int ota_nor_erase_sector(ota_nor_t *nor, uint32_t addr)
+/* A sector or block erase command: the unit of `size` bytes at an aligned addr. */
+static int erase_aligned(ota_nor_t *nor, uint32_t addr, uint32_t size, enum erase_kind kind)
 {
     if (nor == NULL) {
         return OTA_ERR_INVALID_ARG;
@@ -314,31 +315,23 @@ int ota_nor_erase_sector(ota_nor_t *nor, uint32_t addr)
     if (err != OTA_OK) {
         return err;
     }
-    if (addr % OTA_FLASH_SECTOR_SIZE != 0) {
+    if (addr % size != 0) {
         return OTA_ERR_ALIGN;
     }
-    if (!range_ok(nor, addr, OTA_FLASH_SECTOR_SIZE)) {
+    if (!range_ok(nor, addr, size)) {
         return OTA_ERR_BOUNDS;
     }
-    return erase_unit(nor, addr, OTA_FLASH_SECTOR_SIZE, ERASE_SECTOR);
+    return erase_unit(nor, addr, size, kind);
+}
+
+int ota_nor_erase_sector(ota_nor_t *nor, uint32_t addr)
+{
+    return erase_aligned(nor, addr, OTA_FLASH_SECTOR_SIZE, ERASE_SECTOR);
 }
 
 int ota_nor_erase_block(ota_nor_t *nor, uint32_t addr)
 {
-    if (nor == NULL) {
-        return OTA_ERR_INVALID_ARG;
-    }
-    int err = write_gate(nor);
-    if (err != OTA_OK) {
-        return err;
-    }
-    if (addr % OTA_FLASH_BLOCK_SIZE != 0) {
-        return OTA_ERR_ALIGN;
-    }
-    if (!range_ok(nor, addr, OTA_FLASH_BLOCK_SIZE)) {
-        return OTA_ERR_BOUNDS;
-    }
-    return erase_unit(nor, addr, OTA_FLASH_BLOCK_SIZE, ERASE_BLOCK);
+    return erase_aligned(nor, addr, OTA_FLASH_BLOCK_SIZE, ERASE_BLOCK);
 }
 
 int ota_nor_erase_chip(ota_nor_t *nor)
