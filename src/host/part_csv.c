@@ -912,6 +912,25 @@ static int check_flash_size(const ctx_t *c, const rows_t *rows, ota_diag_t *diag
 }
 
 /* Narrows checked rows into the binary table (PartitionTable.to_binary's packing and length). */
+/* The rows (whose fields fit the binary entry) as out's entries; has_md5 = md5. */
+static void rows_copy(const rows_t *rows, bool md5, ota_part_table_t *out)
+{
+    for (size_t i = 0; i < rows->n; i++) {
+        const row_t *r = &rows->v[i];
+        ota_part_t *p = &out->parts[i];
+        memset(p, 0, sizeof(*p));
+        p->type = (uint8_t)r->type;
+        p->subtype = (uint8_t)r->subtype;
+        p->offset = (uint32_t)r->offset;
+        p->size = (uint32_t)r->size;
+        memcpy(p->label, r->name, strnlen(r->name, OTA_PART_LABEL_LEN)); /* struct '16s' cut */
+        p->flags = (r->encrypted ? OTA_PART_FLAG_ENCRYPTED : 0) |
+                   (r->readonly ? OTA_PART_FLAG_READONLY : 0) | r->other_flags;
+    }
+    out->count = (int)rows->n;
+    out->has_md5 = md5;
+}
+
 static int rows_to_table(const ctx_t *c, const rows_t *rows, bool md5, ota_part_table_t *out,
                          ota_diag_t *diag)
 {
@@ -944,20 +963,7 @@ static int rows_to_table(const ctx_t *c, const rows_t *rows, bool md5, ota_part_
                             "Binary partition table length (%zu) longer than max", len);
     }
     (void)c;
-    for (size_t i = 0; i < rows->n; i++) {
-        const row_t *r = &rows->v[i];
-        ota_part_t *p = &out->parts[i];
-        memset(p, 0, sizeof(*p));
-        p->type = (uint8_t)r->type;
-        p->subtype = (uint8_t)r->subtype;
-        p->offset = (uint32_t)r->offset;
-        p->size = (uint32_t)r->size;
-        memcpy(p->label, r->name, strnlen(r->name, OTA_PART_LABEL_LEN)); /* struct '16s' cut */
-        p->flags = (r->encrypted ? OTA_PART_FLAG_ENCRYPTED : 0) |
-                   (r->readonly ? OTA_PART_FLAG_READONLY : 0) | r->other_flags;
-    }
-    out->count = (int)rows->n;
-    out->has_md5 = md5;
+    rows_copy(rows, md5, out);
     return OTA_OK;
 }
 
@@ -1473,20 +1479,7 @@ int ota_part_bin_parse(const uint8_t *data, size_t len, const ota_part_csv_opts_
                            OTA_PART_MAX_ENTRIES);
     }
     if (err == OTA_OK) {
-        for (size_t i = 0; i < rows.n; i++) {
-            const row_t *r = &rows.v[i];
-            ota_part_t *p = &out->parts[i];
-            memset(p, 0, sizeof(*p));
-            p->type = (uint8_t)r->type;
-            p->subtype = (uint8_t)r->subtype;
-            p->offset = (uint32_t)r->offset;
-            p->size = (uint32_t)r->size;
-            memcpy(p->label, r->name, strlen(r->name));
-            p->flags = (r->encrypted ? OTA_PART_FLAG_ENCRYPTED : 0) |
-                       (r->readonly ? OTA_PART_FLAG_READONLY : 0) | r->other_flags;
-        }
-        out->count = (int)rows.n;
-        out->has_md5 = md5_seen;
+        rows_copy(&rows, md5_seen, out); /* names are at most 16 bytes here */
     }
     rows_free(&rows);
     ctx_free(&c);
