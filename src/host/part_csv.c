@@ -912,6 +912,16 @@ static int check_flash_size(const ctx_t *c, const rows_t *rows, ota_diag_t *diag
 }
 
 /* Narrows checked rows into the binary table (PartitionTable.to_binary's packing and length). */
+/* The checks of parsed rows, CSV or binary: verify_rows (unless no_verify), then the flash size. */
+static int check_rows(const ctx_t *c, const rows_t *rows, ota_diag_t *diag)
+{
+    int err = c->o.no_verify ? OTA_OK : verify_rows(c, rows, diag);
+    if (err == OTA_OK) {
+        err = check_flash_size(c, rows, diag);
+    }
+    return err;
+}
+
 /* The rows (whose fields fit the binary entry) as out's entries; has_md5 = md5. */
 static void rows_copy(const rows_t *rows, bool md5, ota_part_table_t *out)
 {
@@ -1300,11 +1310,8 @@ int ota_part_csv_parse(const char *text, size_t len, const ota_part_csv_opts_t *
     if (err == OTA_OK) {
         err = csv_rows(&c, utf8, ulen, &rows, diag);
     }
-    if (err == OTA_OK && !c.o.no_verify) {
-        err = verify_rows(&c, &rows, diag);
-    }
     if (err == OTA_OK) {
-        err = check_flash_size(&c, &rows, diag);
+        err = check_rows(&c, &rows, diag);
     }
     if (err == OTA_OK) {
         err = rows_to_table(&c, &rows, !c.o.no_md5, out, diag);
@@ -1468,11 +1475,8 @@ int ota_part_bin_parse(const uint8_t *data, size_t len, const ota_part_csv_opts_
     rows_t rows = {0};
     bool md5_seen = false;
     err = bin_rows(&c, data, len, &rows, &md5_seen, diag);
-    if (err == OTA_OK && !c.o.no_verify) {
-        err = verify_rows(&c, &rows, diag);
-    }
     if (err == OTA_OK) {
-        err = check_flash_size(&c, &rows, diag);
+        err = check_rows(&c, &rows, diag);
     }
     if (err == OTA_OK && rows.n > OTA_PART_MAX_ENTRIES) {
         err = ota_diag_set(diag, OTA_ERR_NO_SPACE, "Partition table has more than %d entries",
