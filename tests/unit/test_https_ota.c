@@ -39,6 +39,7 @@
 #include "ota/ota_sdkconfig.h"
 #include "ota/ota_server.h"
 #include "ota/ota_x509.h"
+#include "fixture.h"
 #include "test_util.h"
 
 #define FLASH_SIZE (4u * 1024 * 1024)
@@ -190,16 +191,12 @@ static void write_table(const char *csv)
     uint8_t bin[OTA_PART_TABLE_MAX_LEN];
     ota_diag_t diag = {{0}};
     assert_int_equal(ota_part_csv_compile(csv, strlen(csv), NULL, bin, &diag), OTA_OK);
-    const ota_flash_t *f = ota_nor_flash(nor);
-    assert_int_equal(ota_flash_erase_range(f, TABLE_OFFSET, 0x1000), OTA_OK);
-    assert_int_equal(f->program(f->ctx, TABLE_OFFSET, bin, sizeof(bin)), OTA_OK);
+    test_flash_put(ota_nor_flash(nor), TABLE_OFFSET, bin, sizeof(bin));
 }
 
 static void write_at(uint32_t addr, const void *data, size_t len)
 {
-    const ota_flash_t *f = ota_nor_flash(nor);
-    assert_int_equal(ota_flash_erase_range(f, addr, (uint32_t)((len + 0xFFF) & ~0xFFFu)), OTA_OK);
-    assert_int_equal(f->program(f->ctx, addr, data, (uint32_t)len), OTA_OK);
+    test_flash_put(ota_nor_flash(nor), addr, data, len);
 }
 
 /* (Re)installs the device as booted from running_offset; NVS is mounted again. */
