@@ -968,17 +968,29 @@ static size_t interrupted_download(const char *path, int performs, uint16_t *por
     return (size_t)(r.len_read / 1024) * 1024;
 }
 
+/*
+ * The set-up of a resumption: with the ESP log captured (log_begin), an interrupted download of
+ * path (performs performs, then a reset), then a server with switches sw on the same port and a
+ * client that resumes from the count the app kept (cfg->ota_image_bytes_written), in *c and *cfg.
+ */
+static void resume_open(conn_t *c, esp_https_ota_config_t *cfg, const char *path, int performs,
+                        ota_server_config_t sw)
+{
+    uint16_t port;
+    log_begin();
+    size_t written = interrupted_download(path, performs, &port);
+    sw.port = port;
+    conn_open(c, cert_ip, key_ip, &sw, path);
+    *cfg = (esp_https_ota_config_t){
+        .http_config = &c->hc, .ota_resumption = true, .ota_image_bytes_written = written};
+}
+
 static void test_resume_tail_only(void **state)
 {
     (void)state;
-    uint16_t port;
-    log_begin();
-    size_t written = interrupted_download("app_v2.bin", 120, &port);
-    ota_server_config_t sw = {.port = port};
     conn_t c;
-    conn_open(&c, cert_ip, key_ip, &sw, "app_v2.bin");
-    esp_https_ota_config_t cfg = {
-        .http_config = &c.hc, .ota_resumption = true, .ota_image_bytes_written = written};
+    esp_https_ota_config_t cfg;
+    resume_open(&c, &cfg, "app_v2.bin", 120, (ota_server_config_t){0});
     run_t r;
     run_steps(&cfg, 0, &r);
     char *log = log_end();
@@ -991,7 +1003,7 @@ static void test_resume_tail_only(void **state)
     assert_true(slot_equals(OTA0_OFFSET, &img_v2));
     assert_int_equal(boot_address(), OTA0_OFFSET);
     assert_int_equal(st.requests, 1);
-    assert_int_equal(st.body_bytes, img_v2.len - written); /* the tail only */
+    assert_int_equal(st.body_bytes, img_v2.len - cfg.ota_image_bytes_written); /* the tail only */
     assert_false(log_has(log, 'I', "esp_https_ota: Falling back"));
     free(log);
 }
@@ -999,14 +1011,9 @@ static void test_resume_tail_only(void **state)
 static void test_resume_server_without_range(void **state)
 {
     (void)state;
-    uint16_t port;
-    log_begin();
-    size_t written = interrupted_download("app_v2.bin", 60, &port);
-    ota_server_config_t sw = {.no_range = true, .port = port};
     conn_t c;
-    conn_open(&c, cert_ip, key_ip, &sw, "app_v2.bin");
-    esp_https_ota_config_t cfg = {
-        .http_config = &c.hc, .ota_resumption = true, .ota_image_bytes_written = written};
+    esp_https_ota_config_t cfg;
+    resume_open(&c, &cfg, "app_v2.bin", 60, (ota_server_config_t){.no_range = true});
     run_t r;
     run_steps(&cfg, 0, &r);
     char *log = log_end();
@@ -1061,15 +1068,10 @@ static void test_resume_changed_file(void **state)
 {
     (void)state;
     put_file("moving.bin", img_v2.data, img_v2.len);
-    uint16_t port;
-    log_begin();
-    size_t written = interrupted_download("moving.bin", 100, &port);
-    ota_server_config_t sw = {.port = port};
     conn_t c;
-    conn_open(&c, cert_ip, key_ip, &sw, "moving.bin");
+    esp_https_ota_config_t cfg;
+    resume_open(&c, &cfg, "moving.bin", 100, (ota_server_config_t){0});
     put_file("moving.bin", img_v3.data, img_v3.len); /* a new release appears */
-    esp_https_ota_config_t cfg = {
-        .http_config = &c.hc, .ota_resumption = true, .ota_image_bytes_written = written};
     run_t r;
     run_steps(&cfg, 0, &r);
     char *log = log_end();
@@ -1094,19 +1096,14 @@ static void test_resume_changed_file_without_record(void **state)
 {
     (void)state;
     put_file("moving.bin", img_v2.data, img_v2.len);
-    uint16_t port;
-    log_begin();
-    size_t written = interrupted_download("moving.bin", 100, &port);
-    ota_server_config_t sw = {.port = port};
     conn_t c;
-    conn_open(&c, cert_ip, key_ip, &sw, "moving.bin");
+    esp_https_ota_config_t cfg;
+    resume_open(&c, &cfg, "moving.bin", 100, (ota_server_config_t){0});
     nvs_handle_t nh;
     assert_int_equal(nvs_open("otakit_ota", NVS_READWRITE, &nh), ESP_OK);
     assert_int_equal(nvs_erase_all(nh), ESP_OK);
     nvs_close(nh);
     put_file("moving.bin", img_v3.data, img_v3.len);
-    esp_https_ota_config_t cfg = {
-        .http_config = &c.hc, .ota_resumption = true, .ota_image_bytes_written = written};
     run_t r;
     run_steps(&cfg, 0, &r);
     free(log_end());
