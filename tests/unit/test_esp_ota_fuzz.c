@@ -35,6 +35,7 @@
 #include "ota/ota_posix.h"
 #include "ota/ota_sdkconfig.h"
 #include "fixture.h"
+#include "test_util.h"
 
 #define FLASH_SIZE 0x400000u
 #define BUF_CAP 0x10000u
@@ -63,10 +64,7 @@ static long n_updates; /* complete updates that verified and were selected */
 
 static uint64_t next(void)
 {
-    uint64_t z = (rng += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    return test_splitmix64(&rng);
 }
 
 static uint32_t below(uint32_t n)

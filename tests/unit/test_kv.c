@@ -47,10 +47,7 @@ typedef struct {
 
 static uint64_t next_rand(uint64_t *s)
 {
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    return test_splitmix64(s);
 }
 
 static int tf_read(void *ctx, uint32_t addr, void *dst, uint32_t len)
