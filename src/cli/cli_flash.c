@@ -43,6 +43,17 @@ bool cli_flash_parse_offset(const char *cmd, const char *s, uint32_t *out)
     return true;
 }
 
+int cli_flash_offset_opt(const char *cmd, int argc, char **argv, int *i, uint32_t *out)
+{
+    static const char *const names[] = {"--offset", "--partition-table-offset", NULL};
+    const char *v = NULL;
+    int r = cli_flash_opt(cmd, argc, argv, i, names, &v);
+    if (r > 0 && !cli_flash_parse_offset(cmd, v, out)) {
+        return -1;
+    }
+    return r;
+}
+
 int cli_flash_open(const char *cmd, const char *path, bool writable, uint32_t table_offset,
                    cli_flash_t *out)
 {

@@ -15,7 +15,6 @@
 #include "ota/ota_posix.h"
 
 /* Option spellings (otakit's, then parttool.py's). */
-static const char *const opt_offset[] = {"--offset", "--partition-table-offset", NULL};
 static const char *const opt_name[] = {"--name", "--partition-name", "-n", NULL};
 static const char *const opt_type[] = {"--type", "--partition-type", "-t", NULL};
 static const char *const opt_subtype[] = {"--subtype", "--partition-subtype", "-s", NULL};
@@ -124,8 +123,8 @@ static int parse_create(int argc, char **argv, create_args_t *a)
             if (r < 0 || (a->chip = cli_parse_chip(cmd, v)) == NULL) {
                 return CLI_USAGE;
             }
-        } else if ((r = cli_flash_opt(cmd, argc, argv, &i, opt_offset, &v)) != 0) {
-            if (r < 0 || !cli_flash_parse_offset(cmd, v, &a->offset)) {
+        } else if ((r = cli_flash_offset_opt(cmd, argc, argv, &i, &a->offset)) != 0) {
+            if (r < 0) {
                 return CLI_USAGE;
             }
         } else if ((r = cli_flash_opt(cmd, argc, argv, &i, o_app, &v)) != 0) {
@@ -482,8 +481,8 @@ static int cmd_info(int argc, char **argv)
         const char *v = NULL;
         int r;
         uint32_t n = 0;
-        if ((r = cli_flash_opt(cmd, argc, argv, &i, opt_offset, &v)) != 0) {
-            if (r < 0 || !cli_flash_parse_offset(cmd, v, &o.table_offset)) {
+        if ((r = cli_flash_offset_opt(cmd, argc, argv, &i, &o.table_offset)) != 0) {
+            if (r < 0) {
                 return CLI_USAGE;
             }
         } else if ((r = cli_flash_opt(cmd, argc, argv, &i, o_chip, &v)) != 0) {
@@ -640,8 +639,8 @@ static int parse_part(const char *cmd, part_op_t op, int argc, char **argv, part
                 return CLI_USAGE;
             }
             a->sel.subtype = v;
-        } else if ((r = cli_flash_opt(cmd, argc, argv, &i, opt_offset, &v)) != 0) {
-            if (r < 0 || !cli_flash_parse_offset(cmd, v, &a->offset)) {
+        } else if ((r = cli_flash_offset_opt(cmd, argc, argv, &i, &a->offset)) != 0) {
+            if (r < 0) {
                 return CLI_USAGE;
             }
         } else if (op != PART_ERASE &&

@@ -11,8 +11,6 @@
 #include "cli_flash.h"
 #include "ota/ota_flashimg.h"
 
-static const char *const opt_offset[] = {"--offset", "--partition-table-offset", NULL};
-
 /* The option every subcommand takes, last in each help. */
 #define OFFSET_HELP                                                                                \
     "  --offset OFFSET     partition table offset (default: the bootloader's\n"                    \
@@ -35,8 +33,8 @@ static int parse_args(const char *cmd, bool with_target, int argc, char **argv, 
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         int r;
-        if ((r = cli_flash_opt(cmd, argc, argv, &i, opt_offset, &v)) != 0) {
-            if (r < 0 || !cli_flash_parse_offset(cmd, v, &a->offset)) {
+        if ((r = cli_flash_offset_opt(cmd, argc, argv, &i, &a->offset)) != 0) {
+            if (r < 0) {
                 return CLI_USAGE;
             }
         } else if (with_target && (r = cli_flash_opt(cmd, argc, argv, &i, o_slot, &v)) != 0) {
