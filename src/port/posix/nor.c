@@ -595,21 +595,31 @@ int ota_nor_open(const char *path, const ota_nor_config_t *cfg, ota_nor_t **out,
     return OTA_OK;
 }
 
+/*
+ * The start of ota_nor_create and ota_nor_create_mem: refuses a read-only config (what names the
+ * device in the message), clears *out, checks the size and allocates the device into *nor.
+ */
+static int create_start(uint32_t size, const ota_nor_config_t *cfg, const char *what,
+                        ota_nor_t **out, ota_nor_t **nor, ota_diag_t *diag)
+{
+    if (cfg != NULL && cfg->readonly) {
+        return ota_diag_set(diag, OTA_ERR_INVALID_ARG, "cannot create a read-only %s", what);
+    }
+    *out = NULL;
+    if (!ota_nor_size_valid(size)) {
+        return size_error(size, diag);
+    }
+    return nor_new(size, cfg, nor, diag);
+}
+
 int ota_nor_create(const char *path, uint32_t size, const ota_nor_config_t *cfg, ota_nor_t **out,
                    ota_diag_t *diag)
 {
     if (path == NULL || out == NULL) {
         return ota_diag_set(diag, OTA_ERR_INVALID_ARG, "no flash image path");
     }
-    if (cfg != NULL && cfg->readonly) {
-        return ota_diag_set(diag, OTA_ERR_INVALID_ARG, "cannot create a read-only flash image");
-    }
-    *out = NULL;
-    if (!ota_nor_size_valid(size)) {
-        return size_error(size, diag);
-    }
     ota_nor_t *nor;
-    int err = nor_new(size, cfg, &nor, diag);
+    int err = create_start(size, cfg, "flash image", out, &nor, diag);
     if (err != OTA_OK) {
         return err;
     }
@@ -641,15 +651,8 @@ int ota_nor_create_mem(uint32_t size, const ota_nor_config_t *cfg, ota_nor_t **o
     if (out == NULL) {
         return ota_diag_set(diag, OTA_ERR_INVALID_ARG, "no device to return");
     }
-    if (cfg != NULL && cfg->readonly) {
-        return ota_diag_set(diag, OTA_ERR_INVALID_ARG, "cannot create a read-only flash device");
-    }
-    *out = NULL;
-    if (!ota_nor_size_valid(size)) {
-        return size_error(size, diag);
-    }
     ota_nor_t *nor;
-    int err = nor_new(size, cfg, &nor, diag);
+    int err = create_start(size, cfg, "flash device", out, &nor, diag);
     if (err != OTA_OK) {
         return err;
     }
