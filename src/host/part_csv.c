@@ -1290,16 +1290,26 @@ static int csv_rows(const ctx_t *c, const char *text, size_t len, rows_t *rows, 
     return OTA_OK;
 }
 
-int ota_part_csv_parse(const char *text, size_t len, const ota_part_csv_opts_t *opts,
-                       ota_part_table_t *out, ota_diag_t *diag)
+/*
+ * The start of both parsers: checks the arguments (input may be NULL only when empty), empties
+ * *out and sets up the context *c from opts.
+ */
+static int parse_begin(const void *in, size_t len, const ota_part_csv_opts_t *opts,
+                       ota_part_table_t *out, ctx_t *c, ota_diag_t *diag)
 {
-    if (out == NULL || (text == NULL && len > 0)) {
+    if (out == NULL || (in == NULL && len > 0)) {
         return OTA_ERR_INVALID_ARG;
     }
     out->count = 0;
     out->has_md5 = false;
+    return ctx_init(c, opts, diag);
+}
+
+int ota_part_csv_parse(const char *text, size_t len, const ota_part_csv_opts_t *opts,
+                       ota_part_table_t *out, ota_diag_t *diag)
+{
     ctx_t c;
-    int err = ctx_init(&c, opts, diag);
+    int err = parse_begin(text, len, opts, out, &c, diag);
     if (err != OTA_OK) {
         return err;
     }
@@ -1462,13 +1472,8 @@ out:
 int ota_part_bin_parse(const uint8_t *data, size_t len, const ota_part_csv_opts_t *opts,
                        ota_part_table_t *out, ota_diag_t *diag)
 {
-    if (out == NULL || (data == NULL && len > 0)) {
-        return OTA_ERR_INVALID_ARG;
-    }
-    out->count = 0;
-    out->has_md5 = false;
     ctx_t c;
-    int err = ctx_init(&c, opts, diag);
+    int err = parse_begin(data, len, opts, out, &c, diag);
     if (err != OTA_OK) {
         return err;
     }
