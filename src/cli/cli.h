@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ota/ota_chip.h"
+
 #define CLI_OK 0
 #define CLI_FAIL 1
 #define CLI_USAGE 2
@@ -55,6 +57,19 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 bool cli_wants_help(int argc, char **argv);
 
 /*
+ * The --help of a subcommand: if argv asks for help (cli_wants_help), prints help on stdout and
+ * returns true (the subcommand then exits with CLI_OK); else prints nothing and returns false.
+ */
+bool cli_help(int argc, char **argv, const char *help);
+
+/*
+ * Matches argv[*i] against the option name: "NAME VALUE", or "NAME=VALUE" for a long name
+ * ("--x"). Returns 1 with *val set and *i advanced past the value, 0 if argv[*i] is not that
+ * option, -1 if the value is missing (after a usage error for cmd, or silently if cmd is NULL).
+ */
+int cli_opt(const char *cmd, int argc, char **argv, int *i, const char *name, const char **val);
+
+/*
  * Reads a whole file into a malloc'ed buffer (*data, caller frees; a NUL is appended past *len).
  * On failure prints one error line naming the file and returns CLI_FAIL; else CLI_OK.
  */
@@ -71,5 +86,11 @@ int cli_write_file(const char *path, const void *data, size_t len);
  * K/k (x1024) or M/m (x1048576) suffix, also "KB"/"MB". Returns true on success.
  */
 bool cli_parse_u32(const char *s, uint32_t *out);
+
+/*
+ * The chip a --chip value names (ota_chip_by_name), or NULL after a usage error for cmd that
+ * lists the chips.
+ */
+const ota_chip_t *cli_parse_chip(const char *cmd, const char *name);
 
 #endif /* OTAKIT_CLI_H */

@@ -12,25 +12,11 @@
 int cli_flash_opt(const char *cmd, int argc, char **argv, int *i, const char *const *names,
                   const char **val)
 {
-    const char *a = argv[*i];
     for (; *names != NULL; names++) {
-        size_t n = strlen(*names);
-        if (strncmp(a, *names, n) != 0) {
-            continue;
+        int r = cli_opt(cmd, argc, argv, i, *names, val);
+        if (r != 0) {
+            return r;
         }
-        if (a[n] == '=' && (*names)[1] == '-') {
-            *val = a + n + 1;
-            return 1;
-        }
-        if (a[n] != '\0') {
-            continue;
-        }
-        if (*i + 1 >= argc) {
-            cli_usage_error(cmd, "option %s needs a value", *names);
-            return -1;
-        }
-        *val = argv[++*i];
-        return 1;
     }
     return 0;
 }
@@ -55,6 +41,17 @@ bool cli_flash_parse_offset(const char *cmd, const char *s, uint32_t *out)
     }
     *out = (uint32_t)v;
     return true;
+}
+
+int cli_flash_offset_opt(const char *cmd, int argc, char **argv, int *i, uint32_t *out)
+{
+    static const char *const names[] = {"--offset", "--partition-table-offset", NULL};
+    const char *v = NULL;
+    int r = cli_flash_opt(cmd, argc, argv, i, names, &v);
+    if (r > 0 && !cli_flash_parse_offset(cmd, v, out)) {
+        return -1;
+    }
+    return r;
 }
 
 int cli_flash_open(const char *cmd, const char *path, bool writable, uint32_t table_offset,

@@ -29,6 +29,14 @@ bool cli_flash_flag(const char *arg, const char *const *names);
  */
 bool cli_flash_parse_offset(const char *cmd, const char *s, uint32_t *out);
 
+/*
+ * Matches argv[*i] against the partition table offset option (--offset, also parttool.py's
+ * --partition-table-offset) and parses its value into *out as cli_flash_parse_offset does.
+ * Returns 1 when it matched with a valid value, 0 if argv[*i] is another argument, -1 after a
+ * usage error (value missing or not an offset).
+ */
+int cli_flash_offset_opt(const char *cmd, int argc, char **argv, int *i, uint32_t *out);
+
 /* An open flash image and its partition table. */
 typedef struct cli_flash {
     ota_nor_t *nor;

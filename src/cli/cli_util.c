@@ -45,6 +45,39 @@ bool cli_wants_help(int argc, char **argv)
     return false;
 }
 
+bool cli_help(int argc, char **argv, const char *help)
+{
+    if (!cli_wants_help(argc, argv)) {
+        return false;
+    }
+    fputs(help, stdout);
+    return true;
+}
+
+int cli_opt(const char *cmd, int argc, char **argv, int *i, const char *name, const char **val)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0) {
+        return 0;
+    }
+    if (a[n] == '=' && name[1] == '-') {
+        *val = a + n + 1;
+        return 1;
+    }
+    if (a[n] != '\0') {
+        return 0;
+    }
+    if (*i + 1 >= argc) {
+        if (cmd != NULL) {
+            cli_usage_error(cmd, "option %s needs a value", name);
+        }
+        return -1;
+    }
+    *val = argv[++*i];
+    return 1;
+}
+
 int cli_dispatch(const char *group, const char *help, const cli_sub_t *subs, size_t n, int argc,
                  char **argv)
 {
@@ -180,4 +213,16 @@ bool cli_parse_u32(const char *s, uint32_t *out)
     }
     *out = (uint32_t)(v * mul);
     return true;
+}
+
+const ota_chip_t *cli_parse_chip(const char *cmd, const char *name)
+{
+    const ota_chip_t *chip = ota_chip_by_name(name);
+    if (chip == NULL) {
+        cli_usage_error(cmd,
+                        "unknown chip '%s' (esp32, esp32s2, esp32s3, esp32c2, esp32c3, "
+                        "esp32c5, esp32c6, esp32c61, esp32h2, esp32h21, esp32h4, esp32p4)",
+                        name);
+    }
+    return chip;
 }

@@ -45,8 +45,7 @@ static bool parse_u64(const char *s, uint64_t *out)
 
 static int cmd_run(int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv)) {
-        fputs(run_help, stdout);
+    if (cli_help(argc, argv, run_help)) {
         return CLI_OK;
     }
     enum { O_CHIP = 1, O_REV, O_GPIO, O_UNTIL, O_BOOTS, O_TIME, O_CUT, O_MODE, O_SEED };

@@ -15,24 +15,11 @@
 #include "ota/ota_posix.h"
 
 /* Option spellings (otakit's, then parttool.py's). */
-static const char *const opt_offset[] = {"--offset", "--partition-table-offset", NULL};
 static const char *const opt_name[] = {"--name", "--partition-name", "-n", NULL};
 static const char *const opt_type[] = {"--type", "--partition-type", "-t", NULL};
 static const char *const opt_subtype[] = {"--subtype", "--partition-subtype", "-s", NULL};
 static const char *const opt_default[] = {"--boot-default", "--partition-boot-default", "-d", NULL};
 static const char *const opt_ignore_ro[] = {"--ignore-readonly", NULL};
-
-static const ota_chip_t *parse_chip(const char *cmd, const char *name)
-{
-    const ota_chip_t *chip = ota_chip_by_name(name);
-    if (chip == NULL) {
-        cli_usage_error(cmd,
-                        "unknown chip '%s' (esp32, esp32s2, esp32s3, esp32c2, esp32c3, "
-                        "esp32c5, esp32c6, esp32c61, esp32h2, esp32h21, esp32h4, esp32p4)",
-                        name);
-    }
-    return chip;
-}
 
 /* ---- create -------------------------------------------------------------------------------- */
 
@@ -133,11 +120,11 @@ static int parse_create(int argc, char **argv, create_args_t *a)
             }
             a->bootloader = v;
         } else if ((r = cli_flash_opt(cmd, argc, argv, &i, o_chip, &v)) != 0) {
-            if (r < 0 || (a->chip = parse_chip(cmd, v)) == NULL) {
+            if (r < 0 || (a->chip = cli_parse_chip(cmd, v)) == NULL) {
                 return CLI_USAGE;
             }
-        } else if ((r = cli_flash_opt(cmd, argc, argv, &i, opt_offset, &v)) != 0) {
-            if (r < 0 || !cli_flash_parse_offset(cmd, v, &a->offset)) {
+        } else if ((r = cli_flash_offset_opt(cmd, argc, argv, &i, &a->offset)) != 0) {
+            if (r < 0) {
                 return CLI_USAGE;
             }
         } else if ((r = cli_flash_opt(cmd, argc, argv, &i, o_app, &v)) != 0) {
@@ -208,8 +195,7 @@ static void print_layout(const create_args_t *a, const ota_flashimg_create_opts_
 
 static int cmd_create(int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv)) {
-        fputs(create_help, stdout);
+    if (cli_help(argc, argv, create_help)) {
         return CLI_OK;
     }
     create_args_t a;
@@ -485,8 +471,7 @@ static int cmd_info(int argc, char **argv)
     static const char cmd[] = "flash info";
     static const char *const o_chip[] = {"--chip", NULL};
     static const char *const o_rev[] = {"--chip-rev", NULL};
-    if (cli_wants_help(argc, argv)) {
-        fputs(info_help, stdout);
+    if (cli_help(argc, argv, info_help)) {
         return CLI_OK;
     }
     ota_flashimg_inspect_opts_t o;
@@ -496,12 +481,12 @@ static int cmd_info(int argc, char **argv)
         const char *v = NULL;
         int r;
         uint32_t n = 0;
-        if ((r = cli_flash_opt(cmd, argc, argv, &i, opt_offset, &v)) != 0) {
-            if (r < 0 || !cli_flash_parse_offset(cmd, v, &o.table_offset)) {
+        if ((r = cli_flash_offset_opt(cmd, argc, argv, &i, &o.table_offset)) != 0) {
+            if (r < 0) {
                 return CLI_USAGE;
             }
         } else if ((r = cli_flash_opt(cmd, argc, argv, &i, o_chip, &v)) != 0) {
-            if (r < 0 || (o.chip = parse_chip(cmd, v)) == NULL) {
+            if (r < 0 || (o.chip = cli_parse_chip(cmd, v)) == NULL) {
                 return CLI_USAGE;
             }
         } else if ((r = cli_flash_opt(cmd, argc, argv, &i, o_rev, &v)) != 0) {
@@ -572,29 +557,31 @@ static int cmd_info(int argc, char **argv)
 
 /* ---- read / write / erase a partition ------------------------------------------------------ */
 
-static const char sel_help[] =
-    "Partition selection (one of):\n"
-    "  --name NAME              by label (also --partition-name, -n)\n"
-    "  --type T --subtype S     the first partition of that type and subtype, as keywords\n"
-    "                           (app, data, ...; factory, ota_0, nvs, ...) or numbers (also\n"
-    "                           --partition-type / -t, --partition-subtype / -s)\n"
-    "  --boot-default           the default boot partition: factory, else the first ota_N\n"
-    "                           (also --partition-boot-default, -d)\n"
-    "\n"
-    "Other options:\n"
-    "  --offset OFFSET          partition table offset (default: the bootloader's\n"
-    "                           CONFIG_PARTITION_TABLE_OFFSET, else 0x8000); also\n"
-    "                           --partition-table-offset\n";
+/* Partition selection and the other options of the three partition subcommands. */
+#define SEL_HELP                                                                                   \
+    "Partition selection (one of):\n"                                                              \
+    "  --name NAME              by label (also --partition-name, -n)\n"                            \
+    "  --type T --subtype S     the first partition of that type and subtype, as keywords\n"       \
+    "                           (app, data, ...; factory, ota_0, nvs, ...) or numbers (also\n"     \
+    "                           --partition-type / -t, --partition-subtype / -s)\n"                \
+    "  --boot-default           the default boot partition: factory, else the first ota_N\n"       \
+    "                           (also --partition-boot-default, -d)\n"                             \
+    "\n"                                                                                           \
+    "Other options:\n"                                                                             \
+    "  --offset OFFSET          partition table offset (default: the bootloader's\n"               \
+    "                           CONFIG_PARTITION_TABLE_OFFSET, else 0x8000); also\n"               \
+    "                           --partition-table-offset\n"
 
-static const char read_help_head[] =
+static const char read_help[] =
     "usage: otakit flash read-partition FLASH SELECTION -o FILE\n"
     "\n"
     "Copies a whole partition of the flash image into FILE (parttool.py read_partition);\n"
     "FILE '-' is standard output. FLASH is opened read-only.\n"
     "\n"
-    "  -o, --output FILE        where the partition's bytes go\n";
+    "  -o, --output FILE        where the partition's bytes go\n"
+    "\n" SEL_HELP;
 
-static const char write_help_head[] =
+static const char write_help[] =
     "usage: otakit flash write-partition FLASH SELECTION FILE\n"
     "\n"
     "Writes FILE into a partition as parttool.py write_partition does: the whole partition\n"
@@ -604,15 +591,17 @@ static const char write_help_head[] =
     "is refused and the flash stays as it was.\n"
     "\n"
     "  FILE, --input FILE       the data\n"
-    "  --ignore-readonly        write a partition flagged readonly\n";
+    "  --ignore-readonly        write a partition flagged readonly\n"
+    "\n" SEL_HELP;
 
-static const char erase_help_head[] =
+static const char erase_help[] =
     "usage: otakit flash erase-partition FLASH SELECTION\n"
     "\n"
     "Erases a whole partition to 0xFF (parttool.py erase_partition); no byte outside it\n"
     "changes. A readonly partition is refused unless --ignore-readonly.\n"
     "\n"
-    "  --ignore-readonly        erase a partition flagged readonly\n";
+    "  --ignore-readonly        erase a partition flagged readonly\n"
+    "\n" SEL_HELP;
 
 typedef enum { PART_READ, PART_WRITE, PART_ERASE } part_op_t;
 
@@ -650,8 +639,8 @@ static int parse_part(const char *cmd, part_op_t op, int argc, char **argv, part
                 return CLI_USAGE;
             }
             a->sel.subtype = v;
-        } else if ((r = cli_flash_opt(cmd, argc, argv, &i, opt_offset, &v)) != 0) {
-            if (r < 0 || !cli_flash_parse_offset(cmd, v, &a->offset)) {
+        } else if ((r = cli_flash_offset_opt(cmd, argc, argv, &i, &a->offset)) != 0) {
+            if (r < 0) {
                 return CLI_USAGE;
             }
         } else if (op != PART_ERASE &&
@@ -702,12 +691,9 @@ static int write_stdout(const uint8_t *data, size_t len)
     return CLI_OK;
 }
 
-static int run_part(const char *cmd, part_op_t op, const char *help_head, int argc, char **argv)
+static int run_part(const char *cmd, part_op_t op, const char *help, int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv)) {
-        fputs(help_head, stdout);
-        fputs("\n", stdout);
-        fputs(sel_help, stdout);
+    if (cli_help(argc, argv, help)) {
         return CLI_OK;
     }
     part_args_t a;
@@ -775,17 +761,17 @@ static int run_part(const char *cmd, part_op_t op, const char *help_head, int ar
 
 static int cmd_read(int argc, char **argv)
 {
-    return run_part("flash read-partition", PART_READ, read_help_head, argc, argv);
+    return run_part("flash read-partition", PART_READ, read_help, argc, argv);
 }
 
 static int cmd_write(int argc, char **argv)
 {
-    return run_part("flash write-partition", PART_WRITE, write_help_head, argc, argv);
+    return run_part("flash write-partition", PART_WRITE, write_help, argc, argv);
 }
 
 static int cmd_erase(int argc, char **argv)
 {
-    return run_part("flash erase-partition", PART_ERASE, erase_help_head, argc, argv);
+    return run_part("flash erase-partition", PART_ERASE, erase_help, argc, argv);
 }
 
 /* ---- group --------------------------------------------------------------------------------- */

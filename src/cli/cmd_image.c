@@ -12,47 +12,6 @@
 #include "ota/ota_posix.h"
 #include "ota/ota_sdkconfig.h"
 
-/* ---- option parsing ------------------------------------------------------------------------ */
-
-/*
- * Matches argv[*i] against "--name" (value in the next argument) or "--name=value". Returns 1
- * with *val set, 0 if it is another argument, -1 (after a usage error) if the value is missing.
- */
-static int opt_value(const char *cmd, int argc, char **argv, int *i, const char *name,
-                     const char **val)
-{
-    const char *a = argv[*i];
-    size_t n = strlen(name);
-    if (strncmp(a, name, n) != 0) {
-        return 0;
-    }
-    if (a[n] == '=') {
-        *val = a + n + 1;
-        return 1;
-    }
-    if (a[n] != '\0') {
-        return 0;
-    }
-    if (*i + 1 >= argc) {
-        cli_usage_error(cmd, "option %s needs a value", name);
-        return -1;
-    }
-    *val = argv[++*i];
-    return 1;
-}
-
-static const ota_chip_t *parse_chip(const char *cmd, const char *name)
-{
-    const ota_chip_t *chip = ota_chip_by_name(name);
-    if (chip == NULL) {
-        cli_usage_error(cmd,
-                        "unknown chip '%s' (esp32, esp32s2, esp32s3, esp32c2, esp32c3, "
-                        "esp32c5, esp32c6, esp32c61, esp32h2, esp32h21, esp32h4, esp32p4)",
-                        name);
-    }
-    return chip;
-}
-
 /* ---- info ---------------------------------------------------------------------------------- */
 
 static const char info_help[] =
@@ -66,8 +25,7 @@ static const char info_help[] =
 static int cmd_info(int argc, char **argv)
 {
     const char *path = NULL;
-    if (cli_wants_help(argc, argv)) {
-        fputs(info_help, stdout);
+    if (cli_help(argc, argv, info_help)) {
         return CLI_OK;
     }
     for (int i = 1; i < argc; i++) {
@@ -189,7 +147,7 @@ static int parse_pack(int argc, char **argv, pack_args_t *a, ota_img_pack_opts_t
             "--set",         "--embed"};
         int which = -1;
         for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
-            r = opt_value(cmd, argc, argv, &i, names[k], &v);
+            r = cli_opt(cmd, argc, argv, &i, names[k], &v);
             if (r < 0) {
                 return CLI_USAGE;
             }
@@ -218,7 +176,7 @@ static int parse_pack(int argc, char **argv, pack_args_t *a, ota_img_pack_opts_t
             o->project_dir = v;
             break;
         case 6:
-            o->chip = parse_chip(cmd, v);
+            o->chip = cli_parse_chip(cmd, v);
             if (o->chip == NULL) {
                 return CLI_USAGE;
             }
@@ -369,8 +327,7 @@ static int pack_sdkconfig(const pack_args_t *a, char **text, size_t *len)
 
 static int cmd_pack(int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv)) {
-        fputs(pack_help, stdout);
+    if (cli_help(argc, argv, pack_help)) {
         return CLI_OK;
     }
     pack_args_t a;
@@ -487,26 +444,26 @@ static int parse_verify(int argc, char **argv, verify_args_t *a)
             a->bootloader = true;
         } else if (strcmp(argv[i], "--secure-boot-v2") == 0) {
             a->sbv2 = true;
-        } else if ((r = opt_value(cmd, argc, argv, &i, "--chip", &v)) != 0) {
-            if (r < 0 || (a->chip = parse_chip(cmd, v)) == NULL) {
+        } else if ((r = cli_opt(cmd, argc, argv, &i, "--chip", &v)) != 0) {
+            if (r < 0 || (a->chip = cli_parse_chip(cmd, v)) == NULL) {
                 return CLI_USAGE;
             }
-        } else if ((r = opt_value(cmd, argc, argv, &i, "--partition-size", &v)) != 0) {
+        } else if ((r = cli_opt(cmd, argc, argv, &i, "--partition-size", &v)) != 0) {
             if (r < 0 || !cli_parse_u32(v, &a->part_size)) {
                 return r < 0 ? CLI_USAGE : cli_usage_error(cmd, "bad --partition-size '%s'", v);
             }
             a->has_part = true;
-        } else if ((r = opt_value(cmd, argc, argv, &i, "--chip-rev", &v)) != 0) {
+        } else if ((r = cli_opt(cmd, argc, argv, &i, "--chip-rev", &v)) != 0) {
             if (r < 0 || !cli_parse_u32(v, &a->chip_rev) || a->chip_rev > 0xFFFF) {
                 return r < 0 ? CLI_USAGE : cli_usage_error(cmd, "bad --chip-rev '%s'", v);
             }
             a->has_rev = true;
-        } else if ((r = opt_value(cmd, argc, argv, &i, "--efuse-blk-rev", &v)) != 0) {
+        } else if ((r = cli_opt(cmd, argc, argv, &i, "--efuse-blk-rev", &v)) != 0) {
             if (r < 0 || !cli_parse_u32(v, &a->blk_rev) || a->blk_rev > 0xFFFF) {
                 return r < 0 ? CLI_USAGE : cli_usage_error(cmd, "bad --efuse-blk-rev '%s'", v);
             }
             a->has_blk = true;
-        } else if ((r = opt_value(cmd, argc, argv, &i, "--mmu-page-size", &v)) != 0) {
+        } else if ((r = cli_opt(cmd, argc, argv, &i, "--mmu-page-size", &v)) != 0) {
             if (r < 0 || !cli_parse_u32(v, &a->mmu) || a->mmu < 0x2000 || a->mmu > 0x10000 ||
                 (a->mmu & (a->mmu - 1)) != 0) {
                 return r < 0 ? CLI_USAGE
@@ -558,8 +515,7 @@ static void print_result(const ota_flash_t *f, size_t len, const verify_args_t *
 
 static int cmd_verify(int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv)) {
-        fputs(verify_help, stdout);
+    if (cli_help(argc, argv, verify_help)) {
         return CLI_OK;
     }
     verify_args_t a;

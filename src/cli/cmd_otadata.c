@@ -11,12 +11,11 @@
 #include "cli_flash.h"
 #include "ota/ota_flashimg.h"
 
-static const char *const opt_offset[] = {"--offset", "--partition-table-offset", NULL};
-
-static const char offset_help[] =
-    "  --offset OFFSET     partition table offset (default: the bootloader's\n"
-    "                      CONFIG_PARTITION_TABLE_OFFSET, else 0x8000); also\n"
-    "                      --partition-table-offset\n";
+/* The option every subcommand takes, last in each help. */
+#define OFFSET_HELP                                                                                \
+    "  --offset OFFSET     partition table offset (default: the bootloader's\n"                    \
+    "                      CONFIG_PARTITION_TABLE_OFFSET, else 0x8000); also\n"                    \
+    "                      --partition-table-offset\n"
 
 typedef struct od_args {
     const char *flash;
@@ -34,8 +33,8 @@ static int parse_args(const char *cmd, bool with_target, int argc, char **argv, 
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         int r;
-        if ((r = cli_flash_opt(cmd, argc, argv, &i, opt_offset, &v)) != 0) {
-            if (r < 0 || !cli_flash_parse_offset(cmd, v, &a->offset)) {
+        if ((r = cli_flash_offset_opt(cmd, argc, argv, &i, &a->offset)) != 0) {
+            if (r < 0) {
                 return CLI_USAGE;
             }
         } else if (with_target && (r = cli_flash_opt(cmd, argc, argv, &i, o_slot, &v)) != 0) {
@@ -69,6 +68,22 @@ static int parse_args(const char *cmd, bool with_target, int argc, char **argv, 
     return CLI_OK;
 }
 
+/*
+ * Parses the arguments into *a (with_target: --slot / --name too) and opens the flash image into
+ * *fl, for writing when writable. Returns CLI_OK with the flash open (close it with
+ * cli_flash_close), else the exit status after the error line.
+ */
+static int open_flash(const char *cmd, bool with_target, bool writable, int argc, char **argv,
+                      od_args_t *a, cli_flash_t *fl)
+{
+    memset(a, 0, sizeof(*a));
+    int rc = parse_args(cmd, with_target, argc, argv, a);
+    if (rc != CLI_OK) {
+        return rc;
+    }
+    return cli_flash_open(cmd, a->flash, writable, a->offset, fl);
+}
+
 /* The otadata partition of an open flash, or NULL after an error line. */
 static const ota_part_t *find_otadata(const char *cmd, const od_args_t *a, const cli_flash_t *fl)
 {
@@ -90,24 +105,19 @@ static const char read_help[] =
     "app partitions (as the bootloader and as the app count them) and the slot the bootloader\n"
     "takes from otadata. Whether that slot's image verifies is 'otakit flash info''s job.\n"
     "\n"
-    "Options:\n";
+    "Options:\n" OFFSET_HELP;
 
 static int cmd_read(int argc, char **argv)
 {
     static const char cmd[] = "otadata read";
-    if (cli_wants_help(argc, argv)) {
-        printf("%s%s", read_help, offset_help);
+    if (cli_help(argc, argv, read_help)) {
         return CLI_OK;
     }
     od_args_t a;
-    memset(&a, 0, sizeof(a));
-    int rc = parse_args(cmd, false, argc, argv, &a);
+    cli_flash_t fl;
+    int rc = open_flash(cmd, false, false, argc, argv, &a, &fl);
     if (rc != CLI_OK) {
         return rc;
-    }
-    cli_flash_t fl;
-    if (cli_flash_open(cmd, a.flash, false, a.offset, &fl) != CLI_OK) {
-        return CLI_FAIL;
     }
     const ota_part_t *od = find_otadata(cmd, &a, &fl);
     ota_otadata_entry_t e[2];
@@ -141,24 +151,19 @@ static const char erase_help[] =
     "entries become blank and the bootloader boots the factory app, or ota_0 without one.\n"
     "Nothing outside the otadata partition changes.\n"
     "\n"
-    "Options:\n";
+    "Options:\n" OFFSET_HELP;
 
 static int cmd_erase(int argc, char **argv)
 {
     static const char cmd[] = "otadata erase";
-    if (cli_wants_help(argc, argv)) {
-        printf("%s%s", erase_help, offset_help);
+    if (cli_help(argc, argv, erase_help)) {
         return CLI_OK;
     }
     od_args_t a;
-    memset(&a, 0, sizeof(a));
-    int rc = parse_args(cmd, false, argc, argv, &a);
+    cli_flash_t fl;
+    int rc = open_flash(cmd, false, true, argc, argv, &a, &fl);
     if (rc != CLI_OK) {
         return rc;
-    }
-    cli_flash_t fl;
-    if (cli_flash_open(cmd, a.flash, true, a.offset, &fl) != CLI_OK) {
-        return CLI_FAIL;
     }
     const ota_part_t *od = find_otadata(cmd, &a, &fl);
     ota_diag_t diag = {{0}};
@@ -189,24 +194,19 @@ static const char switch_help[] =
     "\n"
     "Options:\n"
     "  --slot N            the OTA slot: app partition ota_N (0..15)\n"
-    "  --name NAME         the OTA app partition with this label\n";
+    "  --name NAME         the OTA app partition with this label\n" OFFSET_HELP;
 
 static int cmd_switch(int argc, char **argv)
 {
     static const char cmd[] = "otadata switch";
-    if (cli_wants_help(argc, argv)) {
-        printf("%s%s", switch_help, offset_help);
+    if (cli_help(argc, argv, switch_help)) {
         return CLI_OK;
     }
     od_args_t a;
-    memset(&a, 0, sizeof(a));
-    int rc = parse_args(cmd, true, argc, argv, &a);
+    cli_flash_t fl;
+    int rc = open_flash(cmd, true, true, argc, argv, &a, &fl);
     if (rc != CLI_OK) {
         return rc;
-    }
-    cli_flash_t fl;
-    if (cli_flash_open(cmd, a.flash, true, a.offset, &fl) != CLI_OK) {
-        return CLI_FAIL;
     }
     int sector = -1;
     ota_diag_t diag = {{0}};

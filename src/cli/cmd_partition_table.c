@@ -150,17 +150,11 @@ static int write_output(const char *path, const void *data, size_t len)
     return rc != CLI_OK ? rc : cli_write_file(path, data, len);
 }
 
-/* Takes the value of an option given as "--opt VALUE" or "--opt=VALUE". */
+/* Takes the value of an option given as "--opt VALUE" or "--opt=VALUE"; NULL if it has none. */
 static const char *opt_value(int argc, char **argv, int *i, const char *name)
 {
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) == 0 && argv[*i][n] == '=') {
-        return argv[*i] + n + 1;
-    }
-    if (*i + 1 < argc) {
-        return argv[++*i];
-    }
-    return NULL;
+    const char *v = NULL;
+    return cli_opt(NULL, argc, argv, i, name, &v) > 0 ? v : NULL;
 }
 
 static bool opt_is(const char *arg, const char *name)
@@ -171,8 +165,7 @@ static bool opt_is(const char *arg, const char *name)
 
 static int run(int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv)) {
-        fputs(help_text, stdout);
+    if (cli_help(argc, argv, help_text)) {
         return CLI_OK;
     }
     ota_part_csv_opts_t opts;

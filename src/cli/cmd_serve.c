@@ -68,29 +68,6 @@ typedef struct serve_opts {
     size_t redirect_count;
 } serve_opts_t;
 
-/* Matches "--name VALUE" or "--name=VALUE" at argv[*i]; advances *i past the value. */
-static int option_value(int argc, char **argv, int *i, const char *name, const char **value)
-{
-    size_t n = strlen(name);
-    const char *arg = argv[*i];
-    if (strncmp(arg, name, n) != 0) {
-        return 0;
-    }
-    if (arg[n] == '=') {
-        *value = arg + n + 1;
-        return 1;
-    }
-    if (arg[n] != '\0') {
-        return 0;
-    }
-    if (*i + 1 >= argc) {
-        return -1;
-    }
-    *i += 1;
-    *value = argv[*i];
-    return 1;
-}
-
 static int parse_drop(const char *s, serve_opts_t *o)
 {
     char buf[64];
@@ -149,7 +126,7 @@ static int parse_args(int argc, char **argv, serve_opts_t *o)
         const char *arg = argv[i];
         int matched = 0;
         for (size_t k = 0; k < sizeof(with_value) / sizeof(with_value[0]) && matched == 0; k++) {
-            matched = option_value(argc, argv, &i, with_value[k].name, with_value[k].value);
+            matched = cli_opt(NULL, argc, argv, &i, with_value[k].name, with_value[k].value);
         }
         if (matched < 0) {
             return cli_usage_error("serve", "%s needs a value", arg);
@@ -354,8 +331,7 @@ static int serve(serve_opts_t *o)
 
 static int run(int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv)) {
-        fputs(help_text, stdout);
+    if (cli_help(argc, argv, help_text)) {
         return CLI_OK;
     }
     serve_opts_t o;

@@ -18,16 +18,33 @@
 #define FREQS_H2 {{"48m", 0xF}, {"24m", 0x0}, {"16m", 0x1}, {"12m", 0x2}}, 4
 #define FREQS_H4 {{"48m", 0x0}, {"24m", 0x0}, {"16m", 0x1}, {"12m", 0x2}}, 4
 
-/* Memory map of the RISC-V chips with one unified flash window and unified internal RAM. */
-#define MAP_UNIFIED(flash_lo, flash_hi, ram_hi, rom_split, rom_hi)                                 \
+/*
+ * Memory map of the RISC-V chips with unified internal RAM: flash data window [drom_lo, drom_hi),
+ * flash code window [irom_lo, irom_hi).
+ */
+#define MAP_RISCV(drom_lo, drom_hi, irom_lo, irom_hi, ram_hi, rom_split, rom_hi)                   \
     {                                                                                              \
-        {0x00000000, 0x00010000, "PADDING"}, {flash_lo, flash_hi, "DROM"},                         \
+        {0x00000000, 0x00010000, "PADDING"}, {drom_lo, drom_hi, "DROM"},                           \
             {0x40800000, ram_hi, "DRAM"}, {0x40800000, ram_hi, "BYTE_ACCESSIBLE"},                 \
             {rom_split, rom_hi, "DROM_MASK"}, {0x40000000, rom_split, "IROM_MASK"},                \
-            {flash_lo, flash_hi, "IROM"}, {0x40800000, ram_hi, "IRAM"},                            \
+            {irom_lo, irom_hi, "IROM"}, {0x40800000, ram_hi, "IRAM"},                              \
             {0x50000000, 0x50004000, "RTC_IRAM"}, {0x50000000, 0x50004000, "RTC_DRAM"},            \
             {0x600FE000, 0x60100000, "MEM_INTERNAL2"},                                             \
     }
+
+/* The same with one unified flash window for code and data. */
+#define MAP_UNIFIED(flash_lo, flash_hi, ram_hi, rom_split, rom_hi)                                 \
+    MAP_RISCV(flash_lo, flash_hi, flash_lo, flash_hi, ram_hi, rom_split, rom_hi)
+
+/* ESP32-H2 and ESP32-H21: everything but name, target and id. */
+#define CHIP_H2_FAMILY                                                                             \
+    .tool_irom = {0x42000000, 0x42800000}, .tool_drom = {0x42800000, 0x43000000},                  \
+    .irom = {0x42000000, 0x43000000}, .drom = {0x42000000, 0x43000000},                            \
+    .mem_map = MAP_UNIFIED(0x42000000, 0x43000000, 0x40880000, 0x4004AC00, 0x40050000),            \
+    .mem_map_len = 11, .flash_freqs = FREQS_H2, .flash_freq_default = "48m",                       \
+    .mmu_page_sizes = PAGES_8K_TO_64K, .mmu_configurable = true, .secure_version_bits = 16,        \
+    .checks_efuse_blk_rev = true, .app_drom_base = 0x42000000, .app_irom_base = 0x42000000,        \
+    .app_shared_mmu = true, .boot_dram_addr = 0x4083BD10, .boot_iram_addr = 0x4083DD10
 
 static const ota_chip_t chips[] = {
     {
@@ -276,45 +293,13 @@ static const ota_chip_t chips[] = {
         .name = "ESP32-H2",
         .target = "esp32h2",
         .id = OTA_CHIP_ID_ESP32H2,
-        .tool_irom = {0x42000000, 0x42800000},
-        .tool_drom = {0x42800000, 0x43000000},
-        .irom = {0x42000000, 0x43000000},
-        .drom = {0x42000000, 0x43000000},
-        .mem_map = MAP_UNIFIED(0x42000000, 0x43000000, 0x40880000, 0x4004AC00, 0x40050000),
-        .mem_map_len = 11,
-        .flash_freqs = FREQS_H2,
-        .flash_freq_default = "48m",
-        .mmu_page_sizes = PAGES_8K_TO_64K,
-        .mmu_configurable = true,
-        .secure_version_bits = 16,
-        .checks_efuse_blk_rev = true,
-        .app_drom_base = 0x42000000,
-        .app_irom_base = 0x42000000,
-        .app_shared_mmu = true,
-        .boot_dram_addr = 0x4083BD10,
-        .boot_iram_addr = 0x4083DD10,
+        CHIP_H2_FAMILY,
     },
     {
         .name = "ESP32-H21",
         .target = "esp32h21",
         .id = OTA_CHIP_ID_ESP32H21,
-        .tool_irom = {0x42000000, 0x42800000},
-        .tool_drom = {0x42800000, 0x43000000},
-        .irom = {0x42000000, 0x43000000},
-        .drom = {0x42000000, 0x43000000},
-        .mem_map = MAP_UNIFIED(0x42000000, 0x43000000, 0x40880000, 0x4004AC00, 0x40050000),
-        .mem_map_len = 11,
-        .flash_freqs = FREQS_H2,
-        .flash_freq_default = "48m",
-        .mmu_page_sizes = PAGES_8K_TO_64K,
-        .mmu_configurable = true,
-        .secure_version_bits = 16,
-        .checks_efuse_blk_rev = true,
-        .app_drom_base = 0x42000000,
-        .app_irom_base = 0x42000000,
-        .app_shared_mmu = true,
-        .boot_dram_addr = 0x4083BD10,
-        .boot_iram_addr = 0x4083DD10,
+        CHIP_H2_FAMILY,
     },
     {
         .name = "ESP32-H4",
@@ -325,20 +310,8 @@ static const ota_chip_t chips[] = {
         .tool_drom = {0x42800000, 0x43000000},
         .irom = {0x42000000, 0x43000000},
         .drom = {0x42000000, 0x43000000},
-        .mem_map =
-            {
-                {0x00000000, 0x00010000, "PADDING"},
-                {0x42800000, 0x43000000, "DROM"},
-                {0x40800000, 0x40880000, "DRAM"},
-                {0x40800000, 0x40880000, "BYTE_ACCESSIBLE"},
-                {0x4004AC00, 0x40050000, "DROM_MASK"},
-                {0x40000000, 0x4004AC00, "IROM_MASK"},
-                {0x42000000, 0x42800000, "IROM"},
-                {0x40800000, 0x40880000, "IRAM"},
-                {0x50000000, 0x50004000, "RTC_IRAM"},
-                {0x50000000, 0x50004000, "RTC_DRAM"},
-                {0x600FE000, 0x60100000, "MEM_INTERNAL2"},
-            },
+        .mem_map = MAP_RISCV(0x42800000, 0x43000000, 0x42000000, 0x42800000, 0x40880000, 0x4004AC00,
+                             0x40050000),
         .mem_map_len = 11,
         .flash_freqs = FREQS_H4,
         .flash_freq_default = "48m",

@@ -445,13 +445,23 @@ static int lookup(ota_kv_t *kv, const kv_rec_t *q, kv_rec_t *found)
     return rc < 0 ? rc : have;
 }
 
-/* Bytes of the records in effect. */
-static int live_bytes(ota_kv_t *kv, uint32_t *out)
+/*
+ * Adds up the records in effect: their bytes into *bytes and, when the pointers are not NULL,
+ * the namespaces into *namespaces and the values into *values (each set to 0 first).
+ * Returns OTA_OK or a negative error.
+ */
+static int live_totals(ota_kv_t *kv, uint32_t *bytes, uint32_t *namespaces, uint32_t *values)
 {
+    uint32_t unused_ns;
+    uint32_t unused_values;
+    namespaces = namespaces != NULL ? namespaces : &unused_ns;
+    values = values != NULL ? values : &unused_values;
+    *bytes = 0;
+    *namespaces = 0;
+    *values = 0;
     kv_it_t it;
     kv_rec_t r;
     int rc;
-    *out = 0;
     it_start(&it);
     while ((rc = it_next(kv, &it, &r)) == 1) {
         int live = is_live(kv, &r, it);
@@ -459,7 +469,12 @@ static int live_bytes(ota_kv_t *kv, uint32_t *out)
             return live;
         }
         if (live) {
-            *out += r.size;
+            *bytes += r.size;
+            if (r.type == REC_NAMESPACE) {
+                (*namespaces)++;
+            } else {
+                (*values)++;
+            }
         }
     }
     return rc;
@@ -654,7 +669,7 @@ static int make_room(ota_kv_t *kv, uint32_t size, ota_diag_t *diag)
         }
         if (tries == 0 && !kv->empty) {
             uint32_t live;
-            int err = live_bytes(kv, &live);
+            int err = live_totals(kv, &live, NULL, NULL);
             if (err != OTA_OK) {
                 return err;
             }
@@ -990,6 +1005,38 @@ static int check_mounted(const ota_kv_t *kv, ota_diag_t *diag)
     return OTA_OK;
 }
 
+/* Checks kv is mounted and fills the query q as make_query does: the start of every operation. */
+static int begin_op(ota_kv_t *kv, kv_rec_t *q, const char *ns, const char *key, bool with_key,
+                    ota_diag_t *diag)
+{
+    int err = check_mounted(kv, diag);
+    if (err == OTA_OK) {
+        err = make_query(q, ns, key, with_key, diag);
+    }
+    return err;
+}
+
+/*
+ * Begins an operation on ns/key and finds the key's live record into *r (the query into *q).
+ * OTA_ERR_NOT_FOUND if the key holds no value; else as begin_op and lookup.
+ */
+static int find_key(ota_kv_t *kv, kv_rec_t *q, kv_rec_t *r, const char *ns, const char *key,
+                    ota_diag_t *diag)
+{
+    int err = begin_op(kv, q, ns, key, true, diag);
+    if (err != OTA_OK) {
+        return err;
+    }
+    int rc = lookup(kv, q, r);
+    if (rc < 0) {
+        return rc;
+    }
+    if (rc == 0) {
+        return ota_diag_set(diag, OTA_ERR_NOT_FOUND, "%s/%s: not found", ns, key);
+    }
+    return OTA_OK;
+}
+
 /* Reads the value of r into out (r->len bytes) and checks it against the record's CRC. */
 static int read_value(ota_kv_t *kv, const kv_rec_t *r, uint8_t *out, ota_diag_t *diag)
 {
@@ -1082,10 +1129,7 @@ int ota_kv_set(ota_kv_t *kv, const char *ns, const char *key, ota_kv_type_t type
                uint32_t len, ota_diag_t *diag)
 {
     kv_rec_t q;
-    int err = check_mounted(kv, diag);
-    if (err == OTA_OK) {
-        err = make_query(&q, ns, key, true, diag);
-    }
+    int err = begin_op(kv, &q, ns, key, true, diag);
     if (err != OTA_OK) {
         return err;
     }
@@ -1132,19 +1176,9 @@ int ota_kv_get(ota_kv_t *kv, const char *ns, const char *key, ota_kv_type_t type
 {
     kv_rec_t q;
     kv_rec_t r;
-    int err = check_mounted(kv, diag);
-    if (err == OTA_OK) {
-        err = make_query(&q, ns, key, true, diag);
-    }
+    int err = find_key(kv, &q, &r, ns, key, diag);
     if (err != OTA_OK) {
         return err;
-    }
-    int rc = lookup(kv, &q, &r);
-    if (rc < 0) {
-        return rc;
-    }
-    if (rc == 0) {
-        return ota_diag_set(diag, OTA_ERR_NOT_FOUND, "%s/%s: not found", ns, key);
     }
     if (r.type != (uint8_t)type) {
         return ota_diag_set(diag, OTA_ERR_UNSUPPORTED, "%s/%s: stored as %s, read as %s", ns, key,
@@ -1175,19 +1209,9 @@ int ota_kv_find(ota_kv_t *kv, const char *ns, const char *key, ota_kv_type_t *ty
 {
     kv_rec_t q;
     kv_rec_t r;
-    int err = check_mounted(kv, NULL);
-    if (err == OTA_OK) {
-        err = make_query(&q, ns, key, true, NULL);
-    }
+    int err = find_key(kv, &q, &r, ns, key, NULL);
     if (err != OTA_OK) {
         return err;
-    }
-    int rc = lookup(kv, &q, &r);
-    if (rc < 0) {
-        return rc;
-    }
-    if (rc == 0) {
-        return OTA_ERR_NOT_FOUND;
     }
     if (type != NULL) {
         *type = (ota_kv_type_t)r.type;
@@ -1202,19 +1226,9 @@ int ota_kv_erase_key(ota_kv_t *kv, const char *ns, const char *key, ota_diag_t *
 {
     kv_rec_t q;
     kv_rec_t r;
-    int err = check_mounted(kv, diag);
-    if (err == OTA_OK) {
-        err = make_query(&q, ns, key, true, diag);
-    }
+    int err = find_key(kv, &q, &r, ns, key, diag);
     if (err != OTA_OK) {
         return err;
-    }
-    int rc = lookup(kv, &q, &r);
-    if (rc < 0) {
-        return rc;
-    }
-    if (rc == 0) {
-        return ota_diag_set(diag, OTA_ERR_NOT_FOUND, "%s/%s: not found", ns, key);
     }
     return append(kv, REC_ERASE_KEY, &q, NULL, 0, diag);
 }
@@ -1222,10 +1236,7 @@ int ota_kv_erase_key(ota_kv_t *kv, const char *ns, const char *key, ota_diag_t *
 int ota_kv_erase_ns(ota_kv_t *kv, const char *ns, ota_diag_t *diag)
 {
     kv_rec_t q;
-    int err = check_mounted(kv, diag);
-    if (err == OTA_OK) {
-        err = make_query(&q, ns, NULL, false, diag);
-    }
+    int err = begin_op(kv, &q, ns, NULL, false, diag);
     if (err != OTA_OK) {
         return err;
     }
@@ -1252,10 +1263,7 @@ int ota_kv_erase_ns(ota_kv_t *kv, const char *ns, ota_diag_t *diag)
 int ota_kv_ns_open(ota_kv_t *kv, const char *ns, bool create, ota_diag_t *diag)
 {
     kv_rec_t q;
-    int err = check_mounted(kv, diag);
-    if (err == OTA_OK) {
-        err = make_query(&q, ns, NULL, false, diag);
-    }
+    int err = begin_op(kv, &q, ns, NULL, false, diag);
     if (err != OTA_OK) {
         return err;
     }
@@ -1297,26 +1305,9 @@ int ota_kv_stats(ota_kv_t *kv, ota_kv_stats_t *st)
     for (uint32_t i = 0; i < kv->count; i++) {
         st->used_bytes += kv->rec_end[log_sector(kv, i)];
     }
-    kv_it_t it;
-    kv_rec_t r;
-    int rc;
-    it_start(&it);
-    while ((rc = it_next(kv, &it, &r)) == 1) {
-        int live = is_live(kv, &r, it);
-        if (live < 0) {
-            return live;
-        }
-        if (live) {
-            st->live_bytes += r.size;
-            if (r.type == REC_NAMESPACE) {
-                st->namespaces++;
-            } else {
-                st->live_entries++;
-            }
-        }
-    }
-    if (rc < 0) {
-        return rc;
+    err = live_totals(kv, &st->live_bytes, &st->namespaces, &st->live_entries);
+    if (err != OTA_OK) {
+        return err;
     }
     st->free_bytes = st->live_bytes < capacity(kv) ? capacity(kv) - st->live_bytes : 0;
     return OTA_OK;

@@ -217,65 +217,56 @@ static int flash_addr(const ota_part_t *p, size_t off, uint32_t *addr)
     return OTA_OK;
 }
 
-int ota_ops_part_read(const ota_ops_dev_t *dev, const ota_part_t *p, size_t off, void *dst,
-                      size_t n)
+/*
+ * The checks every partition I/O call starts with, in esp_partition's order: the arguments, the
+ * readonly flag (when the call modifies the partition), the range, then the call's own check
+ * (own, an error code or OTA_OK); OTA_OK with the flash address of off in *addr.
+ */
+static int io_begin(const ota_ops_dev_t *dev, const ota_part_t *p, bool modifies, size_t off,
+                    size_t n, int own, uint32_t *addr)
 {
     if (dev == NULL || dev->flash == NULL || p == NULL) {
         return OTA_ERR_INVALID_ARG;
+    }
+    if (modifies && (p->flags & OTA_PART_FLAG_READONLY)) {
+        return OTA_ERR_READONLY;
     }
     int err = range_check(p, off, n);
     if (err != OTA_OK) {
         return err;
     }
-    if (dst == NULL) {
-        return OTA_ERR_INVALID_ARG;
+    if (own != OTA_OK) {
+        return own;
     }
+    return flash_addr(p, off, addr);
+}
+
+int ota_ops_part_read(const ota_ops_dev_t *dev, const ota_part_t *p, size_t off, void *dst,
+                      size_t n)
+{
     uint32_t addr;
-    err = flash_addr(p, off, &addr);
+    int err = io_begin(dev, p, false, off, n, dst == NULL ? OTA_ERR_INVALID_ARG : OTA_OK, &addr);
     return err != OTA_OK ? err : ota_flash_read(dev->flash, addr, dst, (uint32_t)n);
 }
 
 int ota_ops_part_write(const ota_ops_dev_t *dev, const ota_part_t *p, size_t off, const void *src,
                        size_t n)
 {
-    if (dev == NULL || dev->flash == NULL || p == NULL) {
-        return OTA_ERR_INVALID_ARG;
-    }
-    if (p->flags & OTA_PART_FLAG_READONLY) {
-        return OTA_ERR_READONLY;
-    }
-    int err = range_check(p, off, n);
-    if (err != OTA_OK) {
-        return err;
-    }
-    if (src == NULL) {
-        return OTA_ERR_INVALID_ARG;
-    }
     uint32_t addr;
-    err = flash_addr(p, off, &addr);
+    int err = io_begin(dev, p, true, off, n, src == NULL ? OTA_ERR_INVALID_ARG : OTA_OK, &addr);
     return err != OTA_OK ? err : ota_flash_program(dev->flash, addr, src, (uint32_t)n);
 }
 
 int ota_ops_part_erase(const ota_ops_dev_t *dev, const ota_part_t *p, size_t off, size_t n)
 {
-    if (dev == NULL || dev->flash == NULL || p == NULL) {
-        return OTA_ERR_INVALID_ARG;
-    }
-    if (p->flags & OTA_PART_FLAG_READONLY) {
-        return OTA_ERR_READONLY;
-    }
-    int err = range_check(p, off, n);
-    if (err != OTA_OK) {
-        return err;
-    }
+    int own = OTA_OK;
     if (n % OTA_OPS_ERASE_SIZE != 0) {
-        return OTA_ERR_SIZE;
-    }
-    if (off % OTA_OPS_ERASE_SIZE != 0) {
-        return OTA_ERR_ALIGN;
+        own = OTA_ERR_SIZE;
+    } else if (off % OTA_OPS_ERASE_SIZE != 0) {
+        own = OTA_ERR_ALIGN;
     }
     uint32_t addr;
-    err = flash_addr(p, off, &addr);
+    int err = io_begin(dev, p, true, off, n, own, &addr);
     return err != OTA_OK ? err : ota_flash_erase_range(dev->flash, addr, (uint32_t)n);
 }
 

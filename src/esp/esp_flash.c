@@ -52,50 +52,51 @@ esp_err_t esp_flash_get_size(esp_flash_t *chip, uint32_t *out_size)
     return ret;
 }
 
-esp_err_t esp_flash_read(esp_flash_t *chip, void *buffer, uint32_t address, uint32_t length)
+typedef enum { FLASH_IO_READ, FLASH_IO_WRITE, FLASH_IO_ERASE } flash_io_t;
+
+/*
+ * The access calls: under the device lock, checks chip, the range [address, address + length)
+ * and the buffer (read into dst, write from src) or the sector alignment (erase), then runs the
+ * access on the chip's flash.
+ */
+static esp_err_t flash_io(esp_flash_t *chip, flash_io_t op, uint32_t address, void *dst,
+                          const void *src, uint32_t length)
 {
     esp_err_t ret;
     esp_dev_lock();
     const ota_flash_t *f = chip_flash(chip, &ret);
     if (f != NULL) {
-        if (buffer == NULL || !in_chip(f, address, length)) {
-            ret = ESP_ERR_INVALID_ARG;
+        bool ok = in_chip(f, address, length);
+        if (op == FLASH_IO_ERASE) {
+            ok = ok && address % f->sector_size == 0 && length % f->sector_size == 0;
         } else {
-            ret = esp_err_from_ota(ota_flash_read(f, address, buffer, length));
+            ok = ok && (op == FLASH_IO_READ ? dst != NULL : src != NULL);
+        }
+        if (!ok) {
+            ret = ESP_ERR_INVALID_ARG;
+        } else if (op == FLASH_IO_READ) {
+            ret = esp_err_from_ota(ota_flash_read(f, address, dst, length));
+        } else if (op == FLASH_IO_WRITE) {
+            ret = esp_err_from_ota(ota_flash_program(f, address, src, length));
+        } else {
+            ret = esp_err_from_ota(ota_flash_erase_range(f, address, length));
         }
     }
     esp_dev_unlock();
     return ret;
+}
+
+esp_err_t esp_flash_read(esp_flash_t *chip, void *buffer, uint32_t address, uint32_t length)
+{
+    return flash_io(chip, FLASH_IO_READ, address, buffer, NULL, length);
 }
 
 esp_err_t esp_flash_write(esp_flash_t *chip, const void *buffer, uint32_t address, uint32_t length)
 {
-    esp_err_t ret;
-    esp_dev_lock();
-    const ota_flash_t *f = chip_flash(chip, &ret);
-    if (f != NULL) {
-        if (buffer == NULL || !in_chip(f, address, length)) {
-            ret = ESP_ERR_INVALID_ARG;
-        } else {
-            ret = esp_err_from_ota(ota_flash_program(f, address, buffer, length));
-        }
-    }
-    esp_dev_unlock();
-    return ret;
+    return flash_io(chip, FLASH_IO_WRITE, address, NULL, buffer, length);
 }
 
 esp_err_t esp_flash_erase_region(esp_flash_t *chip, uint32_t start, uint32_t len)
 {
-    esp_err_t ret;
-    esp_dev_lock();
-    const ota_flash_t *f = chip_flash(chip, &ret);
-    if (f != NULL) {
-        if (!in_chip(f, start, len) || start % f->sector_size != 0 || len % f->sector_size != 0) {
-            ret = ESP_ERR_INVALID_ARG;
-        } else {
-            ret = esp_err_from_ota(ota_flash_erase_range(f, start, len));
-        }
-    }
-    esp_dev_unlock();
-    return ret;
+    return flash_io(chip, FLASH_IO_ERASE, start, NULL, NULL, len);
 }

@@ -67,6 +67,22 @@ static void free_handle(ota_handle_t *h)
     free(h);
 }
 
+/*
+ * Checks the arguments of esp_ota_begin / esp_ota_resume, converts partition into *want and
+ * allocates the record *h that open_handle links or frees. ESP_OK, ESP_ERR_INVALID_ARG or
+ * ESP_ERR_NO_MEM (nothing allocated then).
+ */
+static esp_err_t new_handle(const esp_partition_t *partition, const esp_ota_handle_t *out_handle,
+                            ota_part_t *want, ota_handle_t **h)
+{
+    if (partition == NULL || out_handle == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    esp_dev_part_from(partition, want);
+    *h = calloc(1, sizeof(**h));
+    return *h != NULL ? ESP_OK : ESP_ERR_NO_MEM;
+}
+
 /* Links h as a new handle when the core opened its session (err OTA_OK), else frees it. A
  * session that was opened and closed again by a failed erase consumes its number, as the handle
  * was already allocated at that point in ESP-IDF (which keeps it; this layer frees it). Lock
@@ -87,21 +103,35 @@ static esp_err_t open_handle(ota_handle_t *h, int err, esp_ota_handle_t *out_han
     return ESP_OK;
 }
 
+/* Runs a core operation on the installed device under its lock; its result as an esp_err_t. */
+static esp_err_t run_locked(int (*op)(const ota_ops_dev_t *dev))
+{
+    esp_dev_lock();
+    esp_err_t ret = esp_err_from_ota(op(esp_dev_ops()));
+    esp_dev_unlock();
+    return ret;
+}
+
+/* The ESP-IDF partition record of the partition a core query returns, under the device lock. */
+static const esp_partition_t *find_locked(const ota_part_t *(*query)(const ota_ops_dev_t *dev))
+{
+    esp_dev_lock();
+    const esp_partition_t *p = esp_dev_info_of(query(esp_dev_ops()));
+    esp_dev_unlock();
+    return p;
+}
+
 esp_err_t esp_ota_begin(const esp_partition_t *partition, size_t image_size,
                         esp_ota_handle_t *out_handle)
 {
-    if (partition == NULL || out_handle == NULL) {
-        return ESP_ERR_INVALID_ARG;
-    }
     ota_part_t want;
-    esp_dev_part_from(partition, &want);
-    ota_handle_t *h = calloc(1, sizeof(*h));
-    if (h == NULL) {
-        return ESP_ERR_NO_MEM;
+    ota_handle_t *h = NULL;
+    esp_err_t ret = new_handle(partition, out_handle, &want, &h);
+    if (ret != ESP_OK) {
+        return ret;
     }
     esp_dev_lock();
-    esp_err_t ret =
-        open_handle(h, ota_ops_begin(esp_dev_ops(), &want, image_size, &h->s), out_handle);
+    ret = open_handle(h, ota_ops_begin(esp_dev_ops(), &want, image_size, &h->s), out_handle);
     esp_dev_unlock();
     return ret;
 }
@@ -109,18 +139,15 @@ esp_err_t esp_ota_begin(const esp_partition_t *partition, size_t image_size,
 esp_err_t esp_ota_resume(const esp_partition_t *partition, const size_t erase_size,
                          const size_t image_offset, esp_ota_handle_t *out_handle)
 {
-    if (partition == NULL || out_handle == NULL) {
-        return ESP_ERR_INVALID_ARG;
-    }
     ota_part_t want;
-    esp_dev_part_from(partition, &want);
-    ota_handle_t *h = calloc(1, sizeof(*h));
-    if (h == NULL) {
-        return ESP_ERR_NO_MEM;
+    ota_handle_t *h = NULL;
+    esp_err_t ret = new_handle(partition, out_handle, &want, &h);
+    if (ret != ESP_OK) {
+        return ret;
     }
     esp_dev_lock();
-    esp_err_t ret = open_handle(
-        h, ota_ops_resume(esp_dev_ops(), &want, erase_size, image_offset, &h->s), out_handle);
+    ret = open_handle(h, ota_ops_resume(esp_dev_ops(), &want, erase_size, image_offset, &h->s),
+                      out_handle);
     esp_dev_unlock();
     return ret;
 }
@@ -229,10 +256,7 @@ esp_err_t esp_ota_set_boot_partition(const esp_partition_t *partition)
 
 const esp_partition_t *esp_ota_get_boot_partition(void)
 {
-    esp_dev_lock();
-    const esp_partition_t *p = esp_dev_info_of(ota_ops_get_boot(esp_dev_ops()));
-    esp_dev_unlock();
-    return p;
+    return find_locked(ota_ops_get_boot);
 }
 
 const esp_partition_t *esp_ota_get_running_partition(void)
@@ -304,18 +328,12 @@ uint8_t esp_ota_get_app_partition_count(void)
 
 esp_err_t esp_ota_mark_app_valid_cancel_rollback(void)
 {
-    esp_dev_lock();
-    esp_err_t ret = esp_err_from_ota(ota_ops_mark_valid(esp_dev_ops()));
-    esp_dev_unlock();
-    return ret;
+    return run_locked(ota_ops_mark_valid);
 }
 
 esp_err_t esp_ota_mark_app_invalid_rollback(void)
 {
-    esp_dev_lock();
-    esp_err_t ret = esp_err_from_ota(ota_ops_mark_invalid(esp_dev_ops()));
-    esp_dev_unlock();
-    return ret;
+    return run_locked(ota_ops_mark_invalid);
 }
 
 esp_err_t esp_ota_mark_app_invalid_rollback_and_reboot(void)
@@ -329,10 +347,7 @@ esp_err_t esp_ota_mark_app_invalid_rollback_and_reboot(void)
 
 const esp_partition_t *esp_ota_get_last_invalid_partition(void)
 {
-    esp_dev_lock();
-    const esp_partition_t *p = esp_dev_info_of(ota_ops_last_invalid(esp_dev_ops()));
-    esp_dev_unlock();
-    return p;
+    return find_locked(ota_ops_last_invalid);
 }
 
 esp_err_t esp_ota_get_state_partition(const esp_partition_t *partition,
@@ -355,18 +370,12 @@ esp_err_t esp_ota_get_state_partition(const esp_partition_t *partition,
 
 esp_err_t esp_ota_erase_last_boot_app_partition(void)
 {
-    esp_dev_lock();
-    esp_err_t ret = esp_err_from_ota(ota_ops_erase_last_boot(esp_dev_ops()));
-    esp_dev_unlock();
-    return ret;
+    return run_locked(ota_ops_erase_last_boot);
 }
 
 esp_err_t esp_ota_invalidate_inactive_ota_data_slot(void)
 {
-    esp_dev_lock();
-    esp_err_t ret = esp_err_from_ota(ota_ops_invalidate_inactive(esp_dev_ops()));
-    esp_dev_unlock();
-    return ret;
+    return run_locked(ota_ops_invalidate_inactive);
 }
 
 bool esp_ota_check_rollback_is_possible(void)

@@ -131,42 +131,48 @@ const esp_partition_t *esp_partition_verify(const esp_partition_t *partition)
     return p;
 }
 
-/* Shared front of the I/O calls: the caller's struct as the core's description. */
-static esp_err_t io_part(const esp_partition_t *partition, ota_part_t *out)
+typedef enum { PART_IO_READ, PART_IO_WRITE, PART_IO_ERASE } part_io_t;
+
+/*
+ * The I/O calls: checks the caller's struct, takes it as the core's description and runs the
+ * read (into dst), write (from src) or erase of size bytes at offset under the device lock.
+ */
+static esp_err_t part_io(const esp_partition_t *partition, part_io_t op, size_t offset, void *dst,
+                         const void *src, size_t size)
 {
     if (partition == NULL || !esp_dev_chip_ok(partition->flash_chip)) {
         return ESP_ERR_INVALID_ARG;
     }
-    esp_dev_part_from(partition, out);
-    return ESP_OK;
+    ota_part_t p;
+    esp_dev_part_from(partition, &p);
+    int err = OTA_OK;
+    esp_dev_lock();
+    const ota_ops_dev_t *dev = esp_dev_ops();
+    switch (op) {
+    case PART_IO_READ:
+        err = ota_ops_part_read(dev, &p, offset, dst, size);
+        break;
+    case PART_IO_WRITE:
+        err = ota_ops_part_write(dev, &p, offset, src, size);
+        break;
+    case PART_IO_ERASE:
+        err = ota_ops_part_erase(dev, &p, offset, size);
+        break;
+    }
+    esp_dev_unlock();
+    return esp_err_from_ota(err);
 }
 
 esp_err_t esp_partition_read(const esp_partition_t *partition, size_t src_offset, void *dst,
                              size_t size)
 {
-    ota_part_t p;
-    esp_err_t ret = io_part(partition, &p);
-    if (ret != ESP_OK) {
-        return ret;
-    }
-    esp_dev_lock();
-    ret = esp_err_from_ota(ota_ops_part_read(esp_dev_ops(), &p, src_offset, dst, size));
-    esp_dev_unlock();
-    return ret;
+    return part_io(partition, PART_IO_READ, src_offset, dst, NULL, size);
 }
 
 esp_err_t esp_partition_write(const esp_partition_t *partition, size_t dst_offset, const void *src,
                               size_t size)
 {
-    ota_part_t p;
-    esp_err_t ret = io_part(partition, &p);
-    if (ret != ESP_OK) {
-        return ret;
-    }
-    esp_dev_lock();
-    ret = esp_err_from_ota(ota_ops_part_write(esp_dev_ops(), &p, dst_offset, src, size));
-    esp_dev_unlock();
-    return ret;
+    return part_io(partition, PART_IO_WRITE, dst_offset, NULL, src, size);
 }
 
 esp_err_t esp_partition_read_raw(const esp_partition_t *partition, size_t src_offset, void *dst,
@@ -183,15 +189,7 @@ esp_err_t esp_partition_write_raw(const esp_partition_t *partition, size_t dst_o
 
 esp_err_t esp_partition_erase_range(const esp_partition_t *partition, size_t offset, size_t size)
 {
-    ota_part_t p;
-    esp_err_t ret = io_part(partition, &p);
-    if (ret != ESP_OK) {
-        return ret;
-    }
-    esp_dev_lock();
-    ret = esp_err_from_ota(ota_ops_part_erase(esp_dev_ops(), &p, offset, size));
-    esp_dev_unlock();
-    return ret;
+    return part_io(partition, PART_IO_ERASE, offset, NULL, NULL, size);
 }
 
 esp_err_t esp_partition_mmap(const esp_partition_t *partition, size_t offset, size_t size,

@@ -45,19 +45,21 @@ void nvs_internal_use_region(const ota_flash_t *f, uint32_t offset, uint32_t siz
     pthread_mutex_unlock(&lock);
 }
 
-/* The flash device holding the store: the override's, else the installed device's. */
-static const ota_flash_t *nvs_device_flash(void)
-{
-    return region_flash != NULL ? region_flash : esp_internal_flash();
-}
-
-/* Where the store lives: the override region, else the "nvs" data partition. */
-static bool nvs_find_region(uint32_t *offset, uint32_t *size)
+/*
+ * Where the store lives: the override region, else the "nvs" data partition of the installed
+ * device. False if there is no device or no such partition.
+ */
+static bool nvs_find_region(const ota_flash_t **flash, uint32_t *offset, uint32_t *size)
 {
     if (region_flash != NULL) {
+        *flash = region_flash;
         *offset = region_offset;
         *size = region_size;
         return true;
+    }
+    *flash = esp_internal_flash();
+    if (*flash == NULL) {
+        return false;
     }
     const esp_partition_t *p = esp_partition_find_first(
         ESP_PARTITION_TYPE_DATA, ESP_PARTITION_SUBTYPE_DATA_NVS, NVS_DEFAULT_PART_NAME);
@@ -151,8 +153,8 @@ esp_err_t nvs_flash_init(void)
     if (initialized && store.mounted) {
         goto out; /* already initialised */
     }
-    const ota_flash_t *f = nvs_device_flash();
-    if (f == NULL || !nvs_find_region(&offset, &size)) {
+    const ota_flash_t *f = NULL;
+    if (!nvs_find_region(&f, &offset, &size)) {
         ret = ESP_ERR_NOT_FOUND;
         goto out;
     }
@@ -189,8 +191,8 @@ esp_err_t nvs_flash_erase(void)
     pthread_mutex_lock(&lock);
     close_all();
     initialized = false;
-    const ota_flash_t *f = nvs_device_flash();
-    if (f == NULL || !nvs_find_region(&offset, &size)) {
+    const ota_flash_t *f = NULL;
+    if (!nvs_find_region(&f, &offset, &size)) {
         ret = ESP_ERR_NOT_FOUND;
     } else {
         int err = ota_kv_format(&store, f, offset, size, NULL);

@@ -912,6 +912,35 @@ static int check_flash_size(const ctx_t *c, const rows_t *rows, ota_diag_t *diag
 }
 
 /* Narrows checked rows into the binary table (PartitionTable.to_binary's packing and length). */
+/* The checks of parsed rows, CSV or binary: verify_rows (unless no_verify), then the flash size. */
+static int check_rows(const ctx_t *c, const rows_t *rows, ota_diag_t *diag)
+{
+    int err = c->o.no_verify ? OTA_OK : verify_rows(c, rows, diag);
+    if (err == OTA_OK) {
+        err = check_flash_size(c, rows, diag);
+    }
+    return err;
+}
+
+/* The rows (whose fields fit the binary entry) as out's entries; has_md5 = md5. */
+static void rows_copy(const rows_t *rows, bool md5, ota_part_table_t *out)
+{
+    for (size_t i = 0; i < rows->n; i++) {
+        const row_t *r = &rows->v[i];
+        ota_part_t *p = &out->parts[i];
+        memset(p, 0, sizeof(*p));
+        p->type = (uint8_t)r->type;
+        p->subtype = (uint8_t)r->subtype;
+        p->offset = (uint32_t)r->offset;
+        p->size = (uint32_t)r->size;
+        memcpy(p->label, r->name, strnlen(r->name, OTA_PART_LABEL_LEN)); /* struct '16s' cut */
+        p->flags = (r->encrypted ? OTA_PART_FLAG_ENCRYPTED : 0) |
+                   (r->readonly ? OTA_PART_FLAG_READONLY : 0) | r->other_flags;
+    }
+    out->count = (int)rows->n;
+    out->has_md5 = md5;
+}
+
 static int rows_to_table(const ctx_t *c, const rows_t *rows, bool md5, ota_part_table_t *out,
                          ota_diag_t *diag)
 {
@@ -944,20 +973,7 @@ static int rows_to_table(const ctx_t *c, const rows_t *rows, bool md5, ota_part_
                             "Binary partition table length (%zu) longer than max", len);
     }
     (void)c;
-    for (size_t i = 0; i < rows->n; i++) {
-        const row_t *r = &rows->v[i];
-        ota_part_t *p = &out->parts[i];
-        memset(p, 0, sizeof(*p));
-        p->type = (uint8_t)r->type;
-        p->subtype = (uint8_t)r->subtype;
-        p->offset = (uint32_t)r->offset;
-        p->size = (uint32_t)r->size;
-        memcpy(p->label, r->name, strnlen(r->name, OTA_PART_LABEL_LEN)); /* struct '16s' cut */
-        p->flags = (r->encrypted ? OTA_PART_FLAG_ENCRYPTED : 0) |
-                   (r->readonly ? OTA_PART_FLAG_READONLY : 0) | r->other_flags;
-    }
-    out->count = (int)rows->n;
-    out->has_md5 = md5;
+    rows_copy(rows, md5, out);
     return OTA_OK;
 }
 
@@ -1274,16 +1290,26 @@ static int csv_rows(const ctx_t *c, const char *text, size_t len, rows_t *rows, 
     return OTA_OK;
 }
 
-int ota_part_csv_parse(const char *text, size_t len, const ota_part_csv_opts_t *opts,
-                       ota_part_table_t *out, ota_diag_t *diag)
+/*
+ * The start of both parsers: checks the arguments (input may be NULL only when empty), empties
+ * *out and sets up the context *c from opts.
+ */
+static int parse_begin(const void *in, size_t len, const ota_part_csv_opts_t *opts,
+                       ota_part_table_t *out, ctx_t *c, ota_diag_t *diag)
 {
-    if (out == NULL || (text == NULL && len > 0)) {
+    if (out == NULL || (in == NULL && len > 0)) {
         return OTA_ERR_INVALID_ARG;
     }
     out->count = 0;
     out->has_md5 = false;
+    return ctx_init(c, opts, diag);
+}
+
+int ota_part_csv_parse(const char *text, size_t len, const ota_part_csv_opts_t *opts,
+                       ota_part_table_t *out, ota_diag_t *diag)
+{
     ctx_t c;
-    int err = ctx_init(&c, opts, diag);
+    int err = parse_begin(text, len, opts, out, &c, diag);
     if (err != OTA_OK) {
         return err;
     }
@@ -1294,11 +1320,8 @@ int ota_part_csv_parse(const char *text, size_t len, const ota_part_csv_opts_t *
     if (err == OTA_OK) {
         err = csv_rows(&c, utf8, ulen, &rows, diag);
     }
-    if (err == OTA_OK && !c.o.no_verify) {
-        err = verify_rows(&c, &rows, diag);
-    }
     if (err == OTA_OK) {
-        err = check_flash_size(&c, &rows, diag);
+        err = check_rows(&c, &rows, diag);
     }
     if (err == OTA_OK) {
         err = rows_to_table(&c, &rows, !c.o.no_md5, out, diag);
@@ -1449,44 +1472,23 @@ out:
 int ota_part_bin_parse(const uint8_t *data, size_t len, const ota_part_csv_opts_t *opts,
                        ota_part_table_t *out, ota_diag_t *diag)
 {
-    if (out == NULL || (data == NULL && len > 0)) {
-        return OTA_ERR_INVALID_ARG;
-    }
-    out->count = 0;
-    out->has_md5 = false;
     ctx_t c;
-    int err = ctx_init(&c, opts, diag);
+    int err = parse_begin(data, len, opts, out, &c, diag);
     if (err != OTA_OK) {
         return err;
     }
     rows_t rows = {0};
     bool md5_seen = false;
     err = bin_rows(&c, data, len, &rows, &md5_seen, diag);
-    if (err == OTA_OK && !c.o.no_verify) {
-        err = verify_rows(&c, &rows, diag);
-    }
     if (err == OTA_OK) {
-        err = check_flash_size(&c, &rows, diag);
+        err = check_rows(&c, &rows, diag);
     }
     if (err == OTA_OK && rows.n > OTA_PART_MAX_ENTRIES) {
         err = ota_diag_set(diag, OTA_ERR_NO_SPACE, "Partition table has more than %d entries",
                            OTA_PART_MAX_ENTRIES);
     }
     if (err == OTA_OK) {
-        for (size_t i = 0; i < rows.n; i++) {
-            const row_t *r = &rows.v[i];
-            ota_part_t *p = &out->parts[i];
-            memset(p, 0, sizeof(*p));
-            p->type = (uint8_t)r->type;
-            p->subtype = (uint8_t)r->subtype;
-            p->offset = (uint32_t)r->offset;
-            p->size = (uint32_t)r->size;
-            memcpy(p->label, r->name, strlen(r->name));
-            p->flags = (r->encrypted ? OTA_PART_FLAG_ENCRYPTED : 0) |
-                       (r->readonly ? OTA_PART_FLAG_READONLY : 0) | r->other_flags;
-        }
-        out->count = (int)rows.n;
-        out->has_md5 = md5_seen;
+        rows_copy(&rows, md5_seen, out); /* names are at most 16 bytes here */
     }
     rows_free(&rows);
     ctx_free(&c);

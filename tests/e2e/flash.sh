@@ -5,61 +5,14 @@
 # binaries against what an otadata reader printed for them, --help and error lines.
 set -u
 
-: "${OTAKIT:?OTAKIT must name the otakit binary}"
+. "$(dirname "$0")/lib.sh"
 VECTORS=${OTAKIT_VECTORS:-}
+tmp=$WORK
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() {
-    failed=$((failed + 1))
-    echo "FAIL: $*" >&2
-}
-expect_eq() { # what got want
-    if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', want '$3'"; fi
-}
-expect_has() { # what text needle
-    case $2 in *"$3"*) ok ;; *) bad "$1: output lacks '$3'"$'\n'"$2" ;; esac
-}
 expect_lacks() { # what text needle
     case $2 in *"$3"*) bad "$1: output has '$3'" ;; *) ok ;; esac
 }
-
-sha() { sha256sum "$1" | cut -d' ' -f1; }
 fsize() { stat -c %s "$1"; }
-# The bytes of file $1 from offset $2, $3 of them, as one hex string.
-hexat() { od -v -An -tx1 -j "$2" -N "$3" "$1" | tr -d ' \n'; }
-# True if $3 bytes of $1 from $2 are all 0xFF.
-all_ff() { [ -z "$(od -v -An -tx1 -j "$2" -N "$3" "$1" | tr -s ' \n' '\n' | grep -v '^ff$' | grep .)" ]; }
-# Files $1 and $2 (same size) are equal outside [$3, $3 + $4).
-same_outside() {
-    local end=$(($3 + $4))
-    cmp -s -n "$3" "$1" "$2" && cmp -s -i "$end" "$1" "$2"
-}
-
-# Runs otakit with the given arguments; sets rc, out (stdout) and err (stderr).
-run() {
-    "$OTAKIT" "$@" >"$tmp/stdout" 2>"$tmp/stderr"
-    rc=$?
-    out=$(cat "$tmp/stdout")
-    err=$(cat "$tmp/stderr")
-}
-
-# An error: the status, exactly one stderr line "otakit: <cmd>: ..." containing the reason.
-expect_error() { # what status reason args...
-    local what=$1 status=$2 reason=$3
-    shift 3
-    run "$@"
-    expect_eq "$what: exit status" "$rc" "$status"
-    expect_eq "$what: stderr lines" "$(wc -l <"$tmp/stderr" | tr -d ' ')" 1
-    case $err in
-    "otakit"*"$reason"*) ok ;;
-    *) bad "$what: stderr '$err' lacks '$reason'" ;;
-    esac
-}
 
 # --- images ------------------------------------------------------------------------------------
 head -c 3000 /dev/urandom >"$tmp/payload"
@@ -369,5 +322,5 @@ else
     echo "note: shared vectors absent; real-binary checks skipped" >&2
 fi
 
-echo "flash.sh: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+echo "flash.sh: $CHECKS passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]

@@ -97,3 +97,55 @@ board() {
     BOARD_STATUS=0
     "$OTAKIT" board run --max-time 600000 "$@" </dev/null >"$log" 2>&1 || BOARD_STATUS=$?
 }
+
+# Checks that count a failure and go on (the command-line scripts), summed up at the end as
+# "$CHECKS passed, $FAILED failed":
+#   bad MSG                        print "FAIL: MSG" and count a failed check
+#   expect_eq WHAT GOT WANT        GOT is WANT
+#   expect_has WHAT TEXT NEEDLE    TEXT contains NEEDLE
+#   run ARGS...                    otakit ARGS: exit status in $rc, stdout in $out, stderr in $err
+#   expect_error WHAT STATUS REASON ARGS...   otakit ARGS exits STATUS with one stderr line
+#                                             "otakit...REASON..."
+# and byte helpers: sha FILE, hexat FILE OFFSET COUNT, all_ff FILE OFFSET COUNT (all 0xFF),
+# same_outside FILE1 FILE2 OFFSET LEN (equal outside [OFFSET, OFFSET + LEN)).
+FAILED=0
+
+bad() {
+    FAILED=$((FAILED + 1))
+    echo "FAIL: $*" >&2
+}
+
+expect_eq() {
+    if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', want '$3'"; fi
+}
+
+expect_has() {
+    case $2 in *"$3"*) ok ;; *) bad "$1: output lacks '$3'"$'\n'"$2" ;; esac
+}
+
+run() {
+    "$OTAKIT" "$@" >"$WORK/stdout" 2>"$WORK/stderr"
+    rc=$?
+    out=$(cat "$WORK/stdout")
+    err=$(cat "$WORK/stderr")
+}
+
+expect_error() {
+    local what=$1 status=$2 reason=$3
+    shift 3
+    run "$@"
+    expect_eq "$what: exit status" "$rc" "$status"
+    expect_eq "$what: stderr lines" "$(wc -l <"$WORK/stderr" | tr -d ' ')" 1
+    case $err in
+    "otakit"*"$reason"*) ok ;;
+    *) bad "$what: stderr '$err' lacks '$reason'" ;;
+    esac
+}
+
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+hexat() { od -v -An -tx1 -j "$2" -N "$3" "$1" | tr -d ' \n'; }
+all_ff() { [ -z "$(od -v -An -tx1 -j "$2" -N "$3" "$1" | tr -s ' \n' '\n' | grep -v '^ff$' | grep .)" ]; }
+same_outside() {
+    local end=$(($3 + $4))
+    cmp -s -n "$3" "$1" "$2" && cmp -s -i "$end" "$1" "$2"
+}

@@ -7,7 +7,7 @@
 # the otadata partition changes; refusals, --help and error lines.
 set -u
 
-: "${OTAKIT:?OTAKIT must name the otakit binary}"
+. "$(dirname "$0")/lib.sh"
 VECTORS=${OTAKIT_VECTORS:-}
 
 # gzip computes the reference CRC below; without it there is nothing independent to compare to.
@@ -16,46 +16,7 @@ if ! command -v gzip >/dev/null; then
     exit 77
 fi
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() {
-    failed=$((failed + 1))
-    echo "FAIL: $*" >&2
-}
-expect_eq() { # what got want
-    if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', want '$3'"; fi
-}
-expect_has() { # what text needle
-    case $2 in *"$3"*) ok ;; *) bad "$1: output lacks '$3'"$'\n'"$2" ;; esac
-}
-
-sha() { sha256sum "$1" | cut -d' ' -f1; }
-all_ff() { [ -z "$(od -v -An -tx1 -j "$2" -N "$3" "$1" | tr -s ' \n' '\n' | grep -v '^ff$' | grep .)" ]; }
-same_outside() { # files $1 and $2 are equal outside [$3, $3 + $4)
-    cmp -s -n "$3" "$1" "$2" && cmp -s -i $(($3 + $4)) "$1" "$2"
-}
-
-run() {
-    "$OTAKIT" "$@" >"$tmp/stdout" 2>"$tmp/stderr"
-    rc=$?
-    out=$(cat "$tmp/stdout")
-    err=$(cat "$tmp/stderr")
-}
-expect_error() { # what status reason args...
-    local what=$1 status=$2 reason=$3
-    shift 3
-    run "$@"
-    expect_eq "$what: exit status" "$rc" "$status"
-    expect_eq "$what: stderr lines" "$(wc -l <"$tmp/stderr" | tr -d ' ')" 1
-    case $err in
-    "otakit"*"$reason"*) ok ;;
-    *) bad "$what: stderr '$err' lacks '$reason'" ;;
-    esac
-}
+tmp=$WORK
 
 # --- the otadata CRC, independently ----------------------------------------------------------
 # otatool.py writes binascii.crc32(le32(seq), 0xFFFFFFFF): the reflected CRC-32 started from a
@@ -81,7 +42,7 @@ for pair in 0:0xFFFFFFFF 1:0x4743989A 2:0x55F63774 3:0xED4A5011 4:0x709D68A8 5:0
     4294967295:0x2144DF1C; do
     expect_eq "CRC of seq ${pair%%:*}" "$(printf 0x%08X "$(ota_crc "${pair%%:*}")")" "${pair#*:}"
 done
-if [ "$failed" -ne 0 ]; then
+if [ "$FAILED" -ne 0 ]; then
     echo "otadata.sh: the CRC helper is wrong; stopping" >&2
     exit 1
 fi
@@ -344,5 +305,5 @@ else
     echo "note: shared vectors absent; the real otadata check is skipped" >&2
 fi
 
-echo "otadata.sh: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+echo "otadata.sh: $CHECKS passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]

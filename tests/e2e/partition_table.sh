@@ -4,27 +4,12 @@
 # standard input and output, warnings, and errors (exit status, a single line, no output file).
 set -u
 
-: "${OTAKIT:?OTAKIT must name the otakit binary}"
+. "$(dirname "$0")/lib.sh"
 VECTORS=${OTAKIT_VECTORS:-}
+tmp=$WORK
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() {
-    failed=$((failed + 1))
-    echo "FAIL: $*" >&2
-}
-expect_eq() { # what got want
-    if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', want '$3'"; fi
-}
-
-sha() { sha256sum "$1" | cut -d' ' -f1; }
-hexat() { od -v -An -tx1 -j "$2" -N "$3" "$1" | tr -d ' \n'; }
-
-# Runs otakit partition-table with the given arguments; sets rc, out (stdout) and err (stderr).
+# This script's run and expect_error (in place of lib.sh's): the partition-table subcommand is
+# implied, and an error also leaves stdout empty.
 run() {
     "$OTAKIT" partition-table "$@" >"$tmp/stdout" 2>"$tmp/stderr"
     rc=$?
@@ -32,8 +17,6 @@ run() {
     err=$(cat "$tmp/stderr")
 }
 
-# An error: the exit status, exactly one stderr line starting with the prefix and containing
-# the reason, nothing on stdout.
 expect_error() { # what status reason args...
     local what=$1 status=$2 reason=$3
     shift 3
@@ -210,5 +193,5 @@ else
     echo "shared vectors absent: vector checks skipped"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+echo "$CHECKS passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]

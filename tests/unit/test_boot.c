@@ -17,6 +17,7 @@
 #include "ota/ota_otadata.h"
 #include "ota/ota_part_csv.h"
 #include "ota/ota_posix.h"
+#include "fixture.h"
 
 #define FLASH_SIZE 0x400000u
 
@@ -26,9 +27,8 @@ typedef struct {
     ota_part_table_t table;
     char log[16384];
     size_t log_len;
-    uint32_t counter; /* emulated anti-rollback eFuse */
-    uint32_t recovery;
-    int hold_pin;     /* pin held low for the whole hold time, -1 none */
+    test_fuses_t fuses; /* emulated anti-rollback counter and recovery offset */
+    int hold_pin;       /* pin held low for the whole hold time, -1 none */
 } fixture_t;
 
 static fixture_t fx;
@@ -39,38 +39,7 @@ static void log_sink(void *ctx, char level, const char *tag, const char *msg)
     if (level == 'D') {
         return; /* the bootloader's default log level is info */
     }
-    int n = snprintf(f->log + f->log_len, sizeof(f->log) - f->log_len, "%c %s: %s\n", level, tag,
-                     msg);
-    if (n > 0 && f->log_len + (size_t)n < sizeof(f->log)) {
-        f->log_len += (size_t)n;
-    }
-}
-
-static int efuse_read(void *ctx, uint32_t *out)
-{
-    *out = ((fixture_t *)ctx)->counter;
-    return OTA_OK;
-}
-
-static int efuse_write(void *ctx, uint32_t v)
-{
-    fixture_t *f = ctx;
-    if (v > f->counter) {
-        f->counter = v;
-    }
-    return OTA_OK;
-}
-
-static int recovery_read(void *ctx, uint32_t *out)
-{
-    *out = ((fixture_t *)ctx)->recovery;
-    return OTA_OK;
-}
-
-static int recovery_write(void *ctx, uint32_t v)
-{
-    ((fixture_t *)ctx)->recovery = v;
-    return OTA_OK;
+    test_log_append(f->log, sizeof(f->log), &f->log_len, level, tag, msg);
 }
 
 static ota_gpio_hold_t hold(void *ctx, int pin, bool active_high, uint32_t hold_s)
@@ -80,7 +49,7 @@ static ota_gpio_hold_t hold(void *ctx, int pin, bool active_high, uint32_t hold_
     return (!active_high && pin == f->hold_pin) ? OTA_GPIO_LONG_HOLD : OTA_GPIO_NOT_HOLD;
 }
 
-static ota_efuse_t efuse_ops = {&fx, efuse_read, efuse_write, recovery_read, recovery_write};
+static ota_efuse_t efuse_ops;
 static ota_log_t sink = {log_sink, &fx};
 
 static ota_boot_env_t env_for(const ota_chip_t *chip)
@@ -99,39 +68,20 @@ static ota_boot_env_t env_for(const ota_chip_t *chip)
     return env;
 }
 
-static void write_bytes(uint32_t addr, const void *data, size_t len)
-{
-    assert_int_equal(ota_flash_erase_range(fx.flash, addr, (uint32_t)((len + 0xFFF) & ~0xFFFu)),
-                     OTA_OK);
-    assert_int_equal(ota_flash_program(fx.flash, addr, data, (uint32_t)len), OTA_OK);
-}
-
 static void put_table(const char *name)
 {
-    uint8_t bin[OTA_PART_TABLE_MAX_LEN];
-    assert_int_equal(ota_part_builtin_table(name, NULL, &fx.table, NULL), OTA_OK);
-    assert_int_equal(ota_part_table_encode(ota_crypto_openssl(), &fx.table, bin, NULL), OTA_OK);
-    write_bytes(OTA_PART_TABLE_OFFSET_DEFAULT, bin, sizeof(bin));
+    test_table_builtin(name, &fx.table);
+    test_table_put(fx.flash, &fx.table);
 }
 
 static void put_app(const char *label, const char *version, long long secure_version)
 {
     const ota_part_t *p = ota_part_find_by_label(&fx.table, label);
     assert_non_null(p);
-    ota_img_pack_opts_t o;
-    ota_img_pack_opts_init(&o);
     static const uint8_t payload[3000] = {1, 2, 3};
-    o.payload = payload;
-    o.payload_len = sizeof(payload);
-    o.project_name = label;
-    o.project_ver = version;
-    o.secure_version = secure_version;
-    o.has_build_time = true;
-    o.build_time = 1700000000;
-    uint8_t *img = NULL;
     size_t len = 0;
-    assert_int_equal(ota_img_pack(ota_crypto_openssl(), &o, &img, &len, NULL), OTA_OK);
-    write_bytes(p->offset, img, len);
+    uint8_t *img = test_app_image(label, version, secure_version, payload, sizeof(payload), &len);
+    test_flash_put(fx.flash, p->offset, img, len);
     free(img);
 }
 
@@ -162,6 +112,7 @@ static int setup(void **state)
     fx.hold_pin = -1;
     assert_int_equal(ota_nor_create_mem(FLASH_SIZE, NULL, &fx.nor, NULL), OTA_OK);
     fx.flash = ota_nor_flash(fx.nor);
+    efuse_ops = test_fuses_ops(&fx.fuses, true);
     return 0;
 }
 
@@ -349,7 +300,7 @@ static void test_anti_rollback(void **state)
     put_table("two_ota_large");
     put_app("ota_0", "1", 1);
     put_app("ota_1", "2", 3);
-    fx.counter = 2;
+    fx.fuses.counter = 2;
     boot(&cfg); /* initial otadata: ota_0 (sv 1 < 2) skipped, ota_1 boots, seq set */
     assert_int_equal(res.booted, 1);
     assert_true(logged("I boot: Enabled a check secure version of app for anti rollback\n"
@@ -357,7 +308,7 @@ static void test_anti_rollback(void **state)
     assert_true(logged("I boot: otadata[0..1] in initial state\n"));
     read_otadata(e);
     assert_int_equal(e[0].seq, 2);
-    assert_int_equal(fx.counter, 3); /* raised by set_actual_ota_seq */
+    assert_int_equal(fx.fuses.counter, 3); /* raised by set_actual_ota_seq */
 
     /* select ota_0 (lower secure_version): it is skipped, ota_1 keeps running */
     set_otadata(0, true);
@@ -460,7 +411,7 @@ static void test_rom_step(void **state)
     uint8_t *img = NULL;
     size_t len = 0;
     assert_int_equal(ota_img_pack(ota_crypto_openssl(), &o, &img, &len, NULL), OTA_OK);
-    write_bytes(esp32->bootloader_offset, img, len);
+    test_flash_put(fx.flash, esp32->bootloader_offset, img, len);
     free(img);
     ota_boot_env_t env = env_for(esp32);
     uint32_t used = 0;
@@ -474,10 +425,10 @@ static void test_rom_step(void **state)
     if (c5 != NULL && c5->recovery_bootloader) {
         o.chip = c5;
         assert_int_equal(ota_img_pack(ota_crypto_openssl(), &o, &img, &len, NULL), OTA_OK);
-        write_bytes(0x3F0000, img, len);
+        test_flash_put(fx.flash, 0x3F0000, img, len);
         free(img);
         env = env_for(c5);
-        fx.recovery = 0x3F0000;
+        fx.fuses.recovery = 0x3F0000;
         assert_int_equal(ota_boot_rom_load(&env, 0x8000, &used, NULL, NULL), OTA_OK);
         assert_int_equal(used, 0x3F0000);
     }

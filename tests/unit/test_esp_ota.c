@@ -29,6 +29,7 @@
 #include "ota/ota_part_csv.h"
 #include "ota/ota_posix.h"
 #include "ota/ota_sdkconfig.h"
+#include "fixture.h"
 
 #define FLASH_SIZE 0x400000u
 #define MiB 0x100000u
@@ -39,7 +40,7 @@ typedef struct {
     ota_part_table_t table;
     ota_sdkconfig_t *sdk;
     ota_efuse_t efuse;
-    uint32_t counter;
+    test_fuses_t fuses;
     uint32_t test_flags;
     FILE *cap;
     int saved_stdout;
@@ -88,50 +89,23 @@ static bool logged(char level, const char *tag, const char *msg)
 
 /* ---- board --------------------------------------------------------------------------------- */
 
-static int efuse_read(void *ctx, uint32_t *out)
-{
-    *out = ((fixture_t *)ctx)->counter;
-    return OTA_OK;
-}
-
-static int efuse_write(void *ctx, uint32_t v)
-{
-    fixture_t *f = ctx;
-    if (v > f->counter) {
-        f->counter = v;
-    }
-    return OTA_OK;
-}
-
-static void write_bytes(uint32_t addr, const void *data, size_t len)
-{
-    assert_int_equal(ota_flash_erase_range(fx.flash, addr, (uint32_t)((len + 0xFFF) & ~0xFFFu)),
-                     OTA_OK);
-    assert_int_equal(ota_flash_program(fx.flash, addr, data, (uint32_t)len), OTA_OK);
-}
-
 static void use_table(const ota_part_table_t *t)
 {
-    uint8_t bin[OTA_PART_TABLE_MAX_LEN];
     fx.table = *t;
-    assert_int_equal(ota_part_table_encode(ota_crypto_openssl(), &fx.table, bin, NULL), OTA_OK);
-    write_bytes(OTA_PART_TABLE_OFFSET_DEFAULT, bin, sizeof(bin));
+    test_table_put(fx.flash, &fx.table);
 }
 
 static void put_table(const char *name)
 {
     ota_part_table_t t;
-    assert_int_equal(ota_part_builtin_table(name, NULL, &t, NULL), OTA_OK);
+    test_table_builtin(name, &t);
     use_table(&t);
 }
 
 static void put_csv(const char *csv)
 {
     ota_part_table_t t;
-    ota_diag_t diag = {{0}};
-    if (ota_part_csv_parse(csv, strlen(csv), NULL, &t, &diag) != OTA_OK) {
-        fail_msg("%s", diag.msg);
-    }
+    test_table_csv(csv, &t);
     use_table(&t);
 }
 
@@ -144,27 +118,17 @@ static const ota_part_t *tpart(const char *label)
 
 static const uint8_t payload[3000] = {9, 8, 7};
 
+/* A packed app image (malloc'ed) of project "app". */
 static uint8_t *make_app(const char *version, long long secure_version, size_t *len)
 {
-    ota_img_pack_opts_t o;
-    ota_img_pack_opts_init(&o);
-    o.payload = payload;
-    o.payload_len = sizeof(payload);
-    o.project_name = "app";
-    o.project_ver = version;
-    o.secure_version = secure_version;
-    o.has_build_time = true;
-    o.build_time = 1700000000;
-    uint8_t *img = NULL;
-    assert_int_equal(ota_img_pack(ota_crypto_openssl(), &o, &img, len, NULL), OTA_OK);
-    return img;
+    return test_app_image("app", version, secure_version, payload, sizeof(payload), len);
 }
 
 static void put_app(const char *label, const char *version, long long secure_version)
 {
     size_t len;
     uint8_t *img = make_app(version, secure_version, &len);
-    write_bytes(tpart(label)->offset, img, len);
+    test_flash_put(fx.flash, tpart(label)->offset, img, len);
     free(img);
 }
 
@@ -203,7 +167,7 @@ static int setup(void **state)
     memset(&fx, 0, sizeof(fx));
     assert_int_equal(ota_nor_create_mem(FLASH_SIZE, NULL, &fx.nor, NULL), OTA_OK);
     fx.flash = ota_nor_flash(fx.nor);
-    fx.efuse = (ota_efuse_t){&fx, efuse_read, efuse_write, NULL, NULL};
+    fx.efuse = test_fuses_ops(&fx.fuses, false);
     fx.sdk = ota_sdkconfig_new();
     assert_non_null(fx.sdk);
     esp_log_set_colors(0);
@@ -238,23 +202,11 @@ static void two_ota_board(void)
     cap_clear();
 }
 
-static void sector_hex(int i, char out[65])
-{
-    const uint8_t *d = ota_nor_data(fx.nor) + tpart("otadata")->offset + (uint32_t)i * 0x1000u;
-    for (int k = 0; k < 32; k++) {
-        snprintf(out + 2 * k, 3, "%02x", d[k]);
-    }
-}
-
+/* Asserts the 32 bytes of otadata sector i, as hex. */
 static void assert_sector(int i, const char *hex)
 {
-    char got[65];
-    sector_hex(i, got);
-    assert_string_equal(got, hex);
+    test_assert_hex32(ota_nor_data(fx.nor) + tpart("otadata")->offset + (uint32_t)i * 0x1000u, hex);
 }
-
-#define FF20 "ffffffffffffffffffffffffffffffffffffffff"
-#define BLANK FF20 "ffffffffffffffffffffffff"
 
 static void stream(esp_ota_handle_t h, const uint8_t *img, size_t len, size_t n)
 {
@@ -568,14 +520,8 @@ static void test_set_final_and_staging(void **state)
     assert_string_equal(back, "7296406769363431");
 
     /* bootloader staging */
-    ota_img_pack_opts_t o;
-    ota_img_pack_opts_init(&o);
-    o.bootloader = true;
-    o.has_build_time = true;
-    o.build_time = 1700000000;
-    uint8_t *bl = NULL;
     size_t bl_len = 0;
-    assert_int_equal(ota_img_pack(ota_crypto_openssl(), &o, &bl, &bl_len, NULL), OTA_OK);
+    uint8_t *bl = test_bootloader_image(&bl_len);
     const esp_partition_t *primary = NULL;
     assert_int_equal(esp_partition_register_external(
                          NULL, 0x1000, 0x7000, "PrimaryBTLDR", ESP_PARTITION_TYPE_BOOTLOADER,
@@ -688,7 +634,7 @@ static void test_anti_rollback(void **state)
     put_app("ota_1", "2", 1);
     set_cfg("BOOTLOADER_APP_ROLLBACK_ENABLE", "y");
     set_cfg("BOOTLOADER_APP_ANTI_ROLLBACK", "y");
-    fx.counter = 2;
+    fx.fuses.counter = 2;
     assert_int_equal(install("ota_0"), ESP_OK);
     cap_clear();
     assert_int_equal(esp_ota_set_boot_partition(P("ota_1")), ESP_ERR_OTA_SMALL_SEC_VER);
@@ -707,7 +653,7 @@ static void test_anti_rollback(void **state)
                        "Max secure version is 32. Given 33 version can not be "
                        "written."));
     assert_int_equal(esp_efuse_update_secure_version(1), ESP_OK);
-    assert_int_equal(fx.counter, 2);
+    assert_int_equal(fx.fuses.counter, 2);
     assert_int_equal(esp_efuse_update_secure_version(4), ESP_OK);
     assert_int_equal(esp_efuse_read_secure_version(), 4);
     set_cfg("BOOTLOADER_APP_SEC_VER_SIZE_EFUSE_FIELD", "4");

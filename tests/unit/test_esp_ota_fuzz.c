@@ -34,6 +34,8 @@
 #include "ota/ota_part_csv.h"
 #include "ota/ota_posix.h"
 #include "ota/ota_sdkconfig.h"
+#include "fixture.h"
+#include "test_util.h"
 
 #define FLASH_SIZE 0x400000u
 #define BUF_CAP 0x10000u
@@ -49,7 +51,7 @@ static size_t image_len;
 static uint8_t buf[BUF_CAP];
 static uint8_t data[BUF_CAP];
 static uint8_t imgbuf[BUF_CAP + 1024]; /* the image's first bytes, readable for any buffer size */
-static uint32_t counter;
+static test_fuses_t fuses;
 static const esp_partition_t *ext[MAX_EXT];
 static int n_ext;
 static esp_partition_mmap_handle_t maps[MAX_MAPS];
@@ -62,10 +64,7 @@ static long n_updates; /* complete updates that verified and were selected */
 
 static uint64_t next(void)
 {
-    uint64_t z = (rng += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    return test_splitmix64(&rng);
 }
 
 static uint32_t below(uint32_t n)
@@ -78,23 +77,7 @@ static bool coin(void)
     return next() & 1;
 }
 
-static int efuse_read(void *ctx, uint32_t *out)
-{
-    (void)ctx;
-    *out = counter;
-    return OTA_OK;
-}
-
-static int efuse_write(void *ctx, uint32_t v)
-{
-    (void)ctx;
-    if (v > counter) {
-        counter = v;
-    }
-    return OTA_OK;
-}
-
-static ota_efuse_t efuse = {NULL, efuse_read, efuse_write, NULL, NULL};
+static ota_efuse_t efuse = {&fuses, test_fuses_read, test_fuses_write, NULL, NULL};
 
 /* Every code the layer may return. */
 static void check(esp_err_t e)
@@ -293,13 +276,6 @@ static const void *rnd_data(size_t size)
 
 /* ---- board --------------------------------------------------------------------------------- */
 
-static void put(uint32_t addr, const void *src, size_t len)
-{
-    const ota_flash_t *f = ota_nor_flash(nor);
-    assert_int_equal(ota_flash_erase_range(f, addr, (uint32_t)((len + 0xFFF) & ~0xFFFu)), OTA_OK);
-    assert_int_equal(ota_flash_program(f, addr, src, (uint32_t)len), OTA_OK);
-}
-
 static void forget_pointers(void)
 {
     n_ext = 0;
@@ -330,26 +306,17 @@ static void board(void)
 {
     assert_int_equal(ota_nor_create_mem(FLASH_SIZE, NULL, &nor, NULL), OTA_OK);
     ota_part_table_t t;
-    assert_int_equal(ota_part_builtin_table("two_ota", NULL, &t, NULL), OTA_OK);
-    uint8_t bin[OTA_PART_TABLE_MAX_LEN];
-    assert_int_equal(ota_part_table_encode(ota_crypto_openssl(), &t, bin, NULL), OTA_OK);
-    put(0x8000, bin, sizeof(bin));
-    ota_img_pack_opts_t o;
-    ota_img_pack_opts_init(&o);
+    test_table_builtin("two_ota", &t);
+    test_table_put(ota_nor_flash(nor), &t);
     static const uint8_t payload[2000] = {1};
-    o.payload = payload;
-    o.payload_len = sizeof(payload);
-    o.project_ver = "1";
-    o.has_build_time = true;
-    o.build_time = 1700000000;
-    assert_int_equal(ota_img_pack(ota_crypto_openssl(), &o, &image, &image_len, NULL), OTA_OK);
-    put(0x10000, image, image_len);
+    image = test_app_image(NULL, "1", -1, payload, sizeof(payload), &image_len);
+    test_flash_put(ota_nor_flash(nor), 0x10000, image, image_len);
     memset(imgbuf, 0xA5, sizeof(imgbuf));
     memcpy(imgbuf, image, image_len < sizeof(imgbuf) ? image_len : sizeof(imgbuf));
-    put(0x110000, image, image_len);
+    test_flash_put(ota_nor_flash(nor), 0x110000, image, image_len);
     sdk = ota_sdkconfig_new();
     assert_non_null(sdk);
-    counter = 0;
+    fuses.counter = 0;
     n_maps = 0;
     last_handle = 0;
     reinstall();

@@ -23,15 +23,13 @@
 #include "ota/ota_part_csv.h"
 #include "ota/ota_posix.h"
 #include "ota/ota_sdkconfig.h"
+#include "test_util.h"
 
 static uint64_t rng;
 
 static uint64_t next(void)
 {
-    uint64_t z = (rng += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    return test_splitmix64(&rng);
 }
 
 static uint32_t below(uint32_t n)

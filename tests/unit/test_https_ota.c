@@ -39,6 +39,7 @@
 #include "ota/ota_sdkconfig.h"
 #include "ota/ota_server.h"
 #include "ota/ota_x509.h"
+#include "fixture.h"
 #include "test_util.h"
 
 #define FLASH_SIZE (4u * 1024 * 1024)
@@ -190,16 +191,12 @@ static void write_table(const char *csv)
     uint8_t bin[OTA_PART_TABLE_MAX_LEN];
     ota_diag_t diag = {{0}};
     assert_int_equal(ota_part_csv_compile(csv, strlen(csv), NULL, bin, &diag), OTA_OK);
-    const ota_flash_t *f = ota_nor_flash(nor);
-    assert_int_equal(ota_flash_erase_range(f, TABLE_OFFSET, 0x1000), OTA_OK);
-    assert_int_equal(f->program(f->ctx, TABLE_OFFSET, bin, sizeof(bin)), OTA_OK);
+    test_flash_put(ota_nor_flash(nor), TABLE_OFFSET, bin, sizeof(bin));
 }
 
 static void write_at(uint32_t addr, const void *data, size_t len)
 {
-    const ota_flash_t *f = ota_nor_flash(nor);
-    assert_int_equal(ota_flash_erase_range(f, addr, (uint32_t)((len + 0xFFF) & ~0xFFFu)), OTA_OK);
-    assert_int_equal(f->program(f->ctx, addr, data, (uint32_t)len), OTA_OK);
+    test_flash_put(ota_nor_flash(nor), addr, data, len);
 }
 
 /* (Re)installs the device as booted from running_offset; NVS is mounted again. */
@@ -387,6 +384,24 @@ static void http_cfg(esp_http_client_config_t *hc, const server_t *s, const char
     hc->keep_alive_enable = true;
 }
 
+/* A server and a client configuration for one of its files. */
+typedef struct conn {
+    server_t s;
+    char url[256];
+    esp_http_client_config_t hc;
+} conn_t;
+
+/*
+ * Starts a server as server_start does (cert/key NULL = plain HTTP, sw its switches) and fills
+ * c->hc as http_cfg does for path on it.
+ */
+static void conn_open(conn_t *c, const char *cert, const char *key, const ota_server_config_t *sw,
+                      const char *path)
+{
+    server_start(&c->s, cert, key, sw);
+    http_cfg(&c->hc, &c->s, path, c->url, sizeof(c->url));
+}
+
 static bool slot_equals(uint32_t addr, const blob_t *img)
 {
     const uint8_t *data = ota_nor_data(nor);
@@ -544,18 +559,15 @@ static void test_logic_ranges(void **state)
 static void test_full_update_events(void **state)
 {
     (void)state;
-    server_t s;
-    server_start(&s, cert_ip, key_ip, NULL);
-    char url[256];
-    esp_http_client_config_t hc;
-    http_cfg(&hc, &s, "app_v2.bin", url, sizeof(url));
-    esp_https_ota_config_t cfg = {.http_config = &hc};
+    conn_t c;
+    conn_open(&c, cert_ip, key_ip, NULL, "app_v2.bin");
+    esp_https_ota_config_t cfg = {.http_config = &c.hc};
     run_t r;
     log_begin();
     run_steps(&cfg, 0, &r);
     char *log = log_end();
     ota_server_stats_t st;
-    server_stop(&s, &st, NULL);
+    server_stop(&c.s, &st, NULL);
 
     assert_int_equal(r.begin, ESP_OK);
     assert_int_equal(r.desc, ESP_OK);
@@ -603,12 +615,9 @@ static void test_full_update_events(void **state)
 static void test_three_updates_alternate(void **state)
 {
     (void)state;
-    server_t s;
-    server_start(&s, cert_ip, key_ip, NULL);
-    char url[256];
-    esp_http_client_config_t hc;
-    http_cfg(&hc, &s, "app_v2.bin", url, sizeof(url));
-    esp_https_ota_config_t cfg = {.http_config = &hc};
+    conn_t c;
+    conn_open(&c, cert_ip, key_ip, NULL, "app_v2.bin");
+    esp_https_ota_config_t cfg = {.http_config = &c.hc};
     const uint32_t expect[3] = {OTA0_OFFSET, OTA1_OFFSET, OTA0_OFFSET};
     log_begin();
     for (int i = 0; i < 3; i++) {
@@ -621,7 +630,7 @@ static void test_three_updates_alternate(void **state)
     }
     free(log_end());
     ota_server_stats_t st;
-    server_stop(&s, &st, NULL);
+    server_stop(&c.s, &st, NULL);
     assert_int_equal(st.requests, 3);
 }
 
@@ -629,17 +638,14 @@ static void test_chunked(void **state)
 {
     (void)state;
     ota_server_config_t sw = {.chunked = true};
-    server_t s;
-    server_start(&s, cert_ip, key_ip, &sw);
-    char url[256];
-    esp_http_client_config_t hc;
-    http_cfg(&hc, &s, "app_v2.bin", url, sizeof(url));
-    esp_https_ota_config_t cfg = {.http_config = &hc};
+    conn_t c;
+    conn_open(&c, cert_ip, key_ip, &sw, "app_v2.bin");
+    esp_https_ota_config_t cfg = {.http_config = &c.hc};
     run_t r;
     log_begin();
     run_steps(&cfg, 0, &r);
     free(log_end());
-    server_stop(&s, NULL, NULL);
+    server_stop(&c.s, NULL, NULL);
     assert_int_equal(r.image_size, -1);
     assert_int_equal(r.finish, ESP_OK);
     assert_true(slot_equals(OTA0_OFFSET, &img_v2));
@@ -651,18 +657,15 @@ static void test_redirect(void **state)
     (void)state;
     ota_server_redirect_t redir = {"/old.bin", "/app_v2.bin"};
     ota_server_config_t sw = {.redirects = &redir, .redirect_count = 1};
-    server_t s;
-    server_start(&s, cert_ip, key_ip, &sw);
-    char url[256];
-    esp_http_client_config_t hc;
-    http_cfg(&hc, &s, "old.bin", url, sizeof(url));
-    esp_https_ota_config_t cfg = {.http_config = &hc};
+    conn_t c;
+    conn_open(&c, cert_ip, key_ip, &sw, "old.bin");
+    esp_https_ota_config_t cfg = {.http_config = &c.hc};
     log_begin();
     esp_err_t err = esp_https_ota(&cfg);
     free(log_end());
     char *access;
     ota_server_stats_t st;
-    server_stop(&s, &st, &access);
+    server_stop(&c.s, &st, &access);
     assert_int_equal(err, ESP_OK);
     assert_true(slot_equals(OTA0_OFFSET, &img_v2));
     assert_non_null(strstr(access, "\"GET /old.bin HTTP/1.1\" 302 -"));
@@ -677,17 +680,14 @@ static void test_redirect(void **state)
 static void test_truncated_image(void **state)
 {
     (void)state;
-    server_t s;
-    server_start(&s, cert_ip, key_ip, NULL);
-    char url[256];
-    esp_http_client_config_t hc;
-    http_cfg(&hc, &s, "truncated.bin", url, sizeof(url));
-    esp_https_ota_config_t cfg = {.http_config = &hc};
+    conn_t c;
+    conn_open(&c, cert_ip, key_ip, NULL, "truncated.bin");
+    esp_https_ota_config_t cfg = {.http_config = &c.hc};
     run_t r;
     log_begin();
     run_steps(&cfg, 0, &r);
     free(log_end());
-    server_stop(&s, NULL, NULL);
+    server_stop(&c.s, NULL, NULL);
     assert_int_equal(r.perform, ESP_OK);
     assert_int_equal(r.len_read, 64000);
     assert_int_equal(r.finish, ESP_ERR_OTA_VALIDATE_FAILED);
@@ -697,17 +697,14 @@ static void test_truncated_image(void **state)
 static void test_truncated_header(void **state)
 {
     (void)state;
-    server_t s;
-    server_start(&s, cert_ip, key_ip, NULL);
-    char url[256];
-    esp_http_client_config_t hc;
-    http_cfg(&hc, &s, "header_only.bin", url, sizeof(url));
-    esp_https_ota_config_t cfg = {.http_config = &hc};
+    conn_t c;
+    conn_open(&c, cert_ip, key_ip, NULL, "header_only.bin");
+    esp_https_ota_config_t cfg = {.http_config = &c.hc};
     run_t r;
     log_begin();
     run_steps(&cfg, 0, &r);
     char *log = log_end();
-    server_stop(&s, NULL, NULL);
+    server_stop(&c.s, NULL, NULL);
     assert_int_equal(r.begin, ESP_OK);
     assert_int_equal(r.desc, ESP_FAIL);
     assert_true(log_has(log, 'E', "esp_https_ota: Complete headers were not received"));
@@ -718,18 +715,15 @@ static void test_truncated_header(void **state)
 static void test_random_data(void **state)
 {
     (void)state;
-    server_t s;
-    server_start(&s, cert_ip, key_ip, NULL);
-    char url[256];
-    esp_http_client_config_t hc;
-    http_cfg(&hc, &s, "random.bin", url, sizeof(url));
-    esp_https_ota_config_t cfg = {.http_config = &hc};
+    conn_t c;
+    conn_open(&c, cert_ip, key_ip, NULL, "random.bin");
+    esp_https_ota_config_t cfg = {.http_config = &c.hc};
     run_t r;
     log_begin();
     run_steps(&cfg, 0, &r); /* the advanced example: the description check fails */
     esp_err_t one_shot = esp_https_ota(&cfg); /* the simple example: the first byte fails */
     char *log = log_end();
-    server_stop(&s, NULL, NULL);
+    server_stop(&c.s, NULL, NULL);
     assert_int_equal(r.desc, ESP_FAIL);
     assert_true(log_has(log, 'E', "esp_https_ota: Incorrect app descriptor magic"));
     assert_int_equal(one_shot, ESP_ERR_OTA_VALIDATE_FAILED);
@@ -744,16 +738,13 @@ static void test_random_data(void **state)
 static void test_wrong_chip(void **state)
 {
     (void)state;
-    server_t s;
-    server_start(&s, cert_ip, key_ip, NULL);
-    char url[256];
-    esp_http_client_config_t hc;
-    http_cfg(&hc, &s, "app_c3.bin", url, sizeof(url));
-    esp_https_ota_config_t cfg = {.http_config = &hc};
+    conn_t c;
+    conn_open(&c, cert_ip, key_ip, NULL, "app_c3.bin");
+    esp_https_ota_config_t cfg = {.http_config = &c.hc};
     log_begin();
     esp_err_t err = esp_https_ota(&cfg);
     char *log = log_end();
-    server_stop(&s, NULL, NULL);
+    server_stop(&c.s, NULL, NULL);
     assert_int_equal(err, ESP_ERR_INVALID_VERSION);
     assert_true(log_has(log, 'E', "esp_https_ota: Mismatch chip id, expected 0, found 5"));
     int chip_event = -1;
@@ -770,17 +761,14 @@ static void test_wrong_chip(void **state)
 static void test_not_found(void **state)
 {
     (void)state;
-    server_t s;
-    server_start(&s, cert_ip, key_ip, NULL);
-    char url[256];
-    esp_http_client_config_t hc;
-    http_cfg(&hc, &s, "missing.bin", url, sizeof(url));
-    esp_https_ota_config_t cfg = {.http_config = &hc};
-    esp_https_ota_handle_t h = (esp_https_ota_handle_t)&hc;
+    conn_t c;
+    conn_open(&c, cert_ip, key_ip, NULL, "missing.bin");
+    esp_https_ota_config_t cfg = {.http_config = &c.hc};
+    esp_https_ota_handle_t h = (esp_https_ota_handle_t)&c.hc;
     log_begin();
     esp_err_t err = esp_https_ota_begin(&cfg, &h);
     char *log = log_end();
-    server_stop(&s, NULL, NULL);
+    server_stop(&c.s, NULL, NULL);
     assert_int_equal(err, ESP_FAIL);
     assert_null(h);
     assert_true(log_has(log, 'E', "esp_https_ota: File not found(404)"));
@@ -793,22 +781,19 @@ static void test_not_found(void **state)
 static void test_tls_checks(void **state)
 {
     (void)state;
-    char url[256];
-    esp_http_client_config_t hc;
-    esp_https_ota_config_t cfg = {.http_config = &hc};
+    conn_t c;
+    esp_https_ota_config_t cfg = {.http_config = &c.hc};
     esp_https_ota_handle_t h;
 
     /* A certificate for another host name. */
-    server_t s;
-    server_start(&s, cert_other, key_other, NULL);
-    http_cfg(&hc, &s, "app_v2.bin", url, sizeof(url));
-    hc.cert_pem = pem_other;
+    conn_open(&c, cert_other, key_other, NULL, "app_v2.bin");
+    c.hc.cert_pem = pem_other;
     log_begin();
     esp_err_t wrong_name = esp_https_ota_begin(&cfg, &h);
-    hc.skip_cert_common_name_check = true;
+    c.hc.skip_cert_common_name_check = true;
     esp_err_t skipped = esp_https_ota(&cfg);
     char *log = log_end();
-    server_stop(&s, NULL, NULL);
+    server_stop(&c.s, NULL, NULL);
     assert_int_equal(wrong_name, ESP_ERR_HTTP_CONNECT);
     assert_true(log_has(log, 'E',
                         "esp_https_ota: Failed to open HTTP connection: "
@@ -818,13 +803,12 @@ static void test_tls_checks(void **state)
     free(log);
 
     /* A server whose certificate the client does not trust. */
-    server_start(&s, cert_ip, key_ip, NULL);
-    http_cfg(&hc, &s, "app_v2.bin", url, sizeof(url));
-    hc.cert_pem = pem_other;
+    conn_open(&c, cert_ip, key_ip, NULL, "app_v2.bin");
+    c.hc.cert_pem = pem_other;
     log_begin();
     esp_err_t untrusted = esp_https_ota_begin(&cfg, &h);
     log = log_end();
-    server_stop(&s, NULL, NULL);
+    server_stop(&c.s, NULL, NULL);
     assert_int_equal(untrusted, ESP_ERR_HTTP_CONNECT);
     assert_true(log_has(log, 'E', "esp_https_ota: Failed to establish HTTP connection"));
     free(log);
@@ -833,12 +817,9 @@ static void test_tls_checks(void **state)
 static void test_plain_http(void **state)
 {
     (void)state;
-    server_t s;
-    server_start(&s, NULL, NULL, NULL);
-    char url[256];
-    esp_http_client_config_t hc;
-    http_cfg(&hc, &s, "app_v2.bin", url, sizeof(url));
-    esp_https_ota_config_t cfg = {.http_config = &hc};
+    conn_t c;
+    conn_open(&c, NULL, NULL, NULL, "app_v2.bin");
+    esp_https_ota_config_t cfg = {.http_config = &c.hc};
     log_begin();
     esp_err_t refused = esp_https_ota(&cfg);
     int events_refused = ev_count;
@@ -846,7 +827,7 @@ static void test_plain_http(void **state)
     esp_err_t allowed = esp_https_ota(&cfg);
     char *log = log_end();
     ota_server_stats_t st;
-    server_stop(&s, &st, NULL);
+    server_stop(&c.s, &st, NULL);
     assert_int_equal(refused, ESP_ERR_INVALID_ARG);
     assert_int_equal(events_refused, 1); /* START only */
     assert_true(log_has(log, 'E',
@@ -866,22 +847,19 @@ static void test_plain_http(void **state)
 static void test_partial_one_connection(void **state)
 {
     (void)state;
-    server_t s;
-    server_start(&s, cert_ip, key_ip, NULL);
-    char url[256];
-    esp_http_client_config_t hc;
-    http_cfg(&hc, &s, "app_v2.bin", url, sizeof(url));
-    hc.keep_alive_enable = false; /* the app's choice does not matter: ranges share one */
+    conn_t c;
+    conn_open(&c, cert_ip, key_ip, NULL, "app_v2.bin");
+    c.hc.keep_alive_enable = false; /* the app's choice does not matter: ranges share one */
     const int max = 16384;
     esp_https_ota_config_t cfg = {
-        .http_config = &hc, .partial_http_download = true, .max_http_request_size = max};
+        .http_config = &c.hc, .partial_http_download = true, .max_http_request_size = max};
     run_t r;
     log_begin();
     run_steps(&cfg, 0, &r);
     free(log_end());
     char *access;
     ota_server_stats_t st;
-    server_stop(&s, &st, &access);
+    server_stop(&c.s, &st, &access);
     assert_int_equal(r.finish, ESP_OK);
     assert_true(slot_equals(OTA0_OFFSET, &img_v2));
     int ranges = (int)((img_v2.len + max - 1) / max);
@@ -900,19 +878,16 @@ static void test_partial_server_without_range(void **state)
 {
     (void)state;
     ota_server_config_t sw = {.no_range = true};
-    server_t s;
-    server_start(&s, cert_ip, key_ip, &sw);
-    char url[256];
-    esp_http_client_config_t hc;
-    http_cfg(&hc, &s, "app_v2.bin", url, sizeof(url));
+    conn_t c;
+    conn_open(&c, cert_ip, key_ip, &sw, "app_v2.bin");
     esp_https_ota_config_t cfg = {
-        .http_config = &hc, .partial_http_download = true, .max_http_request_size = 16384};
+        .http_config = &c.hc, .partial_http_download = true, .max_http_request_size = 16384};
     run_t r;
     log_begin();
     run_steps(&cfg, 0, &r);
     free(log_end());
     ota_server_stats_t st;
-    server_stop(&s, &st, NULL);
+    server_stop(&c.s, &st, NULL);
     assert_int_equal(r.finish, ESP_OK);
     assert_true(slot_equals(OTA0_OFFSET, &img_v2));
     assert_int_equal(st.requests, 2); /* HEAD, then one GET answered with the whole file */
@@ -928,13 +903,10 @@ static void test_partial_file_changes_midway(void **state)
 {
     (void)state;
     put_file("moving.bin", img_v2.data, img_v2.len);
-    server_t s;
-    server_start(&s, cert_ip, key_ip, NULL);
-    char url[256];
-    esp_http_client_config_t hc;
-    http_cfg(&hc, &s, "moving.bin", url, sizeof(url));
+    conn_t c;
+    conn_open(&c, cert_ip, key_ip, NULL, "moving.bin");
     esp_https_ota_config_t cfg = {
-        .http_config = &hc, .partial_http_download = true, .max_http_request_size = 16384};
+        .http_config = &c.hc, .partial_http_download = true, .max_http_request_size = 16384};
     log_begin();
     for (int with_desc = 0; with_desc < 2; with_desc++) {
         put_file("moving.bin", img_v2.data, img_v2.len);
@@ -965,7 +937,7 @@ static void test_partial_file_changes_midway(void **state)
         }
     }
     char *log = log_end();
-    server_stop(&s, NULL, NULL);
+    server_stop(&c.s, NULL, NULL);
     assert_true(log_has(log, 'W',
                         "esp_https_ota: Server sent the whole image instead of bytes "
                         "from "));
@@ -983,42 +955,47 @@ static void test_partial_file_changes_midway(void **state)
  */
 static size_t interrupted_download(const char *path, int performs, uint16_t *port)
 {
-    server_t s;
-    server_start(&s, cert_ip, key_ip, NULL);
-    *port = ota_server_port(s.srv); /* the resumed session's server reuses it: same URL */
-    char url[256];
-    esp_http_client_config_t hc;
-    http_cfg(&hc, &s, path, url, sizeof(url));
-    esp_https_ota_config_t cfg = {.http_config = &hc, .ota_resumption = true};
+    conn_t c;
+    conn_open(&c, cert_ip, key_ip, NULL, path);
+    *port = ota_server_port(c.s.srv); /* the resumed session's server reuses it: same URL */
+    esp_https_ota_config_t cfg = {.http_config = &c.hc, .ota_resumption = true};
     run_t r;
     run_steps(&cfg, performs, &r);
-    server_stop(&s, NULL, NULL);
+    server_stop(&c.s, NULL, NULL);
     assert_int_equal(r.perform, ESP_ERR_HTTPS_OTA_IN_PROGRESS);
     assert_true(r.len_read > 0);
     dev_boot(FACTORY_OFFSET);
     return (size_t)(r.len_read / 1024) * 1024;
 }
 
+/*
+ * The set-up of a resumption: with the ESP log captured (log_begin), an interrupted download of
+ * path (performs performs, then a reset), then a server with switches sw on the same port and a
+ * client that resumes from the count the app kept (cfg->ota_image_bytes_written), in *c and *cfg.
+ */
+static void resume_open(conn_t *c, esp_https_ota_config_t *cfg, const char *path, int performs,
+                        ota_server_config_t sw)
+{
+    uint16_t port;
+    log_begin();
+    size_t written = interrupted_download(path, performs, &port);
+    sw.port = port;
+    conn_open(c, cert_ip, key_ip, &sw, path);
+    *cfg = (esp_https_ota_config_t){
+        .http_config = &c->hc, .ota_resumption = true, .ota_image_bytes_written = written};
+}
+
 static void test_resume_tail_only(void **state)
 {
     (void)state;
-    uint16_t port;
-    log_begin();
-    size_t written = interrupted_download("app_v2.bin", 120, &port);
-    ota_server_config_t sw = {.port = port};
-    server_t s;
-    server_start(&s, cert_ip, key_ip, &sw);
-
-    char url[256];
-    esp_http_client_config_t hc;
-    http_cfg(&hc, &s, "app_v2.bin", url, sizeof(url));
-    esp_https_ota_config_t cfg = {
-        .http_config = &hc, .ota_resumption = true, .ota_image_bytes_written = written};
+    conn_t c;
+    esp_https_ota_config_t cfg;
+    resume_open(&c, &cfg, "app_v2.bin", 120, (ota_server_config_t){0});
     run_t r;
     run_steps(&cfg, 0, &r);
     char *log = log_end();
     ota_server_stats_t st;
-    server_stop(&s, &st, NULL);
+    server_stop(&c.s, &st, NULL);
     assert_int_equal(r.begin, ESP_OK);
     assert_int_equal(r.desc, ESP_OK); /* read back from the staging partition */
     assert_string_equal(r.app.version, "2");
@@ -1026,7 +1003,7 @@ static void test_resume_tail_only(void **state)
     assert_true(slot_equals(OTA0_OFFSET, &img_v2));
     assert_int_equal(boot_address(), OTA0_OFFSET);
     assert_int_equal(st.requests, 1);
-    assert_int_equal(st.body_bytes, img_v2.len - written); /* the tail only */
+    assert_int_equal(st.body_bytes, img_v2.len - cfg.ota_image_bytes_written); /* the tail only */
     assert_false(log_has(log, 'I', "esp_https_ota: Falling back"));
     free(log);
 }
@@ -1034,22 +1011,14 @@ static void test_resume_tail_only(void **state)
 static void test_resume_server_without_range(void **state)
 {
     (void)state;
-    uint16_t port;
-    log_begin();
-    size_t written = interrupted_download("app_v2.bin", 60, &port);
-    ota_server_config_t sw = {.no_range = true, .port = port};
-    server_t s;
-    server_start(&s, cert_ip, key_ip, &sw);
-    char url[256];
-    esp_http_client_config_t hc;
-    http_cfg(&hc, &s, "app_v2.bin", url, sizeof(url));
-    esp_https_ota_config_t cfg = {
-        .http_config = &hc, .ota_resumption = true, .ota_image_bytes_written = written};
+    conn_t c;
+    esp_https_ota_config_t cfg;
+    resume_open(&c, &cfg, "app_v2.bin", 60, (ota_server_config_t){.no_range = true});
     run_t r;
     run_steps(&cfg, 0, &r);
     char *log = log_end();
     ota_server_stats_t st;
-    server_stop(&s, &st, NULL);
+    server_stop(&c.s, &st, NULL);
     assert_int_equal(r.finish, ESP_OK);
     assert_true(slot_equals(OTA0_OFFSET, &img_v2));
     assert_true(log_has(log, 'W', "esp_https_ota: Server ignored the requested Range header"));
@@ -1067,20 +1036,17 @@ static void test_resume_server_without_range(void **state)
 static void test_resume_range_not_satisfiable(void **state)
 {
     (void)state;
-    server_t s;
-    server_start(&s, cert_ip, key_ip, NULL);
-    char url[256];
-    esp_http_client_config_t hc;
-    http_cfg(&hc, &s, "app_v2.bin", url, sizeof(url));
+    conn_t c;
+    conn_open(&c, cert_ip, key_ip, NULL, "app_v2.bin");
     esp_https_ota_config_t cfg = {
-        .http_config = &hc, .ota_resumption = true, .ota_image_bytes_written = img_v2.len + 4096};
+        .http_config = &c.hc, .ota_resumption = true, .ota_image_bytes_written = img_v2.len + 4096};
     run_t r;
     log_begin();
     run_steps(&cfg, 0, &r);
     char *log = log_end();
     char *access;
     ota_server_stats_t st;
-    server_stop(&s, &st, &access);
+    server_stop(&c.s, &st, &access);
     assert_int_equal(r.finish, ESP_OK);
     assert_true(slot_equals(OTA0_OFFSET, &img_v2));
     assert_true(
@@ -1102,24 +1068,15 @@ static void test_resume_changed_file(void **state)
 {
     (void)state;
     put_file("moving.bin", img_v2.data, img_v2.len);
-    uint16_t port;
-    log_begin();
-    size_t written = interrupted_download("moving.bin", 100, &port);
-    ota_server_config_t sw = {.port = port};
-    server_t s;
-    server_start(&s, cert_ip, key_ip, &sw);
+    conn_t c;
+    esp_https_ota_config_t cfg;
+    resume_open(&c, &cfg, "moving.bin", 100, (ota_server_config_t){0});
     put_file("moving.bin", img_v3.data, img_v3.len); /* a new release appears */
-
-    char url[256];
-    esp_http_client_config_t hc;
-    http_cfg(&hc, &s, "moving.bin", url, sizeof(url));
-    esp_https_ota_config_t cfg = {
-        .http_config = &hc, .ota_resumption = true, .ota_image_bytes_written = written};
     run_t r;
     run_steps(&cfg, 0, &r);
     char *log = log_end();
     ota_server_stats_t st;
-    server_stop(&s, &st, NULL);
+    server_stop(&c.s, &st, NULL);
     assert_int_equal(r.begin, ESP_OK);
     assert_string_equal(r.app.version, "3"); /* the description is the new file's */
     assert_int_equal(r.finish, ESP_OK);
@@ -1139,27 +1096,18 @@ static void test_resume_changed_file_without_record(void **state)
 {
     (void)state;
     put_file("moving.bin", img_v2.data, img_v2.len);
-    uint16_t port;
-    log_begin();
-    size_t written = interrupted_download("moving.bin", 100, &port);
-    ota_server_config_t sw = {.port = port};
-    server_t s;
-    server_start(&s, cert_ip, key_ip, &sw);
+    conn_t c;
+    esp_https_ota_config_t cfg;
+    resume_open(&c, &cfg, "moving.bin", 100, (ota_server_config_t){0});
     nvs_handle_t nh;
     assert_int_equal(nvs_open("otakit_ota", NVS_READWRITE, &nh), ESP_OK);
     assert_int_equal(nvs_erase_all(nh), ESP_OK);
     nvs_close(nh);
     put_file("moving.bin", img_v3.data, img_v3.len);
-
-    char url[256];
-    esp_http_client_config_t hc;
-    http_cfg(&hc, &s, "moving.bin", url, sizeof(url));
-    esp_https_ota_config_t cfg = {
-        .http_config = &hc, .ota_resumption = true, .ota_image_bytes_written = written};
     run_t r;
     run_steps(&cfg, 0, &r);
     free(log_end());
-    server_stop(&s, NULL, NULL);
+    server_stop(&c.s, NULL, NULL);
     assert_int_equal(r.finish, ESP_ERR_OTA_VALIDATE_FAILED);
     assert_int_equal(boot_address(), FACTORY_OFFSET);
 }
@@ -1169,12 +1117,9 @@ static void test_resume_changed_file_without_record(void **state)
 static void test_power_cut_resume(void **state)
 {
     (void)state;
-    server_t s;
-    server_start(&s, cert_ip, key_ip, NULL);
-    char url[256];
-    esp_http_client_config_t hc;
-    http_cfg(&hc, &s, "app_v2.bin", url, sizeof(url));
-    esp_https_ota_config_t cfg = {.http_config = &hc, .ota_resumption = true};
+    conn_t c;
+    conn_open(&c, cert_ip, key_ip, NULL, "app_v2.bin");
+    esp_https_ota_config_t cfg = {.http_config = &c.hc, .ota_resumption = true};
     log_begin();
     esp_https_ota_handle_t h;
     assert_int_equal(esp_https_ota_begin(&cfg, &h), ESP_OK);
@@ -1189,10 +1134,10 @@ static void test_power_cut_resume(void **state)
     }
     assert_true(ota_nor_power_lost(nor));
     esp_https_ota_abort(h);
-    uint16_t port = ota_server_port(s.srv);
-    server_stop(&s, NULL, NULL);
+    uint16_t port = ota_server_port(c.s.srv);
+    server_stop(&c.s, NULL, NULL);
     ota_server_config_t sw = {.port = port};
-    server_start(&s, cert_ip, key_ip, &sw);
+    server_start(&c.s, cert_ip, key_ip, &sw);
     ota_nor_power_on(nor);
     dev_boot(FACTORY_OFFSET);
     assert_true(persisted >= 1024);
@@ -1202,7 +1147,7 @@ static void test_power_cut_resume(void **state)
     run_steps(&cfg, 0, &r);
     free(log_end());
     ota_server_stats_t st;
-    server_stop(&s, &st, NULL);
+    server_stop(&c.s, &st, NULL);
     assert_int_equal(r.finish, ESP_OK);
     assert_true(slot_equals(OTA0_OFFSET, &img_v2));
     assert_int_equal(st.requests, 1);
@@ -1221,18 +1166,15 @@ static void test_drop_reconnects(void **state)
     (void)state;
     const uint64_t drop = 100000;
     ota_server_config_t sw = {.drop_after_bytes = drop, .drop_after_count = 2};
-    server_t s;
-    server_start(&s, cert_ip, key_ip, &sw);
-    char url[256];
-    esp_http_client_config_t hc;
-    http_cfg(&hc, &s, "app_v2.bin", url, sizeof(url));
-    esp_https_ota_config_t cfg = {.http_config = &hc};
+    conn_t c;
+    conn_open(&c, cert_ip, key_ip, &sw, "app_v2.bin");
+    esp_https_ota_config_t cfg = {.http_config = &c.hc};
     run_t r;
     log_begin();
     run_steps(&cfg, 0, &r);
     char *log = log_end();
     ota_server_stats_t st;
-    server_stop(&s, &st, NULL);
+    server_stop(&c.s, &st, NULL);
     assert_int_equal(r.finish, ESP_OK);
     assert_true(slot_equals(OTA0_OFFSET, &img_v2));
     assert_int_equal(boot_address(), OTA0_OFFSET);
@@ -1268,17 +1210,14 @@ static void test_drop_without_range(void **state)
 {
     (void)state;
     ota_server_config_t sw = {.drop_after_bytes = 50000, .drop_after_count = 1, .no_range = true};
-    server_t s;
-    server_start(&s, cert_ip, key_ip, &sw);
-    char url[256];
-    esp_http_client_config_t hc;
-    http_cfg(&hc, &s, "app_v2.bin", url, sizeof(url));
-    esp_https_ota_config_t cfg = {.http_config = &hc};
+    conn_t c;
+    conn_open(&c, cert_ip, key_ip, &sw, "app_v2.bin");
+    esp_https_ota_config_t cfg = {.http_config = &c.hc};
     run_t r;
     log_begin();
     run_steps(&cfg, 0, &r);
     char *log = log_end();
-    server_stop(&s, NULL, NULL);
+    server_stop(&c.s, NULL, NULL);
     assert_int_equal(r.finish, ESP_OK);
     assert_true(slot_equals(OTA0_OFFSET, &img_v2));
     assert_true(log_has(log, 'W',
@@ -1292,11 +1231,8 @@ static void test_drop_without_range(void **state)
 static void test_bulk_flash_erase(void **state)
 {
     (void)state;
-    server_t s;
-    server_start(&s, cert_ip, key_ip, NULL);
-    char url[256];
-    esp_http_client_config_t hc;
-    http_cfg(&hc, &s, "app_v2.bin", url, sizeof(url));
+    conn_t c;
+    conn_open(&c, cert_ip, key_ip, NULL, "app_v2.bin");
     const uint8_t marker[4] = {0x12, 0x34, 0x56, 0x78};
     const uint32_t inside = OTA0_OFFSET + 0x40000; /* within the image's sectors */
     const uint32_t beyond = OTA0_OFFSET + 0x80000; /* past ALIGN_UP(image, 4 KiB) */
@@ -1305,7 +1241,7 @@ static void test_bulk_flash_erase(void **state)
     for (int bulk = 0; bulk < 2; bulk++) {
         write_at(inside, marker, sizeof(marker));
         write_at(beyond, marker, sizeof(marker));
-        esp_https_ota_config_t cfg = {.http_config = &hc, .bulk_flash_erase = bulk != 0};
+        esp_https_ota_config_t cfg = {.http_config = &c.hc, .bulk_flash_erase = bulk != 0};
         run_t r;
         run_steps(&cfg, 3, &r); /* three writes (3 KiB), then stop */
         bool inside_erased = flash[inside] == 0xFF && flash[inside + 3] == 0xFF;
@@ -1313,7 +1249,7 @@ static void test_bulk_flash_erase(void **state)
         assert_memory_equal(flash + beyond, marker, sizeof(marker));
     }
     free(log_end());
-    server_stop(&s, NULL, NULL);
+    server_stop(&c.s, NULL, NULL);
 }
 
 static char seen_etag[160];
@@ -1342,13 +1278,10 @@ static esp_err_t init_fails(esp_http_client_handle_t client)
 static void test_http_client_init_cb(void **state)
 {
     (void)state;
-    server_t s;
-    server_start(&s, cert_ip, key_ip, NULL);
-    char url[256];
-    esp_http_client_config_t hc;
-    http_cfg(&hc, &s, "app_v2.bin", url, sizeof(url));
-    hc.event_handler = record_etag;
-    esp_https_ota_config_t cfg = {.http_config = &hc};
+    conn_t c;
+    conn_open(&c, cert_ip, key_ip, NULL, "app_v2.bin");
+    c.hc.event_handler = record_etag;
+    esp_https_ota_config_t cfg = {.http_config = &c.hc};
     esp_https_ota_handle_t h;
     seen_etag[0] = '\0';
     log_begin();
@@ -1362,7 +1295,7 @@ static void test_http_client_init_cb(void **state)
     esp_err_t failed = esp_https_ota_begin(&cfg, &h);
     char *log = log_end();
     char *access;
-    server_stop(&s, NULL, &access);
+    server_stop(&c.s, NULL, &access);
     assert_int_equal(not_modified, ESP_ERR_HTTP_NOT_MODIFIED);
     assert_null(h);
     assert_true(log_has(log, 'I',
@@ -1379,12 +1312,9 @@ static void test_http_client_init_cb(void **state)
 static void test_abort_after_begin(void **state)
 {
     (void)state;
-    server_t s;
-    server_start(&s, cert_ip, key_ip, NULL);
-    char url[256];
-    esp_http_client_config_t hc;
-    http_cfg(&hc, &s, "app_v2.bin", url, sizeof(url));
-    esp_https_ota_config_t cfg = {.http_config = &hc};
+    conn_t c;
+    conn_open(&c, cert_ip, key_ip, NULL, "app_v2.bin");
+    esp_https_ota_config_t cfg = {.http_config = &c.hc};
     esp_https_ota_handle_t h;
     log_begin();
     assert_int_equal(esp_https_ota_begin(&cfg, &h), ESP_OK);
@@ -1401,13 +1331,13 @@ static void test_abort_after_begin(void **state)
     assert_null(h);
     assert_int_equal(esp_https_ota_get_image_size(NULL), -1);
     assert_int_equal(esp_https_ota_get_status_code(NULL), -1);
-    esp_https_ota_config_t resume = {.http_config = &hc, .ota_resumption = true};
+    esp_https_ota_config_t resume = {.http_config = &c.hc, .ota_resumption = true};
     assert_int_equal(esp_https_ota(&resume), ESP_ERR_NOT_SUPPORTED);
     assert_int_equal(esp_https_ota(NULL), ESP_ERR_INVALID_ARG);
     /* A complete update still works afterwards. */
     assert_int_equal(esp_https_ota(&cfg), ESP_OK);
     char *log = log_end();
-    server_stop(&s, NULL, NULL);
+    server_stop(&c.s, NULL, NULL);
     assert_int_equal(ev_ids[0], ESP_HTTPS_OTA_START);
     assert_int_equal(ev_ids[1], ESP_HTTPS_OTA_CONNECTED);
     assert_int_equal(ev_ids[2], ESP_HTTPS_OTA_ABORT);
@@ -1470,13 +1400,10 @@ static void test_decrypt_cb(void **state)
     put_file("app_enc.bin", enc, len);
     free(enc);
     assert_int_equal(ota_sdkconfig_set(sdk, "ESP_HTTPS_OTA_DECRYPT_CB", "y"), OTA_OK);
-    server_t s;
-    server_start(&s, cert_ip, key_ip, NULL);
-    char url[256];
-    esp_http_client_config_t hc;
-    http_cfg(&hc, &s, "app_enc.bin", url, sizeof(url));
+    conn_t c;
+    conn_open(&c, cert_ip, key_ip, NULL, "app_enc.bin");
     xor_ctx_t x = {0};
-    esp_https_ota_config_t cfg = {.http_config = &hc,
+    esp_https_ota_config_t cfg = {.http_config = &c.hc,
                                   .decrypt_cb = xor_decrypt,
                                   .decrypt_user_ctx = &x,
                                   .enc_img_header_size = ENC_HEADER};
@@ -1503,13 +1430,13 @@ static void test_decrypt_cb(void **state)
     x = (xor_ctx_t){.stall_call = 5};
     esp_err_t stalled = esp_https_ota(&cfg);
     /* Checks of the configuration. */
-    esp_https_ota_config_t no_cb = {.http_config = &hc};
+    esp_https_ota_config_t no_cb = {.http_config = &c.hc};
     esp_err_t missing = esp_https_ota_begin(&no_cb, &h);
     esp_https_ota_config_t resume = cfg;
     resume.ota_resumption = true;
     esp_err_t resumed = esp_https_ota_begin(&resume, &h);
     char *log = log_end();
-    server_stop(&s, NULL, NULL);
+    server_stop(&c.s, NULL, NULL);
     assert_int_equal(ok, ESP_OK);
     assert_int_equal(decrypt_events, calls_ok); /* one DECRYPT_CB event per callback call */
     assert_true(calls_ok > 1);
@@ -1562,18 +1489,15 @@ static void test_finalize_with_copy(void **state)
     const esp_partition_t *storage =
         esp_partition_find_first(ESP_PARTITION_TYPE_DATA, ESP_PARTITION_SUBTYPE_ANY, "storage");
     assert_non_null(storage);
-    server_t s;
-    server_start(&s, cert_ip, key_ip, NULL);
-    char url[256];
-    esp_http_client_config_t hc;
-    http_cfg(&hc, &s, "storage.bin", url, sizeof(url));
-    esp_https_ota_config_t cfg = {.http_config = &hc};
+    conn_t c;
+    conn_open(&c, cert_ip, key_ip, NULL, "storage.bin");
+    esp_https_ota_config_t cfg = {.http_config = &c.hc};
     cfg.partition.final = storage;
     cfg.partition.finalize_with_copy = true;
     log_begin();
     esp_err_t err = esp_https_ota(&cfg);
     char *log = log_end();
-    server_stop(&s, NULL, NULL);
+    server_stop(&c.s, NULL, NULL);
     assert_int_equal(err, ESP_OK);
     char got[17] = {0};
     assert_int_equal(esp_partition_read(storage, 0, got, 16), ESP_OK);

@@ -47,10 +47,7 @@ typedef struct {
 
 static uint64_t next_rand(uint64_t *s)
 {
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    return test_splitmix64(s);
 }
 
 static int tf_read(void *ctx, uint32_t addr, void *dst, uint32_t len)
@@ -163,19 +160,6 @@ static void tf_init(tflash_t *t, ota_flash_t *f, uint8_t *buf, uint32_t size)
     f->read = tf_read;
     f->program = tf_program;
     f->erase = tf_erase;
-}
-
-/* Independent bitwise CRC-32 (reflected 0xEDB88320), to check the documented format. */
-static uint32_t ref_crc32(const uint8_t *p, size_t n)
-{
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++) {
-            c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-        }
-    }
-    return c ^ 0xFFFFFFFFu;
 }
 
 static uint32_t le32(const uint8_t *p)
@@ -460,7 +444,7 @@ static void test_on_flash_format(void **state)
 {
     (void)state;
     ota_kv_t kv;
-    assert_int_equal(ref_crc32((const uint8_t *)"123456789", 9), 0xCBF43926u);
+    assert_int_equal(test_crc32((const uint8_t *)"123456789", 9), 0xCBF43926u);
     fresh(&kv, 0x4000);
     uint16_t v = 0x1234;
     assert_int_equal(
@@ -480,7 +464,7 @@ static void test_on_flash_format(void **state)
     for (int i = 16; i < 24; i++) {
         assert_int_equal(s0[i], 0);
     }
-    assert_int_equal(le32(s0 + 24), ref_crc32(s0, 24));
+    assert_int_equal(le32(s0 + 24), test_crc32(s0, 24));
     assert_int_equal(le32(s0 + 28), 0);
     /* first record: u16 */
     const uint8_t *r = s0 + 32;
@@ -496,7 +480,7 @@ static void test_on_flash_format(void **state)
     uint8_t tmp[64];
     memcpy(tmp, r, 8);
     memcpy(tmp + 8, r + 12, 30);
-    assert_int_equal(le32(r + 8), ref_crc32(tmp, 38));
+    assert_int_equal(le32(r + 8), test_crc32(tmp, 38));
     assert_int_equal(r[42], 0xFF); /* padding to 44 */
     assert_int_equal(r[43], 0xFF);
     /* second record: string with its NUL, at the next multiple of 4 */
@@ -566,7 +550,7 @@ static void test_mount_regions(void **state)
     memcpy(saved, h, 32);
     tf.strict = false;
     h[4] = 2;
-    uint32_t c = ref_crc32(h, 24);
+    uint32_t c = test_crc32(h, 24);
     h[24] = (uint8_t)c;
     h[25] = (uint8_t)(c >> 8);
     h[26] = (uint8_t)(c >> 16);

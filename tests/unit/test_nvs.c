@@ -20,6 +20,7 @@
 #include "ota/ota_flash.h"
 #include "ota/ota_kv.h"
 #include "ota/ota_memflash.h"
+#include "test_util.h"
 
 #define DEV_SIZE 0x20000u
 #define NVS_OFFSET 0x9000u
@@ -28,18 +29,6 @@
 static uint8_t dev[DEV_SIZE];
 static ota_memflash_t mem;
 static ota_flash_t fl;
-
-static uint32_t crc32_ref(const uint8_t *p, size_t n)
-{
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++) {
-            c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-        }
-    }
-    return c ^ 0xFFFFFFFFu;
-}
 
 /* Erased device, store region installed, nvs not initialised. */
 static int setup(void **state)
@@ -337,7 +326,7 @@ static void test_other_version(void **state)
     uint8_t *hdr = dev + NVS_OFFSET;
     assert_memory_equal(hdr, "OTKV", 4);
     hdr[4] = 7;
-    uint32_t c = crc32_ref(hdr, 24);
+    uint32_t c = test_crc32(hdr, 24);
     for (int i = 0; i < 4; i++) {
         hdr[24 + i] = (uint8_t)(c >> (8 * i));
     }

@@ -21,6 +21,7 @@
 #include "ota/ota_otadata.h"
 #include "ota/ota_part_csv.h"
 #include "ota/ota_posix.h"
+#include "fixture.h"
 #include "test_util.h"
 
 #define FLASH_SIZE 0x400000u
@@ -34,7 +35,7 @@ typedef struct {
     const ota_part_t *extra[4];
     ota_ops_dev_t dev;
     ota_efuse_t efuse;
-    uint32_t counter; /* the emulated anti-rollback eFuse */
+    test_fuses_t fuses; /* the emulated anti-rollback eFuse */
     char log[65536];
     size_t log_len;
 } fixture_t;
@@ -46,11 +47,7 @@ static fixture_t fx;
 static void log_sink(void *ctx, char level, const char *tag, const char *msg)
 {
     fixture_t *f = ctx;
-    int n =
-        snprintf(f->log + f->log_len, sizeof(f->log) - f->log_len, "%c %s: %s\n", level, tag, msg);
-    if (n > 0 && f->log_len + (size_t)n < sizeof(f->log)) {
-        f->log_len += (size_t)n;
-    }
+    test_log_append(f->log, sizeof(f->log), &f->log_len, level, tag, msg);
 }
 
 static ota_log_t sink = {log_sink, &fx};
@@ -69,21 +66,6 @@ static bool logged(char level, const char *tag, const char *msg)
     return strstr(fx.log, line) != NULL;
 }
 
-static int efuse_read(void *ctx, uint32_t *out)
-{
-    *out = ((fixture_t *)ctx)->counter;
-    return OTA_OK;
-}
-
-static int efuse_write(void *ctx, uint32_t v)
-{
-    fixture_t *f = ctx;
-    if (v > f->counter) {
-        f->counter = v;
-    }
-    return OTA_OK;
-}
-
 static uint64_t sector_erases(void)
 {
     return ota_nor_state(fx.nor)->sector_erases;
@@ -94,13 +76,6 @@ static uint64_t erase_ops(void)
     return ota_nor_state(fx.nor)->erase_ops;
 }
 
-static void write_bytes(uint32_t addr, const void *data, size_t len)
-{
-    assert_int_equal(ota_flash_erase_range(fx.flash, addr, (uint32_t)((len + 0xFFF) & ~0xFFFu)),
-                     OTA_OK);
-    assert_int_equal(ota_flash_program(fx.flash, addr, data, (uint32_t)len), OTA_OK);
-}
-
 static const ota_part_t *part(const char *label)
 {
     return ota_ops_find(&fx.dev, OTA_PART_TYPE_ANY, OTA_PART_SUBTYPE_ANY, label);
@@ -108,10 +83,8 @@ static const ota_part_t *part(const char *label)
 
 static void use_table(const ota_part_table_t *t)
 {
-    uint8_t bin[OTA_PART_TABLE_MAX_LEN];
     fx.table = *t;
-    assert_int_equal(ota_part_table_encode(ota_crypto_openssl(), &fx.table, bin, NULL), OTA_OK);
-    write_bytes(OTA_PART_TABLE_OFFSET_DEFAULT, bin, sizeof(bin));
+    test_table_put(fx.flash, &fx.table);
     fx.dev.table = &fx.table;
     fx.dev.running = NULL;
 }
@@ -119,56 +92,29 @@ static void use_table(const ota_part_table_t *t)
 static void put_table(const char *name)
 {
     ota_part_table_t t;
-    assert_int_equal(ota_part_builtin_table(name, NULL, &t, NULL), OTA_OK);
+    test_table_builtin(name, &t);
     use_table(&t);
 }
 
 static void put_csv(const char *csv)
 {
     ota_part_table_t t;
-    ota_diag_t diag = {{0}};
-    int err = ota_part_csv_parse(csv, strlen(csv), NULL, &t, &diag);
-    if (err != OTA_OK) {
-        fail_msg("%s", diag.msg);
-    }
+    test_table_csv(csv, &t);
     use_table(&t);
 }
 
-/* A packed app image (malloc'ed). */
+/* A packed app image (malloc'ed) of project "app". */
 static uint8_t *make_app(const char *version, long long secure_version, size_t *len)
 {
-    ota_img_pack_opts_t o;
-    ota_img_pack_opts_init(&o);
     static const uint8_t payload[3000] = {1, 2, 3, 4};
-    o.payload = payload;
-    o.payload_len = sizeof(payload);
-    o.project_name = "app";
-    o.project_ver = version;
-    o.secure_version = secure_version;
-    o.has_build_time = true;
-    o.build_time = 1700000000;
-    uint8_t *img = NULL;
-    assert_int_equal(ota_img_pack(ota_crypto_openssl(), &o, &img, len, NULL), OTA_OK);
-    return img;
-}
-
-static uint8_t *make_bootloader(size_t *len)
-{
-    ota_img_pack_opts_t o;
-    ota_img_pack_opts_init(&o);
-    o.bootloader = true;
-    o.has_build_time = true;
-    o.build_time = 1700000000;
-    uint8_t *img = NULL;
-    assert_int_equal(ota_img_pack(ota_crypto_openssl(), &o, &img, len, NULL), OTA_OK);
-    return img;
+    return test_app_image("app", version, secure_version, payload, sizeof(payload), len);
 }
 
 static void put_app(const char *label, const char *version, long long secure_version)
 {
     size_t len;
     uint8_t *img = make_app(version, secure_version, &len);
-    write_bytes(part(label)->offset, img, len);
+    test_flash_put(fx.flash, part(label)->offset, img, len);
     free(img);
 }
 
@@ -199,7 +145,7 @@ static int setup(void **state)
     memset(&fx, 0, sizeof(fx));
     assert_int_equal(ota_nor_create_mem(FLASH_SIZE, NULL, &fx.nor, NULL), OTA_OK);
     fx.flash = ota_nor_flash(fx.nor);
-    fx.efuse = (ota_efuse_t){&fx, efuse_read, efuse_write, NULL, NULL};
+    fx.efuse = test_fuses_ops(&fx.fuses, false);
     fx.dev = (ota_ops_dev_t){
         .flash = fx.flash,
         .crypto = ota_crypto_openssl(),
@@ -237,24 +183,11 @@ static void read_otadata(ota_otadata_entry_t e[2])
     assert_int_equal(ota_otadata_read(fx.flash, od->offset, od->size, e, NULL), OTA_OK);
 }
 
-/* The 32 bytes of otadata sector i, as hex. */
-static void sector_hex(int i, char out[65])
-{
-    const uint8_t *d = ota_nor_data(fx.nor) + part("otadata")->offset + (uint32_t)i * 0x1000u;
-    for (int k = 0; k < 32; k++) {
-        snprintf(out + 2 * k, 3, "%02x", d[k]);
-    }
-}
-
+/* Asserts the 32 bytes of otadata sector i, as hex. */
 static void assert_sector(int i, const char *hex)
 {
-    char got[65];
-    sector_hex(i, got);
-    assert_string_equal(got, hex);
+    test_assert_hex32(ota_nor_data(fx.nor) + part("otadata")->offset + (uint32_t)i * 0x1000u, hex);
 }
-
-#define FF20 "ffffffffffffffffffffffffffffffffffffffff"
-#define BLANK FF20 "ffffffffffffffffffffffff"
 
 /* ---- sessions: begin ---------------------------------------------------------------------- */
 
@@ -640,7 +573,7 @@ static void test_stage_bootloader(void **state)
     two_ota_board();
     const ota_part_t *bl = add_extra("PrimaryBTLDR", OTA_PART_TYPE_BOOTLOADER, 0, 0x1000, 0x7000);
     size_t len;
-    uint8_t *img = make_bootloader(&len);
+    uint8_t *img = test_bootloader_image(&len);
     ota_session_t s;
     assert_int_equal(ota_ops_begin(&fx.dev, part("ota_1"), OTA_OPS_SEQUENTIAL_WRITES, &s), OTA_OK);
     assert_int_equal(ota_ops_set_final(&fx.dev, &s, bl, true), OTA_OK);
@@ -822,7 +755,7 @@ static void test_set_boot_errors(void **state)
     const ota_part_t *d = add_extra("blob", OTA_PART_TYPE_DATA, 0x80, 0x310000, 0x20000);
     size_t len;
     uint8_t *img = make_app("9", -1, &len);
-    write_bytes(d->offset, img, len);
+    test_flash_put(fx.flash, d->offset, img, len);
     free(img);
     assert_int_equal(ota_ops_set_boot(&fx.dev, d), OTA_ERR_INVALID_ARG);
 
@@ -1068,7 +1001,7 @@ static void test_anti_rollback(void **state)
     run_from("ota_0");
     fx.dev.rollback = true;
     fx.dev.anti_rollback = true;
-    fx.counter = 2;
+    fx.fuses.counter = 2;
     log_clear();
     assert_int_equal(ota_ops_set_boot(&fx.dev, part("ota_1")), OTA_ERR_VERSION);
     assert_true(logged('E', "esp_ota_ops",
@@ -1083,13 +1016,13 @@ static void test_anti_rollback(void **state)
     assert_int_equal(ota_ops_set_boot(&fx.dev, part("ota_1")), OTA_OK);
     /* marking valid raises the counter to the RUNNING app's version (2 here: no change) */
     assert_int_equal(ota_ops_mark_valid(&fx.dev), OTA_OK);
-    assert_int_equal(fx.counter, 2);
+    assert_int_equal(fx.fuses.counter, 2);
     /* ota_0 (seq 3, sector 1) then ota_1 again (seq 4, sector 0), both NEW; ota_1 runs */
     assert_int_equal(ota_ops_set_boot(&fx.dev, part("ota_0")), OTA_OK);
     assert_int_equal(ota_ops_set_boot(&fx.dev, part("ota_1")), OTA_OK);
     run_from("ota_1");
     assert_int_equal(ota_ops_mark_valid(&fx.dev), OTA_OK);
-    assert_int_equal(fx.counter, 3);
+    assert_int_equal(fx.fuses.counter, 3);
     /* rollback to ota_0 (version 2 < 3) is no longer possible */
     assert_false(ota_ops_rollback_possible(&fx.dev));
 
@@ -1100,7 +1033,7 @@ static void test_anti_rollback(void **state)
                        "Max secure version is 32. Given 33 version can not be "
                        "written."));
     assert_int_equal(ota_ops_raise_secure_version(&fx.dev, 1), OTA_OK);
-    assert_int_equal(fx.counter, 3);
+    assert_int_equal(fx.fuses.counter, 3);
     uint32_t v;
     assert_int_equal(ota_ops_secure_version(&fx.dev, &v), OTA_OK);
     assert_int_equal(v, 3);
@@ -1215,9 +1148,9 @@ static void test_part_copy(void **state)
     for (size_t i = 0; i < sizeof(pattern); i++) {
         pattern[i] = (uint8_t)(i * 7 + 1);
     }
-    write_bytes(src.offset, pattern, 0x2000);
+    test_flash_put(fx.flash, src.offset, pattern, 0x2000);
     uint8_t zeros[0x3000] = {0};
-    write_bytes(dst.offset, zeros, sizeof(zeros));
+    test_flash_put(fx.flash, dst.offset, zeros, sizeof(zeros));
 
     assert_int_equal(ota_ops_part_copy(&fx.dev, NULL, 0, &src, 0, 1), OTA_ERR_INVALID_ARG);
     assert_int_equal(ota_ops_part_copy(&fx.dev, &src, 0, &src, 0, 1), OTA_ERR_INVALID_ARG);
@@ -1240,7 +1173,7 @@ static void test_part_copy(void **state)
     assert_int_equal(d[0x1000], 0);
 
     /* SIZE_MAX: the rest of src, and the whole destination erased */
-    write_bytes(dst.offset, zeros, sizeof(zeros));
+    test_flash_put(fx.flash, dst.offset, zeros, sizeof(zeros));
     assert_int_equal(ota_ops_part_copy(&fx.dev, &dst, 0, &src, 0, OTA_OPS_COPY_ALL), OTA_OK);
     assert_memory_equal(d, pattern, 0x2000);
     assert_int_equal(ota_flash_is_erased(fx.flash, dst.offset + 0x2000, 0x1000), 1);
@@ -1277,8 +1210,8 @@ static void test_descriptions(void **state)
     uint8_t braw[OTA_BOOT_DESC_LEN];
     assert_int_equal(ota_ops_boot_desc(&fx.dev, NULL, braw), OTA_ERR_NOT_FOUND); /* nothing */
     size_t len;
-    uint8_t *bl = make_bootloader(&len);
-    write_bytes(0x1000, bl, len);
+    uint8_t *bl = test_bootloader_image(&len);
+    test_flash_put(fx.flash, 0x1000, bl, len);
     free(bl);
     assert_int_equal(ota_ops_boot_desc(&fx.dev, NULL, braw), OTA_OK);
     assert_int_equal(braw[0], 80);

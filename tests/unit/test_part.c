@@ -82,6 +82,24 @@ static void assert_digest(ota_hash_alg_t alg, const uint8_t *data, size_t len, c
     assert_memory_equal(got, want, n);
 }
 
+static void encoded(const ota_part_table_t *t, uint8_t *buf)
+{
+    assert_int_equal(ota_part_table_encode(crypto(), t, buf, NULL), OTA_OK);
+}
+
+/* An MD5 row: 0xEB 0xEB, 14 bytes of 0xFF, then the digest md5_hex of the rows before it. */
+static void assert_md5_row(const uint8_t *row, const char *md5_hex)
+{
+    assert_int_equal(row[0], 0xEB);
+    assert_int_equal(row[1], 0xEB);
+    for (int i = 2; i < 16; i++) {
+        assert_int_equal(row[i], 0xFF);
+    }
+    uint8_t d[16];
+    assert_int_equal(test_unhex(md5_hex, d, sizeof(d)), 16);
+    assert_memory_equal(row + 16, d, 16);
+}
+
 /* Spec 1.8: the first 0xE0 bytes of two_ota, the rest 0xFF, and the whole-file digests. */
 static void test_two_ota_vector(void **state)
 {
@@ -104,7 +122,7 @@ static void test_two_ota_vector(void **state)
     two_ota(&t);
     uint8_t out[OTA_PART_TABLE_MAX_LEN];
     memset(out, 0, sizeof(out));
-    assert_int_equal(ota_part_table_encode(crypto(), &t, out, NULL), OTA_OK);
+    encoded(&t, out);
     assert_memory_equal(out, want, sizeof(want));
     for (size_t i = 0xE0; i < sizeof(out); i++) {
         assert_int_equal(out[i], 0xFF);
@@ -121,7 +139,7 @@ static void test_singleapp_vector(void **state)
     ota_part_table_t t;
     singleapp(&t);
     uint8_t out[OTA_PART_TABLE_MAX_LEN];
-    assert_int_equal(ota_part_table_encode(crypto(), &t, out, NULL), OTA_OK);
+    encoded(&t, out);
     uint8_t e[12];
     test_unhex("aa5001020090000000600000", e, sizeof(e));
     assert_memory_equal(out, e, 12);
@@ -130,11 +148,7 @@ static void test_singleapp_vector(void **state)
     assert_memory_equal(out + 0x20, e, 12);
     test_unhex("aa5000000000010000001000", e, sizeof(e));
     assert_memory_equal(out + 0x40, e, 12);
-    assert_int_equal(out[0x60], 0xEB);
-    assert_int_equal(out[0x61], 0xEB);
-    uint8_t d[16];
-    test_unhex("f4ad4f4538564b5d7435b62c75b69524", d, sizeof(d));
-    assert_memory_equal(out + 0x70, d, 16);
+    assert_md5_row(out + 0x60, "f4ad4f4538564b5d7435b62c75b69524");
     assert_digest(OTA_HASH_MD5, out, sizeof(out), "5d61d196adc3dba01928f264eb169be7");
     assert_digest(OTA_HASH_SHA256, out, sizeof(out),
                   "7f00b6c042a89b15b0cac534f82ed988caf29278ff5700b0c511eb1b5bb7c820");
@@ -146,21 +160,9 @@ static void test_two_ota_large_vector(void **state)
     ota_part_table_t t;
     two_ota_large(&t);
     uint8_t out[OTA_PART_TABLE_MAX_LEN];
-    assert_int_equal(ota_part_table_encode(crypto(), &t, out, NULL), OTA_OK);
-    assert_int_equal(out[0xA0], 0xEB);
-    assert_int_equal(out[0xA1], 0xEB);
-    for (int i = 2; i < 16; i++) {
-        assert_int_equal(out[0xA0 + i], 0xFF);
-    }
-    uint8_t d[16];
-    test_unhex("37f38b32a34f7412f158930062441178", d, sizeof(d));
-    assert_memory_equal(out + 0xB0, d, 16);
+    encoded(&t, out);
+    assert_md5_row(out + 0xA0, "37f38b32a34f7412f158930062441178");
     assert_int_equal(out[0xC0], 0xFF);
-}
-
-static void encoded(const ota_part_table_t *t, uint8_t *buf)
-{
-    assert_int_equal(ota_part_table_encode(crypto(), t, buf, NULL), OTA_OK);
 }
 
 static void test_entry_codec(void **state)

@@ -62,4 +62,26 @@ static inline size_t test_unhex(const char *hex, uint8_t *out, size_t cap)
     return n;
 }
 
+/* The next number of the splitmix64 sequence whose state is *state (reproducible test data). */
+static inline uint64_t test_splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* CRC-32 (reflected polynomial 0xEDB88320), bit by bit: a reference independent of the code. */
+static inline uint32_t test_crc32(const uint8_t *p, size_t n)
+{
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++) {
+            c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+        }
+    }
+    return c ^ 0xFFFFFFFFu;
+}
+
 #endif /* OTAKIT_TEST_UTIL_H */

@@ -305,7 +305,8 @@ static int erase_unit(ota_nor_t *nor, uint32_t addr, uint32_t len, enum erase_ki
     return cut == CUT_NONE ? OTA_OK : power_cut(nor);
 }
 
-int ota_nor_erase_sector(ota_nor_t *nor, uint32_t addr)
+/* A sector or block erase command: the unit of `size` bytes at an aligned addr. */
+static int erase_aligned(ota_nor_t *nor, uint32_t addr, uint32_t size, enum erase_kind kind)
 {
     if (nor == NULL) {
         return OTA_ERR_INVALID_ARG;
@@ -314,31 +315,23 @@ int ota_nor_erase_sector(ota_nor_t *nor, uint32_t addr)
     if (err != OTA_OK) {
         return err;
     }
-    if (addr % OTA_FLASH_SECTOR_SIZE != 0) {
+    if (addr % size != 0) {
         return OTA_ERR_ALIGN;
     }
-    if (!range_ok(nor, addr, OTA_FLASH_SECTOR_SIZE)) {
+    if (!range_ok(nor, addr, size)) {
         return OTA_ERR_BOUNDS;
     }
-    return erase_unit(nor, addr, OTA_FLASH_SECTOR_SIZE, ERASE_SECTOR);
+    return erase_unit(nor, addr, size, kind);
+}
+
+int ota_nor_erase_sector(ota_nor_t *nor, uint32_t addr)
+{
+    return erase_aligned(nor, addr, OTA_FLASH_SECTOR_SIZE, ERASE_SECTOR);
 }
 
 int ota_nor_erase_block(ota_nor_t *nor, uint32_t addr)
 {
-    if (nor == NULL) {
-        return OTA_ERR_INVALID_ARG;
-    }
-    int err = write_gate(nor);
-    if (err != OTA_OK) {
-        return err;
-    }
-    if (addr % OTA_FLASH_BLOCK_SIZE != 0) {
-        return OTA_ERR_ALIGN;
-    }
-    if (!range_ok(nor, addr, OTA_FLASH_BLOCK_SIZE)) {
-        return OTA_ERR_BOUNDS;
-    }
-    return erase_unit(nor, addr, OTA_FLASH_BLOCK_SIZE, ERASE_BLOCK);
+    return erase_aligned(nor, addr, OTA_FLASH_BLOCK_SIZE, ERASE_BLOCK);
 }
 
 int ota_nor_erase_chip(ota_nor_t *nor)
@@ -602,21 +595,31 @@ int ota_nor_open(const char *path, const ota_nor_config_t *cfg, ota_nor_t **out,
     return OTA_OK;
 }
 
+/*
+ * The start of ota_nor_create and ota_nor_create_mem: refuses a read-only config (what names the
+ * device in the message), clears *out, checks the size and allocates the device into *nor.
+ */
+static int create_start(uint32_t size, const ota_nor_config_t *cfg, const char *what,
+                        ota_nor_t **out, ota_nor_t **nor, ota_diag_t *diag)
+{
+    if (cfg != NULL && cfg->readonly) {
+        return ota_diag_set(diag, OTA_ERR_INVALID_ARG, "cannot create a read-only %s", what);
+    }
+    *out = NULL;
+    if (!ota_nor_size_valid(size)) {
+        return size_error(size, diag);
+    }
+    return nor_new(size, cfg, nor, diag);
+}
+
 int ota_nor_create(const char *path, uint32_t size, const ota_nor_config_t *cfg, ota_nor_t **out,
                    ota_diag_t *diag)
 {
     if (path == NULL || out == NULL) {
         return ota_diag_set(diag, OTA_ERR_INVALID_ARG, "no flash image path");
     }
-    if (cfg != NULL && cfg->readonly) {
-        return ota_diag_set(diag, OTA_ERR_INVALID_ARG, "cannot create a read-only flash image");
-    }
-    *out = NULL;
-    if (!ota_nor_size_valid(size)) {
-        return size_error(size, diag);
-    }
     ota_nor_t *nor;
-    int err = nor_new(size, cfg, &nor, diag);
+    int err = create_start(size, cfg, "flash image", out, &nor, diag);
     if (err != OTA_OK) {
         return err;
     }
@@ -648,15 +651,8 @@ int ota_nor_create_mem(uint32_t size, const ota_nor_config_t *cfg, ota_nor_t **o
     if (out == NULL) {
         return ota_diag_set(diag, OTA_ERR_INVALID_ARG, "no device to return");
     }
-    if (cfg != NULL && cfg->readonly) {
-        return ota_diag_set(diag, OTA_ERR_INVALID_ARG, "cannot create a read-only flash device");
-    }
-    *out = NULL;
-    if (!ota_nor_size_valid(size)) {
-        return size_error(size, diag);
-    }
     ota_nor_t *nor;
-    int err = nor_new(size, cfg, &nor, diag);
+    int err = create_start(size, cfg, "flash device", out, &nor, diag);
     if (err != OTA_OK) {
         return err;
     }
