@@ -20,8 +20,7 @@ esp_err_t esp_flash_get_size(esp_flash_t *chip, uint32_t *out_size);
 
 /* Raw chip access, bounds-checked against the chip size. */
 esp_err_t esp_flash_read(esp_flash_t *chip, void *buffer, uint32_t address, uint32_t length);
-esp_err_t esp_flash_write(esp_flash_t *chip, const void *buffer, uint32_t address,
-                          uint32_t length);
+esp_err_t esp_flash_write(esp_flash_t *chip, const void *buffer, uint32_t address, uint32_t length);
 esp_err_t esp_flash_erase_region(esp_flash_t *chip, uint32_t start, uint32_t len);
 
 #ifdef __cplusplus

@@ -46,7 +46,8 @@ void esp_log_write(esp_log_level_t level, const char *tag, const char *format, .
 void esp_log_buffer_hex_internal(const char *tag, const void *buffer, uint16_t buff_len,
                                  esp_log_level_t level);
 
-/* Forces colours on or off (-1 = automatic: on when stdout is a terminal or OTAKIT_LOG_COLORS=1). */
+/* Forces colours on or off (-1 = automatic: on when stdout is a terminal or OTAKIT_LOG_COLORS=1).
+ */
 void esp_log_set_colors(int on);
 
 #define ESP_LOGE(tag, ...) esp_log_line(ESP_LOG_ERROR, tag, __VA_ARGS__)
@@ -62,7 +63,8 @@ void esp_log_set_colors(int on);
 
 #define ESP_LOG_BUFFER_HEX_LEVEL(tag, buffer, len, level)                                          \
     esp_log_buffer_hex_internal(tag, buffer, len, level)
-#define ESP_LOG_BUFFER_HEX(tag, buffer, len) ESP_LOG_BUFFER_HEX_LEVEL(tag, buffer, len, ESP_LOG_INFO)
+#define ESP_LOG_BUFFER_HEX(tag, buffer, len)                                                       \
+    ESP_LOG_BUFFER_HEX_LEVEL(tag, buffer, len, ESP_LOG_INFO)
 
 #ifdef __cplusplus
 }

@@ -79,7 +79,7 @@ typedef enum {
 } esp_partition_subtype_t;
 
 #define ESP_PARTITION_SUBTYPE_OTA(i)                                                               \
-    ((esp_partition_subtype_t)(ESP_PARTITION_SUBTYPE_APP_OTA_MIN + ((i) & 0xf)))
+    ((esp_partition_subtype_t)(ESP_PARTITION_SUBTYPE_APP_OTA_MIN + ((i)&0xf)))
 
 typedef struct esp_partition_iterator_opaque_ *esp_partition_iterator_t;
 
@@ -100,8 +100,7 @@ typedef struct {
 esp_partition_iterator_t esp_partition_find(esp_partition_type_t type,
                                             esp_partition_subtype_t subtype, const char *label);
 const esp_partition_t *esp_partition_find_first(esp_partition_type_t type,
-                                                esp_partition_subtype_t subtype,
-                                                const char *label);
+                                                esp_partition_subtype_t subtype, const char *label);
 const esp_partition_t *esp_partition_get(esp_partition_iterator_t iterator);
 /* Advances; releases the iterator and returns NULL at the end. */
 esp_partition_iterator_t esp_partition_next(esp_partition_iterator_t iterator);
@@ -113,14 +112,13 @@ const esp_partition_t *esp_partition_verify(const esp_partition_t *partition);
 
 esp_err_t esp_partition_read(const esp_partition_t *partition, size_t src_offset, void *dst,
                              size_t size);
-esp_err_t esp_partition_write(const esp_partition_t *partition, size_t dst_offset,
-                              const void *src, size_t size);
+esp_err_t esp_partition_write(const esp_partition_t *partition, size_t dst_offset, const void *src,
+                              size_t size);
 esp_err_t esp_partition_read_raw(const esp_partition_t *partition, size_t src_offset, void *dst,
                                  size_t size);
 esp_err_t esp_partition_write_raw(const esp_partition_t *partition, size_t dst_offset,
                                   const void *src, size_t size);
-esp_err_t esp_partition_erase_range(const esp_partition_t *partition, size_t offset,
-                                    size_t size);
+esp_err_t esp_partition_erase_range(const esp_partition_t *partition, size_t offset, size_t size);
 
 /* Maps a read-only view of a partition range into memory (a copy on the host). */
 esp_err_t esp_partition_mmap(const esp_partition_t *partition, size_t offset, size_t size,

@@ -40,23 +40,23 @@ typedef enum {
 /* The bootloader's build configuration (its sdkconfig). Zero-filled = ESP-IDF's defaults except
  * table_offset (set it) and the hold time (0 means 5 s). */
 typedef struct ota_boot_cfg {
-    uint32_t table_offset;     /* CONFIG_PARTITION_TABLE_OFFSET */
+    uint32_t table_offset; /* CONFIG_PARTITION_TABLE_OFFSET */
     /* CONFIG_OTAKIT_PARTITION_TABLE_BACKUP_OFFSET: the backup sector of otakit's power-safe
      * table updates (ota_ptable.h); 0 = ESP-IDF's behaviour (one table, MD5 row optional). */
     uint32_t table_backup_offset;
-    bool rollback;             /* CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE */
-    bool anti_rollback;        /* CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK */
-    uint32_t secure_version_bits; /* CONFIG_BOOTLOADER_APP_SEC_VER_SIZE_EFUSE_FIELD; 0 = chip */
-    bool factory_reset;        /* CONFIG_BOOTLOADER_FACTORY_RESET */
-    int factory_reset_pin;     /* CONFIG_BOOTLOADER_NUM_PIN_FACTORY_RESET (4) */
-    bool factory_reset_high;   /* CONFIG_BOOTLOADER_FACTORY_RESET_PIN_HIGH */
+    bool rollback;                  /* CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE */
+    bool anti_rollback;             /* CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK */
+    uint32_t secure_version_bits;   /* CONFIG_BOOTLOADER_APP_SEC_VER_SIZE_EFUSE_FIELD; 0 = chip */
+    bool factory_reset;             /* CONFIG_BOOTLOADER_FACTORY_RESET */
+    int factory_reset_pin;          /* CONFIG_BOOTLOADER_NUM_PIN_FACTORY_RESET (4) */
+    bool factory_reset_high;        /* CONFIG_BOOTLOADER_FACTORY_RESET_PIN_HIGH */
     const char *data_factory_reset; /* CONFIG_BOOTLOADER_DATA_FACTORY_RESET ("nvs") */
-    bool ota_data_erase;       /* CONFIG_BOOTLOADER_OTA_DATA_ERASE */
-    bool app_test;             /* CONFIG_BOOTLOADER_APP_TEST */
-    int test_pin;              /* CONFIG_BOOTLOADER_NUM_PIN_APP_TEST (18) */
-    bool test_high;            /* CONFIG_BOOTLOADER_APP_TEST_PIN_HIGH */
-    uint32_t hold_time_s;      /* CONFIG_BOOTLOADER_HOLD_TIME_GPIO (5) */
-    bool skip_validate_always; /* CONFIG_BOOTLOADER_SKIP_VALIDATE_ALWAYS */
+    bool ota_data_erase;            /* CONFIG_BOOTLOADER_OTA_DATA_ERASE */
+    bool app_test;                  /* CONFIG_BOOTLOADER_APP_TEST */
+    int test_pin;                   /* CONFIG_BOOTLOADER_NUM_PIN_APP_TEST (18) */
+    bool test_high;                 /* CONFIG_BOOTLOADER_APP_TEST_PIN_HIGH */
+    uint32_t hold_time_s;           /* CONFIG_BOOTLOADER_HOLD_TIME_GPIO (5) */
+    bool skip_validate_always;      /* CONFIG_BOOTLOADER_SKIP_VALIDATE_ALWAYS */
     bool skip_validate_on_power_on; /* CONFIG_BOOTLOADER_SKIP_VALIDATE_ON_POWER_ON */
 } ota_boot_cfg_t;
 
@@ -65,8 +65,8 @@ typedef struct ota_boot_env {
     const ota_flash_t *flash;
     const ota_crypto_t *crypto;
     const ota_chip_t *chip;
-    uint16_t chip_rev;      /* major * 100 + minor */
-    uint16_t efuse_blk_rev; /* major * 100 + minor */
+    uint16_t chip_rev;        /* major * 100 + minor */
+    uint16_t efuse_blk_rev;   /* major * 100 + minor */
     const ota_efuse_t *efuse; /* required with anti-rollback or a recovery bootloader */
     const ota_log_t *log;     /* may be NULL */
     /* Long-hold check of a pin at the active level for hold_s seconds (may advance the board's
@@ -78,22 +78,22 @@ typedef struct ota_boot_env {
 } ota_boot_env_t;
 
 typedef enum {
-    OTA_BOOT_OK = 0,        /* an app was selected, verified and "loaded" */
-    OTA_BOOT_TABLE_ERROR,   /* "load partition table error!": the chip resets */
-    OTA_BOOT_SELECT_ERROR,  /* INVALID_INDEX from selection (otadata unreadable, test pin...) */
-    OTA_BOOT_NO_BOOTABLE,   /* "No bootable app partitions in the partition table" */
-    OTA_BOOT_FLASH_ERROR,   /* a flash operation failed (e.g. the power was cut) */
+    OTA_BOOT_OK = 0,       /* an app was selected, verified and "loaded" */
+    OTA_BOOT_TABLE_ERROR,  /* "load partition table error!": the chip resets */
+    OTA_BOOT_SELECT_ERROR, /* INVALID_INDEX from selection (otadata unreadable, test pin...) */
+    OTA_BOOT_NO_BOOTABLE,  /* "No bootable app partitions in the partition table" */
+    OTA_BOOT_FLASH_ERROR,  /* a flash operation failed (e.g. the power was cut) */
 } ota_boot_outcome_t;
 
 typedef struct ota_boot_result {
     ota_boot_outcome_t outcome;
-    int err;            /* the flash error with OTA_BOOT_FLASH_ERROR */
-    int selected;       /* index chosen by selection (before fallback) */
-    int booted;         /* index that booted (OTA_BOOT_OK) */
-    ota_part_t part;    /* the partition that booted */
-    ota_img_meta_t meta; /* its image metadata */
-    bool factory_reset; /* the factory-reset condition was detected and handled */
-    bool test_app;      /* the test-app condition was detected */
+    int err;                /* the flash error with OTA_BOOT_FLASH_ERROR */
+    int selected;           /* index chosen by selection (before fallback) */
+    int booted;             /* index that booted (OTA_BOOT_OK) */
+    ota_part_t part;        /* the partition that booted */
+    ota_img_meta_t meta;    /* its image metadata */
+    bool factory_reset;     /* the factory-reset condition was detected and handled */
+    bool test_app;          /* the test-app condition was detected */
     ota_part_table_t table; /* the verified partition table */
     uint32_t table_used;    /* offset of the table used (the backup's after a fallback) */
 } ota_boot_result_t;

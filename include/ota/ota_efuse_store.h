@@ -34,7 +34,7 @@ typedef struct ota_efuse_store {
     ota_efuse_t ops;          /* the hooks to hand to the core; ctx points at this store */
     const ota_flash_t *flash; /* partition mode */
     uint32_t offset;
-    char path[4096]; /* sidecar mode (empty in partition mode) */
+    char path[4096];     /* sidecar mode (empty in partition mode) */
     uint32_t field_bits; /* width of SECURE_VERSION on this chip (1..32) */
 } ota_efuse_store_t;
 

@@ -213,8 +213,8 @@ static void setup_efuse(board_t *b, uint32_t table_offset)
     b->shm->efuse_offset = 0;
     if (table_offset + sizeof(raw) <= ota_nor_size(b->nor)) {
         memcpy(raw, ota_nor_data(b->nor) + table_offset, sizeof(raw));
-        if (ota_part_table_verify(ota_crypto_openssl(), raw, ota_nor_size(b->nor), &table,
-                                  NULL) == OTA_OK) {
+        if (ota_part_table_verify(ota_crypto_openssl(), raw, ota_nor_size(b->nor), &table, NULL) ==
+            OTA_OK) {
             const ota_part_t *p =
                 ota_part_find(&table, OTA_PART_TYPE_DATA, OTA_PART_SUBTYPE_DATA_EFUSE, NULL);
             if (p != NULL && p->size >= OTA_EFUSE_BLOCK_LEN) {
@@ -557,8 +557,8 @@ static int boot_loop(board_t *b)
                         (unsigned)b->chip->bootloader_offset);
             return BOARD_EXIT_BRICKED;
         }
-        ota_sdkconfig_t *bcfg = bootloader_config(
-            b, used, OTA_PART_TABLE_OFFSET_DEFAULT - b->chip->bootloader_offset);
+        ota_sdkconfig_t *bcfg =
+            bootloader_config(b, used, OTA_PART_TABLE_OFFSET_DEFAULT - b->chip->bootloader_offset);
         ota_boot_cfg_t cfg;
         ota_boot_cfg_from_sdkconfig(bcfg, &cfg);
         b->shm->table_offset = cfg.table_offset;
@@ -600,9 +600,8 @@ static int boot_loop(board_t *b)
         b->shm->running_size = res.part.size;
         b->shm->table_offset = res.table_used; /* the app loads the table the bootloader used */
         const char *name = res.meta.has_app_desc ? res.meta.app_desc.project_name : "app";
-        app_end_t end =
-            run_app(b, name[0] ? name : "app", res.part.offset + info.payload_offset,
-                    info.payload_len);
+        app_end_t end = run_app(b, name[0] ? name : "app", res.part.offset + info.payload_offset,
+                                info.payload_len);
         switch (end) {
         case APP_RETURNED:
             board_event(b, "the app returned; nothing left to run");
@@ -683,8 +682,7 @@ int board_run(const board_opts_t *o)
     ota_clock_attach(&b.shm->clock_us);
     for (int i = 0; i < o->n_gpio; i++) {
         if (ota_board_gpio_parse(b.shm, o->gpio[i]) != 0) {
-            fprintf(stderr, "otakit: board run: --gpio %s: expected PIN=LEVEL[@MS]\n",
-                    o->gpio[i]);
+            fprintf(stderr, "otakit: board run: --gpio %s: expected PIN=LEVEL[@MS]\n", o->gpio[i]);
             status = BOARD_EXIT_USAGE;
             goto out;
         }
@@ -702,8 +700,9 @@ int board_run(const board_opts_t *o)
         if (o->chip != NULL) {
             fprintf(stderr, "otakit: board run: --chip %s: unknown chip\n", o->chip);
         } else {
-            fprintf(stderr, "otakit: board run: %s: no bootloader image for any chip at its "
-                            "bootloader offset (0x0, 0x1000 or 0x2000); give --chip\n",
+            fprintf(stderr,
+                    "otakit: board run: %s: no bootloader image for any chip at its "
+                    "bootloader offset (0x0, 0x1000 or 0x2000); give --chip\n",
                     o->flash_path);
         }
         goto out;

@@ -10,30 +10,30 @@
 #include <stdint.h>
 
 /* Exit statuses of `otakit board run`. */
-#define BOARD_EXIT_UNTIL 0      /* the console printed the --until pattern */
-#define BOARD_EXIT_ERROR 1      /* bad input or a host failure */
-#define BOARD_EXIT_USAGE 2      /* bad command line */
-#define BOARD_EXIT_BRICKED 3    /* no bootloader or no bootable app: the chip resets forever */
-#define BOARD_EXIT_RETURNED 4   /* the app's tasks all ended */
-#define BOARD_EXIT_MAX_BOOTS 5  /* --max-boots reached */
-#define BOARD_EXIT_FOREIGN 6    /* booted an image that cannot run on the host (reported) */
-#define BOARD_EXIT_TIME 7       /* --max-time of virtual time reached */
+#define BOARD_EXIT_UNTIL 0     /* the console printed the --until pattern */
+#define BOARD_EXIT_ERROR 1     /* bad input or a host failure */
+#define BOARD_EXIT_USAGE 2     /* bad command line */
+#define BOARD_EXIT_BRICKED 3   /* no bootloader or no bootable app: the chip resets forever */
+#define BOARD_EXIT_RETURNED 4  /* the app's tasks all ended */
+#define BOARD_EXIT_MAX_BOOTS 5 /* --max-boots reached */
+#define BOARD_EXIT_FOREIGN 6   /* booted an image that cannot run on the host (reported) */
+#define BOARD_EXIT_TIME 7      /* --max-time of virtual time reached */
 
 #define BOARD_MAX_GPIO_SPECS 64
 
 typedef struct board_opts {
     const char *flash_path;
-    const char *chip;        /* NULL: the chip named by the bootloader image */
-    int chip_rev;            /* major * 100 + minor; -1 = default (v3.0 on ESP32, v1.0 others) */
+    const char *chip; /* NULL: the chip named by the bootloader image */
+    int chip_rev;     /* major * 100 + minor; -1 = default (v3.0 on ESP32, v1.0 others) */
     const char *gpio[BOARD_MAX_GPIO_SPECS]; /* "PIN=LEVEL[@MS]" */
     int n_gpio;
-    unsigned max_boots;      /* 0 = no limit */
-    const char *until;       /* extended regular expression, or NULL */
-    bool cut;                /* arm a power cut */
-    uint64_t cut_at;         /* after this many flash operations (>= 1) */
-    int cut_mode;            /* ota_nor_cut_mode_t */
+    unsigned max_boots; /* 0 = no limit */
+    const char *until;  /* extended regular expression, or NULL */
+    bool cut;           /* arm a power cut */
+    uint64_t cut_at;    /* after this many flash operations (>= 1) */
+    int cut_mode;       /* ota_nor_cut_mode_t */
     uint64_t seed;
-    uint64_t max_time_ms;    /* virtual time limit since power-on, 0 = none */
+    uint64_t max_time_ms; /* virtual time limit since power-on, 0 = none */
 } board_opts_t;
 
 /* Runs the board until one of the BOARD_EXIT_* conditions; returns that status. */

@@ -103,8 +103,9 @@ static int cmd_run(int argc, char **argv)
             break;
         case O_CUT:
             if (!parse_u64(optarg, &o.cut_at) || o.cut_at == 0) {
-                return cli_usage_error("board run", "--power-cut-at: '%s' is not an operation "
-                                                    "number (1 or more)",
+                return cli_usage_error("board run",
+                                       "--power-cut-at: '%s' is not an operation "
+                                       "number (1 or more)",
                                        optarg);
             }
             o.cut = true;

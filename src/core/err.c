@@ -7,32 +7,58 @@
 const char *ota_strerror(int err)
 {
     switch (err) {
-    case OTA_OK: return "success";
-    case OTA_ERR_IO: return "flash I/O error";
-    case OTA_ERR_INVALID_ARG: return "invalid argument";
-    case OTA_ERR_BOUNDS: return "address range out of bounds";
-    case OTA_ERR_ALIGN: return "misaligned address or length";
-    case OTA_ERR_NOT_ERASED: return "programming non-erased flash";
-    case OTA_ERR_POWER_LOSS: return "power lost";
-    case OTA_ERR_CORRUPT: return "corrupt data";
-    case OTA_ERR_NOT_FOUND: return "not found";
-    case OTA_ERR_NO_SPACE: return "does not fit";
-    case OTA_ERR_READONLY: return "read-only";
-    case OTA_ERR_STATE: return "invalid state";
-    case OTA_ERR_SIZE: return "invalid size";
-    case OTA_ERR_UNSUPPORTED: return "not supported";
-    case OTA_ERR_NO_MEM: return "out of memory";
-    case OTA_ERR_SYNTAX: return "syntax error";
-    case OTA_ERR_CHIP: return "wrong chip or chip revision";
-    case OTA_ERR_VERSION: return "version not acceptable";
-    case OTA_ERR_TIMEOUT: return "timed out";
-    case OTA_ERR_NET: return "network error";
-    case OTA_ERR_CONFLICT: return "target is the running partition";
-    case OTA_ERR_PENDING_VERIFY: return "running app not confirmed";
-    case OTA_ERR_ROLLBACK_FAILED: return "no app to roll back to";
-    case OTA_ERR_VALIDATE: return "image validation failed";
-    case OTA_ERR_FAIL: return "operation failed";
-    default: return "unknown error";
+    case OTA_OK:
+        return "success";
+    case OTA_ERR_IO:
+        return "flash I/O error";
+    case OTA_ERR_INVALID_ARG:
+        return "invalid argument";
+    case OTA_ERR_BOUNDS:
+        return "address range out of bounds";
+    case OTA_ERR_ALIGN:
+        return "misaligned address or length";
+    case OTA_ERR_NOT_ERASED:
+        return "programming non-erased flash";
+    case OTA_ERR_POWER_LOSS:
+        return "power lost";
+    case OTA_ERR_CORRUPT:
+        return "corrupt data";
+    case OTA_ERR_NOT_FOUND:
+        return "not found";
+    case OTA_ERR_NO_SPACE:
+        return "does not fit";
+    case OTA_ERR_READONLY:
+        return "read-only";
+    case OTA_ERR_STATE:
+        return "invalid state";
+    case OTA_ERR_SIZE:
+        return "invalid size";
+    case OTA_ERR_UNSUPPORTED:
+        return "not supported";
+    case OTA_ERR_NO_MEM:
+        return "out of memory";
+    case OTA_ERR_SYNTAX:
+        return "syntax error";
+    case OTA_ERR_CHIP:
+        return "wrong chip or chip revision";
+    case OTA_ERR_VERSION:
+        return "version not acceptable";
+    case OTA_ERR_TIMEOUT:
+        return "timed out";
+    case OTA_ERR_NET:
+        return "network error";
+    case OTA_ERR_CONFLICT:
+        return "target is the running partition";
+    case OTA_ERR_PENDING_VERIFY:
+        return "running app not confirmed";
+    case OTA_ERR_ROLLBACK_FAILED:
+        return "no app to roll back to";
+    case OTA_ERR_VALIDATE:
+        return "image validation failed";
+    case OTA_ERR_FAIL:
+        return "operation failed";
+    default:
+        return "unknown error";
     }
 }
 

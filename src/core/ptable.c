@@ -45,8 +45,8 @@ static int check_table(const ota_flash_t *f, const ota_crypto_t *c, uint32_t off
 }
 
 /* The backup sector holds a committed copy: record intact and matching the table bytes. */
-static int check_backup(const ota_flash_t *f, const ota_crypto_t *c, uint32_t backup,
-                        uint8_t *buf, ota_part_table_t *table, uint32_t *generation)
+static int check_backup(const ota_flash_t *f, const ota_crypto_t *c, uint32_t backup, uint8_t *buf,
+                        ota_part_table_t *table, uint32_t *generation)
 {
     uint8_t raw[OTA_PTABLE_RECORD_LEN];
     ota_ptable_record_t rec;

@@ -9,7 +9,10 @@ typedef struct {
     const char *name;
 } err_name_t;
 
-#define ERR_NAME(x) {x, #x}
+#define ERR_NAME(x)                                                                                \
+    {                                                                                              \
+        x, #x                                                                                      \
+    }
 
 static const err_name_t names[] = {
     ERR_NAME(ESP_OK),
@@ -120,8 +123,8 @@ esp_err_t _esp_error_check_report(esp_err_t rc, const char *file, int line, cons
     if (rc != ESP_OK) {
         fprintf(stderr, "ESP_ERROR_CHECK_WITHOUT_ABORT failed: esp_err_t 0x%x (%s) at 0x%08x\n",
                 (unsigned)rc, esp_err_to_name(rc), 0u);
-        fprintf(stderr, "file: \"%s\" line %d\nfunc: %s\nexpression: %s\n", file, line,
-                function, expression);
+        fprintf(stderr, "file: \"%s\" line %d\nfunc: %s\nexpression: %s\n", file, line, function,
+                expression);
     }
     return rc;
 }

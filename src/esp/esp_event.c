@@ -55,8 +55,7 @@ esp_err_t esp_event_handler_register(esp_event_base_t event_base, int32_t event_
     } else if (nhandlers == MAX_HANDLERS) {
         err = ESP_ERR_NO_MEM;
     } else {
-        handlers[nhandlers++] = (handler_t){event_base, event_id, event_handler,
-                                            event_handler_arg};
+        handlers[nhandlers++] = (handler_t){event_base, event_id, event_handler, event_handler_arg};
     }
     pthread_mutex_unlock(&lock);
     return err;
@@ -82,7 +81,8 @@ esp_err_t esp_event_handler_unregister(esp_event_base_t event_base, int32_t even
     for (int i = 0; i < nhandlers; i++) {
         if (handlers[i].base == event_base && handlers[i].id == event_id &&
             handlers[i].fn == event_handler) {
-            memmove(&handlers[i], &handlers[i + 1], (size_t)(nhandlers - i - 1) * sizeof(handler_t));
+            memmove(&handlers[i], &handlers[i + 1],
+                    (size_t)(nhandlers - i - 1) * sizeof(handler_t));
             nhandlers--;
             break;
         }

@@ -22,14 +22,14 @@
 #include "ota/ota_sdkconfig.h"
 
 typedef struct esp_dev_config {
-    const ota_flash_t *flash;    /* the chip (required) */
-    const ota_crypto_t *crypto;  /* required */
-    const ota_chip_t *chip;      /* required */
-    uint16_t chip_rev;           /* major * 100 + minor */
-    uint16_t efuse_blk_rev;      /* major * 100 + minor */
-    const ota_efuse_t *efuse;    /* may be NULL (no anti-rollback possible then) */
-    uint32_t table_offset;       /* CONFIG_PARTITION_TABLE_OFFSET (0 = 0x8000) */
-    uint32_t running_offset;     /* flash address of the running app partition (0 = none) */
+    const ota_flash_t *flash;   /* the chip (required) */
+    const ota_crypto_t *crypto; /* required */
+    const ota_chip_t *chip;     /* required */
+    uint16_t chip_rev;          /* major * 100 + minor */
+    uint16_t efuse_blk_rev;     /* major * 100 + minor */
+    const ota_efuse_t *efuse;   /* may be NULL (no anti-rollback possible then) */
+    uint32_t table_offset;      /* CONFIG_PARTITION_TABLE_OFFSET (0 = 0x8000) */
+    uint32_t running_offset;    /* flash address of the running app partition (0 = none) */
     /* The app's configuration (CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE, _ANTI_ROLLBACK,
      * CONFIG_PARTITION_TABLE_MD5, CONFIG_ESP_HTTPS_OTA_*...). May be NULL = all defaults. Not
      * copied: it must outlive the installation. */
@@ -80,8 +80,8 @@ const ota_log_t *esp_internal_log(void);
  * Formats one log line as ESP-IDF prints it, "L (ms) tag: msg" with the virtual clock's
  * milliseconds, in colour when colors is set; no newline. Returns snprintf's length.
  */
-int esp_log_format(char *buf, size_t cap, esp_log_level_t level, const char *tag,
-                   const char *msg, bool colors);
+int esp_log_format(char *buf, size_t cap, esp_log_level_t level, const char *tag, const char *msg,
+                   bool colors);
 
 /* Blocks until every task made with xTaskCreate has ended (the app runtime's idle wait). */
 void esp_tasks_wait_all(void);

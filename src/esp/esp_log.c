@@ -81,8 +81,8 @@ static int use_colors(void)
     return colors_mode;
 }
 
-int esp_log_format(char *buf, size_t cap, esp_log_level_t level, const char *tag,
-                   const char *msg, bool colors)
+int esp_log_format(char *buf, size_t cap, esp_log_level_t level, const char *tag, const char *msg,
+                   bool colors)
 {
     if (level <= ESP_LOG_NONE || level > ESP_LOG_VERBOSE) {
         level = ESP_LOG_VERBOSE;

@@ -26,8 +26,9 @@ esp_err_t otakit_partition_table_update_safe(const esp_partition_t *staging)
     if (err != ESP_OK) {
         return err;
     }
-    ESP_LOGI(TAG, "Power-safe partition table update: backup copy at 0x%x first, then the table "
-                  "at 0x%x",
+    ESP_LOGI(TAG,
+             "Power-safe partition table update: backup copy at 0x%x first, then the table "
+             "at 0x%x",
              (unsigned)backup, (unsigned)table);
     ota_diag_t diag = {{0}};
     int rc = ota_ptable_update_safe(esp_internal_flash(), esp_internal_crypto(), table, backup, buf,

@@ -171,8 +171,7 @@ static int parse_line(ota_sdkconfig_t *cfg, const char *s, size_t n, int lineno,
     }
     for (size_t i = 0; i < klen; i++) {
         if (!is_key_char(s[i])) {
-            return ota_diag_set(diag, OTA_ERR_SYNTAX, "line %d: invalid character in key",
-                                lineno);
+            return ota_diag_set(diag, OTA_ERR_SYNTAX, "line %d: invalid character in key", lineno);
         }
     }
     const char *key = s;

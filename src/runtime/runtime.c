@@ -36,7 +36,7 @@ static ota_nor_t *nor;
 static ota_timed_flash_t timed;
 static ota_efuse_store_t efuse;
 static ota_sdkconfig_t *config;
-static uint8_t *files;      /* the running image's embedded-files table (a copy) */
+static uint8_t *files; /* the running image's embedded-files table (a copy) */
 static uint32_t files_len;
 
 /* ---- ota_app.h ----------------------------------------------------------------------------- */
@@ -60,7 +60,8 @@ const char *ota_app_embedded(const char *name, size_t *len)
 {
     uint32_t off = 0;
     uint32_t n = 0;
-    if (files == NULL || name == NULL || ota_img_files_find(files, files_len, name, &off, &n) != OTA_OK) {
+    if (files == NULL || name == NULL ||
+        ota_img_files_find(files, files_len, name, &off, &n) != OTA_OK) {
         return NULL;
     }
     if (len != NULL) {
@@ -231,8 +232,8 @@ int main(int argc, char **argv)
     if (err != ESP_OK) {
         ESP_LOGE("esp_partition", "partition table load failed: %s", esp_err_to_name(err));
     }
-    esp_log_level_set("*", (esp_log_level_t)ota_sdkconfig_int(config, "LOG_DEFAULT_LEVEL",
-                                                              ESP_LOG_INFO));
+    esp_log_level_set(
+        "*", (esp_log_level_t)ota_sdkconfig_int(config, "LOG_DEFAULT_LEVEL", ESP_LOG_INFO));
     const char *pem = ota_app_embedded("ca_cert.pem", NULL);
     if (pem != NULL) {
         esp_crt_bundle_add_pem(pem); /* the project's own certificate joins the bundle */

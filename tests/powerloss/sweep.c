@@ -113,7 +113,8 @@ int sweep_ota_write(const void *staging, const void *final, bool finalize_with_c
 {
     const esp_partition_t *st = staging != NULL ? staging : esp_ota_get_next_update_partition(NULL);
     esp_ota_handle_t h = 0;
-    esp_err_t err = st == NULL ? ESP_ERR_NOT_FOUND : esp_ota_begin(st, OTA_WITH_SEQUENTIAL_WRITES, &h);
+    esp_err_t err =
+        st == NULL ? ESP_ERR_NOT_FOUND : esp_ota_begin(st, OTA_WITH_SEQUENTIAL_WRITES, &h);
     if (err != ESP_OK) {
         return err;
     }
@@ -177,8 +178,8 @@ bool sweep_boot(sweep_t *s, sweep_boot_t *b)
     }
     b->rom_ok = true;
     ota_sdkconfig_free(s->boot_sdk);
-    s->boot_sdk = image_config(s, b->rom_offset,
-                               OTA_PART_TABLE_OFFSET_DEFAULT - s->chip->bootloader_offset);
+    s->boot_sdk =
+        image_config(s, b->rom_offset, OTA_PART_TABLE_OFFSET_DEFAULT - s->chip->bootloader_offset);
     ota_boot_cfg_t cfg;
     ota_boot_cfg_from_sdkconfig(s->boot_sdk, &cfg);
     ota_boot_run(&env, &cfg, &b->res);
@@ -258,7 +259,7 @@ static int parse_case(const char *id, const char *name, uint64_t *n, int *mode, 
     if (sscanf(id, "%63[^:]:%llu:%15[^:]:%llu", sc, &nn, m, &sd) != 4 || strcmp(sc, name) != 0) {
         return -1;
     }
-    *mode = strcmp(m, "before") == 0 ? OTA_NOR_CUT_BEFORE
+    *mode = strcmp(m, "before") == 0  ? OTA_NOR_CUT_BEFORE
             : strcmp(m, "after") == 0 ? OTA_NOR_CUT_AFTER
             : strcmp(m, "torn") == 0  ? OTA_NOR_CUT_TORN
                                       : -1;
@@ -289,8 +290,9 @@ int sweep_main(const sweep_scenario_t *sc, int argc, char **argv)
             stride = (unsigned)strtoul(argv[++i], NULL, 0);
             stride = stride ? stride : 1;
         } else {
-            fprintf(stderr, "usage: %s [--full] [--case ID] [--flip] [--expect-failure] "
-                            "[--stride N]\n",
+            fprintf(stderr,
+                    "usage: %s [--full] [--case ID] [--flip] [--expect-failure] "
+                    "[--stride N]\n",
                     argv[0]);
             return 2;
         }
@@ -338,8 +340,10 @@ int sweep_main(const sweep_scenario_t *sc, int argc, char **argv)
         } else {
             int r = run_case(&s, snapshot, n, mode, seed, why);
             printf("case %s: %s%s%s\n", one,
-                   r == 0 ? "old firmware" : r == 1 ? "new firmware" : r == -1 ? "bricked"
-                                                                                 : "other",
+                   r == 0    ? "old firmware"
+                   : r == 1  ? "new firmware"
+                   : r == -1 ? "bricked"
+                             : "other",
                    why[0] ? ": " : "", why);
             status = (r == 0 || r == 1 || (r == -1 && sc->bricks_allowed) ||
                       (r == -2 && sc->others_allowed))
@@ -374,9 +378,8 @@ int sweep_main(const sweep_scenario_t *sc, int argc, char **argv)
                st.outcome[0] + st.outcome[1] + st.outcome[3], st.outcome[0], st.outcome[1],
                st.outcome[3], st.outcome[2], st.failures);
         if (st.outcome[2] > 0) {
-            printf("%s: a cut bricks the device between flash operations %llu and %llu\n",
-                   sc->name, (unsigned long long)st.brick_first,
-                   (unsigned long long)st.brick_last);
+            printf("%s: a cut bricks the device between flash operations %llu and %llu\n", sc->name,
+                   (unsigned long long)st.brick_first, (unsigned long long)st.brick_last);
         }
         if (st.failures > 0) {
             status = 1;

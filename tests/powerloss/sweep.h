@@ -62,10 +62,10 @@ struct sweep {
     ota_sdkconfig_t *app_cfg;  /* the booted app's configuration (from its image) */
     ota_efuse_store_t efuse;   /* eFuses in a sidecar file */
     char efuse_path[256];
-    uint32_t otadata_flip;     /* test-only: write otadata into the active sector */
-    jmp_buf restart;           /* esp_restart() comes back here */
-    void *user;                /* scenario data */
-    bool full;                 /* a full sweep: scenarios may use bigger images */
+    uint32_t otadata_flip; /* test-only: write otadata into the active sector */
+    jmp_buf restart;       /* esp_restart() comes back here */
+    void *user;            /* scenario data */
+    bool full;             /* a full sweep: scenarios may use bigger images */
 };
 
 /* Boots the board once (ROM step, bootloader) and, when an app booted, installs the ESP-IDF

@@ -52,8 +52,8 @@ static void setup(sweep_t *s)
     if (ota_otadata_write_entry(s->flash, 0xD000, 0x2000, 0, &e) != OTA_OK) {
         exit(2);
     }
-    sweep_pack_app(s, "app", NEW_VERSION, NULL, s->full ? 256 * 1024 : 24 * 1024, 3,
-                   &d->image, &d->len);
+    sweep_pack_app(s, "app", NEW_VERSION, NULL, s->full ? 256 * 1024 : 24 * 1024, 3, &d->image,
+                   &d->len);
 }
 
 /* The old app: installs the new image and restarts. */

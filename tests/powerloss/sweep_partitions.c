@@ -63,8 +63,7 @@ static data_t *data_of(sweep_t *s)
 }
 
 /* A flash with a bootloader, the table, the app in ota_0 selected by otadata. */
-static void base_setup(sweep_t *s, const char *boot_sdk, const char *table_csv,
-                       const char *app_sdk)
+static void base_setup(sweep_t *s, const char *boot_sdk, const char *table_csv, const char *app_sdk)
 {
     s->user = calloc(1, sizeof(data_t));
     uint8_t *img;
@@ -74,8 +73,8 @@ static void base_setup(sweep_t *s, const char *boot_sdk, const char *table_csv,
     free(img);
     sweep_put_table(s, table_csv);
     ota_part_table_t t;
-    ota_part_table_verify(ota_crypto_openssl(), ota_nor_data(s->nor) + 0x8000,
-                          ota_nor_size(s->nor), &t, NULL);
+    ota_part_table_verify(ota_crypto_openssl(), ota_nor_data(s->nor) + 0x8000, ota_nor_size(s->nor),
+                          &t, NULL);
     data_of(s)->old_parts = t.count;
     sweep_pack_app(s, "partitions_ota", "1", app_sdk, 16 * 1024, 7, &img, &len);
     sweep_write(s, ota_part_find_by_label(&t, "ota_0")->offset, img, len);
@@ -113,8 +112,8 @@ static const esp_partition_t *find_or_register(uint32_t offset, uint32_t size, c
                                                esp_partition_subtype_t subtype)
 {
     const esp_partition_t *p = esp_partition_find_first(type, subtype, NULL);
-    if (p == NULL && esp_partition_register_external(NULL, offset, size, label, type, subtype,
-                                                     &p) != ESP_OK) {
+    if (p == NULL &&
+        esp_partition_register_external(NULL, offset, size, label, type, subtype, &p) != ESP_OK) {
         return NULL;
     }
     return p;
@@ -192,13 +191,15 @@ static int settle_bootloader(sweep_t *s, char *why)
     return -2;
 }
 
-/* ---- partition table --------------------------------------------------------------------------- */
+/* ---- partition table ---------------------------------------------------------------------------
+ */
 
 static void setup_table(sweep_t *s, bool safe)
 {
     const char *app_sdk = safe ? "CONFIG_OTAKIT_PARTITION_TABLE_BACKUP_OFFSET=0x16000\n" : "";
     const char *csv = safe ? TABLE_CSV BACKUP_ROW APPS_CSV : TABLE_CSV APPS_CSV;
-    const char *new_csv = safe ? TABLE_CSV BACKUP_ROW APPS_CSV EXTRA_ROW : TABLE_CSV APPS_CSV EXTRA_ROW;
+    const char *new_csv =
+        safe ? TABLE_CSV BACKUP_ROW APPS_CSV EXTRA_ROW : TABLE_CSV APPS_CSV EXTRA_ROW;
     base_setup(s, safe ? "CONFIG_OTAKIT_PARTITION_TABLE_BACKUP_OFFSET=0x16000\n" : NULL, csv,
                app_sdk);
     data_t *d = data_of(s);
@@ -221,9 +222,9 @@ static void setup_ptable_safe(sweep_t *s)
 
 static void flow_ptable(sweep_t *s, bool safe)
 {
-    const esp_partition_t *primary = find_or_register(
-        0x8000, 0x1000, "PrimaryPrtTable", ESP_PARTITION_TYPE_PARTITION_TABLE,
-        ESP_PARTITION_SUBTYPE_PARTITION_TABLE_PRIMARY);
+    const esp_partition_t *primary =
+        find_or_register(0x8000, 0x1000, "PrimaryPrtTable", ESP_PARTITION_TYPE_PARTITION_TABLE,
+                         ESP_PARTITION_SUBTYPE_PARTITION_TABLE_PRIMARY);
     const esp_partition_t *staging = esp_ota_get_next_update_partition(NULL);
     if (primary == NULL || staging == NULL ||
         sweep_ota_write(staging, primary, false, data_of(s)->image, data_of(s)->len) != ESP_OK) {
@@ -275,7 +276,8 @@ static int settle_ptable(sweep_t *s, char *why)
     return -2;
 }
 
-/* ---- storage ----------------------------------------------------------------------------------- */
+/* ---- storage -----------------------------------------------------------------------------------
+ */
 
 static void setup_storage(sweep_t *s)
 {
@@ -323,8 +325,8 @@ static int settle_storage(sweep_t *s, char *why)
 static const sweep_scenario_t scenarios[] = {
     {"bootloader", setup_bootloader, play_bootloader, settle_bootloader, cleanup, true, false,
      NULL},
-    {"bootloader_recovery", setup_bootloader, play_bootloader_recovery, settle_bootloader,
-     cleanup, false, false, "esp32c5"},
+    {"bootloader_recovery", setup_bootloader, play_bootloader_recovery, settle_bootloader, cleanup,
+     false, false, "esp32c5"},
     {"ptable_idf", setup_ptable_idf, play_ptable_idf, settle_ptable, cleanup, true, false, NULL},
     {"ptable_safe", setup_ptable_safe, play_ptable_safe, settle_ptable, cleanup, false, false,
      NULL},

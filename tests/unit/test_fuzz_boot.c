@@ -52,8 +52,9 @@ static void seed(void)
 static void test_sdkconfig_garbage(void **state)
 {
     (void)state;
-    static const char *const pieces[] = {"CONFIG_", "A", "=", "y", "\"", "\\", "\n", "#", " is not set",
-                                         "0x", "12", " ", "\t", "é", "\0", "=\"x\"", "CONFIG_B=n"};
+    static const char *const pieces[] = {"CONFIG_", "A", "=",           "y",      "\"",        "\\",
+                                         "\n",      "#", " is not set", "0x",     "12",        " ",
+                                         "\t",      "é", "\0",          "=\"x\"", "CONFIG_B=n"};
     seed();
     unsigned n = iterations(20000);
     char text[512];
@@ -174,7 +175,7 @@ static void test_boot_chain_on_damaged_flash(void **state)
         /* damage: random bytes in the table, the images' headers or their bodies */
         unsigned hits = below(6);
         for (unsigned k = 0; k < hits; k++) {
-            static const uint32_t areas[][2] = {{0x8000, 0xE0},   {0x10000, 0x400},
+            static const uint32_t areas[][2] = {{0x8000, 0xE0},    {0x10000, 0x400},
                                                 {0x110000, 0x400}, {0x210000, 0x400},
                                                 {0x10000, 0x2000}, {0xD000, 0x20}};
             const uint32_t *a = areas[below(6)];
@@ -195,9 +196,9 @@ static void test_boot_chain_on_damaged_flash(void **state)
         if (res.outcome == OTA_BOOT_OK) {
             /* whatever booted verifies on its own */
             ota_img_verify_opts_t opts = {.chip = env.chip, .chip_rev = 300};
-            assert_int_equal(ota_img_verify(&f, env.crypto, res.part.offset, res.part.size, &opts,
-                                            NULL, NULL),
-                             OTA_OK);
+            assert_int_equal(
+                ota_img_verify(&f, env.crypto, res.part.offset, res.part.size, &opts, NULL, NULL),
+                OTA_OK);
             assert_int_equal(res.part.type, OTA_PART_TYPE_APP);
         } else {
             assert_true(res.outcome == OTA_BOOT_TABLE_ERROR ||

@@ -128,8 +128,8 @@ static void test_every_cut_point(void **state)
                 ota_ptable_source_t src;
                 int err = ota_ptable_load(f, c, TABLE, BACKUP, &t, &src, NULL, NULL);
                 if (err != OTA_OK) {
-                    fail_msg("cut %llu mode %d seed %llu: no usable table",
-                             (unsigned long long)n, mode, (unsigned long long)seed);
+                    fail_msg("cut %llu mode %d seed %llu: no usable table", (unsigned long long)n,
+                             mode, (unsigned long long)seed);
                 }
                 assert_true(t.count == 5 || t.count == 6);
                 saw_old += t.count == 5;

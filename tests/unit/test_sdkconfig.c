@@ -12,14 +12,15 @@
 static void test_parse_and_lookup(void **state)
 {
     (void)state;
-    static const char text[] = "#\n"
-                               "# Automatically generated file. DO NOT EDIT.\n"
-                               "CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE=y\n"
-                               "# CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK is not set\n"
-                               "CONFIG_EXAMPLE_FIRMWARE_UPGRADE_URL=\"https://127.0.0.1:8070/a \\\"b\\\"\"\n"
-                               "CONFIG_EXAMPLE_GPIO_DIAGNOSTIC=4\n"
-                               "CONFIG_PARTITION_TABLE_OFFSET=0x8000\n"
-                               "  CONFIG_EXAMPLE_GPIO_DIAGNOSTIC = 5  \n";
+    static const char text[] =
+        "#\n"
+        "# Automatically generated file. DO NOT EDIT.\n"
+        "CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE=y\n"
+        "# CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK is not set\n"
+        "CONFIG_EXAMPLE_FIRMWARE_UPGRADE_URL=\"https://127.0.0.1:8070/a \\\"b\\\"\"\n"
+        "CONFIG_EXAMPLE_GPIO_DIAGNOSTIC=4\n"
+        "CONFIG_PARTITION_TABLE_OFFSET=0x8000\n"
+        "  CONFIG_EXAMPLE_GPIO_DIAGNOSTIC = 5  \n";
     ota_sdkconfig_t *cfg = NULL;
     ota_diag_t diag = {{0}};
     assert_int_equal(ota_sdkconfig_parse(text, strlen(text), &cfg, &diag), OTA_OK);

@@ -134,28 +134,29 @@ static esp_err_t update_bootloader_unsafe(esp_https_ota_config_t *ota_config)
                   "unbootable.");
     const esp_partition_t *primary = NULL;
     uint32_t size = table_offset() - bootloader_offset();
-    esp_err_t err = register_partition(bootloader_offset(), size, "PrimaryBTLDR",
-                                       ESP_PARTITION_TYPE_BOOTLOADER,
-                                       ESP_PARTITION_SUBTYPE_BOOTLOADER_PRIMARY, &primary);
+    esp_err_t err =
+        register_partition(bootloader_offset(), size, "PrimaryBTLDR", ESP_PARTITION_TYPE_BOOTLOADER,
+                           ESP_PARTITION_SUBTYPE_BOOTLOADER_PRIMARY, &primary);
     if (err != ESP_OK) {
         return err;
     }
     const esp_partition_t *staging = esp_ota_get_next_update_partition(NULL);
     const esp_partition_t *temp = NULL;
     if (staging != NULL && passive_slot_is_valid(staging)) {
-        ESP_LOGW(TAG, "Passive OTA app partition <%s> contains a valid app image eligible for "
-                      "rollback.",
+        ESP_LOGW(TAG,
+                 "Passive OTA app partition <%s> contains a valid app image eligible for "
+                 "rollback.",
                  staging->label);
         uint32_t at = find_free_space(size);
-        if (at == 0 ||
-            esp_partition_register_external(NULL, at, size, "OtaBTLDR",
-                                            ESP_PARTITION_TYPE_BOOTLOADER,
-                                            ESP_PARTITION_SUBTYPE_BOOTLOADER_OTA, &temp) != ESP_OK) {
+        if (at == 0 || esp_partition_register_external(
+                           NULL, at, size, "OtaBTLDR", ESP_PARTITION_TYPE_BOOTLOADER,
+                           ESP_PARTITION_SUBTYPE_BOOTLOADER_OTA, &temp) != ESP_OK) {
             ESP_LOGE(TAG, "No unallocated space for a temporary OTA bootloader partition");
             return ESP_ERR_NOT_FOUND;
         }
-        ESP_LOGW(TAG, "To avoid overwriting the passive app partition, using the unallocated "
-                      "space on the flash to create a temporary OTA bootloader partition <%s>",
+        ESP_LOGW(TAG,
+                 "To avoid overwriting the passive app partition, using the unallocated "
+                 "space on the flash to create a temporary OTA bootloader partition <%s>",
                  temp->label);
         staging = temp;
     }
@@ -170,8 +171,9 @@ static esp_err_t update_bootloader_unsafe(esp_https_ota_config_t *ota_config)
                  primary->label);
         err = esp_partition_copy(primary, 0, staging, 0, primary->size);
         if (err != ESP_OK) {
-            ESP_LOGE(TAG, "Failed to copy partition to Primary bootloader (err=0x%x). Bootloader "
-                          "likely corrupted. Device will not be able to boot again!",
+            ESP_LOGE(TAG,
+                     "Failed to copy partition to Primary bootloader (err=0x%x). Bootloader "
+                     "likely corrupted. Device will not be able to boot again!",
                      err);
         }
     }
@@ -193,9 +195,9 @@ static esp_err_t update_bootloader_safe(esp_https_ota_config_t *ota_config)
     uint32_t size = table_offset() - bootloader_offset();
     const esp_partition_t *primary = NULL;
     const esp_partition_t *recovery = NULL;
-    esp_err_t err = register_partition(bootloader_offset(), size, "PrimaryBTLDR",
-                                       ESP_PARTITION_TYPE_BOOTLOADER,
-                                       ESP_PARTITION_SUBTYPE_BOOTLOADER_PRIMARY, &primary);
+    esp_err_t err =
+        register_partition(bootloader_offset(), size, "PrimaryBTLDR", ESP_PARTITION_TYPE_BOOTLOADER,
+                           ESP_PARTITION_SUBTYPE_BOOTLOADER_PRIMARY, &primary);
     if (err == ESP_OK) {
         err = register_partition(recovery_at, size, "RecoveryBTLDR", ESP_PARTITION_TYPE_BOOTLOADER,
                                  ESP_PARTITION_SUBTYPE_BOOTLOADER_RECOVERY, &recovery);
@@ -251,9 +253,10 @@ static esp_err_t update_partition_table(esp_https_ota_config_t *ota_config)
                      primary->label);
             err = esp_partition_copy(primary, 0, staging, 0, PARTITION_TABLE_SIZE);
             if (err != ESP_OK) {
-                ESP_LOGE(TAG, "Failed to copy partition to Primary partition table (err=0x%x). "
-                              "Partition table likely corrupted. Device will not be able to boot "
-                              "again!",
+                ESP_LOGE(TAG,
+                         "Failed to copy partition to Primary partition table (err=0x%x). "
+                         "Partition table likely corrupted. Device will not be able to boot "
+                         "again!",
                          err);
             }
         }
@@ -317,9 +320,10 @@ static void ota_task(void *arg)
     ESP_LOGI(TAG, "Starting OTA example task");
     char url_buf[OTA_URL_SIZE];
     esp_http_client_config_t config = {
-        .url = example_firmware_url(ota_app_cfg_str("EXAMPLE_FIRMWARE_UPGRADE_URL",
-                                                    "https://192.168.2.106:8070/partitions_ota.bin"),
-                                    url_buf, sizeof(url_buf)),
+        .url =
+            example_firmware_url(ota_app_cfg_str("EXAMPLE_FIRMWARE_UPGRADE_URL",
+                                                 "https://192.168.2.106:8070/partitions_ota.bin"),
+                                 url_buf, sizeof(url_buf)),
         .cert_pem = ota_app_embedded("ca_cert.pem", NULL),
         .keep_alive_enable = true,
         .skip_cert_common_name_check = ota_app_cfg_bool("EXAMPLE_SKIP_COMMON_NAME_CHECK", false),
