@@ -1265,6 +1265,31 @@ int esp_https_ota_get_status_code(esp_https_ota_handle_t https_ota_handle)
 
 /* ---- finish / abort --------------------------------------------------------------------- */
 
+/*
+ * Ends the flash session by state, keeping the image (esp_ota_end: verification) or dropping it
+ * (esp_ota_abort), and closes the HTTP side. A state past RESUME logs ESP-IDF's message and
+ * gives invalid_state_err (finish reports ESP_OK there, abort ESP_ERR_INVALID_STATE).
+ */
+static esp_err_t end_session(ota_ctx_t *ctx, bool keep, esp_err_t invalid_state_err)
+{
+    esp_err_t err = ESP_OK;
+    switch (ctx->state) {
+    case ESP_HTTPS_OTA_SUCCESS:
+    case ESP_HTTPS_OTA_IN_PROGRESS:
+        err = keep ? esp_ota_end(ctx->update_handle) : esp_ota_abort(ctx->update_handle);
+        /* fall through */
+    case ESP_HTTPS_OTA_BEGIN:
+    case ESP_HTTPS_OTA_RESUME:
+        http_cleanup(ctx);
+        break;
+    default:
+        err = invalid_state_err;
+        ESP_LOGE(TAG, "Invalid ESP HTTPS OTA State");
+        break;
+    }
+    return err;
+}
+
 esp_err_t esp_https_ota_finish(esp_https_ota_handle_t https_ota_handle)
 {
     ota_ctx_t *ctx = https_ota_handle;
@@ -1274,20 +1299,7 @@ esp_err_t esp_https_ota_finish(esp_https_ota_handle_t https_ota_handle)
     if (ctx->state < ESP_HTTPS_OTA_BEGIN) {
         return ESP_FAIL;
     }
-    esp_err_t err = ESP_OK;
-    switch (ctx->state) {
-    case ESP_HTTPS_OTA_SUCCESS:
-    case ESP_HTTPS_OTA_IN_PROGRESS:
-        err = esp_ota_end(ctx->update_handle);
-        /* fall through */
-    case ESP_HTTPS_OTA_BEGIN:
-    case ESP_HTTPS_OTA_RESUME:
-        http_cleanup(ctx);
-        break;
-    default:
-        ESP_LOGE(TAG, "Invalid ESP HTTPS OTA State");
-        break;
-    }
+    esp_err_t err = end_session(ctx, true, ESP_OK);
     if (err == ESP_OK && ctx->state == ESP_HTTPS_OTA_SUCCESS) {
         record_erase(); /* the download is complete: no validator to keep */
     }
@@ -1320,21 +1332,7 @@ esp_err_t esp_https_ota_abort(esp_https_ota_handle_t https_ota_handle)
     if (ctx->state < ESP_HTTPS_OTA_BEGIN) {
         return ESP_FAIL;
     }
-    esp_err_t err = ESP_OK;
-    switch (ctx->state) {
-    case ESP_HTTPS_OTA_SUCCESS:
-    case ESP_HTTPS_OTA_IN_PROGRESS:
-        err = esp_ota_abort(ctx->update_handle);
-        /* fall through */
-    case ESP_HTTPS_OTA_BEGIN:
-    case ESP_HTTPS_OTA_RESUME:
-        http_cleanup(ctx);
-        break;
-    default:
-        err = ESP_ERR_INVALID_STATE;
-        ESP_LOGE(TAG, "Invalid ESP HTTPS OTA State");
-        break;
-    }
+    esp_err_t err = end_session(ctx, false, ESP_ERR_INVALID_STATE);
     ctx_free(ctx);
     return err;
 }
