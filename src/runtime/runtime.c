@@ -204,7 +204,9 @@ int main(int argc, char **argv)
     ota_timed_flash_init(&timed, ota_nor_flash(nor), ota_nor_state(nor), NULL);
     const ota_chip_t *chip = ota_chip_by_id(shm->chip_id);
     if (chip == NULL) {
-        host_error("unknown chip id %s", "");
+        char id[16];
+        snprintf(id, sizeof(id), "%u", (unsigned)shm->chip_id);
+        host_error("the board names an unknown chip id %s", id);
     }
     if (shm->efuse_offset != 0) {
         ota_efuse_store_flash(&efuse, &timed.flash, shm->efuse_offset, chip->secure_version_bits);
