@@ -12,6 +12,7 @@
 #include "ota/ota_boot_cfg.h"
 #include "ota/ota_efuse_store.h"
 #include "ota/ota_memflash.h"
+#include "ota/ota_buf.h"
 #include "ota/ota_nor.h"
 #include "ota/ota_sdkconfig.h"
 
@@ -779,35 +780,9 @@ static int shadow_write_rec(void *ctx, uint32_t offset)
 
 /* The bootloader's log, without the partition table listing (printed on its own). */
 typedef struct log_buf {
-    char *text;
-    size_t len;
-    size_t cap;
+    ota_buf_t text;
     bool in_table;
-    bool oom;
 } log_buf_t;
-
-static void log_append(log_buf_t *b, const char *s, size_t n)
-{
-    if (b->oom) {
-        return;
-    }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (b->len + n + 1 > cap) {
-            cap *= 2;
-        }
-        char *t = realloc(b->text, cap);
-        if (t == NULL) {
-            b->oom = true;
-            return;
-        }
-        b->text = t;
-        b->cap = cap;
-    }
-    memcpy(b->text + b->len, s, n);
-    b->len += n;
-    b->text[b->len] = '\0';
-}
 
 static void log_sink(void *ctx, char level, const char *tag, const char *msg)
 {
@@ -825,7 +800,7 @@ static void log_sink(void *ctx, char level, const char *tag, const char *msg)
     char line[400];
     int n = snprintf(line, sizeof(line), "%c %s: %s\n", level, tag, msg);
     if (n > 0) {
-        log_append(b, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+        ota_buf_put(&b->text, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
     }
 }
 
@@ -944,11 +919,11 @@ int ota_flashimg_inspect(const ota_crypto_t *c, const uint8_t *flash, size_t siz
     ota_flashimg_report_t *r = calloc(1, sizeof(*r));
     uint8_t *copy = malloc(size);
     log_buf_t lb = {0};
-    log_append(&lb, "", 0);
-    if (r == NULL || copy == NULL || lb.oom) {
+    ota_buf_put(&lb.text, "", 0);
+    if (r == NULL || copy == NULL || lb.text.oom) {
         free(r);
         free(copy);
-        free(lb.text);
+        ota_buf_free(&lb.text);
         return OTA_ERR_NO_MEM;
     }
     memcpy(copy, flash, size);
@@ -1025,12 +1000,12 @@ int ota_flashimg_inspect(const ota_crypto_t *c, const uint8_t *flash, size_t siz
         }
     }
     free(copy);
-    if (lb.oom) {
-        free(lb.text);
+    if (lb.text.oom) {
+        ota_buf_free(&lb.text);
         free(r);
         return OTA_ERR_NO_MEM;
     }
-    r->log = lb.text;
+    r->log = (char *)lb.text.p;
     *out = r;
     return OTA_OK;
 }

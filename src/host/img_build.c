@@ -4,53 +4,10 @@
  * the ESP32 0x24-byte rule, secure padding, checksum and appended SHA-256.
  */
 #include "ota/ota_img_build.h"
+#include "ota/ota_buf.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* A growing output buffer; `oom` latches an allocation failure. */
-typedef struct obuf {
-    uint8_t *p;
-    size_t len;
-    size_t cap;
-    bool oom;
-} obuf_t;
-
-static void ob_reserve(obuf_t *b, size_t extra)
-{
-    if (b->oom || b->len + extra <= b->cap) {
-        return;
-    }
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + extra) {
-        cap *= 2;
-    }
-    uint8_t *p = realloc(b->p, cap);
-    if (p == NULL) {
-        b->oom = true;
-        return;
-    }
-    b->p = p;
-    b->cap = cap;
-}
-
-static void ob_put(obuf_t *b, const void *d, size_t n)
-{
-    ob_reserve(b, n);
-    if (!b->oom && n > 0) {
-        memcpy(b->p + b->len, d, n);
-        b->len += n;
-    }
-}
-
-static void ob_fill(obuf_t *b, uint8_t v, size_t n)
-{
-    ob_reserve(b, n);
-    if (!b->oom) {
-        memset(b->p + b->len, v, n);
-        b->len += n;
-    }
-}
 
 /* A segment being laid out: data[off..len) is what is left of it. */
 typedef struct wseg {
@@ -92,7 +49,7 @@ static void move_first(wseg_t *list, size_t n, uint32_t flag)
 
 typedef struct layout {
     const ota_img_build_opts_t *o;
-    obuf_t out;
+    ota_buf_t out;
     uint8_t sum;
     int count;
     uint32_t align;
@@ -120,12 +77,12 @@ static void save_segment(layout_t *l, uint32_t addr, const uint8_t *data, size_t
     }
     ota_img_seg_hdr_t h = {addr, (uint32_t)len};
     ota_img_seg_encode(&h, sh);
-    ob_put(&l->out, sh, sizeof(sh));
+    ota_buf_put(&l->out, sh, sizeof(sh));
     if (data != NULL) {
-        ob_put(&l->out, data, len);
+        ota_buf_put(&l->out, data, len);
         l->sum = ota_img_checksum(data, len, l->sum);
     } else {
-        ob_fill(&l->out, 0, len);
+        ota_buf_fill(&l->out, 0, len);
     }
     l->count++;
 }
@@ -187,7 +144,7 @@ static void write_header(layout_t *l)
     h.max_chip_rev_full = o->max_rev_full;
     h.hash_appended = o->no_hash ? 0 : 1;
     ota_img_header_encode(&h, raw);
-    ob_put(&l->out, raw, sizeof(raw));
+    ota_buf_put(&l->out, raw, sizeof(raw));
 }
 
 static void free_list(wseg_t *list, size_t n)
@@ -324,8 +281,8 @@ int ota_img_build(const ota_crypto_t *c, const ota_img_build_opts_t *opts,
                              l.count);
     }
     if (l.err == OTA_OK) {
-        ob_fill(&l.out, 0, 15 - l.out.len % 16);
-        ob_put(&l.out, &l.sum, 1);
+        ota_buf_fill(&l.out, 0, 15 - l.out.len % 16);
+        ota_buf_put(&l.out, &l.sum, 1);
         if (!l.out.oom) {
             l.out.p[1] = (uint8_t)l.count;
         }
@@ -336,10 +293,10 @@ int ota_img_build(const ota_crypto_t *c, const ota_img_build_opts_t *opts,
             if (e != OTA_OK) {
                 l.err = e;
             }
-            ob_put(&l.out, digest, sizeof(digest));
+            ota_buf_put(&l.out, digest, sizeof(digest));
         }
         if (opts->pad_to_size != 0 && l.out.len % opts->pad_to_size != 0) {
-            ob_fill(&l.out, 0xFF, opts->pad_to_size - l.out.len % opts->pad_to_size);
+            ota_buf_fill(&l.out, 0xFF, opts->pad_to_size - l.out.len % opts->pad_to_size);
         }
         if (l.out.oom) {
             l.err = OTA_ERR_NO_MEM;

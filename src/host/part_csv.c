@@ -5,6 +5,7 @@
  * with unbounded integers, and narrowed to the 32-bit binary fields at the end.
  */
 #include "ota/ota_part_csv.h"
+#include "ota/ota_buf.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -986,41 +987,10 @@ static bool is_word(char ch)
            ch == '_';
 }
 
-/* Growable string. */
-typedef struct sbuf {
-    char *s;
-    size_t n;
-    size_t cap;
-    bool oom;
-} sbuf_t;
-
-static void sb_add(sbuf_t *b, const char *p, size_t n)
-{
-    if (b->oom) {
-        return;
-    }
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->n + n + 1) {
-            cap *= 2;
-        }
-        char *s = realloc(b->s, cap);
-        if (s == NULL) {
-            b->oom = true;
-            return;
-        }
-        b->s = s;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->n, p, n);
-    b->n += n;
-    b->s[b->n] = 0;
-}
-
 /* os.path.expandvars: $NAME and ${NAME} replaced when set in the environment, else kept. */
-static int expand_vars(const char *p, const char *e, sbuf_t *out)
+static int expand_vars(const char *p, const char *e, ota_buf_t *out)
 {
-    sb_add(out, "", 0);
+    ota_buf_put(out, "", 0);
     const char *i = p;
     while (i < e) {
         const char *d = memchr(i, '$', (size_t)(e - i));
@@ -1046,7 +1016,7 @@ static int expand_vars(const char *p, const char *e, sbuf_t *out)
             }
         }
         if (j == NULL) {
-            sb_add(out, i, (size_t)(d + 1 - i));
+            ota_buf_put(out, i, (size_t)(d + 1 - i));
             i = d + 1;
             continue;
         }
@@ -1060,15 +1030,15 @@ static int expand_vars(const char *p, const char *e, sbuf_t *out)
             value = getenv(name);
             free(name);
         }
-        sb_add(out, i, (size_t)(d - i));
+        ota_buf_put(out, i, (size_t)(d - i));
         if (value != NULL) {
-            sb_add(out, value, strlen(value));
+            ota_buf_put(out, value, strlen(value));
         } else {
-            sb_add(out, d, (size_t)(j - d));
+            ota_buf_put(out, d, (size_t)(j - d));
         }
         i = j;
     }
-    sb_add(out, i, (size_t)(e - i));
+    ota_buf_put(out, i, (size_t)(e - i));
     return out->oom ? OTA_ERR_NO_MEM : OTA_OK;
 }
 
@@ -1206,7 +1176,7 @@ static int csv_rows(const ctx_t *c, const char *text, size_t len, rows_t *rows, 
     const unsigned char *p = (const unsigned char *)text;
     const unsigned char *end = p + len;
     int line_no = 0;
-    sbuf_t buf = {0};
+    ota_buf_t buf = {0};
     int err = OTA_OK;
     while (p < end) {
         const unsigned char *q = p;
@@ -1215,23 +1185,24 @@ static int csv_rows(const ctx_t *c, const char *text, size_t len, rows_t *rows, 
             q++;
         }
         line_no++;
-        buf.n = 0;
+        buf.len = 0;
         err = expand_vars((const char *)p, (const char *)q, &buf);
+        const char *s = (const char *)buf.p;
         p = q < end ? q + br : q;
         if (err != OTA_OK) {
             err = ota_diag_set(diag, err, "out of memory");
             break;
         }
-        if (buf.s[0] == '$' && (is_word(buf.s[1]) && !(buf.s[1] >= '0' && buf.s[1] <= '9'))) {
+        if (s[0] == '$' && (is_word(s[1]) && !(s[1] >= '0' && s[1] <= '9'))) {
             size_t n = 1;
-            while (is_word(buf.s[1 + n])) {
+            while (is_word(s[1 + n])) {
                 n++;
             }
-            err = ota_diag_set(diag, OTA_ERR_SYNTAX, "unknown variable '%.*s'", (int)n, buf.s + 1);
+            err = ota_diag_set(diag, OTA_ERR_SYNTAX, "unknown variable '%.*s'", (int)n, s + 1);
             break;
         }
-        const char *b = buf.s;
-        const char *e = buf.s + buf.n;
+        const char *b = s;
+        const char *e = s + buf.len;
         py_strip(&b, &e);
         if (b == e || *b == '#') {
             continue;
@@ -1250,7 +1221,7 @@ static int csv_rows(const ctx_t *c, const char *text, size_t len, rows_t *rows, 
             break;
         }
     }
-    free(buf.s);
+    ota_buf_free(&buf);
     if (err != OTA_OK) {
         return err;
     }
@@ -1532,10 +1503,10 @@ int ota_part_csv_format(const ota_part_table_t *table, const ota_part_csv_opts_t
     if (ctx_init(&c, opts, NULL) != OTA_OK) {
         return OTA_ERR_INVALID_ARG;
     }
-    sbuf_t b = {0};
+    ota_buf_t b = {0};
     static const char header[] = "# ESP-IDF Partition Table\n"
                                  "# Name, Type, SubType, Offset, Size, Flags\n";
-    sb_add(&b, header, sizeof(header) - 1);
+    ota_buf_put(&b, header, sizeof(header) - 1);
     for (int i = 0; i < table->count; i++) {
         const ota_part_t *p = &table->parts[i];
         char tbuf[8];
@@ -1580,18 +1551,18 @@ int ota_part_csv_format(const ota_part_table_t *table, const ota_part_csv_opts_t
         const char *cells[6] = {p->label, tname, sname, offbuf, szbuf, flags};
         for (size_t k = 0; k < 6; k++) {
             size_t n = k == 0 ? strnlen(p->label, OTA_PART_LABEL_LEN) : strlen(cells[k]);
-            sb_add(&b, cells[k], n);
-            sb_add(&b, k < 5 ? "," : "\n", 1);
+            ota_buf_put(&b, cells[k], n);
+            ota_buf_put(&b, k < 5 ? "," : "\n", 1);
         }
     }
     ctx_free(&c);
     if (b.oom) {
-        free(b.s);
+        ota_buf_free(&b);
         return OTA_ERR_NO_MEM;
     }
-    *text = b.s;
+    *text = (char *)b.p;
     if (len != NULL) {
-        *len = b.n;
+        *len = b.len;
     }
     return OTA_OK;
 }
@@ -1744,20 +1715,20 @@ int ota_part_table_from_arg(const char *arg, const ota_part_csv_opts_t *opts, ot
     if (fp == NULL) {
         return ota_diag_set(diag, OTA_ERR_IO, "%s: cannot read: %s", arg, strerror(errno));
     }
-    sbuf_t b = {0};
+    ota_buf_t b = {0};
     char chunk[4096];
     size_t n;
     while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
-        sb_add(&b, chunk, n);
+        ota_buf_put(&b, chunk, n);
     }
     int failed = ferror(fp);
     fclose(fp);
     if (failed || b.oom) {
-        free(b.s);
+        ota_buf_free(&b);
         return ota_diag_set(diag, failed ? OTA_ERR_IO : OTA_ERR_NO_MEM, "%s: cannot read: %s", arg,
                             failed ? "read error" : "out of memory");
     }
-    int err = ota_part_parse_any((const uint8_t *)b.s, b.n, opts, out, NULL, diag);
-    free(b.s);
+    int err = ota_part_parse_any(b.p, b.len, opts, out, NULL, diag);
+    ota_buf_free(&b);
     return err;
 }
