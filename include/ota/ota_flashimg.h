@@ -26,6 +26,7 @@
 #include "ota/ota_img.h"
 #include "ota/ota_otadata.h"
 #include "ota/ota_part.h"
+#include "ota/ota_sdkconfig.h"
 #include "ota/ota_part_csv.h"
 
 #ifdef __cplusplus
@@ -40,6 +41,20 @@ extern "C" {
  * Returns the chip, or NULL when no bootloader image is found.
  */
 const ota_chip_t *ota_flashimg_detect_chip(const uint8_t *flash, size_t size);
+
+/*
+ * The chip revision the simulated board assumes when none is given: v3.0 on ESP32 (the common
+ * ECO3 parts), v1.0 on the other chips. Returns major * 100 + minor.
+ */
+uint16_t ota_flashimg_default_chip_rev(const ota_chip_t *chip);
+
+/*
+ * The sdkconfig `otakit image pack` baked into the image at flash offset `offset` (avail bytes
+ * readable from there), read through f. Returns a new configuration the caller frees, or NULL
+ * when the image carries none (an image built by ESP-IDF) or it cannot be parsed.
+ */
+ota_sdkconfig_t *ota_flashimg_image_sdkconfig(const ota_flash_t *f, uint32_t offset,
+                                              uint32_t avail);
 
 /*
  * The table offset a bootloader image reads: CONFIG_PARTITION_TABLE_OFFSET from the sdkconfig that

@@ -30,6 +30,7 @@
 #include "ota/ota_board_shm.h"
 #include "ota/ota_clock.h"
 #include "ota/ota_efuse_store.h"
+#include "ota/ota_flashimg.h"
 #include "ota/ota_img.h"
 #include "ota/ota_nor.h"
 #include "ota/ota_posix.h"
@@ -181,30 +182,6 @@ static ota_gpio_hold_t gpio_hold(void *ctx, int pin, bool active_high, uint32_t 
 
 /* ---- set-up -------------------------------------------------------------------------------- */
 
-/* The chip whose bootloader offset holds an image naming it. */
-static const ota_chip_t *detect_chip(board_t *b)
-{
-    for (size_t i = 0; i < ota_chip_count(); i++) {
-        const ota_chip_t *c = ota_chip_at(i);
-        uint8_t hdr[OTA_IMG_HEADER_LEN];
-        if (c->legacy || c->bootloader_offset + sizeof(hdr) > ota_nor_size(b->nor)) {
-            continue;
-        }
-        memcpy(hdr, ota_nor_data(b->nor) + c->bootloader_offset, sizeof(hdr));
-        ota_img_header_t h;
-        ota_img_header_decode(hdr, &h);
-        if (h.magic == OTA_IMG_MAGIC && h.chip_id == c->id) {
-            return c;
-        }
-    }
-    return NULL;
-}
-
-static int default_rev(const ota_chip_t *c)
-{
-    return c->id == OTA_CHIP_ID_ESP32 ? 300 : 100;
-}
-
 /* eFuses: in the efuse partition of the table at table_offset, else in "<flash>.efuse". */
 static void setup_efuse(board_t *b, uint32_t table_offset)
 {
@@ -293,16 +270,8 @@ static int rom_step(board_t *b, const ota_boot_env_t *env, uint32_t table_offset
 /* The bootloader's configuration, baked into its image (defaults for ESP-IDF's own builds). */
 static ota_sdkconfig_t *bootloader_config(board_t *b, uint32_t offset, uint32_t region)
 {
-    ota_img_host_info_t info;
-    ota_sdkconfig_t *cfg = NULL;
-    if (ota_img_host_locate(b->flash, offset, region, &info, NULL) == OTA_OK &&
-        info.sdkconfig_len > 0) {
-        const char *text = (const char *)ota_nor_data(b->nor) + offset + info.sdkconfig_offset;
-        if (ota_sdkconfig_parse(text, info.sdkconfig_len, &cfg, NULL) == OTA_OK) {
-            return cfg;
-        }
-    }
-    return ota_sdkconfig_new();
+    ota_sdkconfig_t *cfg = ota_flashimg_image_sdkconfig(b->flash, offset, region);
+    return cfg != NULL ? cfg : ota_sdkconfig_new();
 }
 
 static void bootloader_banner(board_t *b, uint32_t offset)
@@ -695,7 +664,8 @@ int board_run(const board_opts_t *o)
     }
     ota_timed_flash_init(&b.timed, ota_nor_flash(b.nor), ota_nor_state(b.nor), NULL);
     b.flash = &b.timed.flash;
-    b.chip = o->chip != NULL ? ota_chip_by_name(o->chip) : detect_chip(&b);
+    b.chip = o->chip != NULL ? ota_chip_by_name(o->chip)
+                             : ota_flashimg_detect_chip(ota_nor_data(b.nor), ota_nor_size(b.nor));
     if (b.chip == NULL) {
         if (o->chip != NULL) {
             fprintf(stderr, "otakit: board run: --chip %s: unknown chip\n", o->chip);
@@ -708,7 +678,8 @@ int board_run(const board_opts_t *o)
         goto out;
     }
     b.shm->chip_id = b.chip->id;
-    b.shm->chip_rev = (uint16_t)(o->chip_rev >= 0 ? o->chip_rev : default_rev(b.chip));
+    b.shm->chip_rev =
+        (uint16_t)(o->chip_rev >= 0 ? o->chip_rev : ota_flashimg_default_chip_rev(b.chip));
     if (o->cut) {
         ota_nor_cut_arm(b.nor, o->cut_at, (ota_nor_cut_mode_t)o->cut_mode, o->seed);
     }

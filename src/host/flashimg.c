@@ -37,8 +37,12 @@ const ota_chip_t *ota_flashimg_detect_chip(const uint8_t *flash, size_t size)
     return NULL;
 }
 
-/* The sdkconfig baked into the image at offset (avail bytes readable), or NULL if none. */
-static ota_sdkconfig_t *baked_sdkconfig(const ota_flash_t *f, uint32_t offset, uint32_t avail)
+uint16_t ota_flashimg_default_chip_rev(const ota_chip_t *chip)
+{
+    return chip != NULL && chip->id == OTA_CHIP_ID_ESP32 ? 300 : 100;
+}
+
+ota_sdkconfig_t *ota_flashimg_image_sdkconfig(const ota_flash_t *f, uint32_t offset, uint32_t avail)
 {
     ota_img_host_info_t info;
     if (ota_img_host_locate(f, offset, avail, &info, NULL) != OTA_OK || info.sdkconfig_len == 0 ||
@@ -67,7 +71,7 @@ uint32_t ota_flashimg_bootloader_table_offset(const uint8_t *img, size_t len)
     ota_memflash_t m;
     /* Read only: the buffer is never written through f. */
     ota_memflash_init(&f, &m, (uint8_t *)(uintptr_t)img, (uint32_t)len, true);
-    ota_sdkconfig_t *cfg = baked_sdkconfig(&f, 0, (uint32_t)len);
+    ota_sdkconfig_t *cfg = ota_flashimg_image_sdkconfig(&f, 0, (uint32_t)len);
     uint32_t off = 0;
     if (cfg != NULL && ota_sdkconfig_get(cfg, "PARTITION_TABLE_OFFSET") != NULL) {
         long long v = ota_sdkconfig_int(cfg, "PARTITION_TABLE_OFFSET", 0);
@@ -80,7 +84,7 @@ uint32_t ota_flashimg_bootloader_table_offset(const uint8_t *img, size_t len)
 bool ota_flashimg_bootloader_cfg(const ota_flash_t *f, uint32_t offset, uint32_t avail,
                                  ota_boot_cfg_t *cfg)
 {
-    ota_sdkconfig_t *sdk = f != NULL ? baked_sdkconfig(f, offset, avail) : NULL;
+    ota_sdkconfig_t *sdk = f != NULL ? ota_flashimg_image_sdkconfig(f, offset, avail) : NULL;
     ota_boot_cfg_from_sdkconfig(sdk, cfg);
     cfg->data_factory_reset = NULL;
     ota_sdkconfig_free(sdk);
@@ -952,7 +956,7 @@ int ota_flashimg_inspect(const ota_crypto_t *c, const uint8_t *flash, size_t siz
         if (o->has_chip_rev) {
             r->chip_rev = o->chip_rev;
         } else {
-            r->chip_rev = r->chip->id == OTA_CHIP_ID_ESP32 ? 300 : 100;
+            r->chip_rev = ota_flashimg_default_chip_rev(r->chip);
         }
         env.chip_rev = r->chip_rev;
         inspect_bootloader(c, o, &env, r);

@@ -11,6 +11,7 @@
 #include "ota/ota_part_csv.h"
 #include "ota/ota_boot_cfg.h"
 #include "ota/ota_img.h"
+#include "ota/ota_flashimg.h"
 #include "ota/ota_img_build.h"
 #include "ota/ota_ops.h"
 #include "ota/ota_posix.h"
@@ -149,15 +150,8 @@ const char *sweep_bootloader_version(sweep_t *s, const sweep_boot_t *b)
 /* The sdkconfig baked into the image at offset (an empty one when there is none). */
 static ota_sdkconfig_t *image_config(sweep_t *s, uint32_t offset, uint32_t region)
 {
-    ota_img_host_info_t info;
-    ota_sdkconfig_t *cfg = NULL;
-    if (ota_img_host_locate(s->flash, offset, region, &info, NULL) == OTA_OK &&
-        info.sdkconfig_len > 0 &&
-        ota_sdkconfig_parse((const char *)ota_nor_data(s->nor) + offset + info.sdkconfig_offset,
-                            info.sdkconfig_len, &cfg, NULL) == OTA_OK) {
-        return cfg;
-    }
-    return ota_sdkconfig_new();
+    ota_sdkconfig_t *cfg = ota_flashimg_image_sdkconfig(s->flash, offset, region);
+    return cfg != NULL ? cfg : ota_sdkconfig_new();
 }
 
 bool sweep_boot(sweep_t *s, sweep_boot_t *b)
@@ -168,7 +162,7 @@ bool sweep_boot(sweep_t *s, sweep_boot_t *b)
         .flash = s->flash,
         .crypto = ota_crypto_openssl(),
         .chip = s->chip,
-        .chip_rev = s->chip->id == OTA_CHIP_ID_ESP32 ? 300 : 100,
+        .chip_rev = ota_flashimg_default_chip_rev(s->chip),
         .efuse = &s->efuse.ops,
         .power_on = true,
     };
