@@ -514,7 +514,9 @@ static int boot_loop(board_t *b)
         uint32_t used = 0;
         /* The ROM reads the eFuses (the recovery bootloader offset) before any bootloader runs:
          * they are found with the table offset of the last boot (0x8000 at power-on). */
-        setup_efuse(b, b->shm->table_offset ? b->shm->table_offset : OTA_PART_TABLE_OFFSET_DEFAULT);
+        uint32_t efuse_table =
+            b->shm->table_offset ? b->shm->table_offset : OTA_PART_TABLE_OFFSET_DEFAULT;
+        setup_efuse(b, efuse_table);
         int err = rom_step(b, &env, OTA_PART_TABLE_OFFSET_DEFAULT, &used);
         if (err == OTA_ERR_POWER_LOSS) {
             power_cut(b);
@@ -531,7 +533,9 @@ static int boot_loop(board_t *b)
         ota_boot_cfg_t cfg;
         ota_boot_cfg_from_sdkconfig(bcfg, &cfg);
         b->shm->table_offset = cfg.table_offset;
-        setup_efuse(b, cfg.table_offset);
+        if (cfg.table_offset != efuse_table) {
+            setup_efuse(b, cfg.table_offset);
+        }
         bootloader_banner(b, used);
 
         static ota_boot_result_t res;

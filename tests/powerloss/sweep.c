@@ -232,13 +232,30 @@ static void rewind_flash(sweep_t *s, const uint8_t *snapshot)
     unlink(s->efuse_path);
 }
 
+/* Plays the scenario: its own play, or boot, run its flow as the app, boot the result. */
+static void play(sweep_t *s)
+{
+    if (s->sc->play != NULL) {
+        s->sc->play(s);
+        return;
+    }
+    sweep_boot_t b;
+    if (!sweep_boot(s, &b) || sweep_power_lost(s)) {
+        return;
+    }
+    sweep_run_app(s, s->sc->flow);
+    if (!sweep_power_lost(s)) {
+        sweep_boot(s, &b);
+    }
+}
+
 /* Runs one case; returns the outcome class (0 old, 1 new, -1 bricked, -2 other). */
 static int run_case(sweep_t *s, const uint8_t *snapshot, uint64_t n, int mode, uint64_t seed,
                     char *why)
 {
     rewind_flash(s, snapshot);
     ota_nor_cut_arm(s->nor, n, (ota_nor_cut_mode_t)mode, seed);
-    s->sc->play(s);
+    play(s);
     ota_nor_cut_disarm(s->nor);
     ota_nor_power_on(s->nor);
     return s->sc->settle(s, why);
@@ -307,7 +324,7 @@ int sweep_main(const sweep_scenario_t *sc, int argc, char **argv)
     /* A run without a cut counts the operations and must end on the new firmware. */
     char why[128] = "";
     rewind_flash(&s, snapshot);
-    sc->play(&s);
+    play(&s);
     uint64_t total = ota_nor_state(s.nor)->ops;
     int clean = sc->settle(&s, why);
     int status = 0;

@@ -36,8 +36,10 @@ typedef struct sweep_scenario {
     /* Writes the initial flash contents (no power cut is armed yet). */
     void (*setup)(sweep_t *s);
     /* Plays the update from power-on to its end. Returns when done or when the power is lost
-     * (check sweep_power_lost after every step). */
+     * (check sweep_power_lost after every step). NULL: boot, run `flow` as the app, boot. */
     void (*play)(sweep_t *s);
+    /* With play NULL: the app code of the update (ends with esp_restart() on success). */
+    void (*flow)(sweep_t *s);
     /* After a cut and power-on: runs the board until it settles and classifies the result:
      * 0 = old firmware, 1 = new firmware, -1 = bricked (no verified app / no bootloader),
      * -2 = something else booted (neither old nor new). why (64 bytes) explains a failure. */

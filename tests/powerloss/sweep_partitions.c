@@ -94,19 +94,6 @@ static void cleanup(sweep_t *s)
     free(data_of(s)->image);
 }
 
-/* Plays one app flow after a boot, then boots again (the new bootloader / table is used). */
-static void play_with(sweep_t *s, void (*flow)(sweep_t *s))
-{
-    sweep_boot_t b;
-    if (!sweep_boot(s, &b) || sweep_power_lost(s)) {
-        return;
-    }
-    sweep_run_app(s, flow);
-    if (!sweep_power_lost(s)) {
-        sweep_boot(s, &b);
-    }
-}
-
 static const esp_partition_t *find_or_register(uint32_t offset, uint32_t size, const char *label,
                                                esp_partition_type_t type,
                                                esp_partition_subtype_t subtype)
@@ -159,16 +146,6 @@ static void flow_bootloader_recovery(sweep_t *s)
         return;
     }
     esp_restart();
-}
-
-static void play_bootloader(sweep_t *s)
-{
-    play_with(s, flow_bootloader_unsafe);
-}
-
-static void play_bootloader_recovery(sweep_t *s)
-{
-    play_with(s, flow_bootloader_recovery);
 }
 
 /* 0 old bootloader, 1 new, -1 no bootloader loads or no app boots. */
@@ -247,16 +224,6 @@ static void flow_ptable_safe(sweep_t *s)
     flow_ptable(s, true);
 }
 
-static void play_ptable_idf(sweep_t *s)
-{
-    play_with(s, flow_ptable_idf);
-}
-
-static void play_ptable_safe(sweep_t *s)
-{
-    play_with(s, flow_ptable_safe);
-}
-
 /* 0 old table, 1 new table, -1 the board does not boot. */
 static int settle_ptable(sweep_t *s, char *why)
 {
@@ -298,11 +265,6 @@ static void flow_storage(sweep_t *s)
     }
 }
 
-static void play_storage(sweep_t *s)
-{
-    play_with(s, flow_storage);
-}
-
 /* 0 old contents, 1 new contents, -2 neither (caught mid-copy), -1 the board does not boot. */
 static int settle_storage(sweep_t *s, char *why)
 {
@@ -323,14 +285,35 @@ static int settle_storage(sweep_t *s, char *why)
 }
 
 static const sweep_scenario_t scenarios[] = {
-    {"bootloader", setup_bootloader, play_bootloader, settle_bootloader, cleanup, true, false,
-     NULL},
-    {"bootloader_recovery", setup_bootloader, play_bootloader_recovery, settle_bootloader, cleanup,
-     false, false, "esp32c5"},
-    {"ptable_idf", setup_ptable_idf, play_ptable_idf, settle_ptable, cleanup, true, false, NULL},
-    {"ptable_safe", setup_ptable_safe, play_ptable_safe, settle_ptable, cleanup, false, false,
-     NULL},
-    {"storage", setup_storage, play_storage, settle_storage, cleanup, false, true, NULL},
+    {.name = "bootloader",
+     .setup = setup_bootloader,
+     .flow = flow_bootloader_unsafe,
+     .settle = settle_bootloader,
+     .cleanup = cleanup,
+     .bricks_allowed = true},
+    {.name = "bootloader_recovery",
+     .setup = setup_bootloader,
+     .flow = flow_bootloader_recovery,
+     .settle = settle_bootloader,
+     .cleanup = cleanup,
+     .chip = "esp32c5"},
+    {.name = "ptable_idf",
+     .setup = setup_ptable_idf,
+     .flow = flow_ptable_idf,
+     .settle = settle_ptable,
+     .cleanup = cleanup,
+     .bricks_allowed = true},
+    {.name = "ptable_safe",
+     .setup = setup_ptable_safe,
+     .flow = flow_ptable_safe,
+     .settle = settle_ptable,
+     .cleanup = cleanup},
+    {.name = "storage",
+     .setup = setup_storage,
+     .flow = flow_storage,
+     .settle = settle_storage,
+     .cleanup = cleanup,
+     .others_allowed = true},
 };
 
 int main(int argc, char **argv)
