@@ -57,6 +57,10 @@ typedef struct ota_diag {
 int ota_diag_set(ota_diag_t *diag, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* What went wrong, for a message: the detail in diag when one was reported, else
+ * ota_strerror(err). Never NULL. */
+const char *ota_diag_why(const ota_diag_t *diag, int err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -65,7 +65,7 @@ int cli_flash_open(const char *cmd, const char *path, bool writable, uint32_t ta
     int err = ota_nor_open(path, &cfg, &out->nor, &diag);
     if (err != OTA_OK) {
         out->nor = NULL;
-        return cli_error("%s: %s: %s", cmd, path, diag.msg[0] ? diag.msg : ota_strerror(err));
+        return cli_error("%s: %s: %s", cmd, path, ota_diag_why(&diag, err));
     }
     out->flash = ota_nor_flash(out->nor);
     if (table_offset == 0) {
@@ -85,7 +85,7 @@ int cli_flash_open(const char *cmd, const char *path, bool writable, uint32_t ta
         ota_flashimg_read_table(ota_crypto_openssl(), out->flash, table_offset, &out->table, &diag);
     if (err != OTA_OK) {
         cli_flash_close(out);
-        return cli_error("%s: %s: %s", cmd, path, diag.msg[0] ? diag.msg : ota_strerror(err));
+        return cli_error("%s: %s: %s", cmd, path, ota_diag_why(&diag, err));
     }
     return CLI_OK;
 }

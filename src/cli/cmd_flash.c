@@ -252,7 +252,7 @@ static int cmd_create(int argc, char **argv)
         ota_diag_t diag = {{0}};
         int err = ota_flashimg_create(ota_crypto_openssl(), &o, flash, layout, &diag);
         if (err != OTA_OK) {
-            rc = cli_error("flash create: %s", diag.msg[0] ? diag.msg : ota_strerror(err));
+            rc = cli_error("flash create: %s", ota_diag_why(&diag, err));
         } else {
             rc = cli_write_file(a.out, flash, a.size);
             if (rc == CLI_OK) {
@@ -516,7 +516,7 @@ static int cmd_info(int argc, char **argv)
     ota_diag_t diag = {{0}};
     int err = ota_nor_open(path, &ncfg, &nor, &diag);
     if (err != OTA_OK) {
-        return cli_error("%s: %s: %s", cmd, path, diag.msg[0] ? diag.msg : ota_strerror(err));
+        return cli_error("%s: %s: %s", cmd, path, ota_diag_why(&diag, err));
     }
     char *sidecar = malloc(strlen(path) + sizeof(".efuse"));
     if (sidecar == NULL) {
@@ -734,7 +734,7 @@ static int run_part(const char *cmd, part_op_t op, const char *help, int argc, c
         }
     }
     if (err != OTA_OK) {
-        rc = cli_error("%s: %s: %s%s", cmd, a.flash, diag.msg[0] ? diag.msg : ota_strerror(err),
+        rc = cli_error("%s: %s: %s%s", cmd, a.flash, ota_diag_why(&diag, err),
                        err == OTA_ERR_READONLY ? " (use --ignore-readonly to change it anyway)"
                                                : "");
     } else if (op == PART_READ) {

@@ -50,7 +50,7 @@ static int cmd_info(int argc, char **argv)
     int err = ota_img_info_format(ota_crypto_openssl(), data, len, &text, &diag);
     free(data);
     if (err != OTA_OK) {
-        return cli_error("image info: %s: %s", path, diag.msg[0] ? diag.msg : ota_strerror(err));
+        return cli_error("image info: %s: %s", path, ota_diag_why(&diag, err));
     }
     fputs(text, stdout);
     free(text);
@@ -386,7 +386,7 @@ static int cmd_pack(int argc, char **argv)
     }
     if (err != OTA_OK) {
         const char *where = a.out;
-        const char *why = diag.msg[0] ? diag.msg : ota_strerror(err);
+        const char *why = ota_diag_why(&diag, err);
         if (a.sdkconfig != NULL && strncmp(why, "sdkconfig: ", 11) == 0) {
             where = a.sdkconfig;
             why += 11;
@@ -582,7 +582,7 @@ static int cmd_verify(int argc, char **argv)
         rc = CLI_OK;
     } else {
         fflush(stdout);
-        rc = cli_error("image verify: %s: %s", a.path, diag.msg[0] ? diag.msg : ota_strerror(err));
+        rc = cli_error("image verify: %s: %s", a.path, ota_diag_why(&diag, err));
     }
     free(flash);
     return rc;

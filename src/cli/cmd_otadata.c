@@ -127,7 +127,7 @@ static int cmd_read(int argc, char **argv)
         rc = CLI_FAIL;
     } else if (err != OTA_OK) {
         rc = cli_error("%s: %s: otadata partition '%s': %s", cmd, a.flash, od->label,
-                       diag.msg[0] ? diag.msg : ota_strerror(err));
+                       ota_diag_why(&diag, err));
     } else {
         printf("otadata: partition %s @0x%x size 0x%x\n", od->label, (unsigned)od->offset,
                (unsigned)od->size);
@@ -171,7 +171,7 @@ static int cmd_erase(int argc, char **argv)
     if (od == NULL) {
         rc = CLI_FAIL;
     } else if (err != OTA_OK) {
-        rc = cli_error("%s: %s: %s", cmd, a.flash, diag.msg[0] ? diag.msg : ota_strerror(err));
+        rc = cli_error("%s: %s: %s", cmd, a.flash, ota_diag_why(&diag, err));
     } else {
         printf("Erased ota_data partition contents (partition %s @0x%x size 0x%x)\n", od->label,
                (unsigned)od->offset, (unsigned)od->size);
@@ -212,7 +212,7 @@ static int cmd_switch(int argc, char **argv)
     ota_diag_t diag = {{0}};
     int err = ota_flashimg_otadata_switch(fl.flash, &fl.table, a.slot, a.name, &sector, &diag);
     if (err != OTA_OK) {
-        rc = cli_error("%s: %s: %s", cmd, a.flash, diag.msg[0] ? diag.msg : ota_strerror(err));
+        rc = cli_error("%s: %s: %s", cmd, a.flash, ota_diag_why(&diag, err));
     } else {
         const ota_part_t *od = ota_flashimg_otadata(&fl.table);
         ota_otadata_entry_t e[2];

@@ -330,8 +330,7 @@ static int run(int argc, char **argv)
             rc = write_output(out, bin, sizeof(bin));
         }
     } else {
-        fprintf(stderr, "otakit: " CMD ": %s: %s\n", in_name,
-                diag.msg[0] ? diag.msg : ota_strerror(err));
+        fprintf(stderr, "otakit: " CMD ": %s: %s\n", in_name, ota_diag_why(&diag, err));
         rc = err == OTA_ERR_NO_MEM ? CLI_FAIL : CLI_USAGE;
     }
     free(table);

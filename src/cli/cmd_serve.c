@@ -309,7 +309,7 @@ static int serve(serve_opts_t *o)
     ota_diag_t diag = {""};
     int err = ota_server_start(&cfg, &srv, &diag);
     if (err != OTA_OK) {
-        return cli_error("serve: %s", diag.msg[0] ? diag.msg : ota_strerror(err));
+        return cli_error("serve: %s", ota_diag_why(&diag, err));
     }
     const char *scheme = ota_server_is_tls(srv) ? "https" : "http";
     bool v6 = strchr(cfg.bind_addr, ':') != NULL;

@@ -72,3 +72,8 @@ int ota_diag_set(ota_diag_t *diag, int err, const char *fmt, ...)
     }
     return err;
 }
+
+const char *ota_diag_why(const ota_diag_t *diag, int err)
+{
+    return diag != NULL && diag->msg[0] != '\0' ? diag->msg : ota_strerror(err);
+}

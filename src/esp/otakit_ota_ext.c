@@ -36,6 +36,6 @@ esp_err_t otakit_partition_table_update_safe(const esp_partition_t *staging)
     if (rc == OTA_OK) {
         return ESP_OK;
     }
-    ESP_LOGE(TAG, "Partition table update failed: %s", diag.msg[0] ? diag.msg : ota_strerror(rc));
+    ESP_LOGE(TAG, "Partition table update failed: %s", ota_diag_why(&diag, rc));
     return rc == OTA_ERR_CORRUPT ? ESP_ERR_OTA_VALIDATE_FAILED : esp_err_from_ota(rc);
 }

@@ -114,7 +114,7 @@ int ota_flashimg_read_table(const ota_crypto_t *c, const ota_flash_t *f, uint32_
     err = ota_part_table_verify(c, buf, f->size, out, &d);
     if (err != OTA_OK) {
         return ota_diag_set(diag, err, "partition table at 0x%x: %s", (unsigned)table_offset,
-                            d.msg[0] ? d.msg : ota_strerror(err));
+                            ota_diag_why(&d, err));
     }
     return OTA_OK;
 }
@@ -377,8 +377,7 @@ int ota_flashimg_otadata_switch(const ota_flash_t *f, const ota_part_table_t *t,
         ota_diag_t d = {{0}};
         err = ota_otadata_tool_switch(img, od->size, slot, (uint32_t)n, sector, &d);
         if (err != OTA_OK) {
-            ota_diag_set(diag, err, "otadata partition '%s': %s", od->label,
-                         d.msg[0] ? d.msg : ota_strerror(err));
+            ota_diag_set(diag, err, "otadata partition '%s': %s", od->label, ota_diag_why(&d, err));
         }
     }
     if (err == OTA_OK) {
@@ -523,8 +522,7 @@ static int create_prepare(const ota_flashimg_create_opts_t *o, ota_flashimg_layo
             if (err == OTA_ERR_IO) {
                 return ota_diag_set(diag, err, "%s", d.msg);
             }
-            return ota_diag_set(diag, err, "%s: %s", o->table_arg,
-                                d.msg[0] ? d.msg : ota_strerror(err));
+            return ota_diag_set(diag, err, "%s: %s", o->table_arg, ota_diag_why(&d, err));
         }
     }
     if (l->table.count < 1 || l->table.count > OTA_PART_MAX_ENTRIES) {
@@ -609,7 +607,7 @@ static int create_verify(const ota_crypto_t *c, const ota_flashimg_create_opts_t
     int err = ota_boot_rom_load(&env, l->table_offset, &used, NULL, &d);
     if (err != OTA_OK) {
         return ota_diag_set(diag, OTA_ERR_CORRUPT, "%s: not a bootloader the %s ROM loads: %s", bl,
-                            l->chip->name, d.msg[0] ? d.msg : ota_strerror(err));
+                            l->chip->name, ota_diag_why(&d, err));
     }
     for (size_t i = 0; i < o->file_count; i++) {
         const ota_flashimg_file_t *fl = &o->files[i];
@@ -650,7 +648,7 @@ static int create_verify(const ota_crypto_t *c, const ota_flashimg_create_opts_t
         if (err != OTA_OK) {
             return ota_diag_set(diag, OTA_ERR_CORRUPT,
                                 "%s: not a valid %s app image in partition '%s': %s", fname,
-                                l->chip->name, p->label, d.msg[0] ? d.msg : ota_strerror(err));
+                                l->chip->name, p->label, ota_diag_why(&d, err));
         }
     }
     return OTA_OK;
@@ -683,7 +681,7 @@ int ota_flashimg_create(const ota_crypto_t *c, const ota_flashimg_create_opts_t 
         ota_diag_t d = {{0}};
         err = ota_part_table_encode(c, &l->table, tbin, &d);
         if (err != OTA_OK) {
-            ota_diag_set(diag, err, "partition table: %s", d.msg[0] ? d.msg : ota_strerror(err));
+            ota_diag_set(diag, err, "partition table: %s", ota_diag_why(&d, err));
         }
     }
     if (err != OTA_OK) {
@@ -810,7 +808,7 @@ static void log_sink(void *ctx, char level, const char *tag, const char *msg)
 
 static void copy_why(char *dst, size_t cap, const ota_diag_t *d, int err)
 {
-    const char *src = d->msg[0] ? d->msg : ota_strerror(err);
+    const char *src = ota_diag_why(d, err);
     size_t n = strnlen(src, cap - 1);
     memcpy(dst, src, n);
     dst[n] = '\0';

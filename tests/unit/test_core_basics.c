@@ -95,6 +95,11 @@ static void test_strerror_and_diag(void **state)
     assert_int_equal(ota_diag_set(&d, OTA_ERR_CORRUPT, "entry %d", 3), OTA_ERR_CORRUPT);
     assert_string_equal(d.msg, "entry 3");
     assert_int_equal(ota_diag_set(NULL, OTA_ERR_IO, "x"), OTA_ERR_IO);
+    /* the detail when one was reported, else the code's description */
+    assert_string_equal(ota_diag_why(&d, OTA_ERR_IO), "entry 3");
+    d.msg[0] = '\0';
+    assert_string_equal(ota_diag_why(&d, OTA_ERR_IO), ota_strerror(OTA_ERR_IO));
+    assert_string_equal(ota_diag_why(NULL, OTA_ERR_POWER_LOSS), "power lost");
 }
 
 int main(void)
