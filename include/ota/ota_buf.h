@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -31,6 +32,10 @@ void ota_buf_fill(ota_buf_t *b, uint8_t v, size_t n);
 
 /* Appends formatted text. */
 void ota_buf_printf(ota_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Appends everything fp has left to read. False on a read error; an allocation failure latches
+ * oom as for the other calls. */
+bool ota_buf_read(ota_buf_t *b, FILE *fp);
 
 /* Frees the content and empties the buffer. */
 void ota_buf_free(ota_buf_t *b);

@@ -67,6 +67,16 @@ void ota_buf_printf(ota_buf_t *b, const char *fmt, ...)
     }
 }
 
+bool ota_buf_read(ota_buf_t *b, FILE *fp)
+{
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
+        ota_buf_put(b, chunk, n);
+    }
+    return ferror(fp) == 0;
+}
+
 void ota_buf_free(ota_buf_t *b)
 {
     free(b->p);

@@ -1716,12 +1716,7 @@ int ota_part_table_from_arg(const char *arg, const ota_part_csv_opts_t *opts, ot
         return ota_diag_set(diag, OTA_ERR_IO, "%s: cannot read: %s", arg, strerror(errno));
     }
     ota_buf_t b = {0};
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
-        ota_buf_put(&b, chunk, n);
-    }
-    int failed = ferror(fp);
+    bool failed = !ota_buf_read(&b, fp);
     fclose(fp);
     if (failed || b.oom) {
         ota_buf_free(&b);

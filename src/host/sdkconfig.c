@@ -1,5 +1,6 @@
 /* sdkconfig parsing, lookup and formatting. */
 #include "ota/ota_sdkconfig.h"
+#include "ota/ota_buf.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -235,33 +236,19 @@ int ota_sdkconfig_load(const char *path, ota_sdkconfig_t **out, ota_diag_t *diag
     if (fp == NULL) {
         return ota_diag_set(diag, OTA_ERR_IO, "%s: %s", path, strerror(errno));
     }
-    char *text = NULL;
-    size_t len = 0;
-    size_t cap = 0;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
-        if (len + n > cap) {
-            cap = (len + n) * 2;
-            char *t = realloc(text, cap);
-            if (t == NULL) {
-                free(text);
-                fclose(fp);
-                return OTA_ERR_NO_MEM;
-            }
-            text = t;
-        }
-        memcpy(text + len, chunk, n);
-        len += n;
-    }
-    bool failed = ferror(fp) != 0;
+    ota_buf_t b = {0};
+    bool failed = !ota_buf_read(&b, fp);
     fclose(fp);
     if (failed) {
-        free(text);
+        ota_buf_free(&b);
         return ota_diag_set(diag, OTA_ERR_IO, "%s: read error", path);
     }
-    int err = ota_sdkconfig_parse(text ? text : "", len, out, diag);
-    free(text);
+    if (b.oom) {
+        ota_buf_free(&b);
+        return OTA_ERR_NO_MEM;
+    }
+    int err = ota_sdkconfig_parse(b.p != NULL ? (const char *)b.p : "", b.len, out, diag);
+    ota_buf_free(&b);
     return err;
 }
 
