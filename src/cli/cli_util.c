@@ -1,14 +1,13 @@
 /* Shared helpers of the otakit subcommands. */
 #include "cli.h"
+#include "ota/ota_file.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 int cli_error(const char *fmt, ...)
 {
@@ -131,44 +130,9 @@ int cli_read_file(const char *path, uint8_t **data, size_t *len)
 
 int cli_write_file(const char *path, const void *data, size_t len)
 {
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    if (tmp == NULL) {
-        return cli_error("%s: out of memory", path);
-    }
-    snprintf(tmp, plen + 16, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        free(tmp);
-        return cli_error("%s: cannot create: %s", path, strerror(e));
-    }
-    const uint8_t *p = data;
-    size_t left = len;
-    while (left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            int e = errno;
-            close(fd);
-            unlink(tmp);
-            free(tmp);
-            return cli_error("%s: write error: %s", path, strerror(e));
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    fchmod(fd, 0644);
-    if (close(fd) != 0 || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        free(tmp);
-        return cli_error("%s: cannot write: %s", path, strerror(e));
-    }
-    free(tmp);
-    return CLI_OK;
+    ota_diag_t diag = {{0}};
+    int err = ota_file_write(path, data, len, 0644, &diag);
+    return err == OTA_OK ? CLI_OK : cli_error("%s", ota_diag_why(&diag, err));
 }
 
 bool cli_parse_u32(const char *s, uint32_t *out)

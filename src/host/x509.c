@@ -1,5 +1,6 @@
 /* Self-signed server certificates (RSA-2048, SHA-256, X.509 v3) with OpenSSL 3. */
 #include "ota/ota_x509.h"
+#include "ota/ota_file.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -8,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -150,52 +149,6 @@ static X509 *build_cert(EVP_PKEY *pkey, const char *host, const host_kind_t *kin
     return x;
 }
 
-/* Writes data to path through a temporary file in the same directory and a rename. */
-static int write_atomic(const char *path, const void *data, size_t len, mode_t mode,
-                        ota_diag_t *diag)
-{
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 12);
-    if (tmp == NULL) {
-        return ota_diag_set(diag, OTA_ERR_NO_MEM, "%s: out of memory", path);
-    }
-    snprintf(tmp, plen + 12, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(tmp); /* created with mode 0600 */
-    if (fd < 0) {
-        int e = errno;
-        free(tmp);
-        return ota_diag_set(diag, OTA_ERR_IO, "%s: cannot create: %s", path, strerror(e));
-    }
-    const char *p = data;
-    size_t left = len;
-    int e = 0;
-    while (left > 0 && e == 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0 && errno != EINTR) {
-            e = errno;
-        } else if (w > 0) {
-            p += w;
-            left -= (size_t)w;
-        }
-    }
-    if (e == 0 && fchmod(fd, mode) != 0) {
-        e = errno;
-    }
-    if (close(fd) != 0 && e == 0) {
-        e = errno;
-    }
-    if (e == 0 && rename(tmp, path) != 0) {
-        e = errno;
-    }
-    if (e != 0) {
-        unlink(tmp);
-        free(tmp);
-        return ota_diag_set(diag, OTA_ERR_IO, "%s: cannot write: %s", path, strerror(e));
-    }
-    free(tmp);
-    return OTA_OK;
-}
-
 /* PEM text of a key or certificate in a memory BIO; returns the BIO (caller frees) or NULL. */
 static BIO *pem_of(EVP_PKEY *pkey, X509 *x)
 {
@@ -243,10 +196,10 @@ int ota_x509_self_signed(const char *host, const char *cert_path, const char *ke
     } else {
         char *data = NULL;
         long len = BIO_get_mem_data(key_pem, &data);
-        err = write_atomic(key_path, data, (size_t)len, 0600, diag);
+        err = ota_file_write(key_path, data, (size_t)len, 0600, diag);
         if (err == OTA_OK) {
             len = BIO_get_mem_data(cert_pem, &data);
-            err = write_atomic(cert_path, data, (size_t)len, 0644, diag);
+            err = ota_file_write(cert_path, data, (size_t)len, 0644, diag);
         }
     }
     BIO_free(key_pem);

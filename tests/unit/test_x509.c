@@ -5,6 +5,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "ota/ota_file.h"
 #include "ota/ota_x509.h"
 
 static char dir[256];
@@ -238,12 +240,44 @@ static void test_bad_input(void **state)
     assert_non_null(strstr(diag.msg, nodir));
 }
 
+/* The whole-file writer the certificates (and the CLI's outputs) go through. */
+static void test_file_write(void **state)
+{
+    (void)state;
+    char path[320];
+    snprintf(path, sizeof(path), "%s/out.bin", dir);
+    ota_diag_t diag = {""};
+    assert_int_equal(ota_file_write(path, "first", 5, 0600, &diag), OTA_OK);
+    assert_int_equal(ota_file_write(path, "second", 6, 0644, &diag), OTA_OK);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0644);
+    assert_int_equal(st.st_size, 6);
+    char got[8] = "";
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    assert_int_equal(fread(got, 1, sizeof(got), fp), 6);
+    fclose(fp);
+    assert_memory_equal(got, "second", 6);
+    unlink(path);
+    /* Nothing is left behind when the directory does not exist. */
+    snprintf(path, sizeof(path), "%s/no/such/dir/out.bin", dir);
+    assert_int_equal(ota_file_write(path, "x", 1, 0644, &diag), OTA_ERR_IO);
+    assert_non_null(strstr(diag.msg, "cannot create"));
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    for (struct dirent *e = readdir(d); e != NULL; e = readdir(d)) {
+        assert_null(strstr(e->d_name, ".tmp")); /* no temporary file stays */
+    }
+    closedir(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ipv4_host), cmocka_unit_test(test_ipv6_host),
         cmocka_unit_test(test_dns_host),  cmocka_unit_test(test_mismatched_key_is_not_reused),
-        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_bad_input), cmocka_unit_test(test_file_write),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
