@@ -70,4 +70,11 @@ void cli_flash_print_entries(const char *indent, const ota_otadata_entry_t e[2])
  */
 void cli_flash_print_selection(const ota_part_table_t *t, const ota_otadata_entry_t e[2]);
 
+/*
+ * Writes the flash image OUT from an ESP-IDF build directory (its flasher_args.json: flash size,
+ * bootloader, partition table and its offset, app), as `idf.py flash` writes a chip; prints the
+ * layout unless quiet. Returns CLI_OK, or CLI_FAIL after one error line.
+ */
+int cli_flash_create_from_build(const char *dir, const char *out, bool quiet);
+
 #endif /* OTAKIT_CLI_FLASH_H */

@@ -2,20 +2,25 @@
 #include "cli.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "board.h"
+#include "cli_flash.h"
 #include "ota/ota_nor.h"
 
 static const char run_help[] =
-    "usage: otakit board run FLASH [options]\n"
+    "usage: otakit board run FLASH|BUILD_DIR [options]\n"
     "\n"
     "Powers the simulated board on: the ROM step checks the second-stage bootloader, the\n"
     "bootloader selects an app (otadata, rollback, anti-rollback, GPIO options, fallback), and\n"
     "the app runs as a real program taken from its image in flash. esp_restart(), a crash or a\n"
     "power cut go back through the bootloader. Console output is ESP-IDF's, timestamped with the\n"
     "board's virtual clock; the console input is this command's standard input.\n"
+    "A BUILD_DIR (from otakit build) is first written to BUILD_DIR/flash_image.bin, as\n"
+    "`idf.py flash` writes a chip; a FLASH file keeps its contents from run to run.\n"
     "\n"
     "Options:\n"
     "  --chip NAME            simulated chip (default: the chip the bootloader image names)\n"
@@ -135,6 +140,18 @@ static int cmd_run(int argc, char **argv)
         return cli_usage_error("board run", "expected one FLASH image argument");
     }
     o.flash_path = argv[optind];
+    /* A build directory: written to BUILD/flash_image.bin first, as `idf.py flash` writes a
+     * chip before `idf.py monitor`. */
+    static char image[PATH_MAX + 32];
+    struct stat st;
+    if (stat(o.flash_path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(image, sizeof(image), "%s/flash_image.bin", o.flash_path);
+        int rc = cli_flash_create_from_build(o.flash_path, image, true);
+        if (rc != CLI_OK) {
+            return rc;
+        }
+        o.flash_path = image;
+    }
     return board_run(&o);
 }
 

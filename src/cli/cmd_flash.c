@@ -6,10 +6,12 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cJSON.h"
 #include "cli_flash.h"
 #include "ota/ota_flashimg.h"
 #include "ota/ota_posix.h"
@@ -35,6 +37,9 @@ static const char create_help[] =
     "overwritten, as esptool overwrites a chip.\n"
     "\n"
     "Options:\n"
+    "  --build DIR              take everything from an ESP-IDF build directory (otakit\n"
+    "                           build or idf.py build): flasher_args.json's flash size,\n"
+    "                           bootloader, partition table, app and other flash files\n"
     "  --size SIZE              flash size: 1MB, 2MB, 4MB, 8MB or 16MB\n"
     "  --table TABLE            partition table: a built-in one (singleapp, two_ota,\n"
     "                           two_ota_large) or a CSV or binary file; generated with\n"
@@ -67,6 +72,8 @@ typedef struct create_args {
     uint32_t size;
     uint32_t offset;
     bool force;
+    bool quiet;
+    const char *build;           /* --build DIR */
     const char *spec[MAX_FILES]; /* "[NAME=]FILE" as given */
     bool app[MAX_FILES];
     size_t n;
@@ -97,6 +104,7 @@ static int parse_create(int argc, char **argv, create_args_t *a)
     static const char *const o_app[] = {"--app", NULL};
     static const char *const o_part[] = {"--part", NULL};
     static const char *const o_chip[] = {"--chip", NULL};
+    static const char *const o_build[] = {"--build", NULL};
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         int r;
@@ -119,6 +127,11 @@ static int parse_create(int argc, char **argv, create_args_t *a)
                 return CLI_USAGE;
             }
             a->bootloader = v;
+        } else if ((r = cli_flash_opt(cmd, argc, argv, &i, o_build, &v)) != 0) {
+            if (r < 0) {
+                return CLI_USAGE;
+            }
+            a->build = v;
         } else if ((r = cli_flash_opt(cmd, argc, argv, &i, o_chip, &v)) != 0) {
             if (r < 0 || (a->chip = cli_parse_chip(cmd, v)) == NULL) {
                 return CLI_USAGE;
@@ -145,6 +158,13 @@ static int parse_create(int argc, char **argv, create_args_t *a)
     }
     if (a->out == NULL) {
         return cli_usage_error(cmd, "OUT missing");
+    }
+    if (a->build != NULL) {
+        if (a->size != 0 || a->table != NULL || a->bootloader != NULL || a->n != 0) {
+            return cli_usage_error(cmd, "--build takes the layout from the build directory: "
+                                        "no --size, --table, --bootloader, --app or --part");
+        }
+        return CLI_OK;
     }
     if (a->size == 0) {
         return cli_usage_error(cmd, "--size missing");
@@ -193,17 +213,11 @@ static void print_layout(const create_args_t *a, const ota_flashimg_create_opts_
     }
 }
 
-static int cmd_create(int argc, char **argv)
+/* Writes the flash image a describes (OUT, bootloader, table, files). */
+static int create(const create_args_t *ap)
 {
-    if (cli_help(argc, argv, create_help)) {
-        return CLI_OK;
-    }
-    create_args_t a;
-    memset(&a, 0, sizeof(a));
-    int rc = parse_create(argc, argv, &a);
-    if (rc != CLI_OK) {
-        return rc;
-    }
+    create_args_t a = *ap;
+    int rc = CLI_OK;
     ota_flashimg_file_t files[MAX_FILES];
     char *labels[MAX_FILES];
     uint8_t *datas[MAX_FILES];
@@ -255,7 +269,7 @@ static int cmd_create(int argc, char **argv)
             rc = cli_error("flash create: %s", ota_diag_why(&diag, err));
         } else {
             rc = cli_write_file(a.out, flash, a.size);
-            if (rc == CLI_OK) {
+            if (rc == CLI_OK && !a.quiet) {
                 print_layout(&a, &o, layout);
             }
         }
@@ -268,6 +282,94 @@ static int cmd_create(int argc, char **argv)
         free(datas[i]);
     }
     return rc;
+}
+
+/* A string member of a flasher_args.json object ("bootloader" / "file"), or NULL. */
+static const char *json_str(const cJSON *root, const char *obj, const char *key)
+{
+    const cJSON *o = obj != NULL ? cJSON_GetObjectItemCaseSensitive(root, obj) : root;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Fills a from the parsed flasher_args.json of build directory dir; paths go to buf. */
+static int args_from_build(const char *dir, const cJSON *root, create_args_t *a,
+                           char paths[3][PATH_MAX])
+{
+    static const char cmd[] = "flash create";
+    const char *size =
+        json_str(cJSON_GetObjectItemCaseSensitive(root, "flash_settings"), NULL, "flash_size");
+    const char *boot = json_str(root, "bootloader", "file");
+    const char *table = json_str(root, "partition-table", "file");
+    const char *table_off = json_str(root, "partition-table", "offset");
+    const char *app = json_str(root, "app", "file");
+    if (size == NULL || boot == NULL || table == NULL || table_off == NULL) {
+        return cli_error("%s: %s/flasher_args.json: flash_settings.flash_size, bootloader, "
+                         "partition-table missing",
+                         cmd, dir);
+    }
+    if (!cli_parse_u32(size, &a->size) || !ota_nor_size_valid(a->size)) {
+        return cli_error("%s: %s/flasher_args.json: flash size '%s' not supported", cmd, dir, size);
+    }
+    if (!cli_flash_parse_offset(cmd, table_off, &a->offset)) {
+        return CLI_FAIL;
+    }
+    snprintf(paths[0], PATH_MAX, "%s/%s", dir, boot);
+    snprintf(paths[1], PATH_MAX, "%s/%s", dir, table);
+    a->bootloader = paths[0];
+    a->table = paths[1];
+    if (app != NULL) {
+        snprintf(paths[2], PATH_MAX, "%s/%s", dir, app);
+        a->spec[0] = paths[2];
+        a->app[0] = true;
+        a->n = 1;
+    }
+    return CLI_OK;
+}
+
+int cli_flash_create_from_build(const char *dir, const char *out, bool quiet)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/flasher_args.json", dir);
+    uint8_t *text = NULL;
+    size_t len = 0;
+    int rc = cli_read_file(path, &text, &len);
+    if (rc != CLI_OK) {
+        return rc;
+    }
+    cJSON *root = cJSON_ParseWithLength((const char *)text, len);
+    free(text);
+    if (root == NULL) {
+        return cli_error("flash create: %s: not valid JSON", path);
+    }
+    create_args_t a;
+    memset(&a, 0, sizeof(a));
+    static char paths[3][PATH_MAX];
+    rc = args_from_build(dir, root, &a, paths);
+    cJSON_Delete(root);
+    if (rc != CLI_OK) {
+        return rc;
+    }
+    a.out = out;
+    a.quiet = quiet;
+    return create(&a);
+}
+
+static int cmd_create(int argc, char **argv)
+{
+    if (cli_help(argc, argv, create_help)) {
+        return CLI_OK;
+    }
+    create_args_t a;
+    memset(&a, 0, sizeof(a));
+    int rc = parse_create(argc, argv, &a);
+    if (rc != CLI_OK) {
+        return rc;
+    }
+    if (a.build != NULL) {
+        return cli_flash_create_from_build(a.build, a.out, false);
+    }
+    return create(&a);
 }
 
 /* ---- info ---------------------------------------------------------------------------------- */

@@ -1653,6 +1653,11 @@ static const struct builtin {
                   "nvs,      data, nvs,     ,        0x6000,\n"
                   "phy_init, data, phy,     ,        0x1000,\n"
                   "factory,  app,  factory, ,        1M,\n"},
+    {"singleapp_large", "# Name,   Type, SubType, Offset,  Size, Flags\n"
+                        "# Large single factory app, no OTA (offsets are placed after the table)\n"
+                        "nvs,      data, nvs,     ,        0x6000,\n"
+                        "phy_init, data, phy,     ,        0x1000,\n"
+                        "factory,  app,  factory, ,        1500K,\n"},
     {"two_ota", "# Name,   Type, SubType, Offset,   Size, Flags\n"
                 "# Factory app, two OTA definitions (offsets are placed after the table)\n"
                 "nvs,      data, nvs,     ,        0x4000,\n"
@@ -1695,7 +1700,8 @@ int ota_part_builtin_table(const char *name, const ota_part_csv_opts_t *opts, ot
     const char *csv = ota_part_builtin_csv(name);
     if (csv == NULL) {
         return ota_diag_set(diag, OTA_ERR_NOT_FOUND,
-                            "unknown built-in table '%s' (singleapp, two_ota, two_ota_large)",
+                            "unknown built-in table '%s' (singleapp, singleapp_large, two_ota, "
+                            "two_ota_large)",
                             name != NULL ? name : "");
     }
     return ota_part_csv_parse(csv, strlen(csv), opts, out, diag);
