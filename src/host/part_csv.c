@@ -1653,11 +1653,6 @@ static const struct builtin {
                   "nvs,      data, nvs,     ,        0x6000,\n"
                   "phy_init, data, phy,     ,        0x1000,\n"
                   "factory,  app,  factory, ,        1M,\n"},
-    {"singleapp_large", "# Name,   Type, SubType, Offset,  Size, Flags\n"
-                        "# Large single factory app, no OTA (offsets are placed after the table)\n"
-                        "nvs,      data, nvs,     ,        0x6000,\n"
-                        "phy_init, data, phy,     ,        0x1000,\n"
-                        "factory,  app,  factory, ,        1500K,\n"},
     {"two_ota", "# Name,   Type, SubType, Offset,   Size, Flags\n"
                 "# Factory app, two OTA definitions (offsets are placed after the table)\n"
                 "nvs,      data, nvs,     ,        0x4000,\n"
@@ -1674,6 +1669,11 @@ static const struct builtin {
      "phy_init, data, phy,     ,        0x1000,\n"
      "ota_0,    app,  ota_0,   ,        1700K,\n"
      "ota_1,    app,  ota_1,   ,        1700K,\n"},
+    {"singleapp_large", "# Name,   Type, SubType, Offset,  Size, Flags\n"
+                        "# Large single factory app, no OTA (offsets are placed after the table)\n"
+                        "nvs,      data, nvs,     ,        0x6000,\n"
+                        "phy_init, data, phy,     ,        0x1000,\n"
+                        "factory,  app,  factory, ,        1500K,\n"},
 };
 
 const char *ota_part_builtin_csv(const char *name)

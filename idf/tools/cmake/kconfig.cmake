@@ -68,6 +68,7 @@ function(__otakit_kconfig components)
     endforeach()
     execute_process(
         COMMAND ${CMAKE_COMMAND} -E env "IDF_TARGET=${IDF_TARGET}" "IDF_VERSION=${IDF_VER}"
+                "IDF_PATH=${OTAKIT_IDF_DIR}"
                 "COMPONENT_KCONFIGS_SOURCE_FILE=${cfg}/kconfigs.in"
                 "COMPONENT_KCONFIGS_PROJBUILD_SOURCE_FILE=${cfg}/kconfigs_projbuild.in"
                 ${OTAKIT_PYTHON} ${OTAKIT_IDF_DIR}/tools/idf_tool.py kconfig
