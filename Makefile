@@ -3,7 +3,7 @@ BUILD    ?= build
 JOBS     ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Debug -DOTAKIT_SANITIZE=ON
 
-.PHONY: all deps build test demo bench sweep clean
+.PHONY: all deps build test demo bench sweep install clean
 
 all: build
 
@@ -25,6 +25,16 @@ demo: build
 sweep: build
 	cmake --build $(BUILD) --target sweep-full
 
+# `make install PREFIX=DIR`: the otakit command, the app libraries with their CMake package and
+# pkg-config file, the headers and the ESP-IDF build files, from an optimized build.
+PREFIX ?= /usr/local
+INSTALL_BUILD ?= build-release
+
+install: deps
+	cmake -S . -B $(INSTALL_BUILD) -DCMAKE_BUILD_TYPE=Release -DOTAKIT_SANITIZE=OFF -DOTAKIT_TESTS=OFF
+	cmake --build $(INSTALL_BUILD) -j $(JOBS) --target otakit otakit_app
+	cmake --install $(INSTALL_BUILD) --prefix $(PREFIX)
+
 # Benchmarks run on an optimized build without sanitizers.
 BENCH_BUILD ?= build-bench
 
@@ -34,4 +44,4 @@ bench: deps
 	./bench/bench.sh $(BENCH_BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BENCH_BUILD)
+	rm -rf $(BUILD) $(BENCH_BUILD) $(INSTALL_BUILD)
