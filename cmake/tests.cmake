@@ -57,3 +57,23 @@ foreach(name ${OTAKIT_SWEEP_TARGETS})
     add_custom_command(TARGET sweep-full POST_BUILD COMMAND ${name} --full
                        WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
 endforeach()
+
+# The pytest-embedded service and ESP-IDF's own pytest files on the board. `pyenv` makes the
+# Python environment (tools/pyenv.sh; nothing without ../shared/conformance). The conformance
+# entries run one at a time: ESP-IDF's tests bind fixed ports.
+add_custom_target(pyenv ALL COMMAND ${CMAKE_SOURCE_DIR}/tools/pyenv.sh ${CMAKE_SOURCE_DIR}
+                  ${CMAKE_BINARY_DIR}/pyenv VERBATIM)
+add_test(NAME pytest_service COMMAND bash ${CMAKE_SOURCE_DIR}/tests/pytest/run_service.sh)
+set_tests_properties(pytest_service PROPERTIES ENVIRONMENT "${OTAKIT_TEST_ENV}" TIMEOUT 600
+                     SKIP_RETURN_CODE 77)
+set(OTAKIT_CONFORMANCE_TESTS
+    hello_world=examples/get-started/hello_world/pytest_hello_world.py)
+foreach(entry ${OTAKIT_CONFORMANCE_TESTS})
+    string(REPLACE "=" ";" parts "${entry}")
+    list(GET parts 0 name)
+    list(GET parts 1 file)
+    add_test(NAME conformance_${name}
+             COMMAND bash ${CMAKE_SOURCE_DIR}/tests/conformance/run.sh ${file})
+    set_tests_properties(conformance_${name} PROPERTIES ENVIRONMENT "${OTAKIT_TEST_ENV}"
+                         TIMEOUT 1200 SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
+endforeach()

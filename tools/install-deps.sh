@@ -4,12 +4,17 @@
 set -euo pipefail
 
 packages=(
-    gcc make cmake pkg-config git
+    gcc g++ make cmake pkg-config git
     libssl-dev openssl            # crypto and certificates
     libcurl4-openssl-dev curl     # HTTP(S) client
     libmicrohttpd-dev             # firmware server
     libcmocka-dev                 # unit tests
     nginx-light                   # second firmware server in end-to-end tests
+    libcjson-dev                  # cJSON: ESP-IDF apps' JSON, flasher_args.json
+    python3 python3-venv python3-yaml  # otakit build: manifests
+    python3-kconfiglib            # otakit build: Kconfig, as ESP-IDF's kconfgen
+    python3-pytest python3-pexpect python3-filelock flit  # pytest-embedded (conformance tests)
+    python3-rangehttpserver       # ESP-IDF's advanced_https_ota test's server
 )
 
 missing=()

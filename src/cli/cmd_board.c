@@ -1,6 +1,7 @@
 /* otakit board: run the simulated board on a flash image. */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -19,7 +20,7 @@ static const char run_help[] =
     "the app runs as a real program taken from its image in flash. esp_restart(), a crash or a\n"
     "power cut go back through the bootloader. Console output is ESP-IDF's, timestamped with the\n"
     "board's virtual clock; the console input is this command's standard input.\n"
-    "A BUILD_DIR (from otakit build) is first written to BUILD_DIR/flash_image.bin, as\n"
+    "A BUILD_DIR (from otakit build) is first written to BUILD_DIR/otakit/flash.bin, as\n"
     "`idf.py flash` writes a chip; a FLASH file keeps its contents from run to run.\n"
     "\n"
     "Options:\n"
@@ -140,12 +141,16 @@ static int cmd_run(int argc, char **argv)
         return cli_usage_error("board run", "expected one FLASH image argument");
     }
     o.flash_path = argv[optind];
-    /* A build directory: written to BUILD/flash_image.bin first, as `idf.py flash` writes a
-     * chip before `idf.py monitor`. */
+    /* A build directory: written to BUILD/otakit/flash.bin first, as `idf.py flash` writes a
+     * chip before `idf.py monitor` (in a folder of its own: tools look for BUILD/ *.bin). */
     static char image[PATH_MAX + 32];
     struct stat st;
     if (stat(o.flash_path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        snprintf(image, sizeof(image), "%s/flash_image.bin", o.flash_path);
+        snprintf(image, sizeof(image), "%s/otakit", o.flash_path);
+        if (mkdir(image, 0777) != 0 && errno != EEXIST) {
+            return cli_error("board run: %s: %s", image, strerror(errno));
+        }
+        snprintf(image, sizeof(image), "%s/otakit/flash.bin", o.flash_path);
         int rc = cli_flash_create_from_build(o.flash_path, image, true);
         if (rc != CLI_OK) {
             return rc;

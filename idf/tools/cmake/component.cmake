@@ -21,6 +21,9 @@ set(OTAKIT_PROVIDED_COMPONENTS
     wear_levelling wifi_provisioning xtensa
     protocol_examples_common espressif__cjson cjson)
 
+# ESP-IDF components whose portable sources otakit compiles from the user's ESP-IDF checkout.
+set(OTAKIT_FROM_CHECKOUT_COMPONENTS unity)
+
 # Compile settings ESP-IDF gives every component, adapted to a host compiler: warnings on (not as
 # errors: ESP-IDF code assumes 32-bit types in places), GNU C17, ESP-IDF's platform macros.
 set(OTAKIT_COMPONENT_C_OPTIONS -Wall -Wno-unused-parameter -Wno-sign-compare -Wno-format
@@ -198,7 +201,10 @@ function(__otakit_add_components components)
             __otakit_provided_component(${name})
             continue()
         endif()
-        set_property(GLOBAL APPEND PROPERTY __OTAKIT_PROJECT_COMPONENTS ${name})
+        if(NOT name IN_LIST OTAKIT_FROM_CHECKOUT_COMPONENTS)
+            # The project's own components; checkout ones are built when required.
+            set_property(GLOBAL APPEND PROPERTY __OTAKIT_PROJECT_COMPONENTS ${name})
+        endif()
         set(COMPONENT_NAME ${name})
         set(COMPONENT_DIR "${dir}")
         set(COMPONENT_PATH "${dir}")
@@ -212,6 +218,10 @@ function(__otakit_add_components components)
             add_library(__idf_${name} INTERFACE)
         endif()
     endforeach()
+    if(TARGET __idf_unity)
+        # ESP-IDF's cmock brings unity.
+        target_link_libraries(__idf_cmock INTERFACE __idf_unity)
+    endif()
     __otakit_check_requirements("${components}")
 endfunction()
 

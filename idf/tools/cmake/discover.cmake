@@ -103,6 +103,13 @@ function(__otakit_discover_components out)
         __otakit_component_dirs(found "${e}")
         list(APPEND dirs ${found})
     endforeach()
+    # Components otakit compiles from the user's ESP-IDF checkout (portable sources it does not
+    # provide itself): built only when something requires them.
+    foreach(name ${OTAKIT_FROM_CHECKOUT_COMPONENTS})
+        if(OTAKIT_ESP_IDF AND EXISTS "${OTAKIT_ESP_IDF}/components/${name}/CMakeLists.txt")
+            list(APPEND dirs "${OTAKIT_ESP_IDF}/components/${name}")
+        endif()
+    endforeach()
     foreach(d ${dirs})
         if(EXISTS "${d}/CMakeLists.txt")
             get_filename_component(name "${d}" NAME)

@@ -1,0 +1,9 @@
+"""pytest-embedded service for otakit's simulated board."""
+
+from .board import OtakitBoard
+from .dut import OtakitDut
+from .serial import OtakitSerial
+
+__all__ = ['OtakitBoard', 'OtakitDut', 'OtakitSerial']
+
+__version__ = '0.1.0'

@@ -1,0 +1,27 @@
+"""The DUT on otakit's board: console, serial operations and app of the build directory."""
+
+import typing as t
+
+from pytest_embedded.dut import Dut
+
+from .board import OtakitBoard
+from .serial import OtakitSerial
+
+
+class OtakitDut(Dut):
+    def __init__(self, qemu: OtakitBoard, **kwargs) -> None:
+        # pytest-embedded fills the simulator slot it calls "qemu" with the board object.
+        self.board = qemu
+        super().__init__(**kwargs)
+        self.serial = OtakitSerial(qemu, self.app)
+        self._hard_reset_func = qemu.hard_reset
+
+    def write(self, s: t.AnyStr) -> None:
+        self.board.write(s)
+
+    def hard_reset(self) -> None:
+        self.board.hard_reset()
+
+    def close(self) -> None:
+        self.board.close()
+        super().close()

@@ -1,0 +1,1 @@
+"""Import-only stand-in for the qemu.qmp package (see ../README.md)."""

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Tests pytest-embedded-otakit (tests/pytest/test_otakit_service.py) on ESP-IDF's hello_world,
+# built with otakit build. Exit 77 (skipped) without ../shared/conformance or the environment.
+. "$OTAKIT_SOURCE_DIR/tests/e2e/lib.sh"
+. "$OTAKIT_SOURCE_DIR/tests/e2e/idflib.bash"
+py=$OTAKIT_BUILD_DIR/pyenv/bin/python
+if [ ! -x "$py" ]; then
+    echo "SKIP: no pytest-embedded environment at $OTAKIT_BUILD_DIR/pyenv"
+    exit 77
+fi
+idf_copy examples/get-started/hello_world hello_world
+idf_build hello_world
+cd "$WORK/hello_world" || fail "no project"
+"$py" -m pytest "$OTAKIT_SOURCE_DIR/tests/pytest/test_otakit_service.py" -p no:cacheprovider \
+    --rootdir "$WORK" --embedded-services idf,otakit --target esp32 --app-path "$WORK/hello_world" \
+    --build-dir build --otakit-prog-path "$OTAKIT" -rA || fail "pytest failed"
