@@ -11,6 +11,8 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "esp_internal.h"
 #include "esp_sleep.h"
@@ -36,6 +38,50 @@ static void clock_at(uint64_t t)
 }
 
 /* ---- tasks and delays ---------------------------------------------------------------------- */
+
+static void exit_idle(void)
+{
+    _exit(42);
+}
+
+static void forever_task(void *arg)
+{
+    QueueHandle_t q = arg;
+    char c;
+    if (xQueueReceive(q, &c, pdMS_TO_TICKS(300)) == errQUEUE_EMPTY) {
+        xQueueReceive(q, &c, portMAX_DELAY); /* nothing will come */
+    }
+    vTaskDelete(NULL);
+}
+
+/* In a child process: a task that gets its byte ends (wait_all returns, status 7); one that
+ * waits forever leaves nothing to run (the idle handler exits with 42). Returns the status. */
+static int run_child(bool feed)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        esp_tasks_on_idle(exit_idle);
+        QueueHandle_t q = xQueueCreate(1, 1);
+        xTaskCreate(forever_task, "forever", 2048, q, 5, NULL);
+        if (feed) {
+            xQueueSend(q, "x", 0);
+        }
+        esp_tasks_wait_all();
+        _exit(ota_clock_now_us() == 0 ? 7 : 8);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_idle_forever(void **state)
+{
+    (void)state;
+    clock_at(0);
+    assert_int_equal(run_child(true), 7);
+    assert_int_equal(run_child(false), 42);
+}
 
 static void test_config_values(void **state)
 {
@@ -859,6 +905,7 @@ static void test_deep_sleep(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_idle_forever), /* first: forks while no other thread exists */
         cmocka_unit_test(test_config_values),
         cmocka_unit_test(test_delay_advances_clock),
         cmocka_unit_test(test_delay_until),
