@@ -5,7 +5,6 @@
 #include <stdlib.h>
 
 #include "esp_internal.h"
-#include "ota/ota_clock.h"
 
 /* Heap figures of a freshly booted ESP32 app: the host has no such limit, so they are fixed. */
 #define SIM_FREE_HEAP 303148u
