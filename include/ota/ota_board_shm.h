@@ -34,12 +34,17 @@ extern "C" {
 #define OTA_APP_EXIT_POWER_LOSS 71 /* the power was cut during a flash operation */
 #define OTA_APP_EXIT_PANIC 72      /* abort()/ESP_ERROR_CHECK: the chip resets */
 #define OTA_APP_EXIT_HOST_ERROR 73 /* the runtime could not start (not a device behaviour) */
-#define OTA_APP_EXIT_SANITIZER 99  /* a host sanitizer found a bug in the program */
+#define OTA_APP_EXIT_DEEP_SLEEP 74 /* deep sleep with a wake-up timer: the clock counts the sleep  \
+                                    */
+#define OTA_APP_EXIT_SLEEP_FOREVER 75 /* deep sleep without a wake-up source */
+#define OTA_APP_EXIT_IDLE 76          /* every task waits with no timeout: nothing can run again */
+#define OTA_APP_EXIT_SANITIZER 99     /* a host sanitizer found a bug in the program */
 
 /* Reset reasons (esp_reset_reason_t values). */
 #define OTA_BOARD_RST_POWERON 1
 #define OTA_BOARD_RST_SW 3
 #define OTA_BOARD_RST_PANIC 4
+#define OTA_BOARD_RST_DEEPSLEEP 8
 
 /* From at_ms (board time since power-on of the run) on, pin reads level. */
 typedef struct ota_board_gpio_event {

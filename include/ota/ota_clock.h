@@ -33,6 +33,12 @@ void ota_clock_set_us(uint64_t us);
  */
 void ota_clock_attach(uint64_t *counter);
 
+/*
+ * Makes ota_clock_advance_us call hook after each advance (NULL: none), so that a scheduler can
+ * wake what waits for the new time. ota_clock_set_us does not call it.
+ */
+void ota_clock_on_advance(void (*hook)(void));
+
 #ifdef __cplusplus
 }
 #endif

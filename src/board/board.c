@@ -220,6 +220,8 @@ static const char *rom_reset_line(uint32_t reason)
     switch (reason) {
     case OTA_BOARD_RST_POWERON:
         return "rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)";
+    case OTA_BOARD_RST_DEEPSLEEP:
+        return "rst:0x5 (DEEPSLEEP_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)";
     case OTA_BOARD_RST_PANIC:
     case OTA_BOARD_RST_SW:
     default:
@@ -344,6 +346,8 @@ typedef enum {
     APP_UNTIL,
     APP_TIME,
     APP_HOST_ERROR,
+    APP_DEEP_SLEEP,
+    APP_ASLEEP,
 } app_end_t;
 
 /* Runs the app whose payload is at [offset, offset+len) of the flash; returns how it ended. */
@@ -441,6 +445,14 @@ static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t
             return APP_POWER_LOSS;
         case OTA_APP_EXIT_PANIC:
             return APP_PANIC;
+        case OTA_APP_EXIT_DEEP_SLEEP:
+            return APP_DEEP_SLEEP;
+        case OTA_APP_EXIT_SLEEP_FOREVER:
+            board_event(b, "the chip sleeps with no wake-up source");
+            return APP_ASLEEP;
+        case OTA_APP_EXIT_IDLE:
+            board_event(b, "every task of the app waits with no timeout");
+            return APP_ASLEEP;
         case OTA_APP_EXIT_SANITIZER:
             board_event(b, "the app program hit a sanitizer error (a host bug, not a device "
                            "behaviour)");
@@ -589,6 +601,12 @@ static int boot_loop(board_t *b)
         case APP_PANIC:
             reason = OTA_BOARD_RST_PANIC;
             break;
+        case APP_DEEP_SLEEP:
+            reason = OTA_BOARD_RST_DEEPSLEEP;
+            break;
+        case APP_ASLEEP:
+            board_event(b, "nothing left to run");
+            return BOARD_EXIT_RETURNED;
         case APP_UNTIL:
             return BOARD_EXIT_UNTIL;
         case APP_TIME:

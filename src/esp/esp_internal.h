@@ -37,6 +37,10 @@ typedef struct esp_dev_config {
     /* esp_restart(): must not return. NULL = exit the process with status 0. */
     void (*restart)(void *ctx);
     void *restart_ctx;
+    /* esp_deep_sleep_start(), called with restart_ctx once the clock counts the sleep: must not
+     * return. timer: a wake-up timer was armed (else the chip sleeps until reset). NULL = exit
+     * the process with status 0. */
+    void (*deep_sleep)(void *ctx, bool timer);
     /* GPIO inputs of the board: the level of a pin now, and the pull the app configured
      * (1 up, 0 down, -1 none). NULL = every pin reads its pull (pull-up 1, else 0). */
     int (*gpio_level)(void *ctx, int pin);
@@ -83,8 +87,18 @@ const ota_log_t *esp_internal_log(void);
 int esp_log_format(char *buf, size_t cap, esp_log_level_t level, const char *tag, const char *msg,
                    bool colors);
 
-/* Blocks until every task made with xTaskCreate has ended (the app runtime's idle wait). */
+/*
+ * Blocks the calling task (the app runtime's main task after app_main) until every task made
+ * with xTaskCreate has ended and no timer is armed; meanwhile the others run in virtual time.
+ */
 void esp_tasks_wait_all(void);
+
+/*
+ * Sets what happens when every task waits with no timeout while some task made with
+ * xTaskCreate is alive (nothing can ever run again): fn, which must not return. NULL (the
+ * default) prints an error and aborts.
+ */
+void esp_tasks_on_idle(void (*fn)(void));
 
 /* Maps a native error code to the closest esp_err_t (see docs/DESIGN.md for the table). */
 esp_err_t esp_err_from_ota(int err);

@@ -1,12 +1,10 @@
-/* ESP-IDF system calls on the simulated board: restart, reset reason, heap and time figures. */
+/* ESP-IDF system calls on the simulated board: restart, reset reason, heap figures. */
 #include "esp_system.h"
-#include "esp_timer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "esp_internal.h"
-#include "ota/ota_clock.h"
 
 /* Heap figures of a freshly booted ESP32 app: the host has no such limit, so they are fixed. */
 #define SIM_FREE_HEAP 303148u
@@ -36,9 +34,4 @@ uint32_t esp_get_free_heap_size(void)
 uint32_t esp_get_minimum_free_heap_size(void)
 {
     return SIM_MIN_FREE_HEAP;
-}
-
-int64_t esp_timer_get_time(void)
-{
-    return (int64_t)ota_clock_now_us();
 }

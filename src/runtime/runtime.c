@@ -90,6 +90,17 @@ static void restart(void *ctx)
     finish(OTA_APP_EXIT_RESTART);
 }
 
+static void deep_sleep(void *ctx, bool timer)
+{
+    (void)ctx;
+    finish(timer ? OTA_APP_EXIT_DEEP_SLEEP : OTA_APP_EXIT_SLEEP_FOREVER);
+}
+
+static void idle_forever(void)
+{
+    finish(OTA_APP_EXIT_IDLE);
+}
+
 static int gpio_level(void *ctx, int pin)
 {
     (void)ctx;
@@ -226,6 +237,7 @@ int main(int argc, char **argv)
         .running_offset = shm->running_offset,
         .sdkconfig = config,
         .restart = restart,
+        .deep_sleep = deep_sleep,
         .gpio_level = gpio_level,
         .gpio_pull = gpio_pull,
         .reset_reason = (int)shm->reset_reason,
@@ -241,6 +253,7 @@ int main(int argc, char **argv)
         esp_crt_bundle_add_pem(pem); /* the project's own certificate joins the bundle */
     }
     startup_banner();
+    esp_tasks_on_idle(idle_forever);
     app_main();
     ESP_LOGI("main_task", "Returned from app_main()");
     esp_tasks_wait_all();

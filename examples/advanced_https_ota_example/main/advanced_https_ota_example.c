@@ -146,7 +146,7 @@ static void save_progress(nvs_handle_t nvs, const char *url, int bytes_written, 
     nvs_commit(nvs);
 }
 
-static void __attribute__((noreturn)) advanced_ota_example_task(void *arg)
+static void advanced_ota_example_task(void *arg)
 {
     (void)arg;
     ESP_LOGI(TAG, "Starting Advanced OTA example");

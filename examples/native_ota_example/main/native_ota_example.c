@@ -50,7 +50,11 @@ static void http_cleanup(esp_http_client_handle_t client)
 static void __attribute__((noreturn)) task_fatal_error(void)
 {
     ESP_LOGE(TAG, "Exiting task due to fatal error...");
-    vTaskDelete(NULL);
+    (void)vTaskDelete(NULL);
+
+    while (1) {
+        ;
+    }
 }
 
 static void __attribute__((noreturn)) infinite_loop(void)

@@ -5,6 +5,7 @@
 
 static uint64_t local_counter;
 static uint64_t *counter = &local_counter;
+static void (*advance_hook)(void);
 
 uint64_t ota_clock_now_us(void)
 {
@@ -19,6 +20,10 @@ uint32_t ota_clock_now_ms(void)
 void ota_clock_advance_us(uint64_t us)
 {
     __atomic_add_fetch(counter, us, __ATOMIC_SEQ_CST);
+    void (*hook)(void) = __atomic_load_n(&advance_hook, __ATOMIC_ACQUIRE);
+    if (hook != NULL) {
+        hook();
+    }
 }
 
 void ota_clock_set_us(uint64_t us)
@@ -29,4 +34,9 @@ void ota_clock_set_us(uint64_t us)
 void ota_clock_attach(uint64_t *c)
 {
     counter = c != NULL ? c : &local_counter;
+}
+
+void ota_clock_on_advance(void (*hook)(void))
+{
+    __atomic_store_n(&advance_hook, hook, __ATOMIC_RELEASE);
 }

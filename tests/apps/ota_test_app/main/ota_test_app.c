@@ -12,6 +12,12 @@
  *                            "invalid"  esp_ota_mark_app_invalid_rollback_and_reboot()
  *                            "crash"    abort() before confirming
  *                            "idle"     do nothing
+ *                            "sleep"    deep sleep for CONFIG_TEST_APP_SLEEP_US (default 3 s);
+ *                                       after the wake-up, print the reset reason and wake-up
+ *                                       cause instead
+ *                            "rtos"     a worker task fed through a queue, an esp_timer and a
+ *                                       software timer, each line with its virtual time; the
+ *                                       worker then waits forever (nothing left to run)
  *   CONFIG_TEST_APP_CHUNK    write size for "install" (default 4096)
  *
  * Every boot prints one line the tests look for:
@@ -27,9 +33,14 @@
 #include "esp_log.h"
 #include "esp_ota_ops.h"
 #include "esp_partition.h"
+#include "esp_sleep.h"
 #include "esp_system.h"
+#include "esp_timer.h"
 #include "freertos/FreeRTOS.h"
+#include "freertos/queue.h"
+#include "freertos/semphr.h"
 #include "freertos/task.h"
+#include "freertos/timers.h"
 #include "ota/ota_app.h"
 
 static const char *TAG = "ota_test_app";
@@ -137,6 +148,67 @@ static void install(void)
     esp_restart();
 }
 
+static void sleep_or_wake(void)
+{
+    if (esp_reset_reason() == ESP_RST_DEEPSLEEP) {
+        ESP_LOGI(TAG, "woke from deep sleep: reset reason %d, wake-up cause %d",
+                 (int)esp_reset_reason(), (int)esp_sleep_get_wakeup_cause());
+        return;
+    }
+    long long us = ota_app_cfg_int("TEST_APP_SLEEP_US", 3000000);
+    ESP_LOGI(TAG, "sleeping for %lld us", us);
+    esp_deep_sleep((uint64_t)us);
+}
+
+static QueueHandle_t work;
+static SemaphoreHandle_t ticks_done;
+
+static void worker(void *arg)
+{
+    (void)arg;
+    int n;
+    while (xQueueReceive(work, &n, pdMS_TO_TICKS(1000)) == pdPASS) {
+        ESP_LOGI(TAG, "worker got %d at %lld ms", n, (long long)(esp_timer_get_time() / 1000));
+    }
+    ESP_LOGI(TAG, "worker: queue empty for 1000 ms at %lld ms",
+             (long long)(esp_timer_get_time() / 1000));
+    xQueueReceive(work, &n, portMAX_DELAY); /* nothing will come */
+    vTaskDelete(NULL);
+}
+
+static void on_esp_timer(void *arg)
+{
+    static int fired;
+    ESP_LOGI(TAG, "esp_timer %d at %lld us", ++fired, (long long)esp_timer_get_time());
+    if (fired == 3) {
+        esp_timer_stop(*(esp_timer_handle_t *)arg);
+        xSemaphoreGive(ticks_done);
+    }
+}
+
+static void on_soft_timer(TimerHandle_t t)
+{
+    ESP_LOGI(TAG, "software timer %s at tick %u", pcTimerGetName(t), (unsigned)xTaskGetTickCount());
+}
+
+static void rtos_demo(void)
+{
+    work = xQueueCreate(2, sizeof(int));
+    ticks_done = xSemaphoreCreateBinary();
+    xTaskCreate(worker, "worker", 4096, NULL, 5, NULL);
+    for (int i = 1; i <= 3; i++) {
+        vTaskDelay(pdMS_TO_TICKS(200));
+        xQueueSend(work, &i, portMAX_DELAY);
+    }
+    static esp_timer_handle_t timer;
+    esp_timer_create_args_t args = {.callback = on_esp_timer, .arg = &timer, .name = "t"};
+    esp_timer_create(&args, &timer);
+    esp_timer_start_periodic(timer, 250000);
+    xTimerStart(xTimerCreate("once", pdMS_TO_TICKS(500), pdFALSE, NULL, on_soft_timer), 0);
+    xSemaphoreTake(ticks_done, portMAX_DELAY);
+    ESP_LOGI(TAG, "timers done at %lld ms", (long long)(esp_timer_get_time() / 1000));
+}
+
 void app_main(void)
 {
     const esp_app_desc_t *d = esp_app_get_description();
@@ -156,6 +228,10 @@ void app_main(void)
         } else if (strcmp(a, "invalid") == 0) {
             esp_err_t err = esp_ota_mark_app_invalid_rollback_and_reboot();
             ESP_LOGE(TAG, "rollback refused: %s", esp_err_to_name(err));
+        } else if (strcmp(a, "sleep") == 0) {
+            sleep_or_wake();
+        } else if (strcmp(a, "rtos") == 0) {
+            rtos_demo();
         } else if (strcmp(a, "crash") == 0) {
             ESP_LOGW(TAG, "crashing before confirming");
             abort();
