@@ -7,7 +7,8 @@ packages=(
     gcc make cmake pkg-config git
     libssl-dev openssl            # crypto and certificates
     libcurl4-openssl-dev curl     # HTTP(S) client
-    libmicrohttpd-dev             # firmware server
+    libmicrohttpd-dev             # firmware server, esp_http_server
+    libcjson-dev                  # cJSON for apps (ESP-IDF's json component)
     libcmocka-dev                 # unit tests
     nginx-light                   # second firmware server in end-to-end tests
 )
