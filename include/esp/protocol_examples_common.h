@@ -8,6 +8,8 @@
 #include <stddef.h>
 
 #include "esp_err.h"
+#include "esp_netif.h"
+#include "otakit_sdkconfig.h"
 
 #ifdef __cplusplus
 extern "C" {
