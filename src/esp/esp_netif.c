@@ -94,6 +94,8 @@ esp_err_t example_disconnect(void)
     return ESP_OK;
 }
 
+void example_configure_stdin_stdout(void) {}
+
 const char *example_firmware_url(const char *configured, char *buf, size_t cap)
 {
     if (strcmp(configured, "FROM_STDIN") != 0) {

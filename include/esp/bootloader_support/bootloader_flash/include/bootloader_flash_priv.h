@@ -9,8 +9,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "esp_err.h"
+#include "esp_rom_spiflash.h"
+#include "spi_flash_mmap.h"
 
 #ifdef __cplusplus
 extern "C" {
