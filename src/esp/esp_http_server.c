@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "esp_log.h"
 #include "httpd_priv.h"
 
 /* ---- shared helpers ------------------------------------------------------------------------ */
@@ -262,7 +263,11 @@ static enum MHD_Result copy_header(void *cls, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
-/* Queues a whole response of status with body text (text/html). */
+static const char k_404[] = "Nothing matches the given URI";
+static const char k_405[] = "Specified method is invalid for this resource";
+
+/* Queues a whole response of status with body text (text/html), after which the connection
+ * closes, as ESP-IDF closes it after the errors it answers itself. */
 static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, const char *text)
 {
     struct MHD_Response *r =
@@ -271,6 +276,7 @@ static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, cons
         return MHD_NO;
     }
     MHD_add_response_header(r, "Content-Type", "text/html");
+    MHD_add_response_header(r, "Connection", "close");
     enum MHD_Result ret = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
     return ret;
@@ -311,8 +317,15 @@ static enum MHD_Result start_request(httpd_rq_t *rq, struct MHD_Connection *conn
     if (h != NULL) {
         return MHD_YES;
     }
-    return known ? answer(conn, 405, "Specified method is invalid for this resource")
-                 : answer(conn, 404, "Nothing matches the given URI");
+    if (known) {
+        ESP_LOGW("httpd_uri", "httpd_uri: Method '%d' not allowed for URI '%s'", rq->req.method,
+                 rq->req.uri);
+        ESP_LOGW("httpd_txrx", "httpd_resp_send_err: 405 Method Not Allowed - %s", k_405);
+        return answer(conn, 405, k_405);
+    }
+    ESP_LOGW("httpd_uri", "httpd_uri: URI '%s' not found", rq->req.uri);
+    ESP_LOGW("httpd_txrx", "httpd_resp_send_err: 404 Not Found - %s", k_404);
+    return answer(conn, 404, k_404);
 }
 
 /* Offers body bytes to the handler and waits until it took them all, started its response

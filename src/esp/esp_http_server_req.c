@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "esp_log.h"
 #include "httpd_priv.h"
 
 /* Largest amount of a chunked response held for the client before a chunk has to wait. */
@@ -50,8 +51,12 @@ int httpd_req_recv(httpd_req_t *r, char *buf, size_t buf_len)
 
 /* ---- headers and query --------------------------------------------------------------------- */
 
+/* A request header; none once the response has started (ESP-IDF drops them then). */
 static const char *header(httpd_rq_t *rq, const char *field)
 {
+    if (rq->mode != RESP_NONE) {
+        return NULL;
+    }
     for (size_t i = 0; i < rq->n_hdrs; i++) {
         if (rq->hdrs[i].name != NULL && strcasecmp(rq->hdrs[i].name, field) == 0) {
             return rq->hdrs[i].value;
@@ -82,7 +87,7 @@ size_t httpd_req_get_hdr_value_len(httpd_req_t *r, const char *field)
 esp_err_t httpd_req_get_hdr_value_str(httpd_req_t *r, const char *field, char *val, size_t val_size)
 {
     httpd_rq_t *rq = rq_of(r);
-    if (field == NULL || val == NULL) {
+    if (r == NULL || field == NULL || val == NULL) {
         return ESP_ERR_INVALID_ARG;
     }
     if (rq == NULL) {
@@ -140,7 +145,7 @@ esp_err_t httpd_query_key_value(const char *qry, const char *key, char *val, siz
 esp_err_t httpd_resp_set_status(httpd_req_t *r, const char *status)
 {
     httpd_rq_t *rq = rq_of(r);
-    if (status == NULL) {
+    if (r == NULL || status == NULL) {
         return ESP_ERR_INVALID_ARG;
     }
     if (rq == NULL) {
@@ -153,7 +158,7 @@ esp_err_t httpd_resp_set_status(httpd_req_t *r, const char *status)
 esp_err_t httpd_resp_set_type(httpd_req_t *r, const char *type)
 {
     httpd_rq_t *rq = rq_of(r);
-    if (type == NULL) {
+    if (r == NULL || type == NULL) {
         return ESP_ERR_INVALID_ARG;
     }
     if (rq == NULL) {
@@ -166,7 +171,7 @@ esp_err_t httpd_resp_set_type(httpd_req_t *r, const char *type)
 esp_err_t httpd_resp_set_hdr(httpd_req_t *r, const char *field, const char *value)
 {
     httpd_rq_t *rq = rq_of(r);
-    if (field == NULL || value == NULL) {
+    if (r == NULL || field == NULL || value == NULL) {
         return ESP_ERR_INVALID_ARG;
     }
     if (rq == NULL) {
@@ -207,8 +212,11 @@ static bool append(httpd_rq_t *rq, const char *buf, size_t len)
 esp_err_t httpd_resp_send(httpd_req_t *r, const char *buf, ssize_t buf_len)
 {
     httpd_rq_t *rq = rq_of(r);
-    if (rq == NULL || (buf == NULL && buf_len != 0)) {
-        return rq == NULL ? ESP_ERR_HTTPD_INVALID_REQ : ESP_ERR_INVALID_ARG;
+    if (r == NULL || (buf == NULL && buf_len != 0)) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    if (rq == NULL) {
+        return ESP_ERR_HTTPD_INVALID_REQ;
     }
     size_t len = buf_len == HTTPD_RESP_USE_STRLEN ? strlen(buf) : (size_t)buf_len;
     httpd_srv_t *srv = rq->srv;
@@ -231,8 +239,11 @@ esp_err_t httpd_resp_send(httpd_req_t *r, const char *buf, ssize_t buf_len)
 esp_err_t httpd_resp_send_chunk(httpd_req_t *r, const char *buf, ssize_t buf_len)
 {
     httpd_rq_t *rq = rq_of(r);
-    if (rq == NULL || (buf == NULL && buf_len > 0)) {
-        return rq == NULL ? ESP_ERR_HTTPD_INVALID_REQ : ESP_ERR_INVALID_ARG;
+    if (r == NULL || (buf == NULL && buf_len > 0)) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    if (rq == NULL) {
+        return ESP_ERR_HTTPD_INVALID_REQ;
     }
     size_t len = buf == NULL ? 0 : buf_len == HTTPD_RESP_USE_STRLEN ? strlen(buf) : (size_t)buf_len;
     httpd_srv_t *srv = rq->srv;
@@ -276,7 +287,7 @@ static const struct {
     [HTTPD_500_INTERNAL_SERVER_ERROR] = {"500 Internal Server Error",
                                          "Server has encountered an unexpected error"},
     [HTTPD_501_METHOD_NOT_IMPLEMENTED] = {"501 Method Not Implemented",
-                                          "Server does not support this operation"},
+                                          "Server does not support this method"},
     [HTTPD_505_VERSION_NOT_SUPPORTED] = {"505 Version Not Supported",
                                          "HTTP version not supported by server"},
     [HTTPD_400_BAD_REQUEST] = {"400 Bad Request", "Bad request syntax"},
@@ -295,12 +306,14 @@ static const struct {
 esp_err_t httpd_resp_send_err(httpd_req_t *r, httpd_err_code_t error, const char *msg)
 {
     if ((unsigned)error >= HTTPD_ERR_CODE_MAX) {
-        return ESP_ERR_INVALID_ARG;
+        error = HTTPD_500_INTERNAL_SERVER_ERROR; /* ESP-IDF's default case */
     }
+    const char *text = msg != NULL ? msg : k_errors[error].msg;
+    ESP_LOGW("httpd_txrx", "httpd_resp_send_err: %s - %s", k_errors[error].status, text);
     esp_err_t ret = httpd_resp_set_status(r, k_errors[error].status);
     if (ret == ESP_OK) {
         httpd_resp_set_type(r, HTTPD_TYPE_TEXT);
-        ret = httpd_resp_sendstr(r, msg != NULL ? msg : k_errors[error].msg);
+        ret = httpd_resp_sendstr(r, text);
     }
     return ret;
 }

@@ -25,6 +25,7 @@
 #include <curl/curl.h>
 
 #include "esp_http_server.h"
+#include "esp_log.h"
 
 #define UPLOAD_SIZE 300007u /* not a multiple of any buffer size */
 #define RECV_BUF 1024u
@@ -42,6 +43,7 @@ typedef struct seen {
     char token[64];
     esp_err_t token_err;
     size_t token_len;
+    size_t token_len_after; /* once the response went out */
     char query[128];
     char name[16];
     esp_err_t name_err;
@@ -105,8 +107,10 @@ static esp_err_t info_get(httpd_req_t *req)
     httpd_resp_set_status(req, "202 Accepted");
     httpd_resp_set_type(req, HTTPD_TYPE_JSON);
     httpd_resp_set_hdr(req, "X-Board", "otakit");
+    esp_err_t err = httpd_resp_send(req, body, HTTPD_RESP_USE_STRLEN);
+    seen.token_len_after = httpd_req_get_hdr_value_len(req, "X-Token");
     seen_done();
-    return httpd_resp_send(req, body, HTTPD_RESP_USE_STRLEN);
+    return err;
 }
 
 /* POST /update: the upload loop of a firmware page, recv into a small buffer until the
@@ -287,11 +291,35 @@ static void raw_send(int fd, const char *text)
     assert_int_equal(send(fd, text, strlen(text), MSG_NOSIGNAL), (ssize_t)strlen(text));
 }
 
+/* Sends stdout to a temporary file until capture_end copies it into buf. */
+static int saved_stdout = -1;
+static FILE *captured;
+
+static void capture_begin(void)
+{
+    fflush(stdout);
+    saved_stdout = dup(STDOUT_FILENO);
+    captured = tmpfile();
+    dup2(fileno(captured), STDOUT_FILENO);
+}
+
+static void capture_end(char *buf, size_t cap)
+{
+    fflush(stdout);
+    dup2(saved_stdout, STDOUT_FILENO);
+    close(saved_stdout);
+    rewind(captured);
+    size_t n = fread(buf, 1, cap - 1, captured);
+    buf[n] = '\0';
+    fclose(captured);
+}
+
 /* ---- fixture ------------------------------------------------------------------------------- */
 
 static int setup(void **state)
 {
     (void)state;
+    esp_log_set_colors(0);
     test_thread = pthread_self();
     curl_global_init(CURL_GLOBAL_DEFAULT);
     httpd_config_t cfg = HTTPD_DEFAULT_CONFIG();
@@ -344,6 +372,7 @@ static void test_get_headers_query(void **state)
     assert_int_equal(seen.method, HTTP_GET);
     assert_string_equal(seen.uri, "/info?name=board%201&n=5"); /* as received, not decoded */
     assert_int_equal(seen.token_len, 12);
+    assert_int_equal(seen.token_len_after, 0); /* ESP-IDF drops request headers on sending */
     assert_int_equal(seen.token_err, ESP_ERR_HTTPD_RESULT_TRUNC);
     assert_string_equal(seen.token, "abcdefg");
     assert_string_equal(seen.query, "name=board%201&n=5");
@@ -395,12 +424,22 @@ static void test_not_found_and_method(void **state)
 {
     (void)state;
     reply_t r;
-    request("GET", "/nothing", NULL, NULL, &r);
+    char log[2048];
+    capture_begin();
+    request("GET", "/nothing?x=1", NULL, NULL, &r);
+    capture_end(log, sizeof(log));
     assert_int_equal(r.status, 404);
     assert_string_equal(r.body, "Nothing matches the given URI");
+    assert_non_null(strstr(r.head, "Connection: close\r\n"));
+    assert_non_null(strstr(log, "W (0) httpd_uri: httpd_uri: URI '/nothing?x=1' not found\n"));
+    assert_non_null(strstr(log, "W (0) httpd_txrx: httpd_resp_send_err: 404 Not Found - Nothing "
+                                "matches the given URI\n"));
+    capture_begin();
     request("POST", "/info", NULL, NULL, &r);
+    capture_end(log, sizeof(log));
     assert_int_equal(r.status, 405);
     assert_string_equal(r.body, "Specified method is invalid for this resource");
+    assert_non_null(strstr(log, "httpd_uri: httpd_uri: Method '3' not allowed for URI '/info'\n"));
     request("GET", "/files/x", NULL, NULL, &r); /* the wildcard handler is PUT only */
     assert_int_equal(r.status, 405);
     assert_int_equal(seen.calls, 0);
@@ -410,9 +449,14 @@ static void test_error_responses(void **state)
 {
     (void)state;
     reply_t r;
+    char log[1024];
+    capture_begin();
     request("GET", "/fail?code=1", NULL, NULL, &r);
+    capture_end(log, sizeof(log));
     assert_int_equal(r.status, 400);
     assert_string_equal(r.body, "firmware too large");
+    assert_non_null(
+        strstr(log, "httpd_txrx: httpd_resp_send_err: 400 Bad Request - firmware too large\n"));
     request("GET", "/fail", NULL, NULL, &r);
     assert_int_equal(r.status, 500);
     assert_string_equal(r.body, "Server has encountered an unexpected error");
