@@ -7,10 +7,10 @@ packages=(
     gcc g++ make cmake pkg-config git
     libssl-dev openssl            # crypto and certificates
     libcurl4-openssl-dev curl     # HTTP(S) client
-    libmicrohttpd-dev             # firmware server
+    libmicrohttpd-dev             # firmware server, esp_http_server
+    libcjson-dev                  # cJSON for apps (ESP-IDF's json component), flasher_args.json
     libcmocka-dev                 # unit tests
     nginx-light                   # second firmware server in end-to-end tests
-    libcjson-dev                  # cJSON: ESP-IDF apps' JSON, flasher_args.json
     python3 python3-venv python3-yaml  # otakit build: manifests
     python3-kconfiglib            # otakit build: Kconfig, as ESP-IDF's kconfgen
     python3-pytest python3-pexpect python3-filelock flit  # pytest-embedded (conformance tests)

@@ -4,6 +4,7 @@
 #ifndef ESP_ERR_H
 #define ESP_ERR_H
 
+#include <assert.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -10,7 +10,11 @@
 extern "C" {
 #endif
 
-typedef struct esp_flash_t esp_flash_t;
+/* A flash chip. The fields ESP-IDF apps read are kept; the driver's internals are not. */
+typedef struct esp_flash_t {
+    uint32_t size;    /* bytes (set when the device is installed) */
+    uint32_t chip_id; /* JEDEC id (0 on the simulated board) */
+} esp_flash_t;
 
 /* The main flash chip. */
 extern esp_flash_t *esp_flash_default_chip;

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bootloader_common.h"
 #include "esp_app_desc.h"
 #include "esp_bootloader_desc.h"
 #include "esp_err.h"

@@ -5,9 +5,12 @@
 #ifndef ESP_LOG_H
 #define ESP_LOG_H
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "otakit_sdkconfig.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -46,6 +49,10 @@ void esp_log_write(esp_log_level_t level, const char *tag, const char *format, .
 void esp_log_buffer_hex_internal(const char *tag, const void *buffer, uint16_t buff_len,
                                  esp_log_level_t level);
 
+/* The buffer as text at the given level, 16 characters per line (ESP_LOG_BUFFER_CHAR_LEVEL). */
+void esp_log_buffer_char_internal(const char *tag, const void *buffer, uint16_t buff_len,
+                                  esp_log_level_t level);
+
 /* Forces colours on or off (-1 = automatic: on when stdout is a terminal or OTAKIT_LOG_COLORS=1).
  */
 void esp_log_set_colors(int on);
@@ -65,6 +72,10 @@ void esp_log_set_colors(int on);
     esp_log_buffer_hex_internal(tag, buffer, len, level)
 #define ESP_LOG_BUFFER_HEX(tag, buffer, len)                                                       \
     ESP_LOG_BUFFER_HEX_LEVEL(tag, buffer, len, ESP_LOG_INFO)
+#define ESP_LOG_BUFFER_CHAR_LEVEL(tag, buffer, len, level)                                         \
+    esp_log_buffer_char_internal(tag, buffer, len, level)
+#define ESP_LOG_BUFFER_CHAR(tag, buffer, len)                                                      \
+    ESP_LOG_BUFFER_CHAR_LEVEL(tag, buffer, len, ESP_LOG_INFO)
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "esp_err.h"
+#include "otakit_sdkconfig.h"
 
 #ifdef __cplusplus
 extern "C" {

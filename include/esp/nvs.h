@@ -18,6 +18,9 @@ typedef enum { NVS_READONLY, NVS_READWRITE } nvs_open_mode_t;
 #define NVS_DEFAULT_PART_NAME "nvs"
 
 esp_err_t nvs_open(const char *namespace_name, nvs_open_mode_t open_mode, nvs_handle_t *out_handle);
+/* nvs_open in the partition named part_name: "nvs" only (else ESP_ERR_NVS_PART_NOT_FOUND). */
+esp_err_t nvs_open_from_partition(const char *part_name, const char *namespace_name,
+                                  nvs_open_mode_t open_mode, nvs_handle_t *out_handle);
 void nvs_close(nvs_handle_t handle);
 esp_err_t nvs_commit(nvs_handle_t handle);
 esp_err_t nvs_erase_key(nvs_handle_t handle, const char *key);

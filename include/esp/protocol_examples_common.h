@@ -8,13 +8,22 @@
 #include <stddef.h>
 
 #include "esp_err.h"
+#include "esp_netif.h"
+#include "otakit_sdkconfig.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
+/* "Connects" the interfaces the app's sdkconfig selects (CONFIG_EXAMPLE_CONNECT_WIFI, the
+ * default, and/or CONFIG_EXAMPLE_CONNECT_ETHERNET), printing protocol_examples_common's lines
+ * with the loopback address 127.0.0.1. Returns ESP_OK. */
 esp_err_t example_connect(void);
+/* Ends the connection (nothing to undo on the host). Returns ESP_OK. */
 esp_err_t example_disconnect(void);
+
+/* Makes the console usable for fgets on stdin (already the case on the board: nothing to do). */
+void example_configure_stdin_stdout(void);
 
 /*
  * The firmware URL an example uses: `configured`, or, when it is "FROM_STDIN" (the value ESP-IDF's

@@ -23,7 +23,7 @@ extern "C" {
 #endif
 
 #define OTA_BOARD_SHM_MAGIC 0x4B54424Fu /* "OBTK" */
-#define OTA_BOARD_SHM_VERSION 1u
+#define OTA_BOARD_SHM_VERSION 2u
 #define OTA_BOARD_GPIO_COUNT 64
 #define OTA_BOARD_MAX_GPIO_EVENTS 64
 #define OTA_BOARD_PATH_MAX 1024
@@ -74,6 +74,9 @@ typedef struct ota_board_shm {
     int8_t gpio_pull[OTA_BOARD_GPIO_COUNT]; /* set by the app: 1 up, 0 down, -1 none */
     uint32_t n_events;
     ota_board_gpio_event_t events[OTA_BOARD_MAX_GPIO_EVENTS]; /* in time order */
+    /* Levels the apps drive on output pins (0, 1; -1 not driven). They persist across restarts
+     * (as with gpio_hold_en), so the bootloader reads a driven pin at that level. */
+    int8_t gpio_drive[OTA_BOARD_GPIO_COUNT];
 } ota_board_shm_t;
 
 /* Creates a zero-filled shared block (memfd, not close-on-exec) and maps it. Returns the fd and
@@ -86,9 +89,9 @@ int ota_board_shm_attach(int fd, ota_board_shm_t **out);
 /* Board time in microseconds since the run began (boot base plus the clock). */
 uint64_t ota_board_time_us(const ota_board_shm_t *shm);
 
-/* Level of an input pin at board time t_ms: the last event at or before t_ms, else the pull
- * (pull-down or none reads 0, pull-up reads 1); pull overrides the app's configured pull when
- * not negative. */
+/* Level of an input pin at board time t_ms: the level an app drives on it, else the last event at
+ * or before t_ms, else the pull (pull-down or none reads 0, pull-up reads 1); pull overrides the
+ * app's configured pull when not negative. */
 int ota_board_gpio_level(const ota_board_shm_t *shm, int pin, uint64_t t_ms, int pull);
 
 /* The first board time after from_ms (exclusive) and up to to_ms (inclusive) at which pin's level

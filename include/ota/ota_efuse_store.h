@@ -8,7 +8,8 @@
  *   offset  size  field (each 32-bit little-endian word stored inverted: erased 0xFF = unburnt)
  *        0     4  SECURE_VERSION: anti-rollback counter, one bit per version (popcount)
  *        4     4  RECOVERY_BOOTLOADER_FLASH_SECTOR: recovery bootloader offset / 4096
- *        8    24  reserved (0xFF)
+ *        8     6  MAC_FACTORY: the factory MAC, bytes in order, each stored inverted
+ *       14    18  reserved (0xFF)
  *
  * Burning a bit is programming a flash bit from 1 to 0, so bits can be set but never cleared, as
  * with real eFuses, and a burn in the efuse partition is a flash operation like any other (it
@@ -50,6 +51,17 @@ int ota_efuse_store_flash(ota_efuse_store_t *s, const ota_flash_t *f, uint32_t o
  * as all unburnt). Returns OTA_OK or OTA_ERR_INVALID_ARG (NULL or too long path, bad width).
  */
 int ota_efuse_store_file(ota_efuse_store_t *s, const char *path, uint32_t field_bits);
+
+/* The factory MAC a board reports while MAC_FACTORY is unburnt: Espressif's OUI 24:0a:c4 and a
+ * fixed device part, so every run of a board sees the same address. */
+#define OTA_EFUSE_DEFAULT_MAC                                                                      \
+    {                                                                                              \
+        0x24, 0x0a, 0xc4, 0x00, 0x00, 0x01                                                         \
+    }
+
+/* Copies the factory MAC (the MAC_FACTORY field, or OTA_EFUSE_DEFAULT_MAC while it is unburnt)
+ * into mac. Returns OTA_OK or an I/O error. */
+int ota_efuse_store_read_mac(const ota_efuse_store_t *s, uint8_t mac[6]);
 
 /* Reads the raw 32-byte block (inverted words as stored). Returns OTA_OK or an I/O error. */
 int ota_efuse_store_read_block(const ota_efuse_store_t *s, uint8_t block[OTA_EFUSE_BLOCK_LEN]);

@@ -489,6 +489,9 @@ static void reset(board_t *b, uint32_t reason)
     b->shm->boot_base_us += __atomic_load_n(&b->shm->clock_us, __ATOMIC_SEQ_CST);
     ota_clock_set_us(0);
     b->shm->reset_reason = reason;
+    if (reason == OTA_BOARD_RST_POWERON) {
+        memset(b->shm->gpio_drive, -1, sizeof(b->shm->gpio_drive)); /* held outputs lose power */
+    }
 }
 
 static int boot_loop(board_t *b)

@@ -312,6 +312,7 @@ esp_err_t esp_dev_install(const esp_dev_config_t *cfg)
     g.dev.log_err = log_err_code;
     g.dev.test_flags = cfg->ota_test_flags;
     g.installed = true;
+    esp_flash_default_chip->size = cfg->flash->size;
 
     uint8_t buf[OTA_PART_TABLE_MAX_LEN];
     ota_diag_t diag = {{0}};

@@ -8,11 +8,10 @@
 
 #include "esp_dev_priv.h"
 
-struct esp_flash_t {
-    uint32_t reserved;
-};
+#include "esp_flash_internal.h"
 
 static esp_flash_t g_main_chip;
+static bool g_protect = true;
 
 esp_flash_t *esp_flash_default_chip = &g_main_chip;
 
@@ -99,4 +98,19 @@ esp_err_t esp_flash_write(esp_flash_t *chip, const void *buffer, uint32_t addres
 esp_err_t esp_flash_erase_region(esp_flash_t *chip, uint32_t start, uint32_t len)
 {
     return flash_io(chip, FLASH_IO_ERASE, start, NULL, NULL, len);
+}
+
+esp_err_t esp_flash_set_dangerous_write_protection(esp_flash_t *chip, const bool protect)
+{
+    if (!esp_dev_chip_ok(chip)) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    g_protect = protect;
+    return ESP_OK;
+}
+
+bool esp_flash_get_dangerous_write_protection(esp_flash_t *chip)
+{
+    (void)chip;
+    return g_protect;
 }

@@ -45,6 +45,12 @@ typedef struct esp_dev_config {
      * (1 up, 0 down, -1 none). NULL = every pin reads its pull (pull-up 1, else 0). */
     int (*gpio_level)(void *ctx, int pin);
     void (*gpio_pull)(void *ctx, int pin, int pull);
+    /* The level an output pin drives (0 or 1; -1 releases it). The board keeps it across
+     * restarts, so the bootloader reads it as that pin's input. NULL = outputs are not seen. */
+    void (*gpio_drive)(void *ctx, int pin, int level);
+    /* The factory MAC from the board's eFuses (6 bytes); returns 0, or -1 when it cannot be
+     * read. NULL = OTA_EFUSE_DEFAULT_MAC. */
+    int (*read_mac)(void *ctx, uint8_t mac[6]);
     void *board_ctx;
     int reset_reason; /* esp_reset_reason_t of this boot (0 = unknown) */
     /* OTA_OPS_TEST_* switches of the native OTA core (ota_ops.h). Tests only: 0 otherwise. */

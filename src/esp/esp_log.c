@@ -146,3 +146,13 @@ void esp_log_buffer_hex_internal(const char *tag, const void *buffer, uint16_t b
         esp_log_line(level, tag, "%s", line);
     }
 }
+
+void esp_log_buffer_char_internal(const char *tag, const void *buffer, uint16_t buff_len,
+                                  esp_log_level_t level)
+{
+    const char *p = buffer;
+    for (uint16_t off = 0; off < buff_len; off += 16) {
+        int n = buff_len - off < 16 ? buff_len - off : 16;
+        esp_log_line(level, tag, "%.*s", n, p + off);
+    }
+}

@@ -1,7 +1,7 @@
 /*
  * Network start-up of the ESP-IDF examples on the simulated board: the host's network is the
  * interface, so "connecting" succeeds at once and reports the loopback address, with the log
- * lines of ESP-IDF's example_connect.
+ * lines of ESP-IDF's protocol_examples_common (v5.5) for a Wi-Fi or Ethernet connection.
  */
 #include "esp_netif.h"
 #include "esp_wifi.h"
@@ -10,7 +10,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "esp_internal.h"
 #include "esp_log.h"
+
+/* The interface descriptions protocol_examples_common gives its netifs, and the address the
+ * host's network answers on. */
+#define NETIF_STA "example_netif_sta"
+#define NETIF_ETH "example_netif_eth"
+#define LOOPBACK "127.0.0.1"
 
 esp_err_t esp_netif_init(void)
 {
@@ -22,13 +29,63 @@ esp_err_t esp_wifi_set_ps(wifi_ps_type_t type)
     return type <= WIFI_PS_MAX_MODEM ? ESP_OK : ESP_ERR_INVALID_ARG;
 }
 
+/* The app's sdkconfig value of key (a bool), or def without an installed device or value. */
+static bool app_cfg_bool(const char *key, bool def)
+{
+    return esp_dev_installed() ? ota_sdkconfig_bool(esp_internal_config()->sdkconfig, key, def)
+                               : def;
+}
+
+/* Which interfaces the example connects: protocol_examples_common's Kconfig choices (Wi-Fi by
+ * default, Ethernet when selected). */
+static void interfaces(bool *eth, bool *wifi)
+{
+    *eth = app_cfg_bool("EXAMPLE_CONNECT_ETHERNET", false);
+    *wifi = app_cfg_bool("EXAMPLE_CONNECT_WIFI", !*eth);
+}
+
+static void connect_ethernet(void)
+{
+    ESP_LOGI("ethernet_connect", "Waiting for IP(s).");
+    ESP_LOGI("ethernet_connect", "Got IPv4 event: Interface \"%s\" address: %s", NETIF_ETH,
+             LOOPBACK);
+}
+
+static void connect_wifi(void)
+{
+    const char *ssid = esp_dev_installed() ? ota_sdkconfig_str(esp_internal_config()->sdkconfig,
+                                                               "EXAMPLE_WIFI_SSID", "myssid")
+                                           : "myssid";
+    ESP_LOGI("example_connect", "Start example_connect.");
+    ESP_LOGI("example_connect", "Connecting to %s...", ssid);
+    ESP_LOGI("example_connect", "Waiting for IP(s)");
+    ESP_LOGI("example_connect", "Got IPv4 event: Interface \"%s\" address: %s", NETIF_STA,
+             LOOPBACK);
+}
+
+static void print_ips(const char *netif)
+{
+    ESP_LOGI("example_common", "Connected to %s", netif);
+    ESP_LOGI("example_common", "- IPv4 address: %s,", LOOPBACK);
+}
+
 esp_err_t example_connect(void)
 {
-    ESP_LOGI("example_connect", "Start example_connect.");
-    ESP_LOGI("example_connect", "Got IPv4 event: Interface \"example_netif_sta\" address: "
-                                "127.0.0.1");
-    ESP_LOGI("example_common", "Connected to example_netif_sta");
-    ESP_LOGI("example_common", "- IPv4 address: 127.0.0.1,");
+    bool eth = false;
+    bool wifi = false;
+    interfaces(&eth, &wifi);
+    if (eth) {
+        connect_ethernet();
+    }
+    if (wifi) {
+        connect_wifi();
+    }
+    if (eth) {
+        print_ips(NETIF_ETH);
+    }
+    if (wifi) {
+        print_ips(NETIF_STA);
+    }
     return ESP_OK;
 }
 
@@ -36,6 +93,8 @@ esp_err_t example_disconnect(void)
 {
     return ESP_OK;
 }
+
+void example_configure_stdin_stdout(void) {}
 
 const char *example_firmware_url(const char *configured, char *buf, size_t cap)
 {

@@ -1,7 +1,11 @@
-/* ESP-IDF GPIO driver over the board's input schedule. */
+/* ESP-IDF GPIO driver over the board's input schedule and its driven outputs. */
 #include "driver/gpio.h"
 
 #include "esp_internal.h"
+
+/* The output register and output enable of each pin in this boot. */
+static uint8_t g_out_level[GPIO_NUM_MAX];
+static bool g_out_enabled[GPIO_NUM_MAX];
 
 static const esp_dev_config_t *board(void)
 {
@@ -16,9 +20,24 @@ static void set_pull(gpio_num_t pin, int pull)
     }
 }
 
+/* Tells the board what the pin drives now: its output level when enabled, else nothing. */
+static void update_drive(gpio_num_t pin)
+{
+    const esp_dev_config_t *cfg = board();
+    if (cfg != NULL && cfg->gpio_drive != NULL) {
+        cfg->gpio_drive(cfg->board_ctx, pin, g_out_enabled[pin] ? g_out_level[pin] : -1);
+    }
+}
+
 static bool pin_ok(gpio_num_t pin)
 {
     return pin >= 0 && pin < GPIO_NUM_MAX;
+}
+
+static void set_mode(gpio_num_t pin, gpio_mode_t mode)
+{
+    g_out_enabled[pin] = (mode & GPIO_MODE_OUTPUT) != 0;
+    update_drive(pin);
 }
 
 esp_err_t gpio_config(const gpio_config_t *cfg)
@@ -29,6 +48,7 @@ esp_err_t gpio_config(const gpio_config_t *cfg)
     for (int pin = 0; pin < GPIO_NUM_MAX; pin++) {
         if (cfg->pin_bit_mask & (1ULL << pin)) {
             set_pull(pin, cfg->pull_up_en ? 1 : cfg->pull_down_en ? 0 : -1);
+            set_mode(pin, cfg->mode);
         }
     }
     return ESP_OK;
@@ -40,13 +60,18 @@ esp_err_t gpio_reset_pin(gpio_num_t gpio_num)
         return ESP_ERR_INVALID_ARG;
     }
     set_pull(gpio_num, 1); /* ESP-IDF resets a pin to input with pull-up */
+    g_out_level[gpio_num] = 0;
+    set_mode(gpio_num, GPIO_MODE_INPUT);
     return ESP_OK;
 }
 
 esp_err_t gpio_set_direction(gpio_num_t gpio_num, gpio_mode_t mode)
 {
-    (void)mode;
-    return pin_ok(gpio_num) ? ESP_OK : ESP_ERR_INVALID_ARG;
+    if (!pin_ok(gpio_num)) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    set_mode(gpio_num, mode);
+    return ESP_OK;
 }
 
 esp_err_t gpio_set_pull_mode(gpio_num_t gpio_num, gpio_pull_mode_t pull)
@@ -69,11 +94,25 @@ int gpio_get_level(gpio_num_t gpio_num)
     if (cfg != NULL && cfg->gpio_level != NULL) {
         return cfg->gpio_level(cfg->board_ctx, gpio_num);
     }
-    return 0;
+    return g_out_enabled[gpio_num] ? g_out_level[gpio_num] : 0;
 }
 
 esp_err_t gpio_set_level(gpio_num_t gpio_num, uint32_t level)
 {
-    (void)level; /* outputs are not observed on the simulated board */
+    if (!pin_ok(gpio_num)) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    g_out_level[gpio_num] = level != 0;
+    update_drive(gpio_num);
+    return ESP_OK;
+}
+
+esp_err_t gpio_hold_en(gpio_num_t gpio_num)
+{
+    return pin_ok(gpio_num) ? ESP_OK : ESP_ERR_INVALID_ARG;
+}
+
+esp_err_t gpio_hold_dis(gpio_num_t gpio_num)
+{
     return pin_ok(gpio_num) ? ESP_OK : ESP_ERR_INVALID_ARG;
 }

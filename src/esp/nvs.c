@@ -429,3 +429,37 @@ esp_err_t nvs_get_blob(nvs_handle_t handle, const char *key, void *out_value, si
 {
     return get_var(handle, key, OTA_KV_TYPE_BLOB, out_value, length);
 }
+
+/* ESP_OK when label names the one store ("nvs"), else the error for it. */
+static esp_err_t check_label(const char *label)
+{
+    if (label == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    return strcmp(label, "nvs") == 0 ? ESP_OK : ESP_ERR_NVS_PART_NOT_FOUND;
+}
+
+esp_err_t nvs_flash_init_partition(const char *partition_label)
+{
+    esp_err_t err = check_label(partition_label);
+    return err == ESP_OK ? nvs_flash_init() : err;
+}
+
+esp_err_t nvs_flash_deinit_partition(const char *partition_label)
+{
+    esp_err_t err = check_label(partition_label);
+    return err == ESP_OK ? nvs_flash_deinit() : err;
+}
+
+esp_err_t nvs_flash_erase_partition(const char *partition_label)
+{
+    esp_err_t err = check_label(partition_label);
+    return err == ESP_OK ? nvs_flash_erase() : err;
+}
+
+esp_err_t nvs_open_from_partition(const char *part_name, const char *namespace_name,
+                                  nvs_open_mode_t open_mode, nvs_handle_t *out_handle)
+{
+    esp_err_t err = check_label(part_name);
+    return err == ESP_OK ? nvs_open(namespace_name, open_mode, out_handle) : err;
+}

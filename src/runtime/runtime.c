@@ -115,6 +115,20 @@ static void gpio_pull(void *ctx, int pin, int pull)
     }
 }
 
+static void gpio_drive(void *ctx, int pin, int level)
+{
+    (void)ctx;
+    if (pin >= 0 && pin < OTA_BOARD_GPIO_COUNT) {
+        shm->gpio_drive[pin] = (int8_t)level;
+    }
+}
+
+static int read_mac(void *ctx, uint8_t mac[6])
+{
+    (void)ctx;
+    return ota_efuse_store_read_mac(&efuse, mac) == OTA_OK ? 0 : -1;
+}
+
 /* abort(): ESP-IDF's panic handler reports it and the chip resets. */
 static void on_abort(int sig)
 {
@@ -240,6 +254,8 @@ int main(int argc, char **argv)
         .deep_sleep = deep_sleep,
         .gpio_level = gpio_level,
         .gpio_pull = gpio_pull,
+        .gpio_drive = gpio_drive,
+        .read_mac = read_mac,
         .reset_reason = (int)shm->reset_reason,
     };
     esp_err_t err = esp_dev_install(&dev);

@@ -27,6 +27,7 @@ int ota_board_shm_create(ota_board_shm_t **out)
     shm->magic = OTA_BOARD_SHM_MAGIC;
     shm->version = OTA_BOARD_SHM_VERSION;
     memset(shm->gpio_pull, -1, sizeof(shm->gpio_pull));
+    memset(shm->gpio_drive, -1, sizeof(shm->gpio_drive));
     *out = shm;
     return fd;
 }
@@ -61,6 +62,9 @@ static int pull_level(const ota_board_shm_t *shm, int pin, int pull)
 
 int ota_board_gpio_level(const ota_board_shm_t *shm, int pin, uint64_t t_ms, int pull)
 {
+    if (pin >= 0 && pin < OTA_BOARD_GPIO_COUNT && shm->gpio_drive[pin] >= 0) {
+        return shm->gpio_drive[pin];
+    }
     int level = pull_level(shm, pin, pull);
     for (uint32_t i = 0; i < shm->n_events && i < OTA_BOARD_MAX_GPIO_EVENTS; i++) {
         const ota_board_gpio_event_t *e = &shm->events[i];
@@ -74,6 +78,9 @@ int ota_board_gpio_level(const ota_board_shm_t *shm, int pin, uint64_t t_ms, int
 uint64_t ota_board_gpio_next_change(const ota_board_shm_t *shm, int pin, uint64_t from_ms,
                                     uint64_t to_ms, int pull)
 {
+    if (pin >= 0 && pin < OTA_BOARD_GPIO_COUNT && shm->gpio_drive[pin] >= 0) {
+        return UINT64_MAX; /* a driven pin keeps its level */
+    }
     int level = ota_board_gpio_level(shm, pin, from_ms, pull);
     for (uint32_t i = 0; i < shm->n_events && i < OTA_BOARD_MAX_GPIO_EVENTS; i++) {
         const ota_board_gpio_event_t *e = &shm->events[i];

@@ -10,6 +10,7 @@
 
 #define WORD_SECURE_VERSION 0
 #define WORD_RECOVERY_SECTOR 4
+#define FIELD_MAC 8
 
 int ota_efuse_store_read_block(const ota_efuse_store_t *s, uint8_t block[OTA_EFUSE_BLOCK_LEN])
 {
@@ -28,6 +29,25 @@ int ota_efuse_store_read_block(const ota_efuse_store_t *s, uint8_t block[OTA_EFU
     }
     if (n < (ssize_t)OTA_EFUSE_BLOCK_LEN) {
         memset(block + n, 0xFF, OTA_EFUSE_BLOCK_LEN - (size_t)n);
+    }
+    return OTA_OK;
+}
+
+int ota_efuse_store_read_mac(const ota_efuse_store_t *s, uint8_t mac[6])
+{
+    static const uint8_t def[6] = OTA_EFUSE_DEFAULT_MAC;
+    uint8_t block[OTA_EFUSE_BLOCK_LEN];
+    int err = ota_efuse_store_read_block(s, block);
+    if (err != OTA_OK) {
+        return err;
+    }
+    uint8_t any = 0;
+    for (int i = 0; i < 6; i++) {
+        mac[i] = (uint8_t)~block[FIELD_MAC + i];
+        any |= mac[i];
+    }
+    if (any == 0) {
+        memcpy(mac, def, sizeof(def));
     }
     return OTA_OK;
 }

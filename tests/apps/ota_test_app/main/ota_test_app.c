@@ -18,7 +18,14 @@
  *                            "rtos"     a worker task fed through a queue, an esp_timer and a
  *                                       software timer, each line with its virtual time; the
  *                                       worker then waits forever (nothing left to run)
+ *                            "mac"      print the station MAC (esp_read_mac)
+ *                            "hold_pin" drive CONFIG_TEST_APP_PIN low (gpio_config,
+ *                                       gpio_set_level, gpio_hold_en), then restart: the
+ *                                       bootloader reads the pin held low
+ *                            "release_pin" release CONFIG_TEST_APP_PIN (gpio_hold_dis,
+ *                                       gpio_reset_pin)
  *   CONFIG_TEST_APP_CHUNK    write size for "install" (default 4096)
+ *   CONFIG_TEST_APP_PIN      the pin of "hold_pin" and "release_pin" (default 4)
  *
  * Every boot prints one line the tests look for:
  *   "ota_test_app: running <project> <version> from <label> state <STATE>"
@@ -29,8 +36,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "driver/gpio.h"
 #include "esp_app_desc.h"
 #include "esp_log.h"
+#include "esp_mac.h"
 #include "esp_ota_ops.h"
 #include "esp_partition.h"
 #include "esp_sleep.h"
@@ -209,6 +218,39 @@ static void rtos_demo(void)
     ESP_LOGI(TAG, "timers done at %lld ms", (long long)(esp_timer_get_time() / 1000));
 }
 
+static void print_mac(void)
+{
+    uint8_t mac[6];
+    esp_err_t err = esp_read_mac(mac, ESP_MAC_WIFI_STA);
+    ESP_LOGI(TAG, "mac " MACSTR " (%s)", MAC2STR(mac), esp_err_to_name(err));
+}
+
+static void hold_pin(void)
+{
+    int pin = (int)ota_app_cfg_int("TEST_APP_PIN", 4);
+    gpio_config_t io = {.pin_bit_mask = 1ULL << pin, .mode = GPIO_MODE_OUTPUT};
+    esp_err_t err = gpio_config(&io);
+    if (err == ESP_OK) {
+        err = gpio_set_level(pin, 0);
+    }
+    if (err == ESP_OK) {
+        err = gpio_hold_en(pin);
+    }
+    ESP_LOGI(TAG, "holding GPIO%d low (%s); restarting", pin, esp_err_to_name(err));
+    esp_restart();
+}
+
+static void release_pin(void)
+{
+    int pin = (int)ota_app_cfg_int("TEST_APP_PIN", 4);
+    esp_err_t err = gpio_hold_dis(pin);
+    if (err == ESP_OK) {
+        err = gpio_reset_pin(pin);
+    }
+    ESP_LOGI(TAG, "released GPIO%d (%s), it reads %d", pin, esp_err_to_name(err),
+             gpio_get_level(pin));
+}
+
 void app_main(void)
 {
     const esp_app_desc_t *d = esp_app_get_description();
@@ -232,6 +274,12 @@ void app_main(void)
             sleep_or_wake();
         } else if (strcmp(a, "rtos") == 0) {
             rtos_demo();
+        } else if (strcmp(a, "mac") == 0) {
+            print_mac();
+        } else if (strcmp(a, "hold_pin") == 0) {
+            hold_pin();
+        } else if (strcmp(a, "release_pin") == 0) {
+            release_pin();
         } else if (strcmp(a, "crash") == 0) {
             ESP_LOGW(TAG, "crashing before confirming");
             abort();

@@ -1,0 +1,87 @@
+/*
+ * ESP-IDF ROM and CPU calls (esp_rom_sys.h, esp_rom_uart.h, esp_system_console.h, esp_cpu.h,
+ * esp_private/esp_clk.h) on the simulated board: the console is stdin/stdout, time is the
+ * board's virtual clock.
+ */
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "esp_cpu.h"
+#include "esp_flash_partitions.h"
+#include "esp_private/esp_clk.h"
+#include "esp_rom_sys.h"
+#include "esp_rom_uart.h"
+#include "esp_system_console.h"
+#include "ota/ota_clock.h"
+
+#define CPU_HZ 160000000
+
+int esp_rom_printf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vprintf(fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+void esp_rom_delay_us(uint32_t us)
+{
+    ota_clock_advance_us(us);
+}
+
+uint32_t esp_rom_get_bootloader_offset(void)
+{
+    return otakit_bootloader_offset();
+}
+
+int esp_rom_output_tx_one_char(uint8_t c)
+{
+    putchar(c);
+    return 0;
+}
+
+void esp_rom_output_putc(char c)
+{
+    if (c == '\n') {
+        putchar('\r');
+    }
+    putchar(c);
+}
+
+void esp_rom_output_tx_wait_idle(uint8_t uart_no)
+{
+    (void)uart_no;
+    fflush(stdout);
+}
+
+int esp_rom_output_rx_one_char(uint8_t *c)
+{
+    struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
+    if (poll(&p, 1, 0) != 1 || (p.revents & POLLIN) == 0) {
+        return 1;
+    }
+    return read(STDIN_FILENO, c, 1) == 1 ? 0 : 1;
+}
+
+void esp_system_console_put_char(char c)
+{
+    putchar(c);
+}
+
+int esp_clk_cpu_freq(void)
+{
+    return CPU_HZ;
+}
+
+esp_cpu_cycle_count_t esp_cpu_get_cycle_count(void)
+{
+    return (esp_cpu_cycle_count_t)(ota_clock_now_us() * (CPU_HZ / 1000000));
+}
+
+int esp_cpu_get_core_id(void)
+{
+    return 0;
+}
