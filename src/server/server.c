@@ -280,7 +280,9 @@ static const char *content_type(const char *path)
 
 /* ---- files ----------------------------------------------------------------------------- */
 
-/* Opens the regular file for a decoded request path, only inside the root. -1 when not found. */
+/* Opens the regular file for a decoded request path, only inside the root. -1 when not found.
+ * The open never blocks (a FIFO would hold the worker until a writer came): anything but a
+ * regular file is closed again and is not found. */
 static int open_inside(const ota_server_t *srv, const char *path, struct stat *st)
 {
     char full[PATH_MAX];
@@ -294,9 +296,12 @@ static int open_inside(const ota_server_t *srv, const char *path, struct stat *s
     }
     bool inside = strncmp(real, srv->root, srv->root_len) == 0 &&
                   (real[srv->root_len] == '/' || (srv->root_len == 1 && real[1] != '\0'));
-    int fd = inside ? open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+    /* stat first so a device is never opened; fstat again for what was really opened */
+    bool regular = inside && stat(real, st) == 0 && S_ISREG(st->st_mode);
+    int fd = regular ? open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY) : -1;
     free(real);
-    if (fd >= 0 && (fstat(fd, st) != 0 || !S_ISREG(st->st_mode))) {
+    if (fd >= 0 && (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) ||
+                    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0)) {
         close(fd);
         fd = -1;
     }

