@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -27,11 +28,14 @@
 #define IDLE_TIMEOUT_S 60
 #define BODY_BLOCK (64 * 1024)
 #define REQUEST_LINE_MAX 2048
+/* GnuTLS's defaults without the protocol versions before TLS 1.2 */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
 /* What the server keeps per TCP connection (MHD's socket context). */
 typedef struct conn_state {
     char addr[INET6_ADDRSTRLEN]; /* client address as Python prints it */
     char *target;                /* raw request target of the current request */
+    const char *target_at;       /* where MHD's request line holds it (valid during the request) */
     uint64_t pending_body;       /* body bytes to count when the request completes */
 } conn_state_t;
 
@@ -413,6 +417,61 @@ static enum MHD_Result serve_file(const request_t *r, const char *path)
     return queue(r, status, resp);
 }
 
+/* ---- request checks -------------------------------------------------------------------- */
+
+/* What the framing headers of a request say. */
+typedef struct framing {
+    unsigned lengths;       /* Content-Length fields */
+    bool lengths_differ;    /* ...with different values */
+    const char *length;     /* the first one */
+    bool transfer_encoding; /* a Transfer-Encoding field */
+} framing_t;
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    framing_t *f = cls;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        if (f->lengths++ == 0) {
+            f->length = value;
+        } else if (strcmp(f->length, value) != 0) {
+            f->lengths_differ = true;
+        }
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->transfer_encoding = true;
+    }
+    return MHD_YES;
+}
+
+/*
+ * Why a request must be refused with 400 as nginx refuses it, or NULL when it may be served:
+ * a NUL byte in the request target (MHD's request line holds the target up to the space before
+ * the version, so a C string shorter than that has a NUL inside), HTTP/1.1 without Host, and
+ * framing a proxy and this server could read differently (Content-Length fields that disagree,
+ * Content-Length with Transfer-Encoding).
+ */
+static const char *malformed(const request_t *r)
+{
+    const conn_state_t *cs = r->cs;
+    if (cs != NULL && cs->target_at != NULL && cs->target != NULL && r->version >= cs->target_at &&
+        r->version - cs->target_at != (ptrdiff_t)strlen(cs->target) + 1 && r->version[0] != '\0') {
+        return "Bad request syntax (NUL byte in the request target)";
+    }
+    if (strcmp(r->version, MHD_HTTP_VERSION_1_1) == 0 && header(r, MHD_HTTP_HEADER_HOST) == NULL) {
+        return "Bad request (HTTP/1.1 without Host)";
+    }
+    framing_t f = {0};
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_framing, &f);
+    if (f.lengths_differ) {
+        return "Bad request (conflicting Content-Length)";
+    }
+    if (f.lengths > 0 && f.transfer_encoding) {
+        return "Bad request (Content-Length with Transfer-Encoding)";
+    }
+    return NULL;
+}
+
 /* ---- MHD callbacks --------------------------------------------------------------------- */
 
 static conn_state_t *conn_state_of(struct MHD_Connection *conn)
@@ -446,6 +505,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         atomic_fetch_add(&srv->requests, 1);
         if (r.cs != NULL) {
             r.cs->pending_body = 0;
+        }
+        const char *why = malformed(&r);
+        if (why != NULL) {
+            return send_error(&r, MHD_HTTP_BAD_REQUEST, "Bad Request", why, NULL, NULL);
         }
         if (!r.head && strcmp(method, "GET") != 0) {
             char message[128];
@@ -509,6 +572,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     if (cs != NULL) {
         free(cs->target);
         cs->target = strdup(uri);
+        cs->target_at = uri;
     }
     return NULL;
 }
@@ -747,6 +811,7 @@ int ota_server_start(const ota_server_config_t *cfg, ota_server_t **out, ota_dia
     struct MHD_OptionItem tls_options[] = {
         {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->key_pem},
         {MHD_OPTION_HTTPS_MEM_CERT, 0, srv->cert_pem},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES},
         {MHD_OPTION_END, 0, NULL},
     };
     if (srv->tls) {

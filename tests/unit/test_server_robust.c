@@ -202,10 +202,90 @@ static void test_fifo_is_not_served(void **state)
     }
 }
 
+/* ---- request parsing -------------------------------------------------------------------- */
+
+/* Requests nginx refuses with 400 are refused with 400, and nothing is served for them. */
+static void test_strict_requests(void **state)
+{
+    (void)state;
+    start(NULL);
+    /* control: well-formed requests are served */
+    assert_int_equal(request_status(RAW("GET /small.txt HTTP/1.1\r\nHost: a\r\n\r\n"), 5000), 200);
+    assert_int_equal(request_status(RAW("GET /small.txt HTTP/1.0\r\n\r\n"), 5000), 200);
+    assert_int_equal(request_status(RAW("GET /small.txt HTTP/1.1\r\nHost: a\r\n"
+                                        "Content-Length: 2\r\n\r\nab"),
+                                    5000),
+                     200);
+    /* a raw NUL in the target: not "/small.txt" */
+    assert_int_equal(request_status(RAW("GET /small.txt\0.bin HTTP/1.1\r\nHost: a\r\n\r\n"), 5000),
+                     400);
+    assert_int_equal(request_status(RAW("GET /small.txt\0 HTTP/1.0\r\n\r\n"), 5000), 400);
+    /* HTTP/1.1 without Host */
+    assert_int_equal(request_status(RAW("GET /small.txt HTTP/1.1\r\n\r\n"), 5000), 400);
+    /* two Content-Lengths that disagree */
+    assert_int_equal(request_status(RAW("GET /small.txt HTTP/1.1\r\nHost: a\r\n"
+                                        "Content-Length: 1\r\nContent-Length: 2\r\n\r\nab"),
+                                    5000),
+                     400);
+    /* Content-Length together with Transfer-Encoding (a request-smuggling shape) */
+    assert_int_equal(request_status(RAW("GET /small.txt HTTP/1.1\r\nHost: a\r\n"
+                                        "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n"
+                                        "\r\n0\r\n\r\n"),
+                                    5000),
+                     400);
+    ota_server_stats_t st;
+    ota_server_stop(srv, &st);
+    srv = NULL;
+    assert_int_equal(st.status_2xx, 3);
+}
+
+/* ---- TLS -------------------------------------------------------------------------------- */
+
+/* A TLS handshake limited to versions [min, max] (CURL_SSLVERSION_*); returns curl's result. */
+static CURLcode tls_handshake(const char *cainfo, long min, long max)
+{
+    CURL *h = curl_easy_init();
+    char url[128];
+    snprintf(url, sizeof(url), "https://127.0.0.1:%u/small.txt", ota_server_port(srv));
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_CAINFO, cainfo);
+    curl_easy_setopt(h, CURLOPT_SSLVERSION, min | max);
+    /* let the client offer old versions at all (OpenSSL 3 refuses them at its default level) */
+    curl_easy_setopt(h, CURLOPT_SSL_CIPHER_LIST, "DEFAULT:@SECLEVEL=0");
+    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 20L);
+    CURLcode c = curl_easy_perform(h);
+    curl_easy_cleanup(h);
+    return c;
+}
+
+/* HTTPS speaks TLS 1.2 and 1.3 only. */
+static void test_tls_versions(void **state)
+{
+    (void)state;
+    char cert[320];
+    char key[320];
+    path_in(cert, sizeof(cert), "cert.pem");
+    path_in(key, sizeof(key), "key.pem");
+    assert_int_equal(ota_x509_self_signed("127.0.0.1", cert, key, 0, NULL), OTA_OK);
+    ota_server_config_t cfg = {.cert_path = cert, .key_path = key};
+    start(&cfg);
+    assert_int_equal(tls_handshake(cert, CURL_SSLVERSION_TLSv1_3, CURL_SSLVERSION_MAX_TLSv1_3),
+                     CURLE_OK);
+    assert_int_equal(tls_handshake(cert, CURL_SSLVERSION_TLSv1_2, CURL_SSLVERSION_MAX_TLSv1_2),
+                     CURLE_OK);
+    assert_int_not_equal(tls_handshake(cert, CURL_SSLVERSION_TLSv1_1, CURL_SSLVERSION_MAX_TLSv1_1),
+                         CURLE_OK);
+    assert_int_not_equal(tls_handshake(cert, CURL_SSLVERSION_TLSv1_0, CURL_SSLVERSION_MAX_TLSv1_0),
+                         CURLE_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_fifo_is_not_served, release_fifo),
+        cmocka_unit_test_teardown(test_strict_requests, stop_server),
+        cmocka_unit_test_teardown(test_tls_versions, stop_server),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
