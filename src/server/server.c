@@ -36,7 +36,6 @@ typedef struct conn_state {
     char addr[INET6_ADDRSTRLEN]; /* client address as Python prints it */
     char *target;                /* raw request target of the current request */
     const char *target_at;       /* where MHD's request line holds it (valid during the request) */
-    uint64_t pending_body;       /* body bytes to count when the request completes */
 } conn_state_t;
 
 struct ota_server {
@@ -238,21 +237,17 @@ static bool claim_drop(ota_server_t *srv, uint64_t length)
     return false;
 }
 
-/* A response for [offset, offset + length) of fd; takes ownership of fd. */
+/*
+ * A response for [offset, offset + length) of fd; takes ownership of fd. Bodies are read with
+ * pread rather than sent with sendfile: a file that shrinks under a download then ends the
+ * response with an error, and MHD closes the connection at once instead of waiting on a
+ * sendfile that makes no progress until the idle timeout.
+ */
 static struct MHD_Response *file_response(const request_t *r, int fd, uint64_t offset,
                                           uint64_t length)
 {
     ota_server_t *srv = r->srv;
     bool drop = !r->head && claim_drop(srv, length);
-    if (!drop && !srv->chunked) {
-        struct MHD_Response *resp = MHD_create_response_from_fd_at_offset64(length, fd, offset);
-        if (resp == NULL) {
-            close(fd);
-        } else if (r->cs != NULL && !r->head) {
-            r->cs->pending_body = length;
-        }
-        return resp;
-    }
     body_t *b = malloc(sizeof(*b));
     if (b == NULL) {
         close(fd);
@@ -503,9 +498,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
          * (and the connection closed, as Python does after an error). */
         *req_cls = srv;
         atomic_fetch_add(&srv->requests, 1);
-        if (r.cs != NULL) {
-            r.cs->pending_body = 0;
-        }
         const char *why = malformed(&r);
         if (why != NULL) {
             return send_error(&r, MHD_HTTP_BAD_REQUEST, "Bad Request", why, NULL, NULL);
@@ -583,20 +575,6 @@ static size_t on_unescape(void *cls, struct MHD_Connection *conn, char *s)
     (void)cls;
     (void)conn;
     return strlen(s);
-}
-
-static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
-                         enum MHD_RequestTerminationCode toe)
-{
-    ota_server_t *srv = cls;
-    (void)req_cls;
-    conn_state_t *cs = conn_state_of(conn);
-    if (cs != NULL) {
-        if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
-            atomic_fetch_add(&srv->body_bytes, cs->pending_body);
-        }
-        cs->pending_body = 0;
-    }
 }
 
 /* ---- start and stop -------------------------------------------------------------------- */
@@ -824,9 +802,8 @@ int ota_server_start(const ota_server_config_t *cfg, ota_server_t **out, ota_dia
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
-        MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, srv, MHD_OPTION_ARRAY, tls_options,
-        MHD_OPTION_END);
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, srv,
+        MHD_OPTION_ARRAY, tls_options, MHD_OPTION_END);
     if (srv->mhd == NULL) {
         /* MHD closes a listen socket it was given when it fails to start (libmicrohttpd
          * 0.9.75 aborts the process if it is already closed), so fd is not closed here. */

@@ -280,12 +280,60 @@ static void test_tls_versions(void **state)
                          CURLE_OK);
 }
 
+/* ---- files that change ------------------------------------------------------------------ */
+
+/* A file cut short during a download ends the connection at once (not after an idle timeout):
+ * the client sees the end of the stream with fewer bytes than announced. */
+static void test_shrinking_file_closes_the_connection(void **state)
+{
+    (void)state;
+    char big[512];
+    path_in(big, sizeof(big), "www/big.bin");
+    int fd = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, BIG_SIZE), 0);
+    close(fd);
+    start(NULL);
+    int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int small = 4096; /* keep most of the body on the server's side */
+    setsockopt(c, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons(ota_server_port(srv)),
+                            .sin_addr = {htonl(INADDR_LOOPBACK)}};
+    assert_int_equal(connect(c, (struct sockaddr *)&a, sizeof(a)), 0);
+    send_all(c, RAW("GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n"));
+    char head[4096];
+    size_t got = recv_head(c, head, sizeof(head), 5000);
+    assert_int_equal(status_of(head), 200);
+    assert_int_equal(truncate(big, 4096), 0);
+    /* Drain what is in flight; the server must then close, well before any idle timeout. */
+    static char buf[1 << 16];
+    size_t body = got - (size_t)(strstr(head, "\r\n\r\n") + 4 - head);
+    bool closed = false;
+    time_t t0 = time(NULL);
+    while (!closed) {
+        struct pollfd p = {.fd = c, .events = POLLIN};
+        if (poll(&p, 1, 5000) <= 0) {
+            break; /* no byte and no end for 5 s: the server left the connection idle */
+        }
+        ssize_t n = recv(c, buf, sizeof(buf), 0);
+        closed = n <= 0;
+        body += n > 0 ? (size_t)n : 0;
+    }
+    close(c);
+    assert_true(closed);
+    assert_true(body < BIG_SIZE);
+    assert_true(time(NULL) - t0 < 10);
+    unlink(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_fifo_is_not_served, release_fifo),
         cmocka_unit_test_teardown(test_strict_requests, stop_server),
         cmocka_unit_test_teardown(test_tls_versions, stop_server),
+        cmocka_unit_test_teardown(test_shrinking_file_closes_the_connection, stop_server),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
