@@ -2,7 +2,7 @@
 # The app's baked-in sdkconfig: an image whose configuration text does not parse (still a valid
 # image: checksum and SHA-256 intact) stops the board at boot with a host error naming the
 # sdkconfig line, never running the app with an empty configuration.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 
 pack_bootloader "$WORK/bl.bin"
 pack_test_app "$WORK/good.bin" 1 idle 'TEST_APP_MARK="abc"'

@@ -7,7 +7,7 @@
 # the otadata partition changes; refusals, --help and error lines.
 set -u
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 VECTORS=${OTAKIT_VECTORS:-}
 
 # gzip computes the reference CRC below; without it there is nothing independent to compare to.
