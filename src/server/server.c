@@ -22,10 +22,15 @@
 #include <openssl/x509.h>
 
 #include "srv_http.h"
+#include "srv_watchdog.h"
 
 #define DEFAULT_BIND "127.0.0.1"
 #define DEFAULT_THREADS 4
-#define IDLE_TIMEOUT_S 60
+/* Defaults of the limits against slow clients (see ota_server_config_t). */
+#define HEAD_TIMEOUT_MS 15000
+#define IDLE_TIMEOUT_S 30
+#define MAX_CONNECTIONS 256
+#define MAX_PER_ADDRESS 32
 #define BODY_BLOCK (64 * 1024)
 #define REQUEST_LINE_MAX 2048
 /* GnuTLS's defaults without the protocol versions before TLS 1.2 */
@@ -33,6 +38,7 @@
 
 /* What the server keeps per TCP connection (MHD's socket context). */
 typedef struct conn_state {
+    srv_watch_t watch;           /* the head deadline's entry */
     char addr[INET6_ADDRSTRLEN]; /* client address as Python prints it */
     char *target;                /* raw request target of the current request */
     const char *target_at;       /* where MHD's request line holds it (valid during the request) */
@@ -61,6 +67,8 @@ struct ota_server {
     atomic_uint_fast64_t connections;
     atomic_uint_fast64_t drops;
     atomic_uint_fast32_t drops_claimed;
+
+    srv_watchdog_t watchdog;
 };
 
 /* One request being answered. */
@@ -498,6 +506,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
          * (and the connection closed, as Python does after an error). */
         *req_cls = srv;
         atomic_fetch_add(&srv->requests, 1);
+        if (r.cs != NULL) {
+            srv_watch_head_done(&srv->watchdog, &r.cs->watch);
+        }
         const char *why = malformed(&r);
         if (why != NULL) {
             return send_error(&r, MHD_HTTP_BAD_REQUEST, "Bad Request", why, NULL, NULL);
@@ -525,34 +536,64 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return serve_file(&r, path);
 }
 
+/* A new connection's state: the client address as Python prints it, and the head deadline
+ * (a connection that cannot be watched is shut down at once). */
+static conn_state_t *conn_started(ota_server_t *srv, struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *fd_info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    conn_state_t *cs = calloc(1, sizeof(*cs));
+    if (cs == NULL || fd_info == NULL) {
+        if (fd_info != NULL) {
+            shutdown(fd_info->connect_fd, SHUT_RDWR);
+        }
+        return cs;
+    }
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = info != NULL ? info->client_addr : NULL;
+    strcpy(cs->addr, "-");
+    if (sa != NULL && sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, cs->addr,
+                  sizeof(cs->addr));
+    } else if (sa != NULL && sa->sa_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, cs->addr,
+                  sizeof(cs->addr));
+    }
+    srv_watch_add(&srv->watchdog, &cs->watch, fd_info->connect_fd);
+    return cs;
+}
+
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
     ota_server_t *srv = cls;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         atomic_fetch_add(&srv->connections, 1);
-        conn_state_t *cs = calloc(1, sizeof(*cs));
-        if (cs != NULL) {
-            const union MHD_ConnectionInfo *info =
-                MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-            const struct sockaddr *sa = info != NULL ? info->client_addr : NULL;
-            strcpy(cs->addr, "-");
-            if (sa != NULL && sa->sa_family == AF_INET) {
-                inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
-                          cs->addr, sizeof(cs->addr));
-            } else if (sa != NULL && sa->sa_family == AF_INET6) {
-                inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-                          cs->addr, sizeof(cs->addr));
-            }
-        }
-        *socket_context = cs;
+        *socket_context = conn_started(srv, conn);
     } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        /* libmicrohttpd notifies before it closes the socket, so the watchdog never shuts
+         * down a descriptor that a new connection has reused */
         conn_state_t *cs = *socket_context;
         if (cs != NULL) {
+            srv_watch_remove(&srv->watchdog, &cs->watch);
             free(cs->target);
             free(cs);
         }
         *socket_context = NULL;
+    }
+}
+
+/* A request has been answered: the next head on this connection has its own deadline. */
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    ota_server_t *srv = cls;
+    (void)req_cls;
+    (void)toe;
+    conn_state_t *cs = conn_state_of(conn);
+    if (cs != NULL) {
+        srv_watch_rearm(&srv->watchdog, &cs->watch);
     }
 }
 
@@ -690,8 +731,15 @@ static int open_listener(const char *addr, uint16_t port, int *family, uint16_t 
     return fd;
 }
 
+/* value, or def when it is 0 (a configuration field left at zero) */
+static intptr_t or_default(unsigned value, unsigned def)
+{
+    return (intptr_t)(value != 0 ? value : def);
+}
+
 static void server_free(ota_server_t *srv)
 {
+    srv_watchdog_stop(&srv->watchdog);
     for (size_t i = 0; i < srv->redirect_count; i++) {
         free((char *)srv->redirects[i].path);
         free((char *)srv->redirects[i].url);
@@ -798,12 +846,25 @@ int ota_server_start(const ota_server_config_t *cfg, ota_server_t **out, ota_dia
         tls_options[0].option = MHD_OPTION_END;
     }
     unsigned threads = cfg->threads != 0 ? cfg->threads : DEFAULT_THREADS;
+    unsigned head_ms = cfg->head_timeout_ms != 0 ? cfg->head_timeout_ms : HEAD_TIMEOUT_MS;
+    struct MHD_OptionItem limits[] = {
+        {MHD_OPTION_CONNECTION_TIMEOUT, or_default(cfg->idle_timeout_s, IDLE_TIMEOUT_S), NULL},
+        {MHD_OPTION_CONNECTION_LIMIT, or_default(cfg->max_connections, MAX_CONNECTIONS), NULL},
+        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, or_default(cfg->max_per_address, MAX_PER_ADDRESS),
+         NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    if (srv_watchdog_start(&srv->watchdog, head_ms) != 0) {
+        close(fd);
+        server_free(srv);
+        return ota_diag_set(diag, OTA_ERR_NO_MEM, "cannot start the server's watchdog thread");
+    }
     srv->mhd = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, srv,
-        MHD_OPTION_ARRAY, tls_options, MHD_OPTION_END);
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+        MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, srv, MHD_OPTION_ARRAY, limits, MHD_OPTION_ARRAY,
+        tls_options, MHD_OPTION_END);
     if (srv->mhd == NULL) {
         /* MHD closes a listen socket it was given when it fails to start (libmicrohttpd
          * 0.9.75 aborts the process if it is already closed), so fd is not closed here. */

@@ -327,6 +327,168 @@ static void test_shrinking_file_closes_the_connection(void **state)
     unlink(big);
 }
 
+/* ---- slow clients ----------------------------------------------------------------------- */
+
+/* A TCP connection to the server from the loopback address from (127.0.0.x), non-blocking
+ * after the connect. */
+static int dial_from(const char *from)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in local = {.sin_family = AF_INET};
+    assert_int_equal(inet_pton(AF_INET, from, &local.sin_addr), 1);
+    assert_int_equal(bind(fd, (struct sockaddr *)&local, sizeof(local)), 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons(ota_server_port(srv)),
+                            .sin_addr = {htonl(INADDR_LOOPBACK)}};
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    return fd;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Waits until at least want of the n connections in fds have been closed by the server (or
+ * timeout_ms passes); closed ones are set to -1. Returns how many are closed. */
+static size_t wait_closed(int *fds, size_t n, size_t want, int timeout_ms)
+{
+    struct pollfd *p = calloc(n, sizeof(*p));
+    assert_non_null(p);
+    size_t closed = 0;
+    for (size_t i = 0; i < n; i++) {
+        closed += fds[i] < 0;
+    }
+    int64_t end = now_ms() + timeout_ms;
+    while (closed < want && now_ms() < end) {
+        for (size_t i = 0; i < n; i++) {
+            p[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+        }
+        if (poll(p, n, (int)(end - now_ms())) <= 0) {
+            break;
+        }
+        for (size_t i = 0; i < n; i++) {
+            char b[256];
+            if (fds[i] >= 0 && p[i].revents != 0 && recv(fds[i], b, sizeof(b), 0) <= 0) {
+                close(fds[i]);
+                fds[i] = -1;
+                closed++;
+            }
+        }
+    }
+    free(p);
+    return closed;
+}
+
+static void close_all(int *fds, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (fds[i] >= 0) {
+            close(fds[i]);
+        }
+    }
+}
+
+/* A client that sends its request head one byte at a time, never idle long enough for an idle
+ * timeout, is cut off at the head deadline. Returns the milliseconds that took (-1: never). */
+static int64_t trickle_until_closed(const char *from, const char *bytes, int64_t give_up_ms)
+{
+    int fd = dial_from(from);
+    int64_t t0 = now_ms();
+    size_t sent = 0;
+    int64_t took = -1;
+    while (took < 0 && now_ms() - t0 < give_up_ms) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 200) > 0) { /* pace: one byte per 200 ms unless the server acts */
+            char b[256];
+            if (recv(fd, b, sizeof(b), 0) <= 0) {
+                took = now_ms() - t0;
+            }
+        } else if (bytes[sent] != '\0') {
+            send(fd, bytes + sent++, 1, MSG_NOSIGNAL);
+        }
+    }
+    close(fd);
+    return took;
+}
+
+/* The request head has a deadline in total, not per byte. */
+static void test_head_deadline(void **state)
+{
+    (void)state;
+    ota_server_config_t cfg = {.head_timeout_ms = 1000};
+    start(&cfg);
+    int64_t took = trickle_until_closed("127.0.0.2",
+                                        "GET /small.txt HTTP/1.1\r\nHost: a\r\nX-Slow: "
+                                        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                                        6000);
+    assert_true(took >= 900);
+    assert_true(took < 3000);
+    /* A client that keeps to the deadline is served. */
+    assert_int_equal(request_status(RAW("GET /small.txt HTTP/1.1\r\nHost: a\r\n\r\n"), 5000), 200);
+}
+
+/* The TLS handshake counts against the same deadline. */
+static void test_tls_handshake_deadline(void **state)
+{
+    (void)state;
+    char cert[320];
+    char key[320];
+    path_in(cert, sizeof(cert), "cert.pem");
+    path_in(key, sizeof(key), "key.pem");
+    assert_int_equal(ota_x509_self_signed("127.0.0.1", cert, key, 0, NULL), OTA_OK);
+    ota_server_config_t cfg = {.cert_path = cert, .key_path = key, .head_timeout_ms = 1000};
+    start(&cfg);
+    /* the start of a ClientHello record, one byte at a time */
+    static const char hello[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"
+                                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    int64_t took = trickle_until_closed("127.0.0.2", hello, 6000);
+    assert_true(took >= 900);
+    assert_true(took < 3000);
+}
+
+/*
+ * A flood of slow connections: 100 from one address, then 16 from each of four more. The
+ * per-address limit (16) and the connection limit (48) close the excess at once, a normal
+ * client from another address is served meanwhile, and the head deadline frees every slot.
+ */
+static void test_slow_flood(void **state)
+{
+    (void)state;
+    enum { FLOOD = 100, PER_ADDR = 16, LIMIT = 48, MORE = 4 * 16 };
+    ota_server_config_t cfg = {
+        .head_timeout_ms = 1500, .max_per_address = PER_ADDR, .max_connections = LIMIT};
+    start(&cfg);
+    int flood[FLOOD];
+    for (size_t i = 0; i < FLOOD; i++) {
+        flood[i] = dial_from("127.0.0.2");
+        send(flood[i], "GET /small.txt HTTP/1.1\r\n", 25, MSG_NOSIGNAL);
+    }
+    assert_true(wait_closed(flood, FLOOD, FLOOD - PER_ADDR, 3000) >= FLOOD - PER_ADDR);
+    int64_t t0 = now_ms();
+    assert_int_equal(request_status(RAW("GET /small.txt HTTP/1.1\r\nHost: a\r\n\r\n"), 5000), 200);
+    assert_true(now_ms() - t0 < 1000); /* served at once, not after the slow ones went */
+    int more[MORE];
+    for (size_t i = 0; i < MORE; i++) {
+        char from[16];
+        snprintf(from, sizeof(from), "127.0.0.%zu", 3 + i / 16);
+        more[i] = dial_from(from);
+        send(more[i], "GET /", 5, MSG_NOSIGNAL);
+    }
+    assert_true(wait_closed(more, MORE, MORE - (LIMIT - PER_ADDR), 3000) >=
+                MORE - (LIMIT - PER_ADDR));
+    /* At the deadline every slow connection is closed and the server has room again. */
+    assert_int_equal(wait_closed(flood, FLOOD, FLOOD, 5000), FLOOD);
+    assert_int_equal(wait_closed(more, MORE, MORE, 5000), MORE);
+    close_all(flood, FLOOD);
+    close_all(more, MORE);
+    assert_int_equal(request_status(RAW("GET /small.txt HTTP/1.1\r\nHost: a\r\n\r\n"), 5000), 200);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -334,6 +496,9 @@ int main(void)
         cmocka_unit_test_teardown(test_strict_requests, stop_server),
         cmocka_unit_test_teardown(test_tls_versions, stop_server),
         cmocka_unit_test_teardown(test_shrinking_file_closes_the_connection, stop_server),
+        cmocka_unit_test_teardown(test_head_deadline, stop_server),
+        cmocka_unit_test_teardown(test_tls_handshake_deadline, stop_server),
+        cmocka_unit_test_teardown(test_slow_flood, stop_server),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
