@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -448,17 +449,30 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const c
 }
 
 /*
- * Why a request must be refused with 400 as nginx refuses it, or NULL when it may be served:
- * a NUL byte in the request target (MHD's request line holds the target up to the space before
- * the version, so a C string shorter than that has a NUL inside), HTTP/1.1 without Host, and
- * framing a proxy and this server could read differently (Content-Length fields that disagree,
- * Content-Length with Transfer-Encoding).
+ * True when the request target held a NUL byte. libmicrohttpd parses the request line in place,
+ * so the version follows the target and the space between them; a target string that ends
+ * before that space had a NUL inside. A request line without a version is not checked.
+ */
+static bool target_has_nul(const request_t *r)
+{
+    const conn_state_t *cs = r->cs;
+    if (cs == NULL || cs->target_at == NULL || cs->target == NULL || r->version[0] == '\0') {
+        return false;
+    }
+    uintptr_t at = (uintptr_t)cs->target_at;
+    uintptr_t version = (uintptr_t)r->version;
+    return version > at && version - at != strlen(cs->target) + 1;
+}
+
+/*
+ * Why a request must be refused with 400 as nginx refuses it, or NULL when it may be served: a
+ * NUL byte in the request target, HTTP/1.1 without Host, and framing that a proxy and this server
+ * could read differently (Content-Length fields that disagree, Content-Length with
+ * Transfer-Encoding).
  */
 static const char *malformed(const request_t *r)
 {
-    const conn_state_t *cs = r->cs;
-    if (cs != NULL && cs->target_at != NULL && cs->target != NULL && r->version >= cs->target_at &&
-        r->version - cs->target_at != (ptrdiff_t)strlen(cs->target) + 1 && r->version[0] != '\0') {
+    if (target_has_nul(r)) {
         return "Bad request syntax (NUL byte in the request target)";
     }
     if (strcmp(r->version, MHD_HTTP_VERSION_1_1) == 0 && header(r, MHD_HTTP_HEADER_HOST) == NULL) {
