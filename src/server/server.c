@@ -498,6 +498,34 @@ static conn_state_t *conn_state_of(struct MHD_Connection *conn)
     return info != NULL ? info->socket_context : NULL;
 }
 
+/* The request is in (head and any body): its deadline stops while it is answered. */
+static void request_received(const request_t *r)
+{
+    if (r->cs != NULL) {
+        srv_watch_head_done(&r->srv->watchdog, &r->cs->watch);
+    }
+}
+
+/* The first call, head only: malformed requests and methods other than GET and HEAD are
+ * answered now (and the connection closed, as Python does after an error). Answering a GET now
+ * would make MHD close the connection afterwards, so its answer comes with the last call. */
+static enum MHD_Result on_head(const request_t *r)
+{
+    atomic_fetch_add(&r->srv->requests, 1);
+    const char *why = malformed(r);
+    if (why != NULL) {
+        request_received(r);
+        return send_error(r, MHD_HTTP_BAD_REQUEST, "Bad Request", why, NULL, NULL);
+    }
+    if (!r->head && strcmp(r->method, "GET") != 0) {
+        char message[128];
+        snprintf(message, sizeof(message), "Unsupported method ('%.80s')", r->method);
+        request_received(r);
+        return send_error(r, MHD_HTTP_NOT_IMPLEMENTED, "Not Implemented", message, NULL, NULL);
+    }
+    return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **req_cls)
@@ -515,29 +543,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r.target = r.cs->target;
     }
     if (*req_cls == NULL) {
-        /* First call, headers only. Answering a GET now would make MHD close the connection
-         * afterwards, so the answer comes with the next call; other methods are refused now
-         * (and the connection closed, as Python does after an error). */
         *req_cls = srv;
-        atomic_fetch_add(&srv->requests, 1);
-        if (r.cs != NULL) {
-            srv_watch_head_done(&srv->watchdog, &r.cs->watch);
-        }
-        const char *why = malformed(&r);
-        if (why != NULL) {
-            return send_error(&r, MHD_HTTP_BAD_REQUEST, "Bad Request", why, NULL, NULL);
-        }
-        if (!r.head && strcmp(method, "GET") != 0) {
-            char message[128];
-            snprintf(message, sizeof(message), "Unsupported method ('%.80s')", method);
-            return send_error(&r, MHD_HTTP_NOT_IMPLEMENTED, "Not Implemented", message, NULL, NULL);
-        }
-        return MHD_YES;
+        return on_head(&r);
     }
     if (*upload_data_size != 0) {
-        *upload_data_size = 0; /* a body sent with GET or HEAD: read and ignored */
+        /* a body sent with GET or HEAD: read and ignored, within the request's deadline */
+        *upload_data_size = 0;
         return MHD_YES;
     }
+    request_received(&r);
     char path[PATH_MAX];
     if (!srv_path_decode(url, path, sizeof(path))) {
         return send_not_found(&r);
