@@ -76,8 +76,9 @@ typedef struct ota_server_config {
     unsigned threads;      /* worker threads; 0 = 4 */
 
     /* Limits against slow or abusive clients; 0 = the default given. */
-    unsigned head_timeout_ms; /* TLS handshake plus request head, in total, from the connection
-                                 or the previous response; also the keep-alive wait (15000) */
+    unsigned head_timeout_ms; /* TLS handshake plus request (head and any body), in total, from
+                                 the connection or the previous response; also the keep-alive
+                                 wait (15000) */
     unsigned idle_timeout_s;  /* no byte received or sent, e.g. a client that stops reading (30) */
     unsigned max_connections; /* connections at once; more are closed when accepted (256) */
     unsigned max_per_address; /* connections at once from one client address (32) */
