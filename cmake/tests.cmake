@@ -22,6 +22,7 @@ foreach(src ${OTAKIT_UNIT_TESTS})
     target_link_libraries(${name} PRIVATE otakit_esp otakit_server otakit_host PkgConfig::CMOCKA
                           PkgConfig::MHD)
     add_test(NAME unit_${name} COMMAND ${name})
+    # 77: a program of vector tests without the shared vectors reports itself skipped
     set_tests_properties(unit_${name} PROPERTIES ENVIRONMENT "${OTAKIT_TEST_ENV}" TIMEOUT 300
                          SKIP_RETURN_CODE 77)
 endforeach()

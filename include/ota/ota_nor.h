@@ -199,11 +199,13 @@ typedef struct ota_nor_config {
 bool ota_nor_size_valid(uint64_t size);
 
 /*
- * Opens an existing flash image file; its size is the device size. On success *out is a new
- * device (free it with ota_nor_close) and OTA_OK is returned. Failures (diag says why):
+ * Opens an existing flash image file; its size is the device size. A writable device maps the
+ * file shared after allocating all its blocks (so a full filesystem fails here, never in the
+ * middle of an erase); a read-only one reads a private copy. On success *out is a new device
+ * (free it with ota_nor_close) and OTA_OK is returned. Failures (diag says why):
  * OTA_ERR_INVALID_ARG (NULL path or out, or a supplied state that is neither zero-filled nor
- * valid), OTA_ERR_NOT_FOUND (no such file), OTA_ERR_SIZE (size is
- * not 1, 2, 4, 8 or 16 MiB), OTA_ERR_IO (open or mmap failed), OTA_ERR_NO_MEM.
+ * valid), OTA_ERR_NOT_FOUND (no such file), OTA_ERR_SIZE (size is not 1, 2, 4, 8 or 16 MiB),
+ * OTA_ERR_IO (open, block allocation, read or mmap failed), OTA_ERR_NO_MEM.
  */
 int ota_nor_open(const char *path, const ota_nor_config_t *cfg, ota_nor_t **out, ota_diag_t *diag);
 

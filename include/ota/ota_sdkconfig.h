@@ -25,7 +25,8 @@ ota_sdkconfig_t *ota_sdkconfig_new(void);
 
 /*
  * Parses len bytes of text into a new configuration (*out, caller frees).
- * Returns OTA_OK, OTA_ERR_SYNTAX (diag: "line N: why") or OTA_ERR_NO_MEM.
+ * Returns OTA_OK, OTA_ERR_SYNTAX (diag: "line N: why"; a NUL byte anywhere is one) or
+ * OTA_ERR_NO_MEM.
  */
 int ota_sdkconfig_parse(const char *text, size_t len, ota_sdkconfig_t **out, ota_diag_t *diag);
 

@@ -20,7 +20,15 @@
  *   many clients at once.
  * - Only regular files inside the root are served. A path with a ".." segment, an encoded
  *   slash, backslash or NUL, a raw backslash, or whose real path (symlinks resolved) leaves the
- *   root, and every directory, is answered 404 "File not found" (no listings).
+ *   root, and every directory, FIFO or device, is answered 404 "File not found" (no listings);
+ *   nothing is opened in a way that could block.
+ * - Requests nginx refuses get 400: a raw NUL in the request target, HTTP/1.1 without Host,
+ *   Content-Length fields that disagree, Content-Length with Transfer-Encoding. HTTPS speaks
+ *   TLS 1.2 and 1.3 only.
+ * - Slow clients: the TLS handshake and request head must complete within a deadline in total;
+ *   a connection idle (nothing received or sent) too long is closed; connections are limited in
+ *   total and per client address (see the configuration's limits). A file that shrinks during
+ *   a download ends the connection at once.
  * - Access log in Python http.server's format, one line per request:
  *     127.0.0.1 - - [24/Nov/2026 10:11:12] "GET /hello_world.bin HTTP/1.1" 200 -
  *   preceded, for 404, 416 and 501, by Python's error line
@@ -66,6 +74,14 @@ typedef struct ota_server_config {
     const char *key_path;  /* PEM private key; both NULL = plain HTTP */
     FILE *access_log;      /* NULL = no access log */
     unsigned threads;      /* worker threads; 0 = 4 */
+
+    /* Limits against slow or abusive clients; 0 = the default given. */
+    unsigned head_timeout_ms; /* TLS handshake plus request (head and any body), in total, from
+                                 the connection or the previous response; also the keep-alive
+                                 wait (15000) */
+    unsigned idle_timeout_s;  /* no byte received or sent, e.g. a client that stops reading (30) */
+    unsigned max_connections; /* connections at once; more are closed when accepted (256) */
+    unsigned max_per_address; /* connections at once from one client address (32) */
 
     /* Behaviour switches for tests. */
     bool no_range;                          /* ignore Range/If-Range, send 200 and the whole file */

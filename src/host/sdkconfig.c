@@ -129,6 +129,9 @@ static bool is_key_char(char ch)
 
 static int parse_line(ota_sdkconfig_t *cfg, const char *s, size_t n, int lineno, ota_diag_t *diag)
 {
+    if (memchr(s, '\0', n) != NULL) {
+        return ota_diag_set(diag, OTA_ERR_SYNTAX, "line %d: NUL byte", lineno);
+    }
     while (n > 0 && isspace((unsigned char)s[n - 1])) {
         n--;
     }

@@ -162,20 +162,25 @@ static uint8_t *flash_copy(uint32_t off, uint32_t len)
     return buf;
 }
 
+/* Reads the running image's sdkconfig and embedded files. Text that does not parse is a host
+ * error at boot: the app never runs with an empty configuration in place of its own. */
 static void load_image_config(void)
 {
     ota_img_host_info_t info;
-    if (ota_img_host_locate(&timed.flash, shm->running_offset, shm->running_size, &info, NULL) !=
+    ota_diag_t diag = {{0}};
+    if (ota_img_host_locate(&timed.flash, shm->running_offset, shm->running_size, &info, &diag) !=
         OTA_OK) {
-        config = ota_sdkconfig_new();
-        return;
+        host_error("the running image has no otakit host descriptor: %s", diag.msg);
     }
     uint8_t *text = flash_copy(shm->running_offset + info.sdkconfig_offset, info.sdkconfig_len);
-    if (text == NULL ||
-        ota_sdkconfig_parse((const char *)text, info.sdkconfig_len, &config, NULL) != OTA_OK) {
-        config = ota_sdkconfig_new();
+    if (text == NULL) {
+        host_error("%s", "out of memory reading the image's sdkconfig");
     }
+    int err = ota_sdkconfig_parse((const char *)text, info.sdkconfig_len, &config, &diag);
     free(text);
+    if (err != OTA_OK) {
+        host_error("the image's sdkconfig does not parse: %s", ota_diag_why(&diag, err));
+    }
     if (info.has_files) {
         files = flash_copy(shm->running_offset + info.files_offset, info.files_len);
         files_len = info.files_len;

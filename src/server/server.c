@@ -8,8 +8,10 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -21,18 +23,26 @@
 #include <openssl/x509.h>
 
 #include "srv_http.h"
+#include "srv_watchdog.h"
 
 #define DEFAULT_BIND "127.0.0.1"
 #define DEFAULT_THREADS 4
-#define IDLE_TIMEOUT_S 60
+/* Defaults of the limits against slow clients (see ota_server_config_t). */
+#define HEAD_TIMEOUT_MS 15000
+#define IDLE_TIMEOUT_S 30
+#define MAX_CONNECTIONS 256
+#define MAX_PER_ADDRESS 32
 #define BODY_BLOCK (64 * 1024)
 #define REQUEST_LINE_MAX 2048
+/* GnuTLS's defaults without the protocol versions before TLS 1.2 */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
 /* What the server keeps per TCP connection (MHD's socket context). */
 typedef struct conn_state {
+    srv_watch_t watch;           /* the head deadline's entry */
     char addr[INET6_ADDRSTRLEN]; /* client address as Python prints it */
     char *target;                /* raw request target of the current request */
-    uint64_t pending_body;       /* body bytes to count when the request completes */
+    const char *target_at;       /* where MHD's request line holds it (valid during the request) */
 } conn_state_t;
 
 struct ota_server {
@@ -58,6 +68,8 @@ struct ota_server {
     atomic_uint_fast64_t connections;
     atomic_uint_fast64_t drops;
     atomic_uint_fast32_t drops_claimed;
+
+    srv_watchdog_t watchdog;
 };
 
 /* One request being answered. */
@@ -234,21 +246,17 @@ static bool claim_drop(ota_server_t *srv, uint64_t length)
     return false;
 }
 
-/* A response for [offset, offset + length) of fd; takes ownership of fd. */
+/*
+ * A response for [offset, offset + length) of fd; takes ownership of fd. Bodies are read with
+ * pread rather than sent with sendfile: a file that shrinks under a download then ends the
+ * response with an error, and MHD closes the connection at once instead of waiting on a
+ * sendfile that makes no progress until the idle timeout.
+ */
 static struct MHD_Response *file_response(const request_t *r, int fd, uint64_t offset,
                                           uint64_t length)
 {
     ota_server_t *srv = r->srv;
     bool drop = !r->head && claim_drop(srv, length);
-    if (!drop && !srv->chunked) {
-        struct MHD_Response *resp = MHD_create_response_from_fd_at_offset64(length, fd, offset);
-        if (resp == NULL) {
-            close(fd);
-        } else if (r->cs != NULL && !r->head) {
-            r->cs->pending_body = length;
-        }
-        return resp;
-    }
     body_t *b = malloc(sizeof(*b));
     if (b == NULL) {
         close(fd);
@@ -280,7 +288,9 @@ static const char *content_type(const char *path)
 
 /* ---- files ----------------------------------------------------------------------------- */
 
-/* Opens the regular file for a decoded request path, only inside the root. -1 when not found. */
+/* Opens the regular file for a decoded request path, only inside the root. -1 when not found.
+ * The open never blocks (a FIFO would hold the worker until a writer came): anything but a
+ * regular file is closed again and is not found. */
 static int open_inside(const ota_server_t *srv, const char *path, struct stat *st)
 {
     char full[PATH_MAX];
@@ -294,9 +304,12 @@ static int open_inside(const ota_server_t *srv, const char *path, struct stat *s
     }
     bool inside = strncmp(real, srv->root, srv->root_len) == 0 &&
                   (real[srv->root_len] == '/' || (srv->root_len == 1 && real[1] != '\0'));
-    int fd = inside ? open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+    /* stat first so a device is never opened; fstat again for what was really opened */
+    bool regular = inside && stat(real, st) == 0 && S_ISREG(st->st_mode);
+    int fd = regular ? open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY) : -1;
     free(real);
-    if (fd >= 0 && (fstat(fd, st) != 0 || !S_ISREG(st->st_mode))) {
+    if (fd >= 0 && (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) ||
+                    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0)) {
         close(fd);
         fd = -1;
     }
@@ -408,6 +421,74 @@ static enum MHD_Result serve_file(const request_t *r, const char *path)
     return queue(r, status, resp);
 }
 
+/* ---- request checks -------------------------------------------------------------------- */
+
+/* What the framing headers of a request say. */
+typedef struct framing {
+    unsigned lengths;       /* Content-Length fields */
+    bool lengths_differ;    /* ...with different values */
+    const char *length;     /* the first one */
+    bool transfer_encoding; /* a Transfer-Encoding field */
+} framing_t;
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    framing_t *f = cls;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        if (f->lengths++ == 0) {
+            f->length = value;
+        } else if (strcmp(f->length, value) != 0) {
+            f->lengths_differ = true;
+        }
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->transfer_encoding = true;
+    }
+    return MHD_YES;
+}
+
+/*
+ * True when the request target held a NUL byte. libmicrohttpd parses the request line in place,
+ * so the version follows the target and the space between them; a target string that ends
+ * before that space had a NUL inside. A request line without a version is not checked.
+ */
+static bool target_has_nul(const request_t *r)
+{
+    const conn_state_t *cs = r->cs;
+    if (cs == NULL || cs->target_at == NULL || cs->target == NULL || r->version[0] == '\0') {
+        return false;
+    }
+    uintptr_t at = (uintptr_t)cs->target_at;
+    uintptr_t version = (uintptr_t)r->version;
+    return version > at && version - at != strlen(cs->target) + 1;
+}
+
+/*
+ * Why a request must be refused with 400 as nginx refuses it, or NULL when it may be served: a
+ * NUL byte in the request target, HTTP/1.1 without Host, and framing that a proxy and this server
+ * could read differently (Content-Length fields that disagree, Content-Length with
+ * Transfer-Encoding).
+ */
+static const char *malformed(const request_t *r)
+{
+    if (target_has_nul(r)) {
+        return "Bad request syntax (NUL byte in the request target)";
+    }
+    if (strcmp(r->version, MHD_HTTP_VERSION_1_1) == 0 && header(r, MHD_HTTP_HEADER_HOST) == NULL) {
+        return "Bad request (HTTP/1.1 without Host)";
+    }
+    framing_t f = {0};
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_framing, &f);
+    if (f.lengths_differ) {
+        return "Bad request (conflicting Content-Length)";
+    }
+    if (f.lengths > 0 && f.transfer_encoding) {
+        return "Bad request (Content-Length with Transfer-Encoding)";
+    }
+    return NULL;
+}
+
 /* ---- MHD callbacks --------------------------------------------------------------------- */
 
 static conn_state_t *conn_state_of(struct MHD_Connection *conn)
@@ -415,6 +496,34 @@ static conn_state_t *conn_state_of(struct MHD_Connection *conn)
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     return info != NULL ? info->socket_context : NULL;
+}
+
+/* The request is in (head and any body): its deadline stops while it is answered. */
+static void request_received(const request_t *r)
+{
+    if (r->cs != NULL) {
+        srv_watch_head_done(&r->srv->watchdog, &r->cs->watch);
+    }
+}
+
+/* The first call, head only: malformed requests and methods other than GET and HEAD are
+ * answered now (and the connection closed, as Python does after an error). Answering a GET now
+ * would make MHD close the connection afterwards, so its answer comes with the last call. */
+static enum MHD_Result on_head(const request_t *r)
+{
+    atomic_fetch_add(&r->srv->requests, 1);
+    const char *why = malformed(r);
+    if (why != NULL) {
+        request_received(r);
+        return send_error(r, MHD_HTTP_BAD_REQUEST, "Bad Request", why, NULL, NULL);
+    }
+    if (!r->head && strcmp(r->method, "GET") != 0) {
+        char message[128];
+        snprintf(message, sizeof(message), "Unsupported method ('%.80s')", r->method);
+        request_received(r);
+        return send_error(r, MHD_HTTP_NOT_IMPLEMENTED, "Not Implemented", message, NULL, NULL);
+    }
+    return MHD_YES;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -434,25 +543,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r.target = r.cs->target;
     }
     if (*req_cls == NULL) {
-        /* First call, headers only. Answering a GET now would make MHD close the connection
-         * afterwards, so the answer comes with the next call; other methods are refused now
-         * (and the connection closed, as Python does after an error). */
         *req_cls = srv;
-        atomic_fetch_add(&srv->requests, 1);
-        if (r.cs != NULL) {
-            r.cs->pending_body = 0;
-        }
-        if (!r.head && strcmp(method, "GET") != 0) {
-            char message[128];
-            snprintf(message, sizeof(message), "Unsupported method ('%.80s')", method);
-            return send_error(&r, MHD_HTTP_NOT_IMPLEMENTED, "Not Implemented", message, NULL, NULL);
-        }
-        return MHD_YES;
+        return on_head(&r);
     }
     if (*upload_data_size != 0) {
-        *upload_data_size = 0; /* a body sent with GET or HEAD: read and ignored */
+        /* a body sent with GET or HEAD: read and ignored, within the request's deadline */
+        *upload_data_size = 0;
         return MHD_YES;
     }
+    request_received(&r);
     char path[PATH_MAX];
     if (!srv_path_decode(url, path, sizeof(path))) {
         return send_not_found(&r);
@@ -465,34 +564,64 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return serve_file(&r, path);
 }
 
+/* A new connection's state: the client address as Python prints it, and the head deadline
+ * (a connection that cannot be watched is shut down at once). */
+static conn_state_t *conn_started(ota_server_t *srv, struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *fd_info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    conn_state_t *cs = calloc(1, sizeof(*cs));
+    if (cs == NULL || fd_info == NULL) {
+        if (fd_info != NULL) {
+            shutdown(fd_info->connect_fd, SHUT_RDWR);
+        }
+        return cs;
+    }
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = info != NULL ? info->client_addr : NULL;
+    strcpy(cs->addr, "-");
+    if (sa != NULL && sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, cs->addr,
+                  sizeof(cs->addr));
+    } else if (sa != NULL && sa->sa_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, cs->addr,
+                  sizeof(cs->addr));
+    }
+    srv_watch_add(&srv->watchdog, &cs->watch, fd_info->connect_fd);
+    return cs;
+}
+
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
     ota_server_t *srv = cls;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         atomic_fetch_add(&srv->connections, 1);
-        conn_state_t *cs = calloc(1, sizeof(*cs));
-        if (cs != NULL) {
-            const union MHD_ConnectionInfo *info =
-                MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-            const struct sockaddr *sa = info != NULL ? info->client_addr : NULL;
-            strcpy(cs->addr, "-");
-            if (sa != NULL && sa->sa_family == AF_INET) {
-                inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
-                          cs->addr, sizeof(cs->addr));
-            } else if (sa != NULL && sa->sa_family == AF_INET6) {
-                inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-                          cs->addr, sizeof(cs->addr));
-            }
-        }
-        *socket_context = cs;
+        *socket_context = conn_started(srv, conn);
     } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        /* libmicrohttpd notifies before it closes the socket, so the watchdog never shuts
+         * down a descriptor that a new connection has reused */
         conn_state_t *cs = *socket_context;
         if (cs != NULL) {
+            srv_watch_remove(&srv->watchdog, &cs->watch);
             free(cs->target);
             free(cs);
         }
         *socket_context = NULL;
+    }
+}
+
+/* A request has been answered: the next head on this connection has its own deadline. */
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    ota_server_t *srv = cls;
+    (void)req_cls;
+    (void)toe;
+    conn_state_t *cs = conn_state_of(conn);
+    if (cs != NULL) {
+        srv_watch_rearm(&srv->watchdog, &cs->watch);
     }
 }
 
@@ -504,6 +633,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     if (cs != NULL) {
         free(cs->target);
         cs->target = strdup(uri);
+        cs->target_at = uri;
     }
     return NULL;
 }
@@ -514,20 +644,6 @@ static size_t on_unescape(void *cls, struct MHD_Connection *conn, char *s)
     (void)cls;
     (void)conn;
     return strlen(s);
-}
-
-static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
-                         enum MHD_RequestTerminationCode toe)
-{
-    ota_server_t *srv = cls;
-    (void)req_cls;
-    conn_state_t *cs = conn_state_of(conn);
-    if (cs != NULL) {
-        if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
-            atomic_fetch_add(&srv->body_bytes, cs->pending_body);
-        }
-        cs->pending_body = 0;
-    }
 }
 
 /* ---- start and stop -------------------------------------------------------------------- */
@@ -643,8 +759,15 @@ static int open_listener(const char *addr, uint16_t port, int *family, uint16_t 
     return fd;
 }
 
+/* value, or def when it is 0 (a configuration field left at zero) */
+static intptr_t or_default(unsigned value, unsigned def)
+{
+    return (intptr_t)(value != 0 ? value : def);
+}
+
 static void server_free(ota_server_t *srv)
 {
+    srv_watchdog_stop(&srv->watchdog);
     for (size_t i = 0; i < srv->redirect_count; i++) {
         free((char *)srv->redirects[i].path);
         free((char *)srv->redirects[i].url);
@@ -742,6 +865,7 @@ int ota_server_start(const ota_server_config_t *cfg, ota_server_t **out, ota_dia
     struct MHD_OptionItem tls_options[] = {
         {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->key_pem},
         {MHD_OPTION_HTTPS_MEM_CERT, 0, srv->cert_pem},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES},
         {MHD_OPTION_END, 0, NULL},
     };
     if (srv->tls) {
@@ -750,13 +874,25 @@ int ota_server_start(const ota_server_config_t *cfg, ota_server_t **out, ota_dia
         tls_options[0].option = MHD_OPTION_END;
     }
     unsigned threads = cfg->threads != 0 ? cfg->threads : DEFAULT_THREADS;
+    unsigned head_ms = cfg->head_timeout_ms != 0 ? cfg->head_timeout_ms : HEAD_TIMEOUT_MS;
+    struct MHD_OptionItem limits[] = {
+        {MHD_OPTION_CONNECTION_TIMEOUT, or_default(cfg->idle_timeout_s, IDLE_TIMEOUT_S), NULL},
+        {MHD_OPTION_CONNECTION_LIMIT, or_default(cfg->max_connections, MAX_CONNECTIONS), NULL},
+        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, or_default(cfg->max_per_address, MAX_PER_ADDRESS),
+         NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    if (srv_watchdog_start(&srv->watchdog, head_ms) != 0) {
+        close(fd);
+        server_free(srv);
+        return ota_diag_set(diag, OTA_ERR_NO_MEM, "cannot start the server's watchdog thread");
+    }
     srv->mhd = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
-        MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, srv, MHD_OPTION_ARRAY, tls_options,
-        MHD_OPTION_END);
+        MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, srv, MHD_OPTION_ARRAY, limits, MHD_OPTION_ARRAY,
+        tls_options, MHD_OPTION_END);
     if (srv->mhd == NULL) {
         /* MHD closes a listen socket it was given when it fails to start (libmicrohttpd
          * 0.9.75 aborts the process if it is already closed), so fd is not closed here. */

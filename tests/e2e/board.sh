@@ -3,7 +3,7 @@
 # factory -> ota_0 -> ota_1 -> ota_0 with the otadata bytes ESP-IDF writes after each step,
 # rollback (crash before confirming, mark invalid, confirm), a bootloader without rollback,
 # anti-rollback, otadata erase, the factory-reset pin, power cuts, and a real ESP32 app.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 
 # --- a table with room for the chain: factory, two OTA slots, three update sources ----------
 cat >"$WORK/chain.csv" <<'EOF'

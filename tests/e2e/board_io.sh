@@ -3,7 +3,7 @@
 # ESP-IDF's app_update test app does with gpio_hold_en) and restarts makes the bootloader find
 # the pin held and reset to factory; the app's MAC comes from the board's eFuses and stays the
 # same across boots.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 
 cat >"$WORK/table.csv" <<'EOF2'
 # Name, Type, SubType, Offset, Size, Flags

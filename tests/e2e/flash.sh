@@ -5,7 +5,7 @@
 # binaries against what an otadata reader printed for them, --help and error lines.
 set -u
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 VECTORS=${OTAKIT_VECTORS:-}
 tmp=$WORK
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ESP-IDF's get-started/hello_world, unmodified: `otakit build` lays out the build directory as
 # ESP-IDF does, and the board boots it to the lines the example prints on a chip.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/idflib.bash"
 
 idf_copy examples/get-started/hello_world hello_world

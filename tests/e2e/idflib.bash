@@ -1,5 +1,5 @@
 # Helpers of the idf_*.sh end-to-end scripts, which build ESP-IDF's own example projects,
-# unmodified, with `otakit build` and run them on the board. Source it after lib.sh. Defines:
+# unmodified, with `otakit build` and run them on the board. Source it after lib.bash. Defines:
 #   IDF_CONFORMANCE          ../shared/conformance/esp-idf (the scripts skip, exit 77, without it)
 #   idf_copy SRC NAME        copies the project SRC (relative to IDF_CONFORMANCE) to $WORK/NAME and
 #                            checks afterwards (idf_unchanged) that no source byte changed

@@ -3,7 +3,7 @@
 # directory outside the repository (tests/projects/self_update: an NVS boot counter, a rollback
 # check, esp_https_ota with a CONFIG_ URL and an embedded certificate, an event group and a queue),
 # and the app updates itself on the board from a server on 127.0.0.1.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/netlib.bash"
 
 PREFIX=$WORK/prefix

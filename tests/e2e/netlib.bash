@@ -1,6 +1,6 @@
 # Network helpers of the network_*.sh end-to-end scripts: real servers on 127.0.0.1 started and
 # stopped by the test, the example apps packed for them, and the board with console input.
-# Source it after lib.sh (it is not a test itself: CTest runs only tests/e2e/*.sh). Defines:
+# Source it after lib.bash (it is not a test itself: CTest runs only tests/e2e/*.sh). Defines:
 #   start_server NAME DIR ARGS...   `otakit serve DIR --bind 127.0.0.1 --port 0 ARGS...` in the
 #                                   background, stderr in $WORK/NAME.log; polls for its startup
 #                                   line and sets PORT

@@ -5,7 +5,7 @@
 # length (`openssl s_server -WWW`) and a chunked one, the same version, a redirect, partial
 # download (many requests, one connection), and resumption after a power cut at a reproducible
 # pseudo-random moment of the download, from a server with Range support and from one without.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/netlib.bash"
 
 www=$WORK/www

@@ -4,7 +4,7 @@
 # truncated image, a truncated header, random data, a body without length from
 # `openssl s_server -WWW`, the same version, the diagnostics pin with rollback, and the version
 # that was rolled back offered again.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/netlib.bash"
 
 www=$WORK/www

@@ -4,7 +4,7 @@
 # simple_ota_example, advanced_https_ota_example with partial download (HEAD, then 8 KiB
 # ranges on one kept-alive connection) and native_ota_example. Skipped without nginx, curl or
 # openssl.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/netlib.bash"
 
 if [ ! -x /usr/sbin/nginx ] || ! command -v curl >/dev/null || ! have_openssl; then

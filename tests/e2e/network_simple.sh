@@ -3,7 +3,7 @@
 # from ota_0 (0x20000) to ota_1 (0x1d0000) with the certificate bundle (the embedded ca_cert.pem
 # joins it) and with cert_pem, a bundle that lacks the server's certificate, a server without
 # Range support (like Python's http.server), and a redirect to another server.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/netlib.bash"
 
 www=$WORK/www

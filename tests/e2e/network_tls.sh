@@ -4,7 +4,7 @@
 # the app's certificate does not vouch for is refused, and plain http:// is refused by
 # esp_https_ota without a verification option unless CONFIG_ESP_HTTPS_OTA_ALLOW_HTTP=y
 # (spec 6.2: the check is on the configuration, not on the URL's scheme).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/netlib.bash"
 
 www=$WORK/www

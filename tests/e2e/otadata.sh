@@ -1,52 +1,25 @@
 #!/usr/bin/env bash
-# otakit otadata, end to end: `switch` sequences for 2..16 OTA slots leave exactly the bytes
-# otatool.py's switch_ota_partition would (computed here independently: its algorithm in shell
-# arithmetic, the CRC from gzip's CRC-32), and the bootloader then boots that slot (flash info);
-# state and label bytes are kept; `erase` blanks otadata so factory (or ota_0) boots; `read`
-# prints what the reference otadata reader printed for a real otadata image; nothing outside
-# the otadata partition changes; refusals, --help and error lines.
+# otakit otadata, end to end: the command's wiring on a few table sizes (2, 3 and 16 OTA slots).
+# `switch` writes the copy and the bytes otatool.py's switch_ota_partition would (fixed values
+# below: seq and CRC-32 as the spec's table gives them), the bootloader then boots that slot
+# (flash info), and nothing outside otadata changes; state and label bytes are kept; `erase`
+# blanks otadata so factory (or ota_0) boots; `read` prints what the reference otadata reader
+# printed for a real otadata image; refusals, --help and error lines. otatool's algorithm itself
+# is checked against a reference model over 2..16 slots in tests/unit/test_otadata.c.
 set -u
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 VECTORS=${OTAKIT_VECTORS:-}
-
-# gzip computes the reference CRC below; without it there is nothing independent to compare to.
-if ! command -v gzip >/dev/null; then
-    echo "otadata.sh: gzip is not available; skipped" >&2
-    exit 77
-fi
-
 tmp=$WORK
 
-# --- the otadata CRC, independently ----------------------------------------------------------
-# otatool.py writes binascii.crc32(le32(seq), 0xFFFFFFFF): the reflected CRC-32 started from a
-# zero register, final XOR 0xFFFFFFFF. gzip's trailer holds the standard zlib CRC-32 S(d)
-# (register started at 0xFFFFFFFF). The register update is linear, so with R(init, d) the raw
-# register: R(0, d) = R(~0, d) ^ R(~0, 0000) = (S(d) ^ ~0) ^ (S(0000) ^ ~0) = S(d) ^ S(0000),
-# and the otadata CRC is R(0, d) ^ ~0 = S(d) ^ S(0000) ^ 0xFFFFFFFF, S(0000) = zlib CRC of four
-# zero bytes.
+# otatool.py's CRC of an entry: binascii.crc32(le32(seq), 0xFFFFFFFF) (spec section 2.2).
+declare -A CRC=([1]=0x4743989A [3]=0xED4A5011 [5]=0xC8210FCD [16]=0xAFE6A860 [17]=0x175ACF05
+    [4294967294]=0x99F8B879)
+
 le32() { # the printf escapes of the 4 little-endian bytes of $1
     printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) \
         $(($1 >> 24 & 255))
 }
-zcrc() { # zlib CRC-32 of le32($1): the first 4 bytes of gzip's 8-byte trailer, little-endian
-    # shellcheck disable=SC2059
-    local b0 b1 b2 b3
-    read -r b0 b1 b2 b3 < <(printf "$(le32 "$1")" | gzip -c | tail -c 8 | od -An -tu1 -N4)
-    echo $((b0 + 256 * b1 + 65536 * b2 + 16777216 * b3))
-}
-ZERO4=$(zcrc 0)
-ota_crc() { echo $(($(zcrc "$1") ^ ZERO4 ^ 0xFFFFFFFF)); }
-# The helper against the spec's table (section 2.2); without it nothing below means anything.
-for pair in 0:0xFFFFFFFF 1:0x4743989A 2:0x55F63774 3:0xED4A5011 4:0x709D68A8 5:0xC8210FCD \
-    4294967295:0x2144DF1C; do
-    expect_eq "CRC of seq ${pair%%:*}" "$(printf 0x%08X "$(ota_crc "${pair%%:*}")")" "${pair#*:}"
-done
-if [ "$FAILED" -ne 0 ]; then
-    echo "otadata.sh: the CRC helper is wrong; stopping" >&2
-    exit 1
-fi
-
 # put32 FILE OFFSET VALUE: writes VALUE little-endian at OFFSET.
 put32() {
     # shellcheck disable=SC2059
@@ -60,7 +33,7 @@ head -c 2000 /dev/urandom >"$tmp/payload"
 "$OTAKIT" image pack -o "$tmp/boot.bin" --bootloader --chip esp32 --build-time 0 || exit 1
 "$OTAKIT" image pack -o "$tmp/factory.bin" --app --chip esp32 --payload "$tmp/payload" \
     --project demo --project-ver factory --build-time 0 || exit 1
-for k in $(seq 0 15); do
+for k in 0 1 2 15; do
     "$OTAKIT" image pack -o "$tmp/app$k.bin" --app --chip esp32 --payload "$tmp/payload" \
         --project demo --project-ver "slot$k" --build-time 0 || exit 1
 done
@@ -74,7 +47,8 @@ done
 run otadata --help
 expect_eq "otadata --help status" "$rc" 0
 
-# A table with a factory app and N OTA slots of 128 KiB, and a flash with an app in each.
+# A table with a factory app and N OTA slots of 128 KiB, and a flash with the packed apps in
+# their slots (slots without an image stay erased).
 make_flash() { # FLASH N [nofactory]
     local f=$1 n=$2 k args=()
     {
@@ -84,112 +58,68 @@ make_flash() { # FLASH N [nofactory]
         for k in $(seq 0 $((n - 1))); do echo "ota_$k,    app,  ota_$k,   ,  128K,"; done
     } >"$tmp/t$n.csv"
     [ "${3:-}" = nofactory ] || args+=(--app "factory=$tmp/factory.bin")
-    for k in $(seq 0 $((n - 1))); do args+=(--app "ota_$k=$tmp/app$k.bin"); done
+    for k in $(seq 0 $((n - 1))); do
+        [ -f "$tmp/app$k.bin" ] && args+=(--app "ota_$k=$tmp/app$k.bin")
+    done
     "$OTAKIT" flash create "$f" --size 4MB --table "$tmp/t$n.csv" --bootloader "$tmp/boot.bin" \
         "${args[@]}" >/dev/null
 }
 OD=$((0xD000)) # the otadata partition in these tables
 OD_LEN=$((0x2000))
 
-# otatool.py's switch on the expected image $1 (8 KiB) for slot $2 of $3: prints the copy it
-# writes. Validity: seq < 0xFFFFFFFF and a matching CRC; base: the higher valid seq (tie: copy 0).
-tool_switch() {
-    local img=$1 slot=$2 n=$3 s0 s1 c0 c1 v0=0 v1=0 base=-1 bs want next target
-    s0=$(get32 "$img" 0)
-    c0=$(get32 "$img" 28)
-    s1=$(get32 "$img" 4096)
-    c1=$(get32 "$img" $((4096 + 28)))
-    [ "$s0" -lt 4294967295 ] && [ "$c0" -eq "$(ota_crc "$s0")" ] && v0=1
-    [ "$s1" -lt 4294967295 ] && [ "$c1" -eq "$(ota_crc "$s1")" ] && v1=1
-    if [ $v0 = 1 ] && [ $v1 = 1 ]; then
-        if [ "$s0" -ge "$s1" ]; then base=0; else base=1; fi
-    elif [ $v0 = 1 ]; then
-        base=0
-    elif [ $v1 = 1 ]; then
-        base=1
-    fi
-    if [ $base -ge 0 ]; then
-        if [ $base = 0 ]; then bs=$s0; else bs=$s1; fi
-        want=$(((slot + 1) % n))
-        next=$want
-        while [ "$bs" -gt "$next" ]; do next=$((next + n)); done
+# switch_to FLASH N HOW SLOT COPY SEQ: `otadata switch FLASH --HOW ...` to SLOT must write SEQ
+# (with its CRC) into otadata copy COPY, leave the other copy and everything outside otadata as
+# they were, and make the bootloader select and boot ota_SLOT.
+switch_to() {
+    local f=$1 n=$2 how=$3 slot=$4 copy=$5 seq=$6 what="N=$2: switch to ota_$4"
+    cp "$f" "$tmp/before.bin"
+    dd if="$f" of="$tmp/exp" bs=4096 skip=$((OD / 4096)) count=2 status=none
+    put32 "$tmp/exp" $((copy * 4096)) "$seq"
+    put32 "$tmp/exp" $((copy * 4096 + 28)) "${CRC[$seq]}"
+    if [ "$how" = name ]; then
+        run otadata switch "$f" --name "ota_$slot"
     else
-        next=$((slot + 1))
+        run otadata switch "$f" --slot "$slot"
     fi
-    if [ $base = 0 ]; then target=1; else target=0; fi
-    put32 "$img" $((target * 4096)) "$next"
-    put32 "$img" $((target * 4096 + 28)) "$(ota_crc "$next")"
-    echo "$target"
+    expect_eq "$what: status" "$rc" 0
+    expect_has "$what: copy written" "$out" "otadata copy $copy: "
+    expect_has "$what: selection" "$out" "bootloader would select: ota_$slot"
+    dd if="$f" of="$tmp/got" bs=4096 skip=$((OD / 4096)) count=2 status=none
+    cmp -s "$tmp/got" "$tmp/exp" && ok || bad "$what: otadata bytes differ from otatool's"
+    same_outside "$f" "$tmp/before.bin" $OD $OD_LEN && ok ||
+        bad "$what: bytes outside otadata changed"
+    local keep
+    keep=$(sha "$f")
+    run flash info "$f"
+    expect_eq "$what: info status" "$rc" 0
+    expect_has "$what: info boots the slot" "$out" "Boots: ota_$slot (partition ota_$slot @"
+    expect_has "$what: info image" "$out" "image verified: demo slot$slot"
+    expect_eq "$what: info wrote nothing" "$(sha "$f")" "$keep"
 }
 
-# The slot the bootloader takes from the image $1 with $2 OTA slots (states are never INVALID
-# or ABORTED here): the higher seq among valid copies, tie to copy 0; -1 = none.
-boot_slot() {
-    local img=$1 n=$2 s0 s1 c0 c1 v0=0 v1=0 seq=-1
-    s0=$(get32 "$img" 0)
-    c0=$(get32 "$img" 28)
-    s1=$(get32 "$img" 4096)
-    c1=$(get32 "$img" $((4096 + 28)))
-    [ "$s0" -ne 4294967295 ] && [ "$c0" -eq "$(ota_crc "$s0")" ] && v0=1
-    [ "$s1" -ne 4294967295 ] && [ "$c1" -eq "$(ota_crc "$s1")" ] && v1=1
-    if [ $v0 = 1 ] && { [ $v1 = 0 ] || [ "$s0" -ge "$s1" ]; }; then
-        seq=$s0
-    elif [ $v1 = 1 ]; then
-        seq=$s1
-    fi
-    if [ "$seq" -lt 0 ]; then echo -1; else echo $(((seq - 1) % n)); fi
-}
-
-# --- switch sequences for 2..16 slots ------------------------------------------------------------
-lcg=12345
-next_rand() { lcg=$(((lcg * 1103515245 + 12345) % 2147483648)); }
-for n in $(seq 2 16); do
-    F=$tmp/f$n.bin
-    make_flash "$F" "$n" || {
-        bad "N=$n: flash create failed"
-        continue
-    }
-    ff_file "$tmp/exp" $OD_LEN
-    steps=$((2 * n + 3))
-    prev=-1
-    for step in $(seq 1 "$steps"); do
-        if [ "$step" = 1 ]; then
-            slot=0
-        elif [ "$step" = 3 ]; then
-            slot=$prev # the slot that is already active
-        else
-            next_rand
-            slot=$((lcg % n))
-        fi
-        prev=$slot
-        cp "$F" "$tmp/before.bin"
-        target=$(tool_switch "$tmp/exp" "$slot" "$n")
-        if [ $((step % 2)) = 0 ]; then
-            run otadata switch "$F" --name "ota_$slot"
-        else
-            run otadata switch "$F" --slot "$slot"
-        fi
-        what="N=$n step $step (slot $slot)"
-        expect_eq "$what: status" "$rc" 0
-        expect_has "$what: copy written" "$out" "otadata copy $target: "
-        dd if="$F" of="$tmp/got" bs=4096 skip=$((OD / 4096)) count=2 status=none
-        cmp -s "$tmp/got" "$tmp/exp" && ok || bad "$what: otadata bytes differ from otatool's"
-        same_outside "$F" "$tmp/before.bin" $OD $OD_LEN && ok ||
-            bad "$what: bytes outside otadata changed"
-        want=$(boot_slot "$tmp/exp" "$n")
-        expect_eq "$what: the active slot is the target" "$want" "$slot"
-        expect_has "$what: selection" "$out" "bootloader would select: ota_$want"
-    done
-    before=$(sha "$F")
-    run flash info "$F"
-    expect_eq "N=$n: info status" "$rc" 0
-    expect_has "N=$n: info boots the slot" "$out" "Boots: ota_$want (partition ota_$want @"
-    expect_has "N=$n: info image" "$out" "image verified: demo slot$want"
-    expect_eq "N=$n: info wrote nothing" "$(sha "$F")" "$before"
-done
+# --- switch: three table sizes ------------------------------------------------------------
+# 3 slots from blank otadata: seq 1 into copy 0; then slot 2 -> seq 3 (the next seq above 1 that
+# is 2 mod 3) into copy 1; then slot 1 -> seq 5 into copy 0; slot 1 again (already active) ->
+# an equal seq 5 into copy 1, which loses the tie to copy 0 and still boots ota_1.
+F3=$tmp/f3.bin
+make_flash "$F3" 3 || fail "N=3: flash create"
+switch_to "$F3" 3 slot 0 0 1
+switch_to "$F3" 3 name 2 1 3
+switch_to "$F3" 3 slot 1 0 5
+switch_to "$F3" 3 name 1 1 5
+# 2 slots: ota_0 from blank is seq 1 into copy 0; ota_0 again is an equal seq 1 into copy 1.
+F2=$tmp/f2.bin
+make_flash "$F2" 2 || fail "N=2: flash create"
+switch_to "$F2" 2 name 0 0 1
+switch_to "$F2" 2 slot 0 1 1
+# 16 slots: the last slot from blank is seq 16; back to ota_0 is seq 17.
+F16=$tmp/f16.bin
+make_flash "$F16" 16 || fail "N=16: flash create"
+switch_to "$F16" 16 name 15 0 16
+switch_to "$F16" 16 slot 0 1 17
 
 # --- erase: blank otadata, factory boots; without factory, ota_0 --------------------------------
-F=$tmp/f3.bin
+F=$F3
 cp "$F" "$tmp/before.bin"
 run otadata erase "$F"
 expect_eq "erase status" "$rc" 0
@@ -216,24 +146,26 @@ expect_has "no factory, erased: read" "$out" "bootloader would select: ota_0 (no
 
 # --- switch keeps state and label bytes; the state is not looked at ----------------------------
 # Copy 0: seq 1, label 'A' x 20, state VALID; copy 1: seq 5, label 'B' x 20, state ABORTED.
+# otatool takes copy 1 as the base (ABORTED, but valid for otatool): slot 0 of 2 above seq 5 is
+# seq 5 again, written into copy 0 with copy 0's label and state kept.
 ff_file "$tmp/crafted" $OD_LEN
 put32 "$tmp/crafted" 0 1
 printf 'AAAAAAAAAAAAAAAAAAAA' | dd of="$tmp/crafted" bs=1 seek=4 conv=notrunc status=none
 put32 "$tmp/crafted" 24 2
-put32 "$tmp/crafted" 28 "$(ota_crc 1)"
+put32 "$tmp/crafted" 28 "${CRC[1]}"
 put32 "$tmp/crafted" 4096 5
 printf 'BBBBBBBBBBBBBBBBBBBB' | dd of="$tmp/crafted" bs=1 seek=4100 conv=notrunc status=none
 put32 "$tmp/crafted" $((4096 + 24)) 4
-put32 "$tmp/crafted" $((4096 + 28)) "$(ota_crc 5)"
+put32 "$tmp/crafted" $((4096 + 28)) "${CRC[5]}"
 F=$tmp/c.bin
 make_flash "$F" 2 && "$OTAKIT" flash write-partition "$F" --name otadata "$tmp/crafted" >/dev/null ||
     bad "crafted otadata: set-up failed"
 cp "$tmp/crafted" "$tmp/exp"
-target=$(tool_switch "$tmp/exp" 0 2) # base copy 1 (seq 5, ABORTED but valid for otatool)
-expect_eq "crafted: otatool writes copy 0" "$target" 0
-expect_eq "crafted: new seq" "$(get32 "$tmp/exp" 0)" 5
+put32 "$tmp/exp" 0 5
+put32 "$tmp/exp" 28 "${CRC[5]}"
 run otadata switch "$F" --slot 0
 expect_eq "crafted: switch" "$rc" 0
+expect_has "crafted: copy 0 written" "$out" "otadata copy 0: "
 dd if="$F" of="$tmp/got" bs=4096 skip=$((OD / 4096)) count=2 status=none
 cmp -s "$tmp/got" "$tmp/exp" && ok || bad "crafted: otadata bytes differ from otatool's"
 expect_eq "crafted: label kept" "$(od -An -c -j 4 -N 3 "$tmp/got" | tr -d ' ')" AAA
@@ -249,7 +181,7 @@ expect_has "crafted: otatool's table" "$out" "Firmware:  0x       5 	0xc8210fcd 
 # A sequence number that would reach 0xFFFFFFFF (ESP-IDF would wrap; otakit refuses).
 ff_file "$tmp/high" $OD_LEN
 put32 "$tmp/high" 0 4294967294
-put32 "$tmp/high" 28 "$(ota_crc 4294967294)"
+put32 "$tmp/high" 28 "${CRC[4294967294]}"
 "$OTAKIT" flash write-partition "$F" --name otadata "$tmp/high" >/dev/null || bad "high: set-up"
 keep=$(sha "$F")
 od_fails() { # what status reason args...
@@ -277,7 +209,6 @@ expect_error "no otadata partition (read)" 1 "No otadata partition found" \
     otadata read "$tmp/single.bin"
 expect_error "no otadata partition (erase)" 1 "No otadata partition found" \
     otadata erase "$tmp/single.bin"
-
 # --- a real otadata image against the reference reader's output ------------------------------
 V65=${VECTORS:+$VECTORS/intechstudio__knot/fe3a5181a9/Firmware/bootloader/otadata_boot_from_ota0.bin}
 if [ -n "$V65" ] && [ -f "$V65" ] && [ -f "$VECTORS/info/65.txt" ]; then

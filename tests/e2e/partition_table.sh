@@ -4,11 +4,11 @@
 # standard input and output, warnings, and errors (exit status, a single line, no output file).
 set -u
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 VECTORS=${OTAKIT_VECTORS:-}
 tmp=$WORK
 
-# This script's run and expect_error (in place of lib.sh's): the partition-table subcommand is
+# This script's run and expect_error (in place of lib.bash's): the partition-table subcommand is
 # implied, and an error also leaves stdout empty.
 run() {
     "$OTAKIT" partition-table "$@" >"$tmp/stdout" 2>"$tmp/stderr"

@@ -6,7 +6,7 @@
 # table are what the board uses afterwards, and that storage holds the expected 16 bytes.
 # Then the same with otakit's power-safe table update, and the safe bootloader path on an
 # ESP32-C5 with its recovery bootloader.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 
 . "$(dirname "$0")/netlib.bash"
 

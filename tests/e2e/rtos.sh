@@ -3,7 +3,7 @@
 # wakes the board with a deep-sleep reset after the sleep time has passed on the board's clock;
 # a queue, timers and timeouts fire at their virtual times; an app whose tasks all wait forever
 # ends the run.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 
 pack_bootloader "$WORK/bl.bin"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tests pytest-embedded-otakit (tests/pytest/test_otakit_service.py) on ESP-IDF's hello_world,
 # built with otakit build. Exit 77 (skipped) without ../shared/conformance or the environment.
-. "$OTAKIT_SOURCE_DIR/tests/e2e/lib.sh"
+. "$OTAKIT_SOURCE_DIR/tests/e2e/lib.bash"
 . "$OTAKIT_SOURCE_DIR/tests/e2e/idflib.bash"
 py=$OTAKIT_BUILD_DIR/pyenv/bin/python
 if [ ! -x "$py" ]; then

@@ -60,6 +60,26 @@ static void test_syntax_errors(void **state)
     assert_string_equal(diag.msg, "line 1: unterminated string");
 }
 
+/* A NUL byte anywhere is refused: the formatter and every C string would cut the text there. */
+static void test_nul_is_refused(void **state)
+{
+    (void)state;
+    static const char value[] = "CONFIG_A=y\nCONFIG_B=\"x\0y\"\n";
+    static const char comment[] = "# comment \0 here\nCONFIG_A=y\n";
+    static const char key[] = "CONFIG_A\0B=y\n";
+    ota_sdkconfig_t *cfg = NULL;
+    ota_diag_t diag = {{0}};
+    assert_int_equal(ota_sdkconfig_parse(value, sizeof(value) - 1, &cfg, &diag), OTA_ERR_SYNTAX);
+    assert_string_equal(diag.msg, "line 2: NUL byte");
+    assert_null(cfg);
+    assert_int_equal(ota_sdkconfig_parse(comment, sizeof(comment) - 1, &cfg, &diag),
+                     OTA_ERR_SYNTAX);
+    assert_string_equal(diag.msg, "line 1: NUL byte");
+    assert_int_equal(ota_sdkconfig_parse(key, sizeof(key) - 1, &cfg, &diag), OTA_ERR_SYNTAX);
+    assert_string_equal(diag.msg, "line 1: NUL byte");
+    assert_null(cfg);
+}
+
 static void test_set(void **state)
 {
     (void)state;
@@ -77,6 +97,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_and_lookup),
         cmocka_unit_test(test_syntax_errors),
+        cmocka_unit_test(test_nul_is_refused),
         cmocka_unit_test(test_set),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

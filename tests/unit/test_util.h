@@ -26,6 +26,19 @@ static inline const char *test_vector_path(const char *rel)
     return stat(path, &st) == 0 ? path : NULL;
 }
 
+/* Exit status CTest reports as skipped (SKIP_RETURN_CODE in cmake/tests.cmake). */
+#define TEST_SKIP_STATUS 77
+
+/*
+ * True when the shared vectors are there ($OTAKIT_VECTORS with its MANIFEST.md). A program of
+ * vector tests returns TEST_SKIP_STATUS from main when they are not, so CTest reports it
+ * skipped, never passed; vector tests therefore live in programs of their own.
+ */
+static inline int test_vectors_present(void)
+{
+    return test_vector_path("MANIFEST.md") != NULL;
+}
+
 /* Reads a whole file into a malloc'ed buffer; NULL on failure. */
 static inline uint8_t *test_read_file(const char *path, size_t *len)
 {

@@ -16,7 +16,7 @@
 #define NOR_ERASED 0xFFu
 
 struct ota_nor {
-    uint8_t *mem; /* size bytes, MAP_SHARED */
+    uint8_t *mem; /* size bytes: the file MAP_SHARED, or a read-only copy of it */
     uint32_t size;
     bool readonly;
     bool strict;
@@ -481,6 +481,24 @@ bool ota_nor_size_valid(uint64_t size)
            size == 0x1000000u;
 }
 
+/* Reads len bytes of fd from offset 0 into dst; 0 or the errno of the failure (EIO when the
+ * file ends early). */
+static int read_whole(int fd, uint8_t *dst, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = pread(fd, dst + done, len - done, (off_t)done);
+        if (n < 0 && errno != EINTR) {
+            return errno;
+        }
+        if (n == 0) {
+            return EIO;
+        }
+        done += n > 0 ? (size_t)n : 0;
+    }
+    return 0;
+}
+
 static int size_error(uint64_t size, ota_diag_t *diag)
 {
     return ota_diag_set(diag, OTA_ERR_SIZE,
@@ -535,19 +553,44 @@ static int nor_new(uint32_t size, const ota_nor_config_t *cfg, ota_nor_t **out, 
 
 /*
  * mmaps fd (or anonymous memory when fd < 0) for nor and closes fd (the mapping keeps the file).
- * Returns OTA_OK or OTA_ERR_IO.
+ * A writable file gets all its blocks first: a page of a sparse file written through the map on
+ * a full filesystem would otherwise be SIGBUS in the middle of an erase or program, not an
+ * error before the first byte changes. A read-only file is read into anonymous memory instead
+ * of being mapped (on tmpfs even reading a hole through a map needs a page). Returns OTA_OK or
+ * OTA_ERR_IO.
  */
 static int nor_map(ota_nor_t *nor, int fd, ota_diag_t *diag)
 {
-    int prot = nor->readonly ? PROT_READ : PROT_READ | PROT_WRITE;
-    int flags = MAP_SHARED | (fd < 0 ? MAP_ANONYMOUS : 0);
-    void *mem = mmap(NULL, nor->size, prot, flags, fd, 0);
-    int e = errno;
+    int e = 0;
+    if (fd >= 0 && !nor->readonly) {
+        e = posix_fallocate(fd, 0, (off_t)nor->size);
+        if (e != 0) {
+            close(fd);
+            return ota_diag_set(diag, OTA_ERR_IO, "cannot allocate the flash image: %s",
+                                strerror(e));
+        }
+    }
+    bool copy = fd >= 0 && nor->readonly;
+    int flags = copy     ? MAP_PRIVATE | MAP_ANONYMOUS
+                : fd < 0 ? MAP_SHARED | MAP_ANONYMOUS
+                         : MAP_SHARED;
+    void *mem = mmap(NULL, nor->size, PROT_READ | PROT_WRITE, flags, copy ? -1 : fd, 0);
+    e = mem == MAP_FAILED ? errno : 0;
+    if (e == 0 && copy) {
+        e = read_whole(fd, mem, nor->size);
+        if (e == 0 && mprotect(mem, nor->size, PROT_READ) != 0) {
+            e = errno;
+        }
+        if (e != 0) {
+            munmap(mem, nor->size);
+        }
+    }
     if (fd >= 0) {
         close(fd);
     }
-    if (mem == MAP_FAILED) {
-        return ota_diag_set(diag, OTA_ERR_IO, "cannot map the flash image: %s", strerror(e));
+    if (e != 0) {
+        return ota_diag_set(diag, OTA_ERR_IO, "cannot %s the flash image: %s",
+                            copy ? "read" : "map", strerror(e));
     }
     nor->mem = mem;
     return OTA_OK;

@@ -1,4 +1,5 @@
-# Shared helpers of the end-to-end scripts that drive the real otakit binary and board.
+# Shared helpers of the end-to-end scripts that drive the real otakit binary and board (not a
+# test itself: CTest runs only tests/e2e/*.sh).
 # Source it from a test script; it creates $WORK (removed at exit) and defines:
 #   fail MSG            print "FAIL: MSG" and exit 1
 #   ok MSG              count a passed check
