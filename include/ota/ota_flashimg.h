@@ -43,10 +43,17 @@ extern "C" {
 const ota_chip_t *ota_flashimg_detect_chip(const uint8_t *flash, size_t size);
 
 /*
- * The chip revision the simulated board assumes when none is given: v3.0 on ESP32 (the common
- * ECO3 parts), v1.0 on the other chips. Returns major * 100 + minor.
+ * The chip revision the simulated board assumes when none is given: the chip table's shipped
+ * revision (ota_chip_t.rev: v3.0 on ESP32, v0.2 on ESP32-S3, ...), which ESP-IDF v5.5's default
+ * revision range accepts. Returns major * 100 + minor; 0 for a NULL chip.
  */
 uint16_t ota_flashimg_default_chip_rev(const ota_chip_t *chip);
+
+/*
+ * The eFuse block revision the simulated board assumes: the chip table's
+ * ota_chip_t.efuse_blk_rev. Returns major * 100 + minor; 0 for a NULL chip.
+ */
+uint16_t ota_flashimg_default_efuse_blk_rev(const ota_chip_t *chip);
 
 /*
  * The sdkconfig `otakit image pack` baked into the image at flash offset `offset` (avail bytes
@@ -261,7 +268,7 @@ int ota_flashimg_create(const ota_crypto_t *c, const ota_flashimg_create_opts_t 
 typedef struct ota_flashimg_inspect_opts {
     uint32_t table_offset;     /* 0 = the bootloader's configuration, else 0x8000 */
     const ota_chip_t *chip;    /* NULL = ota_flashimg_detect_chip */
-    bool has_chip_rev;         /* false: v3.0 on ESP32, v1.0 on the others */
+    bool has_chip_rev;         /* false: ota_flashimg_default_chip_rev */
     uint16_t chip_rev;         /* major * 100 + minor, with has_chip_rev */
     const char *efuse_sidecar; /* eFuse file used when the table has no efuse partition (read
                                   only; NULL or missing = nothing burnt) */
@@ -282,6 +289,7 @@ typedef struct ota_flashimg_report {
     const ota_chip_t *chip; /* NULL: no bootloader image found and no chip given */
     bool chip_detected;     /* chip came from the bootloader image */
     uint16_t chip_rev;
+    uint16_t efuse_blk_rev; /* ota_flashimg_default_efuse_blk_rev */
 
     /* The ROM step (valid when chip != NULL). */
     int rom_err; /* ota_boot_rom_load's result */

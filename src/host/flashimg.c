@@ -39,7 +39,12 @@ const ota_chip_t *ota_flashimg_detect_chip(const uint8_t *flash, size_t size)
 
 uint16_t ota_flashimg_default_chip_rev(const ota_chip_t *chip)
 {
-    return chip != NULL && chip->id == OTA_CHIP_ID_ESP32 ? 300 : 100;
+    return chip != NULL ? chip->rev : 0;
+}
+
+uint16_t ota_flashimg_default_efuse_blk_rev(const ota_chip_t *chip)
+{
+    return chip != NULL ? chip->efuse_blk_rev : 0;
 }
 
 ota_sdkconfig_t *ota_flashimg_image_sdkconfig(const ota_flash_t *f, uint32_t offset, uint32_t avail)
@@ -957,6 +962,8 @@ int ota_flashimg_inspect(const ota_crypto_t *c, const uint8_t *flash, size_t siz
             r->chip_rev = ota_flashimg_default_chip_rev(r->chip);
         }
         env.chip_rev = r->chip_rev;
+        r->efuse_blk_rev = ota_flashimg_default_efuse_blk_rev(r->chip);
+        env.efuse_blk_rev = r->efuse_blk_rev;
         inspect_bootloader(c, o, &env, r);
     } else {
         r->rom_err = OTA_ERR_NOT_FOUND;
