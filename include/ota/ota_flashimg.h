@@ -43,6 +43,18 @@ extern "C" {
 const ota_chip_t *ota_flashimg_detect_chip(const uint8_t *flash, size_t size);
 
 /*
+ * The flash size a flash image file of file_len bytes stands for; head holds its first head_len
+ * bytes (at least up to the last bootloader offset's header, 0x2018, or the whole file).
+ * override != 0 (a --size option): that size, which must be a flash size not below file_len.
+ * Else file_len itself when it is a flash size; else, for a shorter file (a merged image as
+ * `esptool merge_bin` writes it, not padded), the flash size its bootloader image header names
+ * (header byte 3). Returns OTA_OK with *out set; OTA_ERR_SIZE when the size cannot be found or
+ * the file does not fit it (diag says why); OTA_ERR_INVALID_ARG for NULL head or out.
+ */
+int ota_flashimg_file_flash_size(const uint8_t *head, size_t head_len, uint64_t file_len,
+                                 uint32_t override, uint32_t *out, ota_diag_t *diag);
+
+/*
  * The chip revision the simulated board assumes when none is given: the chip table's shipped
  * revision (ota_chip_t.rev: v3.0 on ESP32, v0.2 on ESP32-S3, ...), which ESP-IDF v5.5's default
  * revision range accepts. Returns major * 100 + minor; 0 for a NULL chip.
@@ -194,7 +206,7 @@ typedef struct ota_flashimg_file {
 
 /* Options; zero-filled fields take the defaults noted. */
 typedef struct ota_flashimg_create_opts {
-    uint32_t flash_size; /* 1, 2, 4, 8 or 16 MiB (required) */
+    uint32_t flash_size; /* 1, 2, 4, 8, 16, 32, 64 or 128 MiB (required) */
     /* Table offset; 0 = the bootloader's CONFIG_PARTITION_TABLE_OFFSET, else 0x8000. When set and
      * the bootloader names another offset, that is an error unless force. */
     uint32_t table_offset;
@@ -334,7 +346,7 @@ typedef struct ota_flashimg_report {
  * state changes, fallback) on a private copy with no GPIO held, as after a power-on reset.
  * Failures of the flash's contents are reported in *out, not returned. *out is malloc'ed (free it
  * with ota_flashimg_report_free). Returns OTA_OK, OTA_ERR_INVALID_ARG (NULL argument, size 0 or
- * above 16 MiB) or OTA_ERR_NO_MEM.
+ * above 128 MiB) or OTA_ERR_NO_MEM.
  */
 int ota_flashimg_inspect(const ota_crypto_t *c, const uint8_t *flash, size_t size,
                          const ota_flashimg_inspect_opts_t *opts, ota_flashimg_report_t **out);

@@ -2,10 +2,12 @@
 #include "cli.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "board.h"
+#include "cli_flash.h"
 #include "ota/ota_nor.h"
 
 static const char run_help[] =
@@ -29,6 +31,10 @@ static const char run_help[] =
     "                         across bootloader and app, then power on again\n"
     "  --cut-mode MODE        before | after | torn (default before)\n"
     "  --seed S               seed of a torn cut (default 1)\n"
+    "  --size SIZE            flash size (default: FLASH's size; for a shorter merged image, as\n"
+    "                         esptool merge_bin writes it, the size its bootloader header names)\n"
+    "  --pad                  write FLASH back padded with 0xFF to that size and run on it\n"
+    "                         (without it a shorter FLASH runs on a padded copy, left unchanged)\n"
     "\n"
     "Exit status: 0 --until matched, 1 error, 2 usage, 3 bricked (no bootloader or no bootable\n"
     "app), 4 the app returned, 5 --max-boots reached, 6 booted an image that cannot run on the\n"
@@ -49,7 +55,7 @@ static int cmd_run(int argc, char **argv)
     if (cli_help(argc, argv, run_help)) {
         return CLI_OK;
     }
-    enum { O_CHIP = 1, O_REV, O_GPIO, O_UNTIL, O_BOOTS, O_TIME, O_CUT, O_MODE, O_SEED };
+    enum { O_CHIP = 1, O_REV, O_GPIO, O_UNTIL, O_BOOTS, O_TIME, O_CUT, O_MODE, O_SEED, O_SIZE };
     static const struct option opts[] = {
         {"chip", required_argument, NULL, O_CHIP},
         {"chip-rev", required_argument, NULL, O_REV},
@@ -60,6 +66,8 @@ static int cmd_run(int argc, char **argv)
         {"power-cut-at", required_argument, NULL, O_CUT},
         {"cut-mode", required_argument, NULL, O_MODE},
         {"seed", required_argument, NULL, O_SEED},
+        {"size", required_argument, NULL, O_SIZE},
+        {"pad", no_argument, NULL, 'p'},
         {NULL, 0, NULL, 0},
     };
     board_opts_t o;
@@ -68,6 +76,8 @@ static int cmd_run(int argc, char **argv)
     o.cut_mode = OTA_NOR_CUT_BEFORE;
     o.seed = 1;
     uint32_t v;
+    uint32_t size = 0;
+    bool pad = false;
     int c;
     optind = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -128,6 +138,14 @@ static int cmd_run(int argc, char **argv)
                 return cli_usage_error("board run", "--seed: '%s' is not a number", optarg);
             }
             break;
+        case O_SIZE:
+            if (!cli_parse_u32(optarg, &size) || !ota_nor_size_valid(size)) {
+                return cli_usage_error("board run", "--size: '%s' is not 1MB .. 128MB", optarg);
+            }
+            break;
+        case 'p':
+            pad = true;
+            break;
         default:
             return cli_usage_error("board run", "unknown option");
         }
@@ -135,8 +153,14 @@ static int cmd_run(int argc, char **argv)
     if (optind != argc - 1) {
         return cli_usage_error("board run", "expected one FLASH image argument");
     }
-    o.flash_path = argv[optind];
-    return board_run(&o);
+    char work[PATH_MAX];
+    if (cli_flash_work_file("board run", argv[optind], size, pad, work, sizeof(work)) != CLI_OK) {
+        return CLI_FAIL;
+    }
+    o.flash_path = work;
+    int rc = board_run(&o);
+    cli_flash_work_done(argv[optind], work);
+    return rc;
 }
 
 static const cli_sub_t subs[] = {
