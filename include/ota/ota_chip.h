@@ -86,7 +86,23 @@ typedef struct ota_chip {
     uint8_t secure_version_bits;  /* width of the app anti-rollback eFuse field (spec 5.3) */
     bool recovery_bootloader;     /* ROM falls back to a recovery bootloader (SOC_RECOVERY_...) */
     bool legacy_min_rev_is_minor; /* header byte 14 holds the minor revision (ESP32-C3) */
-    bool checks_efuse_blk_rev;    /* verifier checks the app's eFuse block revision range */
+    bool checks_efuse_blk_rev;    /* verifier checks the app's eFuse block revision range; the
+                                     bootloader prints "efuse block revision" */
+
+    /*
+     * Revisions, major * 100 + minor. rev / efuse_blk_rev: what the simulated board's chip
+     * reports unless told otherwise, a revision that shipped silicon of the chip has.
+     * idf_rev_min / idf_rev_max and idf_efuse_blk_rev_min / idf_efuse_blk_rev_max: ESP-IDF v5.5's
+     * defaults for CONFIG_<CHIP>_REV_MIN_FULL / _REV_MAX_FULL and
+     * CONFIG_ESP_EFUSE_BLOCK_REV_MIN_FULL / _MAX_FULL, what a build with default settings writes
+     * into its images. The default revisions always lie within these ranges.
+     */
+    uint16_t rev;
+    uint16_t efuse_blk_rev;
+    uint16_t idf_rev_min;
+    uint16_t idf_rev_max;
+    uint16_t idf_efuse_blk_rev_min;
+    uint16_t idf_efuse_blk_rev_max;
 
     /* Where otakit's packer places things (taken from real images of the chip). */
     uint32_t app_drom_base;  /* flash-mapped data window base for the app descriptor */

@@ -43,10 +43,29 @@ extern "C" {
 const ota_chip_t *ota_flashimg_detect_chip(const uint8_t *flash, size_t size);
 
 /*
- * The chip revision the simulated board assumes when none is given: v3.0 on ESP32 (the common
- * ECO3 parts), v1.0 on the other chips. Returns major * 100 + minor.
+ * The flash size a flash image file of file_len bytes stands for; head holds its first head_len
+ * bytes (at least up to the last bootloader offset's header, 0x2018, or the whole file).
+ * override != 0 (a --size option): that size, which must be a flash size not below file_len.
+ * Else file_len itself when it is a flash size; else, for a shorter file (a merged image as
+ * `esptool merge_bin` writes it, not padded), the flash size its bootloader image header names
+ * (header byte 3). Returns OTA_OK with *out set; OTA_ERR_SIZE when the size cannot be found or
+ * the file does not fit it (diag says why); OTA_ERR_INVALID_ARG for NULL head or out.
+ */
+int ota_flashimg_file_flash_size(const uint8_t *head, size_t head_len, uint64_t file_len,
+                                 uint32_t override, uint32_t *out, ota_diag_t *diag);
+
+/*
+ * The chip revision the simulated board assumes when none is given: the chip table's shipped
+ * revision (ota_chip_t.rev: v3.0 on ESP32, v0.2 on ESP32-S3, ...), which ESP-IDF v5.5's default
+ * revision range accepts. Returns major * 100 + minor; 0 for a NULL chip.
  */
 uint16_t ota_flashimg_default_chip_rev(const ota_chip_t *chip);
+
+/*
+ * The eFuse block revision the simulated board assumes: the chip table's
+ * ota_chip_t.efuse_blk_rev. Returns major * 100 + minor; 0 for a NULL chip.
+ */
+uint16_t ota_flashimg_default_efuse_blk_rev(const ota_chip_t *chip);
 
 /*
  * The sdkconfig `otakit image pack` baked into the image at flash offset `offset` (avail bytes
@@ -187,7 +206,7 @@ typedef struct ota_flashimg_file {
 
 /* Options; zero-filled fields take the defaults noted. */
 typedef struct ota_flashimg_create_opts {
-    uint32_t flash_size; /* 1, 2, 4, 8 or 16 MiB (required) */
+    uint32_t flash_size; /* 1, 2, 4, 8, 16, 32, 64 or 128 MiB (required) */
     /* Table offset; 0 = the bootloader's CONFIG_PARTITION_TABLE_OFFSET, else 0x8000. When set and
      * the bootloader names another offset, that is an error unless force. */
     uint32_t table_offset;
@@ -261,7 +280,7 @@ int ota_flashimg_create(const ota_crypto_t *c, const ota_flashimg_create_opts_t 
 typedef struct ota_flashimg_inspect_opts {
     uint32_t table_offset;     /* 0 = the bootloader's configuration, else 0x8000 */
     const ota_chip_t *chip;    /* NULL = ota_flashimg_detect_chip */
-    bool has_chip_rev;         /* false: v3.0 on ESP32, v1.0 on the others */
+    bool has_chip_rev;         /* false: ota_flashimg_default_chip_rev */
     uint16_t chip_rev;         /* major * 100 + minor, with has_chip_rev */
     const char *efuse_sidecar; /* eFuse file used when the table has no efuse partition (read
                                   only; NULL or missing = nothing burnt) */
@@ -282,6 +301,7 @@ typedef struct ota_flashimg_report {
     const ota_chip_t *chip; /* NULL: no bootloader image found and no chip given */
     bool chip_detected;     /* chip came from the bootloader image */
     uint16_t chip_rev;
+    uint16_t efuse_blk_rev; /* ota_flashimg_default_efuse_blk_rev */
 
     /* The ROM step (valid when chip != NULL). */
     int rom_err; /* ota_boot_rom_load's result */
@@ -326,7 +346,7 @@ typedef struct ota_flashimg_report {
  * state changes, fallback) on a private copy with no GPIO held, as after a power-on reset.
  * Failures of the flash's contents are reported in *out, not returned. *out is malloc'ed (free it
  * with ota_flashimg_report_free). Returns OTA_OK, OTA_ERR_INVALID_ARG (NULL argument, size 0 or
- * above 16 MiB) or OTA_ERR_NO_MEM.
+ * above 128 MiB) or OTA_ERR_NO_MEM.
  */
 int ota_flashimg_inspect(const ota_crypto_t *c, const uint8_t *flash, size_t size,
                          const ota_flashimg_inspect_opts_t *opts, ota_flashimg_report_t **out);

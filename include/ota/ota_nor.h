@@ -3,7 +3,7 @@
  *
  * The device is a raw flash image: a file mmap'ed MAP_SHARED (the same bytes `esptool
  * read_flash` gives and `write_flash` takes) or an anonymous in-memory buffer. Sizes are 1, 2, 4,
- * 8 or 16 MiB. It behaves as a W25Q-class NOR chip:
+ * 8, 16, 32, 64 or 128 MiB (ESP-IDF's flash sizes). It behaves as a W25Q-class NOR chip:
  *
  *   - read:    any range inside the device.
  *   - program: only clears bits (new = old AND data). A request is split at 256-byte page
@@ -60,8 +60,8 @@ extern "C" {
 #endif
 
 #define OTA_NOR_MIN_SIZE 0x100000u                                     /* 1 MiB */
-#define OTA_NOR_MAX_SIZE 0x1000000u                                    /* 16 MiB */
-#define OTA_NOR_MAX_SECTORS (OTA_NOR_MAX_SIZE / OTA_FLASH_SECTOR_SIZE) /* 4096 */
+#define OTA_NOR_MAX_SIZE 0x8000000u                                    /* 128 MiB */
+#define OTA_NOR_MAX_SECTORS (OTA_NOR_MAX_SIZE / OTA_FLASH_SECTOR_SIZE) /* 32768 */
 
 /* ------------------------------------------------------------------------------------------ */
 /* Timing model                                                                                */
@@ -124,7 +124,7 @@ void ota_nor_time_model(const ota_nor_profile_t *p, const ota_nor_op_counts_t *c
 /* ------------------------------------------------------------------------------------------ */
 
 #define OTA_NOR_STATE_MAGIC 0x524F4E4Fu /* "ONOR" */
-#define OTA_NOR_STATE_VERSION 1u
+#define OTA_NOR_STATE_VERSION 2u
 
 typedef enum {
     OTA_NOR_CUT_BEFORE = 0, /* the cut operation is not performed */
@@ -161,7 +161,7 @@ typedef struct ota_nor_state {
     uint32_t wear[OTA_NOR_MAX_SECTORS]; /* erase count per 4 KiB sector */
 } ota_nor_state_t;
 
-_Static_assert(sizeof(ota_nor_state_t) == 16528, "ota_nor_state_t layout changed");
+_Static_assert(sizeof(ota_nor_state_t) == 131216, "ota_nor_state_t layout changed");
 
 /* Zero-fills *st and marks it initialised. */
 void ota_nor_state_init(ota_nor_state_t *st);
@@ -190,29 +190,33 @@ typedef struct ota_nor_config {
                                a zero-filled one is initialised, an initialised one is kept */
     const ota_nor_profile_t *profile; /* NULL = ota_nor_profile_default() */
     bool strict;                      /* refuse to program non-erased bytes (OTA_ERR_NOT_ERASED) */
-    bool readonly; /* map the file read-only; program/erase fail with OTA_ERR_READONLY */
+    bool readonly;     /* map the file read-only; program/erase fail with OTA_ERR_READONLY */
+    uint32_t pad_size; /* ota_nor_open, read-only only: a file shorter than this flash size (a
+                          merged image as esptool merge_bin writes it) reads as if padded with
+                          0xFF to it; 0 = the file's size must be a flash size */
     void (*on_power_loss)(void *arg); /* called once at a cut; may not return */
     void *on_power_loss_arg;
 } ota_nor_config_t;
 
-/* True for 1, 2, 4, 8 and 16 MiB. */
+/* True for 1, 2, 4, 8, 16, 32, 64 and 128 MiB. */
 bool ota_nor_size_valid(uint64_t size);
 
 /*
- * Opens an existing flash image file; its size is the device size. A writable device maps the
- * file shared after allocating all its blocks (so a full filesystem fails here, never in the
- * middle of an erase); a read-only one reads a private copy. On success *out is a new device
- * (free it with ota_nor_close) and OTA_OK is returned. Failures (diag says why):
- * OTA_ERR_INVALID_ARG (NULL path or out, or a supplied state that is neither zero-filled nor
- * valid), OTA_ERR_NOT_FOUND (no such file), OTA_ERR_SIZE (size is not 1, 2, 4, 8 or 16 MiB),
- * OTA_ERR_IO (open, block allocation, read or mmap failed), OTA_ERR_NO_MEM.
+ * Opens an existing flash image file; its size is the device size (or cfg->pad_size for a
+ * shorter file opened read-only: the file's bytes, then 0xFF). A writable device maps the file
+ * shared after allocating all its blocks (so a full filesystem fails here, never in the middle of
+ * an erase); a read-only one reads a private copy. On success *out is a new device (free it with
+ * ota_nor_close) and OTA_OK is returned. Failures (diag says why): OTA_ERR_INVALID_ARG (NULL path
+ * or out, a supplied state that is neither zero-filled nor valid, or pad_size without readonly),
+ * OTA_ERR_NOT_FOUND (no such file), OTA_ERR_SIZE (size is not a flash size), OTA_ERR_IO (open,
+ * block allocation, read or mmap failed), OTA_ERR_NO_MEM.
  */
 int ota_nor_open(const char *path, const ota_nor_config_t *cfg, ota_nor_t **out, ota_diag_t *diag);
 
 /*
  * Creates (or replaces) the file at path as an erased image of size bytes (all 0xFF) and opens
- * it. Returns OTA_OK, OTA_ERR_INVALID_ARG (as above, or readonly set), OTA_ERR_SIZE (size not 1,
- * 2, 4, 8 or 16 MiB), OTA_ERR_IO, OTA_ERR_NO_MEM.
+ * it. Returns OTA_OK, OTA_ERR_INVALID_ARG (as above, or readonly set), OTA_ERR_SIZE (size not a
+ * flash size), OTA_ERR_IO, OTA_ERR_NO_MEM.
  */
 int ota_nor_create(const char *path, uint32_t size, const ota_nor_config_t *cfg, ota_nor_t **out,
                    ota_diag_t *diag);

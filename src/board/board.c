@@ -289,6 +289,10 @@ static void bootloader_banner(board_t *b, uint32_t offset)
     }
     ota_logf(&sink, 'I', "boot", "chip revision: v%d.%d", b->shm->chip_rev / 100,
              b->shm->chip_rev % 100);
+    if (b->chip->checks_efuse_blk_rev) {
+        ota_logf(&sink, 'I', "boot", "efuse block revision: v%d.%d", b->shm->efuse_blk_rev / 100,
+                 b->shm->efuse_blk_rev % 100);
+    }
     ota_logf(&sink, 'I', "boot", "Enabling RNG early entropy source...");
 }
 
@@ -705,6 +709,7 @@ int board_run(const board_opts_t *o)
     b.shm->chip_id = b.chip->id;
     b.shm->chip_rev =
         (uint16_t)(o->chip_rev >= 0 ? o->chip_rev : ota_flashimg_default_chip_rev(b.chip));
+    b.shm->efuse_blk_rev = ota_flashimg_default_efuse_blk_rev(b.chip);
     if (o->cut) {
         ota_nor_cut_arm(b.nor, o->cut_at, (ota_nor_cut_mode_t)o->cut_mode, o->seed);
     }

@@ -24,7 +24,7 @@
 typedef struct board_opts {
     const char *flash_path;
     const char *chip; /* NULL: the chip named by the bootloader image */
-    int chip_rev;     /* major * 100 + minor; -1 = default (v3.0 on ESP32, v1.0 others) */
+    int chip_rev;     /* major * 100 + minor; -1 = the chip table's shipped revision */
     const char *gpio[BOARD_MAX_GPIO_SPECS]; /* "PIN=LEVEL[@MS]" */
     int n_gpio;
     unsigned max_boots; /* 0 = no limit */

@@ -1,10 +1,17 @@
 /* Pieces shared by `otakit flash` and `otakit otadata`. */
 #include "cli_flash.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "ota/ota_buf.h"
+#include "ota/ota_file.h"
 #include "ota/ota_flashimg.h"
 #include "ota/ota_part_csv.h"
 #include "ota/ota_posix.h"
@@ -54,19 +61,164 @@ int cli_flash_offset_opt(const char *cmd, int argc, char **argv, int *i, uint32_
     return r;
 }
 
+int cli_flash_file_size(const char *cmd, const char *path, uint32_t override, uint32_t *size,
+                        uint64_t *file_len)
+{
+    uint8_t head[0x3000];
+    FILE *fp = fopen(path, "rb");
+    struct stat sb;
+    if (fp == NULL || fstat(fileno(fp), &sb) != 0) {
+        int e = errno;
+        if (fp != NULL) {
+            fclose(fp);
+        }
+        return cli_error("%s: %s: cannot open: %s", cmd, path, strerror(e));
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        fclose(fp);
+        return cli_error("%s: %s: not a regular file", cmd, path);
+    }
+    size_t n = fread(head, 1, sizeof(head), fp);
+    fclose(fp);
+    if (file_len != NULL) {
+        *file_len = (uint64_t)sb.st_size;
+    }
+    ota_diag_t diag = {{0}};
+    int err = ota_flashimg_file_flash_size(head, n, (uint64_t)sb.st_size, override, size, &diag);
+    if (err != OTA_OK) {
+        return cli_error("%s: %s: %s", cmd, path, ota_diag_why(&diag, err));
+    }
+    return CLI_OK;
+}
+
+int cli_flash_open_nor(const char *cmd, const char *path, bool writable, uint32_t override,
+                       ota_nor_t **out)
+{
+    *out = NULL;
+    ota_nor_config_t cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.readonly = !writable;
+    if (!writable && cli_flash_file_size(cmd, path, override, &cfg.pad_size, NULL) != CLI_OK) {
+        return CLI_FAIL;
+    }
+    ota_diag_t diag = {{0}};
+    int err = ota_nor_open(path, &cfg, out, &diag);
+    if (err != OTA_OK) {
+        *out = NULL;
+        return cli_error("%s: %s: %s", cmd, path, ota_diag_why(&diag, err));
+    }
+    return CLI_OK;
+}
+
+/* Reads the file at path, padded with 0xFF to size bytes, into *out. Returns CLI_OK/CLI_FAIL. */
+static int read_padded(const char *cmd, const char *path, uint32_t size, ota_buf_t *out)
+{
+    FILE *fp = fopen(path, "rb");
+    bool ok = fp != NULL && ota_buf_read(out, fp);
+    int e = errno;
+    if (fp != NULL) {
+        fclose(fp);
+    }
+    if (ok && out->len < size) {
+        ota_buf_fill(out, 0xFF, size - out->len);
+    }
+    if (!ok || out->oom) {
+        ota_buf_free(out);
+        return cli_error("%s: %s: cannot read: %s", cmd, path, ok ? "out of memory" : strerror(e));
+    }
+    return CLI_OK;
+}
+
+/* Writes data to a new temporary file named into work (cap bytes). Returns CLI_OK/CLI_FAIL. */
+static int write_temp(const char *cmd, const uint8_t *data, size_t len, char *work, size_t cap)
+{
+    const char *dir = getenv("TMPDIR");
+    int n = snprintf(work, cap, "%s/otakit-flash.XXXXXX", dir != NULL && *dir ? dir : "/tmp");
+    int fd = n > 0 && (size_t)n < cap ? mkstemp(work) : -1;
+    if (fd < 0) {
+        return cli_error("%s: cannot create a temporary flash image: %s", cmd, strerror(errno));
+    }
+    FILE *fp = fdopen(fd, "wb");
+    bool ok = fp != NULL && fwrite(data, 1, len, fp) == len;
+    ok = (fp != NULL ? fclose(fp) == 0 : (close(fd), false)) && ok;
+    if (!ok) {
+        unlink(work);
+        return cli_error("%s: %s: cannot write: %s", cmd, work, strerror(errno));
+    }
+    return CLI_OK;
+}
+
+/* Copies "<from>.efuse" to "<to>.efuse" when the first exists (best effort). */
+static void copy_efuse(const char *from, const char *to)
+{
+    char src[PATH_MAX];
+    char dst[PATH_MAX];
+    ota_buf_t b = {0};
+    snprintf(src, sizeof(src), "%s.efuse", from);
+    snprintf(dst, sizeof(dst), "%s.efuse", to);
+    FILE *fp = fopen(src, "rb");
+    if (fp != NULL && ota_buf_read(&b, fp) && !b.oom) {
+        ota_file_write(dst, b.p, b.len, 0644, NULL);
+    }
+    if (fp != NULL) {
+        fclose(fp);
+    }
+    ota_buf_free(&b);
+}
+
+int cli_flash_work_file(const char *cmd, const char *path, uint32_t override, bool in_place,
+                        char *work, size_t cap)
+{
+    uint32_t size = 0;
+    uint64_t len = 0;
+    snprintf(work, cap, "%s", path);
+    if (cli_flash_file_size(cmd, path, override, &size, &len) != CLI_OK) {
+        return CLI_FAIL;
+    }
+    if (len == size) {
+        return CLI_OK;
+    }
+    ota_buf_t b = {0};
+    if (read_padded(cmd, path, size, &b) != CLI_OK) {
+        return CLI_FAIL;
+    }
+    int rc = CLI_OK;
+    ota_diag_t diag = {{0}};
+    if (in_place) {
+        if (ota_file_write(path, b.p, b.len, 0644, &diag) != OTA_OK) {
+            rc = cli_error("%s: %s: %s", cmd, path, diag.msg);
+        }
+    } else if ((rc = write_temp(cmd, b.p, b.len, work, cap)) == CLI_OK) {
+        copy_efuse(path, work);
+        fprintf(stderr,
+                "otakit: %s: %s: %llu bytes, run as a %u MiB flash padded with 0xFF on a copy; "
+                "%s is not changed (--pad writes it at %u MiB)\n",
+                cmd, path, (unsigned long long)len, (unsigned)(size >> 20), path,
+                (unsigned)(size >> 20));
+    }
+    ota_buf_free(&b);
+    return rc;
+}
+
+void cli_flash_work_done(const char *path, const char *work)
+{
+    if (strcmp(path, work) != 0) {
+        char efuse[PATH_MAX];
+        snprintf(efuse, sizeof(efuse), "%s.efuse", work);
+        unlink(efuse);
+        unlink(work);
+    }
+}
+
 int cli_flash_open(const char *cmd, const char *path, bool writable, uint32_t table_offset,
                    cli_flash_t *out)
 {
     memset(out, 0, sizeof(*out));
-    ota_nor_config_t cfg;
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.readonly = !writable;
-    ota_diag_t diag = {{0}};
-    int err = ota_nor_open(path, &cfg, &out->nor, &diag);
-    if (err != OTA_OK) {
-        out->nor = NULL;
-        return cli_error("%s: %s: %s", cmd, path, ota_diag_why(&diag, err));
+    if (cli_flash_open_nor(cmd, path, writable, 0, &out->nor) != CLI_OK) {
+        return CLI_FAIL;
     }
+    ota_diag_t diag = {{0}};
+    int err;
     out->flash = ota_nor_flash(out->nor);
     if (table_offset == 0) {
         /* The offset the bootloader on this flash was built for, as the board reads it. */

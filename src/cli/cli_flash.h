@@ -37,6 +37,38 @@ bool cli_flash_parse_offset(const char *cmd, const char *s, uint32_t *out);
  */
 int cli_flash_offset_opt(const char *cmd, int argc, char **argv, int *i, uint32_t *out);
 
+/*
+ * The flash size of the image file at path (ota_flashimg_file_flash_size: override, else the
+ * file's size when it is a flash size, else the size its bootloader header names for a shorter
+ * merged image) into *size, and the file's length into *file_len (may be NULL). On failure prints
+ * "otakit: <cmd>: <path>: <why>" and returns CLI_FAIL; else CLI_OK.
+ */
+int cli_flash_file_size(const char *cmd, const char *path, uint32_t override, uint32_t *size,
+                        uint64_t *file_len);
+
+/*
+ * Opens the flash image at path as an emulated NOR device, read-only unless writable. A
+ * read-only image shorter than its flash size (cli_flash_file_size with override) reads as if
+ * padded with 0xFF. On failure prints the error line and returns CLI_FAIL; else CLI_OK with *out.
+ */
+int cli_flash_open_nor(const char *cmd, const char *path, bool writable, uint32_t override,
+                       ota_nor_t **out);
+
+/*
+ * The flash image file a writable run (board run) uses for path, into work (cap bytes): path
+ * itself when the file is its flash size (cli_flash_file_size with override). A shorter file
+ * (a merged image as esptool merge_bin writes it, or --size larger than the file): with in_place,
+ * path is rewritten padded with 0xFF to the flash size and used; otherwise the run gets a padded
+ * copy in $TMPDIR (with a copy of "<path>.efuse" when there is one), path is left as it is, and a
+ * note on stderr says so. On failure prints the error line and returns CLI_FAIL; else CLI_OK.
+ * Pass the same path and work to cli_flash_work_done after the run.
+ */
+int cli_flash_work_file(const char *cmd, const char *path, uint32_t override, bool in_place,
+                        char *work, size_t cap);
+
+/* Removes the padded copy (and its eFuse file) that cli_flash_work_file made, if any. */
+void cli_flash_work_done(const char *path, const char *work);
+
 /* An open flash image and its partition table. */
 typedef struct cli_flash {
     ota_nor_t *nor;
@@ -46,7 +78,8 @@ typedef struct cli_flash {
 } cli_flash_t;
 
 /*
- * Opens the flash image at path (read-only unless writable) and reads its partition table at
+ * Opens the flash image at path (read-only unless writable, with cli_flash_open_nor: an unpadded
+ * merged image reads as padded when read-only) and reads its partition table at
  * table_offset (0 = the offset its bootloader was built for, else 0x8000) with the bootloader's
  * verifier. On failure prints "otakit: <cmd>: <path>: <why>" and returns CLI_FAIL (nothing is
  * open then); else CLI_OK. Close with cli_flash_close.

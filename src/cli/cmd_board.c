@@ -25,7 +25,8 @@ static const char run_help[] =
     "\n"
     "Options:\n"
     "  --chip NAME            simulated chip (default: the chip the bootloader image names)\n"
-    "  --chip-rev N           chip revision as major*100+minor (default v3.0 on ESP32, v1.0)\n"
+    "  --chip-rev N           chip revision as major*100+minor (default: the chip's shipped\n"
+    "                         revision, v3.0 on ESP32, v0.2 on ESP32-S3, ...)\n"
     "  --gpio PIN=LEVEL[@MS]  input level of a pin from board time MS (default 0) on; repeatable\n"
     "  --until REGEX          stop (exit 0) once a console line matches the extended regex\n"
     "  --max-boots N          stop after N boots (exit 5)\n"
@@ -34,6 +35,10 @@ static const char run_help[] =
     "                         across bootloader and app, then power on again\n"
     "  --cut-mode MODE        before | after | torn (default before)\n"
     "  --seed S               seed of a torn cut (default 1)\n"
+    "  --size SIZE            flash size (default: FLASH's size; for a shorter merged image, as\n"
+    "                         esptool merge_bin writes it, the size its bootloader header names)\n"
+    "  --pad                  write FLASH back padded with 0xFF to that size and run on it\n"
+    "                         (without it a shorter FLASH runs on a padded copy, left unchanged)\n"
     "\n"
     "Exit status: 0 --until matched, 1 error, 2 usage, 3 bricked (no bootloader or no bootable\n"
     "app), 4 the app returned, 5 --max-boots reached, 6 booted an image that cannot run on the\n"
@@ -54,7 +59,7 @@ static int cmd_run(int argc, char **argv)
     if (cli_help(argc, argv, run_help)) {
         return CLI_OK;
     }
-    enum { O_CHIP = 1, O_REV, O_GPIO, O_UNTIL, O_BOOTS, O_TIME, O_CUT, O_MODE, O_SEED };
+    enum { O_CHIP = 1, O_REV, O_GPIO, O_UNTIL, O_BOOTS, O_TIME, O_CUT, O_MODE, O_SEED, O_SIZE };
     static const struct option opts[] = {
         {"chip", required_argument, NULL, O_CHIP},
         {"chip-rev", required_argument, NULL, O_REV},
@@ -65,6 +70,8 @@ static int cmd_run(int argc, char **argv)
         {"power-cut-at", required_argument, NULL, O_CUT},
         {"cut-mode", required_argument, NULL, O_MODE},
         {"seed", required_argument, NULL, O_SEED},
+        {"size", required_argument, NULL, O_SIZE},
+        {"pad", no_argument, NULL, 'p'},
         {NULL, 0, NULL, 0},
     };
     board_opts_t o;
@@ -73,6 +80,8 @@ static int cmd_run(int argc, char **argv)
     o.cut_mode = OTA_NOR_CUT_BEFORE;
     o.seed = 1;
     uint32_t v;
+    uint32_t size = 0;
+    bool pad = false;
     int c;
     optind = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -133,6 +142,14 @@ static int cmd_run(int argc, char **argv)
                 return cli_usage_error("board run", "--seed: '%s' is not a number", optarg);
             }
             break;
+        case O_SIZE:
+            if (!cli_parse_u32(optarg, &size) || !ota_nor_size_valid(size)) {
+                return cli_usage_error("board run", "--size: '%s' is not 1MB .. 128MB", optarg);
+            }
+            break;
+        case 'p':
+            pad = true;
+            break;
         default:
             return cli_usage_error("board run", "unknown option");
         }
@@ -140,24 +157,31 @@ static int cmd_run(int argc, char **argv)
     if (optind != argc - 1) {
         return cli_usage_error("board run", "expected one FLASH image argument");
     }
-    o.flash_path = argv[optind];
+    const char *path = argv[optind];
     /* A build directory: written to BUILD/otakit/flash.bin first, as `idf.py flash` writes a
      * chip before `idf.py monitor` (in a folder of its own: tools look for BUILD/ *.bin). */
     static char image[PATH_MAX + 32];
     struct stat st;
-    if (stat(o.flash_path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        snprintf(image, sizeof(image), "%s/otakit", o.flash_path);
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(image, sizeof(image), "%s/otakit", path);
         if (mkdir(image, 0777) != 0 && errno != EEXIST) {
             return cli_error("board run: %s: %s", image, strerror(errno));
         }
-        snprintf(image, sizeof(image), "%s/otakit/flash.bin", o.flash_path);
-        int rc = cli_flash_create_from_build(o.flash_path, image, true);
+        snprintf(image, sizeof(image), "%s/otakit/flash.bin", path);
+        int rc = cli_flash_create_from_build(path, image, true);
         if (rc != CLI_OK) {
             return rc;
         }
-        o.flash_path = image;
+        path = image;
     }
-    return board_run(&o);
+    char work[PATH_MAX];
+    if (cli_flash_work_file("board run", path, size, pad, work, sizeof(work)) != CLI_OK) {
+        return CLI_FAIL;
+    }
+    o.flash_path = work;
+    int rc = board_run(&o);
+    cli_flash_work_done(path, work);
+    return rc;
 }
 
 static const cli_sub_t subs[] = {

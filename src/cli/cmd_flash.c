@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cJSON.h"
 #include "cli_flash.h"
@@ -40,7 +41,7 @@ static const char create_help[] =
     "  --build DIR              take everything from an ESP-IDF build directory (otakit\n"
     "                           build or idf.py build): flasher_args.json's flash size,\n"
     "                           bootloader, partition table, app and other flash files\n"
-    "  --size SIZE              flash size: 1MB, 2MB, 4MB, 8MB or 16MB\n"
+    "  --size SIZE              flash size: 1MB, 2MB, 4MB, 8MB, 16MB, 32MB, 64MB or 128MB\n"
     "  --table TABLE            partition table: a built-in one (singleapp, two_ota,\n"
     "                           two_ota_large) or a CSV or binary file; generated with\n"
     "                           gen_esp32part.py's rules and checked against the flash size\n"
@@ -115,7 +116,8 @@ static int parse_create(int argc, char **argv, create_args_t *a)
                 return CLI_USAGE;
             }
             if (!cli_parse_u32(v, &a->size) || !ota_nor_size_valid(a->size)) {
-                return cli_usage_error(cmd, "--size '%s' is not 1MB, 2MB, 4MB, 8MB or 16MB", v);
+                return cli_usage_error(
+                    cmd, "--size '%s' is not 1MB, 2MB, 4MB, 8MB, 16MB, 32MB, 64MB or 128MB", v);
             }
         } else if ((r = cli_flash_opt(cmd, argc, argv, &i, o_table, &v)) != 0) {
             if (r < 0) {
@@ -389,7 +391,11 @@ static const char info_help[] =
     "  --offset OFFSET     partition table offset (default: the bootloader's\n"
     "                      CONFIG_PARTITION_TABLE_OFFSET, else 0x8000)\n"
     "  --chip NAME         chip (default: the one whose bootloader offset holds its image)\n"
-    "  --chip-rev N        chip revision, major*100+minor (default 300 on ESP32, 100 others)\n"
+    "  --chip-rev N        chip revision, major*100+minor (default: the chip's shipped\n"
+    "                      revision, v3.0 on ESP32, v0.2 on ESP32-S3, ...)\n"
+    "  --size SIZE         flash size (default: FLASH's size; for a shorter merged image, as\n"
+    "                      esptool merge_bin writes it, the size its bootloader header names);\n"
+    "                      the bytes past FLASH's end read as 0xFF\n"
     "\n"
     "Exit status: 0 when an app boots; 1 when nothing would boot (no loadable bootloader, an\n"
     "invalid partition table, no bootable app) or FLASH cannot be read, with one error line;\n"
@@ -568,27 +574,42 @@ static const char *print_boot(const ota_flashimg_report_t *r, char *why, size_t 
     }
 }
 
-static int cmd_info(int argc, char **argv)
+/* "Flash: PATH, N MiB", with the file's length when it is shorter (read as padded). */
+static void print_flash_line(const char *path, uint32_t flash_size)
 {
-    static const char cmd[] = "flash info";
+    struct stat sb;
+    printf("Flash: %s, %u MiB", path, (unsigned)(flash_size >> 20));
+    if (stat(path, &sb) == 0 && (uint64_t)sb.st_size < flash_size) {
+        printf(" (the file holds %llu bytes; the rest reads as 0xFF)",
+               (unsigned long long)sb.st_size);
+    }
+    printf("\n");
+}
+
+/* flash info's command line: the inspection options, FLASH and --size. */
+typedef struct info_args {
+    ota_flashimg_inspect_opts_t o;
+    const char *path;
+    uint32_t size; /* --size, 0 = the file's or its bootloader header's */
+} info_args_t;
+
+/* Parses flash info's options into *a. Returns CLI_OK, or CLI_USAGE after a usage error. */
+static int parse_info(const char *cmd, int argc, char **argv, info_args_t *a)
+{
     static const char *const o_chip[] = {"--chip", NULL};
     static const char *const o_rev[] = {"--chip-rev", NULL};
-    if (cli_help(argc, argv, info_help)) {
-        return CLI_OK;
-    }
-    ota_flashimg_inspect_opts_t o;
-    memset(&o, 0, sizeof(o));
-    const char *path = NULL;
+    static const char *const o_size[] = {"--size", "--flash-size", NULL};
+    memset(a, 0, sizeof(*a));
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         int r;
         uint32_t n = 0;
-        if ((r = cli_flash_offset_opt(cmd, argc, argv, &i, &o.table_offset)) != 0) {
+        if ((r = cli_flash_offset_opt(cmd, argc, argv, &i, &a->o.table_offset)) != 0) {
             if (r < 0) {
                 return CLI_USAGE;
             }
         } else if ((r = cli_flash_opt(cmd, argc, argv, &i, o_chip, &v)) != 0) {
-            if (r < 0 || (o.chip = cli_parse_chip(cmd, v)) == NULL) {
+            if (r < 0 || (a->o.chip = cli_parse_chip(cmd, v)) == NULL) {
                 return CLI_USAGE;
             }
         } else if ((r = cli_flash_opt(cmd, argc, argv, &i, o_rev, &v)) != 0) {
@@ -598,27 +619,44 @@ static int cmd_info(int argc, char **argv)
             if (!cli_parse_u32(v, &n) || n > 0xFFFF) {
                 return cli_usage_error(cmd, "--chip-rev '%s' is not a revision 0..65535", v);
             }
-            o.has_chip_rev = true;
-            o.chip_rev = (uint16_t)n;
+            a->o.has_chip_rev = true;
+            a->o.chip_rev = (uint16_t)n;
+        } else if ((r = cli_flash_opt(cmd, argc, argv, &i, o_size, &v)) != 0) {
+            if (r < 0) {
+                return CLI_USAGE;
+            }
+            if (!cli_parse_u32(v, &a->size) || !ota_nor_size_valid(a->size)) {
+                return cli_usage_error(cmd, "--size '%s' is not 1MB .. 128MB", v);
+            }
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             return cli_usage_error(cmd, "unknown option '%s'", argv[i]);
-        } else if (path != NULL) {
+        } else if (a->path != NULL) {
             return cli_usage_error(cmd, "one FLASH expected");
         } else {
-            path = argv[i];
+            a->path = argv[i];
         }
     }
-    if (path == NULL) {
+    if (a->path == NULL) {
         return cli_usage_error(cmd, "FLASH missing");
     }
-    ota_nor_config_t ncfg;
-    memset(&ncfg, 0, sizeof(ncfg));
-    ncfg.readonly = true;
+    return CLI_OK;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+    static const char cmd[] = "flash info";
+    if (cli_help(argc, argv, info_help)) {
+        return CLI_OK;
+    }
+    info_args_t a;
+    if (parse_info(cmd, argc, argv, &a) != CLI_OK) {
+        return CLI_USAGE;
+    }
+    const char *path = a.path;
+    ota_flashimg_inspect_opts_t o = a.o;
     ota_nor_t *nor = NULL;
-    ota_diag_t diag = {{0}};
-    int err = ota_nor_open(path, &ncfg, &nor, &diag);
-    if (err != OTA_OK) {
-        return cli_error("%s: %s: %s", cmd, path, ota_diag_why(&diag, err));
+    if (cli_flash_open_nor(cmd, path, false, a.size, &nor) != CLI_OK) {
+        return CLI_FAIL;
     }
     char *sidecar = malloc(strlen(path) + sizeof(".efuse"));
     if (sidecar == NULL) {
@@ -628,13 +666,14 @@ static int cmd_info(int argc, char **argv)
     sprintf(sidecar, "%s.efuse", path);
     o.efuse_sidecar = sidecar;
     ota_flashimg_report_t *r = NULL;
-    err = ota_flashimg_inspect(ota_crypto_openssl(), ota_nor_data(nor), ota_nor_size(nor), &o, &r);
+    int err =
+        ota_flashimg_inspect(ota_crypto_openssl(), ota_nor_data(nor), ota_nor_size(nor), &o, &r);
     ota_nor_close(nor);
     free(sidecar);
     if (err != OTA_OK) {
         return cli_error("%s: %s: %s", cmd, path, ota_strerror(err));
     }
-    printf("Flash: %s, %u MiB\n", path, (unsigned)(r->flash_size >> 20));
+    print_flash_line(path, r->flash_size);
     print_bootloader(r);
     char why[600];
     if (r->table_err != OTA_OK) {
@@ -889,7 +928,7 @@ static const cli_sub_t subs[] = {
 static const char group_help[] =
     "usage: otakit flash SUBCOMMAND [ARGS...]\n"
     "\n"
-    "Flash images: raw images of a whole SPI NOR flash (1, 2, 4, 8 or 16 MiB), the bytes\n"
+    "Flash images: raw images of a whole SPI NOR flash (1 to 128 MiB), the bytes\n"
     "'esptool read_flash' gives and 'write_flash' takes, as the simulated board uses them.\n";
 
 static int run(int argc, char **argv)

@@ -129,12 +129,13 @@ static int cmd_read(int argc, char **argv)
         rc = cli_error("%s: %s: otadata partition '%s': %s", cmd, a.flash, od->label,
                        ota_diag_why(&diag, err));
     } else {
-        printf("otadata: partition %s @0x%x size 0x%x\n", od->label, (unsigned)od->offset,
-               (unsigned)od->size);
+        /* otatool.py read_otadata's two lines first, byte for byte, then otakit's details */
         printf("             %-8s \t  %-8s | \t  %-8s \t   %-8s\n", "OTA_SEQ", "CRC", "OTA_SEQ",
                "CRC");
-        printf("Firmware:  0x%8x \t0x%8x | \t0x%8x \t 0x%8x\n", (unsigned)e[0].seq,
+        printf("Firmware:  0x%08x \t0x%08x | \t0x%08x \t 0x%08x\n", (unsigned)e[0].seq,
                (unsigned)e[0].crc, (unsigned)e[1].seq, (unsigned)e[1].crc);
+        printf("otadata: partition %s @0x%x size 0x%x\n", od->label, (unsigned)od->offset,
+               (unsigned)od->size);
         cli_flash_print_entries("  ", e);
         cli_flash_print_selection(&fl.table, e);
     }

@@ -36,7 +36,40 @@
 #define MAP_UNIFIED(flash_lo, flash_hi, ram_hi, rom_split, rom_hi)                                 \
     MAP_RISCV(flash_lo, flash_hi, flash_lo, flash_hi, ram_hi, rom_split, rom_hi)
 
-/* ESP32-H2 and ESP32-H21: everything but name, target and id. */
+/*
+ * Revisions (ota_chip_t.rev .. idf_efuse_blk_rev_max), major * 100 + minor.
+ *
+ * ESP-IDF v5.5 ranges: components/esp_hw_support/port/<target>/Kconfig.hw_support, the defaults
+ * of <CHIP>_REV_MIN (choice), <CHIP>_REV_MAX_FULL, ESP_EFUSE_BLOCK_REV_MIN_FULL and
+ * ESP_EFUSE_BLOCK_REV_MAX_FULL; an image built with them carries min/max in its header (bytes
+ * 15..18) and the eFuse block range in esp_app_desc_t. Real default-built hello_world images
+ * agree (ESP32 0..v3.99, ESP32-S2 0..v1.99, ESP32-S3 0..v0.99, ESP32-C3 v0.3..v1.99, ESP32-C2
+ * v1.0.., ESP32-C6 and ESP32-H2 0..v0.99).
+ *
+ * Default revisions: silicon that ships, as ESP-IDF v5.5 bootloaders print it ("chip revision:
+ * vX.Y", "efuse block revision: vX.Y") on production parts and modules, and as the chip revision
+ * pages (api-reference/system/chip_revision) and compatibility advisories list them:
+ *
+ *   chip      default   eFuse blk  v5.5 image range            note
+ *   ESP32     v3.0      -          v0.0..v3.99, blk 0..v0.99   ECO3 (WROOM-32E); no block check
+ *   ESP32-S2  v1.0      v0.2       v0.0..v1.99, blk v0.2..0.99 ECO1
+ *   ESP32-S3  v0.2      v1.3       v0.0..v0.99, blk 0..v1.99   ECO2, the production silicon
+ *   ESP32-C3  v0.4      v1.3       v0.3..v1.99, blk 0..v1.99   ECO4 (v1.1 needs a newer minimum)
+ *   ESP32-C2  v1.0      v0.0       v1.0..v2.99, blk 0..v0.99   ECO1
+ *   ESP32-C6  v0.1      v0.3       v0.0..v0.99, blk 0..v0.99   ECO1
+ *   ESP32-C61 v1.0      v0.1       v1.0..v1.99, blk 0..v0.99   mass production silicon
+ *   ESP32-C5  v1.0      v0.3       v1.0..v1.99, blk 0..v0.99   ECO2, the only supported one
+ *   ESP32-H2  v0.1      v0.0       v0.0..v0.99, blk 0..v0.99   ECO1
+ *   ESP32-H21 v0.0      v0.0       v0.0..v0.99, blk 0..v0.99   preview target in v5.5
+ *   ESP32-H4  v0.0      v0.0       v0.0..v0.99, blk 0..v0.99   preview target in v5.5
+ *   ESP32-P4  v3.1      v0.3       v3.1..v3.99, blk 0..v0.99   v5.5 builds for >= v3.1 unless
+ *                                                              ESP32P4_SELECTS_REV_LESS_V3
+ */
+#define REVS(r, blk, rmin, rmax, bmin, bmax)                                                       \
+    .rev = (r), .efuse_blk_rev = (blk), .idf_rev_min = (rmin), .idf_rev_max = (rmax),              \
+    .idf_efuse_blk_rev_min = (bmin), .idf_efuse_blk_rev_max = (bmax)
+
+/* ESP32-H2 and ESP32-H21: everything but name, target, id and revisions. */
 #define CHIP_H2_FAMILY                                                                             \
     .tool_irom = {0x42000000, 0x42800000}, .tool_drom = {0x42800000, 0x43000000},                  \
     .irom = {0x42000000, 0x43000000}, .drom = {0x42000000, 0x43000000},                            \
@@ -51,6 +84,7 @@ static const ota_chip_t chips[] = {
         .name = "ESP32",
         .target = "esp32",
         .id = OTA_CHIP_ID_ESP32,
+        REVS(300, 0, 0, 399, 0, 99),
         .bootloader_offset = 0x1000,
         .tool_irom = {0x400D0000, 0x40400000},
         .tool_drom = {0x3F400000, 0x3F800000},
@@ -88,6 +122,7 @@ static const ota_chip_t chips[] = {
         .name = "ESP32-S2",
         .target = "esp32s2",
         .id = OTA_CHIP_ID_ESP32S2,
+        REVS(100, 2, 0, 199, 2, 99),
         .bootloader_offset = 0x1000,
         .tool_irom = {0x40080000, 0x40B80000},
         .tool_drom = {0x3F000000, 0x3F3F0000},
@@ -123,6 +158,7 @@ static const ota_chip_t chips[] = {
         .name = "ESP32-S3",
         .target = "esp32s3",
         .id = OTA_CHIP_ID_ESP32S3,
+        REVS(2, 103, 0, 99, 0, 199),
         .tool_irom = {0x42000000, 0x44000000},
         .tool_drom = {0x3C000000, 0x3E000000},
         .irom = {0x42000000, 0x44000000},
@@ -158,6 +194,7 @@ static const ota_chip_t chips[] = {
         .name = "ESP32-C3",
         .target = "esp32c3",
         .id = OTA_CHIP_ID_ESP32C3,
+        REVS(4, 103, 3, 199, 0, 199),
         .tool_irom = {0x42000000, 0x42800000},
         .tool_drom = {0x3C000000, 0x3C800000},
         .irom = {0x42000000, 0x42800000},
@@ -193,6 +230,7 @@ static const ota_chip_t chips[] = {
         .name = "ESP32-C2",
         .target = "esp32c2",
         .id = OTA_CHIP_ID_ESP32C2,
+        REVS(100, 0, 100, 299, 0, 99),
         .tool_irom = {0x42000000, 0x42400000},
         .tool_drom = {0x3C000000, 0x3C400000},
         .irom = {0x42000000, 0x42400000},
@@ -225,6 +263,7 @@ static const ota_chip_t chips[] = {
         .name = "ESP32-C6",
         .target = "esp32c6",
         .id = OTA_CHIP_ID_ESP32C6,
+        REVS(1, 3, 0, 99, 0, 99),
         .tool_irom = {0x42000000, 0x42800000},
         .tool_drom = {0x42800000, 0x43000000},
         .irom = {0x42000000, 0x43000000},
@@ -247,6 +286,7 @@ static const ota_chip_t chips[] = {
         .name = "ESP32-C61",
         .target = "esp32c61",
         .id = OTA_CHIP_ID_ESP32C61,
+        REVS(100, 1, 100, 199, 0, 99),
         .tool_irom = {0x42000000, 0x44000000},
         .tool_drom = {0x42000000, 0x44000000},
         .irom = {0x42000000, 0x44000000},
@@ -270,6 +310,7 @@ static const ota_chip_t chips[] = {
         .name = "ESP32-C5",
         .target = "esp32c5",
         .id = OTA_CHIP_ID_ESP32C5,
+        REVS(100, 3, 100, 199, 0, 99),
         .bootloader_offset = 0x2000,
         .tool_irom = {0x42000000, 0x44000000},
         .tool_drom = {0x42000000, 0x44000000},
@@ -293,18 +334,21 @@ static const ota_chip_t chips[] = {
         .name = "ESP32-H2",
         .target = "esp32h2",
         .id = OTA_CHIP_ID_ESP32H2,
+        REVS(1, 0, 0, 99, 0, 99),
         CHIP_H2_FAMILY,
     },
     {
         .name = "ESP32-H21",
         .target = "esp32h21",
         .id = OTA_CHIP_ID_ESP32H21,
+        REVS(0, 0, 0, 99, 0, 99),
         CHIP_H2_FAMILY,
     },
     {
         .name = "ESP32-H4",
         .target = "esp32h4",
         .id = OTA_CHIP_ID_ESP32H4,
+        REVS(0, 0, 0, 99, 0, 99),
         .bootloader_offset = 0x2000,
         .tool_irom = {0x42000000, 0x42800000},
         .tool_drom = {0x42800000, 0x43000000},
@@ -329,6 +373,7 @@ static const ota_chip_t chips[] = {
         .name = "ESP32-P4",
         .target = "esp32p4",
         .id = OTA_CHIP_ID_ESP32P4,
+        REVS(301, 3, 301, 399, 0, 99),
         .bootloader_offset = 0x2000,
         .tool_irom = {0x40000000, 0x4C000000},
         .tool_drom = {0x40000000, 0x4C000000},

@@ -37,9 +37,49 @@ const ota_chip_t *ota_flashimg_detect_chip(const uint8_t *flash, size_t size)
     return NULL;
 }
 
+int ota_flashimg_file_flash_size(const uint8_t *head, size_t head_len, uint64_t file_len,
+                                 uint32_t override, uint32_t *out, ota_diag_t *diag)
+{
+    if (head == NULL || out == NULL) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    uint64_t size = override;
+    const char *from = "--size";
+    if (override == 0 && ota_nor_size_valid(file_len)) {
+        size = file_len;
+    } else if (override == 0) {
+        const ota_chip_t *chip = ota_flashimg_detect_chip(head, head_len);
+        if (chip == NULL) {
+            return ota_diag_set(diag, OTA_ERR_SIZE,
+                                "flash image size %llu bytes is not a flash size (1 to 128 MiB) "
+                                "and no bootloader image names one; give --size",
+                                (unsigned long long)file_len);
+        }
+        size = 0x100000ull << (head[chip->bootloader_offset + 3] >> 4);
+        from = "the bootloader image header";
+    }
+    if (!ota_nor_size_valid(size)) {
+        return ota_diag_set(diag, OTA_ERR_SIZE,
+                            "flash size %llu bytes (%s) is not 1, 2, 4, 8, 16, 32, 64 or 128 MiB",
+                            (unsigned long long)size, from);
+    }
+    if (file_len > size) {
+        return ota_diag_set(diag, OTA_ERR_SIZE,
+                            "flash image size %llu bytes is larger than the %llu MiB flash of %s",
+                            (unsigned long long)file_len, (unsigned long long)(size >> 20), from);
+    }
+    *out = (uint32_t)size;
+    return OTA_OK;
+}
+
 uint16_t ota_flashimg_default_chip_rev(const ota_chip_t *chip)
 {
-    return chip != NULL && chip->id == OTA_CHIP_ID_ESP32 ? 300 : 100;
+    return chip != NULL ? chip->rev : 0;
+}
+
+uint16_t ota_flashimg_default_efuse_blk_rev(const ota_chip_t *chip)
+{
+    return chip != NULL ? chip->efuse_blk_rev : 0;
 }
 
 ota_sdkconfig_t *ota_flashimg_image_sdkconfig(const ota_flash_t *f, uint32_t offset, uint32_t avail)
@@ -440,7 +480,8 @@ static int create_prepare(const ota_flashimg_create_opts_t *o, ota_flashimg_layo
 {
     const char *bl = o->bootloader_path != NULL ? o->bootloader_path : "bootloader";
     if (!ota_nor_size_valid(o->flash_size)) {
-        return ota_diag_set(diag, OTA_ERR_SIZE, "flash size 0x%x: not one of 1, 2, 4, 8 or 16 MiB",
+        return ota_diag_set(diag, OTA_ERR_SIZE,
+                            "flash size 0x%x: not one of 1, 2, 4, 8, 16, 32, 64 or 128 MiB",
                             (unsigned)o->flash_size);
     }
     /* The chip: named, or the bootloader header's. */
@@ -957,6 +998,8 @@ int ota_flashimg_inspect(const ota_crypto_t *c, const uint8_t *flash, size_t siz
             r->chip_rev = ota_flashimg_default_chip_rev(r->chip);
         }
         env.chip_rev = r->chip_rev;
+        r->efuse_blk_rev = ota_flashimg_default_efuse_blk_rev(r->chip);
+        env.efuse_blk_rev = r->efuse_blk_rev;
         inspect_bootloader(c, o, &env, r);
     } else {
         r->rom_err = OTA_ERR_NOT_FOUND;

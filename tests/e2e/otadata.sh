@@ -175,7 +175,11 @@ expect_has "crafted: copy 1 aborted" "$out" \
     "copy 1: ota_seq=0x00000005 (5) ota_state=0x00000004 ABORTED        crc=0xc8210fcd computed=0xc8210fcd crc_ok=yes -> invalid"
 expect_has "crafted: copy 0 valid" "$out" \
     "copy 0: ota_seq=0x00000005 (5) ota_state=0x00000002 VALID          crc=0xc8210fcd computed=0xc8210fcd crc_ok=yes -> VALID"
-expect_has "crafted: otatool's table" "$out" "Firmware:  0x       5 	0xc8210fcd | 	0x       5 	 0xc8210fcd"
+# otatool.py read_otadata's two lines, first: '{:8s}' headers and '0x{:08x}' fields
+expect_eq "crafted: otatool's lines" "$(printf '%s\n' "$out" | head -n 2)" \
+    "$(printf '             %-8s \t  %-8s | \t  %-8s \t   %-8s\nFirmware:  0x%08x \t0x%08x | \t0x%08x \t 0x%08x' \
+        OTA_SEQ CRC OTA_SEQ CRC 5 $((0xc8210fcd)) 5 $((0xc8210fcd)))"
+expect_has "crafted: zero-padded fields" "$out" "Firmware:  0x00000005 	0xc8210fcd | 	0x00000005 	 0xc8210fcd"
 
 # --- refusals: nothing changes ------------------------------------------------------------
 # A sequence number that would reach 0xFFFFFFFF (ESP-IDF would wrap; otakit refuses).

@@ -102,6 +102,48 @@ static bool all_ff(const uint8_t *p, size_t n)
 
 /* ---- create -------------------------------------------------------------------------------- */
 
+/* The flash size of a file: its own, --size, or its bootloader header's for a shorter one. */
+static void test_file_flash_size(void **state)
+{
+    (void)state;
+    static uint8_t head[0x3000];
+    memset(head, 0xFF, sizeof(head));
+    uint32_t size = 0;
+    ota_diag_t d = {{0}};
+    /* no bootloader: only a flash-size file or --size */
+    assert_int_equal(ota_flashimg_file_flash_size(head, sizeof(head), 0x400000, 0, &size, &d),
+                     OTA_OK);
+    assert_int_equal(size, 0x400000);
+    assert_int_equal(ota_flashimg_file_flash_size(head, sizeof(head), 980128, 0, &size, &d),
+                     OTA_ERR_SIZE);
+    assert_non_null(strstr(d.msg, "give --size"));
+    assert_int_equal(ota_flashimg_file_flash_size(head, sizeof(head), 980128, 0x2000000, &size, &d),
+                     OTA_OK);
+    assert_int_equal(size, 0x2000000);
+    /* an ESP32 bootloader header at 0x1000 naming 8 MB (code 3) */
+    memset(head + 0x1000, 0, 24);
+    head[0x1000] = OTA_IMG_MAGIC;
+    head[0x1003] = 0x30;
+    assert_int_equal(ota_flashimg_file_flash_size(head, sizeof(head), 980128, 0, &size, &d),
+                     OTA_OK);
+    assert_int_equal(size, 0x800000);
+    /* 128 MB (code 7); a file longer than the named size is refused */
+    head[0x1003] = 0x70;
+    assert_int_equal(ota_flashimg_file_flash_size(head, sizeof(head), 980128, 0, &size, &d),
+                     OTA_OK);
+    assert_int_equal(size, 0x8000000);
+    head[0x1003] = 0x00;
+    assert_int_equal(ota_flashimg_file_flash_size(head, sizeof(head), 0x180000, 0, &size, &d),
+                     OTA_ERR_SIZE);
+    assert_non_null(strstr(d.msg, "larger than the 1 MiB flash of the bootloader image header"));
+    /* codes past 128 MB name no flash size */
+    head[0x1003] = 0x80;
+    assert_int_equal(ota_flashimg_file_flash_size(head, sizeof(head), 980128, 0, &size, &d),
+                     OTA_ERR_SIZE);
+    assert_int_equal(ota_flashimg_file_flash_size(head, sizeof(head), 980128, 0x3000000, &size, &d),
+                     OTA_ERR_SIZE);
+}
+
 static void test_create_layout(void **state)
 {
     (void)state;
@@ -224,7 +266,7 @@ static void test_create_refusals(void **state)
 
     base_opts(&o, "two_ota");
     o.flash_size = 3 * MIB;
-    create_fails(&o, OTA_ERR_SIZE, "not one of 1, 2, 4, 8 or 16 MiB");
+    create_fails(&o, OTA_ERR_SIZE, "not one of 1, 2, 4, 8, 16, 32, 64 or 128 MiB");
 
     base_opts(&o, "two_ota");
     o.table_offset = 0x8800;
@@ -695,6 +737,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_layout),
+        cmocka_unit_test(test_file_flash_size),
         cmocka_unit_test(test_create_c3_and_parsed_table),
         cmocka_unit_test(test_create_table_offset_from_bootloader),
         cmocka_unit_test(test_create_refusals),

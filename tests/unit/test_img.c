@@ -17,6 +17,7 @@
 #include "ota/ota_img_build.h"
 #include "ota/ota_memflash.h"
 #include "ota/ota_posix.h"
+#include "ota/ota_flashimg.h"
 #include "ota/ota_sdkconfig.h"
 #include "ota_le.h"
 #include "test_util.h"
@@ -987,6 +988,70 @@ static void test_pack_every_chip(void **state)
     }
 }
 
+/*
+ * Every chip's default revision on the board passes the chip checks of an image built with
+ * ESP-IDF v5.5's default revision settings (app and bootloader), and each range is one a
+ * revision outside it fails.
+ */
+static void test_default_revisions(void **state)
+{
+    (void)state;
+    static const uint8_t payload[] = "#!/bin/sh\n";
+    for (size_t i = 0; i < ota_chip_count(); i++) {
+        const ota_chip_t *c = ota_chip_at(i);
+        if (c->legacy) {
+            continue;
+        }
+        uint16_t rev = ota_flashimg_default_chip_rev(c);
+        uint16_t blk = ota_flashimg_default_efuse_blk_rev(c);
+        assert_true(rev >= c->idf_rev_min && rev <= c->idf_rev_max);
+        assert_true(blk >= c->idf_efuse_blk_rev_min && blk <= c->idf_efuse_blk_rev_max);
+        char cfg[256];
+        int n = snprintf(cfg, sizeof(cfg),
+                         "CONFIG_ESP_REV_MIN_FULL=%u\nCONFIG_ESP_REV_MAX_FULL=%u\n"
+                         "CONFIG_ESP_EFUSE_BLOCK_REV_MIN_FULL=%u\n"
+                         "CONFIG_ESP_EFUSE_BLOCK_REV_MAX_FULL=%u\n",
+                         c->idf_rev_min, c->idf_rev_max, c->idf_efuse_blk_rev_min,
+                         c->idf_efuse_blk_rev_max);
+        for (int boot = 0; boot < 2; boot++) {
+            ota_img_pack_opts_t o;
+            ota_img_pack_opts_init(&o);
+            o.chip = c;
+            o.bootloader = boot;
+            o.payload = boot ? NULL : payload;
+            o.payload_len = boot ? 0 : sizeof(payload) - 1;
+            o.sdkconfig = cfg;
+            o.sdkconfig_len = (size_t)n;
+            uint8_t *img = NULL;
+            size_t len = 0;
+            ota_diag_t d = {{0}};
+            assert_int_equal(ota_img_pack(crypto(), &o, &img, &len, &d), OTA_OK);
+            ota_img_verify_opts_t vo;
+            ota_img_meta_t m;
+            opts_for(&vo, c, NULL);
+            vo.bootloader = boot;
+            vo.chip_rev = rev;
+            vo.efuse_blk_rev = blk;
+            if (verify_img(img, len, &vo, 0x30000, &m, &d) != OTA_OK) {
+                fail_msg("%s %s: %s", c->name, boot ? "bootloader" : "app", d.msg);
+            }
+            if (!boot) {
+                vo.chip_rev = (uint16_t)(c->idf_rev_max + 1);
+                assert_int_equal(verify_img(img, len, &vo, 0x30000, &m, NULL), OTA_ERR_CORRUPT);
+                if (c->idf_rev_min > 0) {
+                    vo.chip_rev = (uint16_t)(c->idf_rev_min - 1);
+                    assert_int_equal(verify_img(img, len, &vo, 0x30000, &m, NULL), OTA_ERR_CORRUPT);
+                }
+            }
+            free(img);
+        }
+    }
+    /* v1.0, the board's revision before the table, is no ESP32-S3 that a default build accepts */
+    assert_true(100 > chip("esp32s3")->idf_rev_max);
+    assert_int_equal(ota_flashimg_default_chip_rev(chip("esp32s3")), 2);
+    assert_int_equal(ota_flashimg_default_chip_rev(chip("esp32")), 300);
+}
+
 static void test_host_locate_errors(void **state)
 {
     (void)state;
@@ -1125,6 +1190,7 @@ int main(void)
         cmocka_unit_test(test_layout_rules),
         cmocka_unit_test(test_pack_app),
         cmocka_unit_test(test_pack_every_chip),
+        cmocka_unit_test(test_default_revisions),
         cmocka_unit_test(test_host_locate_errors),
         cmocka_unit_test(test_app_version_precedence),
     };

@@ -536,8 +536,10 @@ static void test_file_create_open_reopen(void **state)
 static void test_invalid_sizes_rejected(void **state)
 {
     (void)state;
-    static const uint32_t good[] = {1 * MIB, 2 * MIB, 4 * MIB, 8 * MIB, 16 * MIB};
-    static const uint64_t bad[] = {0, 1, 4096, MIB - 1, MIB + 1, 3 * MIB, 12 * MIB, 32 * MIB};
+    static const uint32_t good[] = {1 * MIB,  2 * MIB,  4 * MIB,  8 * MIB,
+                                    16 * MIB, 32 * MIB, 64 * MIB, 128 * MIB};
+    static const uint64_t bad[] = {0,       1,        4096,     MIB - 1,   MIB + 1,
+                                   3 * MIB, 12 * MIB, 48 * MIB, 256 * MIB, 512 * MIB};
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         assert_true(ota_nor_size_valid(good[i]));
     }
@@ -549,7 +551,7 @@ static void test_invalid_sizes_rejected(void **state)
             diag.msg[0] = '\0';
             assert_int_equal(ota_nor_create_mem((uint32_t)bad[i], NULL, &nor, &diag), OTA_ERR_SIZE);
             assert_null(nor);
-            assert_non_null(strstr(diag.msg, "is not 1, 2, 4, 8 or 16 MiB"));
+            assert_non_null(strstr(diag.msg, "is not 1, 2, 4, 8, 16, 32, 64 or 128 MiB"));
         }
     }
     assert_int_equal(ota_nor_create(tmp_file("b.bin"), 3 * MIB, NULL, &nor, &diag), OTA_ERR_SIZE);
@@ -566,8 +568,8 @@ static void test_invalid_sizes_rejected(void **state)
     diag.msg[0] = '\0';
     assert_int_equal(ota_nor_open(odd, NULL, &nor, &diag), OTA_ERR_SIZE);
     assert_null(nor);
-    assert_string_equal(diag.msg, "flash image size 5000 bytes is not 1, 2, 4, 8 or 16 MiB "
-                                  "(1048576, 2097152, 4194304, 8388608 or 16777216 bytes)");
+    assert_string_equal(diag.msg, "flash image size 5000 bytes is not 1, 2, 4, 8, 16, 32, 64 or "
+                                  "128 MiB (1048576 .. 134217728 bytes, a power of two)");
 
     assert_int_equal(ota_nor_open(tmp_file("missing.bin"), NULL, &nor, &diag), OTA_ERR_NOT_FOUND);
     assert_non_null(strstr(diag.msg, "No such file"));
@@ -581,6 +583,56 @@ static void test_invalid_sizes_rejected(void **state)
     cfg.state = NULL;
     cfg.readonly = true;
     assert_int_equal(ota_nor_create_mem(MIB, &cfg, &nor, &diag), OTA_ERR_INVALID_ARG);
+}
+
+/* A read-only file shorter than pad_size reads as the file, then 0xFF; writable it is refused. */
+static void test_padded_open(void **state)
+{
+    (void)state;
+    const char *path = tmp_file("short.bin");
+    static uint8_t data[5000];
+    for (size_t i = 0; i < sizeof(data); i++) {
+        data[i] = (uint8_t)(i * 13 + 1);
+    }
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(data, 1, sizeof(data), fp), sizeof(data));
+    fclose(fp);
+    ota_nor_config_t cfg = {.readonly = true, .pad_size = 2 * MIB};
+    ota_nor_t *nor = NULL;
+    ota_diag_t diag = {{0}};
+    assert_int_equal(ota_nor_open(path, &cfg, &nor, &diag), OTA_OK);
+    assert_int_equal(ota_nor_size(nor), 2 * MIB);
+    assert_memory_equal(ota_nor_data(nor), data, sizeof(data));
+    uint8_t buf[64];
+    assert_int_equal(ota_flash_read(ota_nor_flash(nor), 2 * MIB - sizeof(buf), buf, sizeof(buf)),
+                     OTA_OK);
+    for (size_t i = 0; i < sizeof(buf); i++) {
+        assert_int_equal(buf[i], 0xFF);
+    }
+    assert_int_equal(ota_flash_program(ota_nor_flash(nor), 0x10000, buf, 4), OTA_ERR_READONLY);
+    ota_nor_close(nor);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_size, sizeof(data)); /* the file is untouched */
+
+    cfg.readonly = false;
+    assert_int_equal(ota_nor_open(path, &cfg, &nor, &diag), OTA_ERR_INVALID_ARG);
+    assert_null(nor);
+    cfg.readonly = true;
+    cfg.pad_size = 3 * MIB;
+    assert_int_equal(ota_nor_open(path, &cfg, &nor, &diag), OTA_ERR_SIZE);
+    /* a flash-size file is padded to a larger pad_size, and opened as it is when not shorter */
+    cfg.pad_size = 4 * MIB;
+    assert_int_equal(ota_nor_create(path, MIB, NULL, &nor, &diag), OTA_OK);
+    ota_nor_close(nor);
+    assert_int_equal(ota_nor_open(path, &cfg, &nor, &diag), OTA_OK);
+    assert_int_equal(ota_nor_size(nor), 4 * MIB);
+    ota_nor_close(nor);
+    cfg.pad_size = MIB;
+    assert_int_equal(ota_nor_open(path, &cfg, &nor, &diag), OTA_OK);
+    assert_int_equal(ota_nor_size(nor), MIB);
+    ota_nor_close(nor);
 }
 
 static void test_snapshot_restore_and_reset(void **state)
@@ -809,6 +861,7 @@ int main(void)
         cmocka_unit_test(test_everything_fails_until_power_on),
         cmocka_unit_test(test_file_create_open_reopen),
         cmocka_unit_test(test_invalid_sizes_rejected),
+        cmocka_unit_test(test_padded_open),
         cmocka_unit_test(test_snapshot_restore_and_reset),
         cmocka_unit_test(test_timing_model),
         cmocka_unit_test(test_shared_state_two_devices),

@@ -477,8 +477,7 @@ int ota_nor_restore(ota_nor_t *nor, const void *src, size_t len)
 
 bool ota_nor_size_valid(uint64_t size)
 {
-    return size == 0x100000u || size == 0x200000u || size == 0x400000u || size == 0x800000u ||
-           size == 0x1000000u;
+    return size >= OTA_NOR_MIN_SIZE && size <= OTA_NOR_MAX_SIZE && (size & (size - 1)) == 0;
 }
 
 /* Reads len bytes of fd from offset 0 into dst; 0 or the errno of the failure (EIO when the
@@ -502,8 +501,8 @@ static int read_whole(int fd, uint8_t *dst, size_t len)
 static int size_error(uint64_t size, ota_diag_t *diag)
 {
     return ota_diag_set(diag, OTA_ERR_SIZE,
-                        "flash image size %llu bytes is not 1, 2, 4, 8 or 16 MiB (1048576, "
-                        "2097152, 4194304, 8388608 or 16777216 bytes)",
+                        "flash image size %llu bytes is not 1, 2, 4, 8, 16, 32, 64 or 128 MiB "
+                        "(1048576 .. 134217728 bytes, a power of two)",
                         (unsigned long long)size);
 }
 
@@ -596,6 +595,36 @@ static int nor_map(ota_nor_t *nor, int fd, ota_diag_t *diag)
     return OTA_OK;
 }
 
+/*
+ * Maps len bytes of fd into private anonymous memory of nor->size bytes, the rest 0xFF, read
+ * only, and closes fd. Returns OTA_OK, OTA_ERR_IO or OTA_ERR_NO_MEM.
+ */
+static int nor_map_padded(ota_nor_t *nor, int fd, uint64_t len, ota_diag_t *diag)
+{
+    uint8_t *mem =
+        mmap(NULL, nor->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) {
+        close(fd);
+        return ota_diag_set(diag, OTA_ERR_NO_MEM, "out of memory for a %u-byte flash", nor->size);
+    }
+    uint64_t done = 0;
+    while (done < len) {
+        ssize_t n = pread(fd, mem + done, (size_t)(len - done), (off_t)done);
+        if (n <= 0) {
+            int e = n < 0 ? errno : EIO;
+            close(fd);
+            munmap(mem, nor->size);
+            return ota_diag_set(diag, OTA_ERR_IO, "cannot read the flash image: %s", strerror(e));
+        }
+        done += (uint64_t)n;
+    }
+    close(fd);
+    memset(mem + len, NOR_ERASED, nor->size - len);
+    mprotect(mem, nor->size, PROT_READ);
+    nor->mem = mem;
+    return OTA_OK;
+}
+
 int ota_nor_open(const char *path, const ota_nor_config_t *cfg, ota_nor_t **out, ota_diag_t *diag)
 {
     if (path == NULL || out == NULL) {
@@ -619,17 +648,25 @@ int ota_nor_open(const char *path, const ota_nor_config_t *cfg, ota_nor_t **out,
         close(fd);
         return ota_diag_set(diag, OTA_ERR_IO, "not a regular file");
     }
-    if (!ota_nor_size_valid((uint64_t)sb.st_size)) {
+    uint64_t len = (uint64_t)sb.st_size;
+    uint32_t pad = cfg != NULL ? cfg->pad_size : 0;
+    bool padded = pad != 0 && len < pad;
+    if (padded && (!ro || !ota_nor_size_valid(pad))) {
         close(fd);
-        return size_error((uint64_t)sb.st_size, diag);
+        return ro ? size_error(pad, diag)
+                  : ota_diag_set(diag, OTA_ERR_INVALID_ARG, "a padded flash image is read only");
+    }
+    if (!padded && !ota_nor_size_valid(len)) {
+        close(fd);
+        return size_error(len, diag);
     }
     ota_nor_t *nor;
-    int err = nor_new((uint32_t)sb.st_size, cfg, &nor, diag);
+    int err = nor_new(padded ? pad : (uint32_t)len, cfg, &nor, diag);
     if (err != OTA_OK) {
         close(fd);
         return err;
     }
-    err = nor_map(nor, fd, diag);
+    err = padded ? nor_map_padded(nor, fd, len, diag) : nor_map(nor, fd, diag);
     if (err != OTA_OK) {
         free(nor);
         return err;
