@@ -70,7 +70,12 @@ add_test(NAME pytest_service COMMAND bash ${CMAKE_SOURCE_DIR}/tests/pytest/run_s
 set_tests_properties(pytest_service PROPERTIES ENVIRONMENT "${OTAKIT_TEST_ENV}" TIMEOUT 600
                      SKIP_RETURN_CODE 77)
 set(OTAKIT_CONFORMANCE_TESTS
-    hello_world=examples/get-started/hello_world/pytest_hello_world.py)
+    hello_world=examples/get-started/hello_world/pytest_hello_world.py
+    native_ota=examples/system/ota/native_ota_example/pytest_native_ota.py
+    simple_ota=examples/system/ota/simple_ota_example/pytest_simple_ota.py
+    advanced_ota=examples/system/ota/advanced_https_ota/pytest_advanced_ota.py
+    partitions_ota=examples/system/ota/partitions_ota/pytest_partitions_ota.py
+    app_update=components/app_update/test_apps/test_app_update/pytest_app_update_ut.py)
 foreach(entry ${OTAKIT_CONFORMANCE_TESTS})
     string(REPLACE "=" ";" parts "${entry}")
     list(GET parts 0 name)

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "esp_bit_defs.h"
 #include "esp_err.h"
 #include "otakit_sdkconfig.h"
 

@@ -7,7 +7,7 @@
 # overrides and a revision outside the range is refused with ESP-IDF's message.
 set -u
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 
 # chip  REV_MIN_FULL  REV_MAX_FULL  EFUSE_BLOCK_REV_MIN_FULL  EFUSE_BLOCK_REV_MAX_FULL  revision
 # (the last column is the default revision flash info must report)

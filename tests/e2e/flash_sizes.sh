@@ -6,7 +6,7 @@
 # 128 MB flashes work as 16 MB ones do (a 32 MB table with apps past 16 MB, booted on the board).
 set -u
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 export TMPDIR="$WORK/tmp" # the board's padded copies go here, and must be gone afterwards
 mkdir -p "$TMPDIR"
 

@@ -41,7 +41,7 @@ cp "$WORK/self_update_2.0/build/self_update.bin" "$WORK/www/"
 board "$WORK/run.log" "$WORK/self_update_1.0/build" --until 'Already running version 2\.0'
 [ "$BOARD_STATUS" = 0 ] || fail "board run ended with status $BOARD_STATUS"
 expect_in_order "$WORK/run.log" "${LI}self_update: Boot count: 1$" \
-    "${LI}example_connect: Start example_connect\.$" \
+    "${LI}example_common: - IPv4 address: 127\.0\.0\.1,$" \
     "${LI}self_update: Updating from version 1\.0 to 2\.0$" \
     "${LI}self_update: Update installed, restarting$" \
     "${LI}self_update: Boot count: 2$" \

@@ -66,6 +66,7 @@ static const char k_base_config[] =
     "#define CONFIG_EXAMPLE_FIRMWARE_UPGRADE_URL \"https://127.0.0.1:8070/hello_world.bin\"\n"
     "#define CONFIG_EXAMPLE_FIRMWARE_UPG_URL \"https://127.0.0.1:8070/hello_world.bin\"\n"
     "#define CONFIG_EXAMPLE_OTA_RECV_TIMEOUT 5000\n"
+    "#define CONFIG_EXAMPLE_OTA_BUF_SIZE 1024\n"
     "#define CONFIG_EXAMPLE_GPIO_DIAGNOSTIC 4\n"
     "#define CONFIG_LWIP_MAX_SOCKETS 10\n"
     "#define CONFIG_ESP_CONSOLE_ROM_SERIAL_PORT_NUM 0\n"

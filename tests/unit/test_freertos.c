@@ -18,6 +18,7 @@
 #include "esp_sleep.h"
 #include "esp_system.h"
 #include "esp_timer.h"
+#include "esp_bit_defs.h"
 #include "freertos/FreeRTOS.h"
 #include "freertos/event_groups.h"
 #include "freertos/queue.h"
@@ -491,9 +492,6 @@ static void test_mutexes(void **state)
 
 /* ---- event groups -------------------------------------------------------------------------- */
 
-#define BIT0 (1u << 0)
-#define BIT1 (1u << 1)
-#define BIT2 (1u << 2)
 
 typedef struct {
     EventGroupHandle_t g;

@@ -43,6 +43,9 @@ macro(project __otakit_name)
     _project(${__otakit_name} C CXX ASM)
     find_package(otakit CONFIG REQUIRED)
     __otakit_build_init(${__otakit_name})
+    # ESP-IDF's project() leaves project_dir set for the components' CMakeLists.txt files (some
+    # examples embed ${project_dir}/server_certs/... without asking for it).
+    idf_build_get_property(project_dir PROJECT_DIR)
     __otakit_discover_components(__otakit_components)
     __otakit_kconfig("${__otakit_components}")
     include(${CMAKE_BINARY_DIR}/config/sdkconfig.cmake)

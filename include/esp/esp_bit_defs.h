@@ -1,0 +1,77 @@
+/*
+ * ESP-IDF's bit constants (esp_common): BIT0..BIT31 as unsigned 32-bit values, BIT32..BIT63 as
+ * 64-bit ones, BIT(n) and BIT64(n). ESP-IDF apps use them for event group bits and masks.
+ */
+#ifndef ESP_BIT_DEFS_H
+#define ESP_BIT_DEFS_H
+
+#define BIT(nr) (1UL << (nr))
+#define BIT64(nr) (1ULL << (nr))
+
+#define BIT0 0x00000001U
+#define BIT1 0x00000002U
+#define BIT2 0x00000004U
+#define BIT3 0x00000008U
+#define BIT4 0x00000010U
+#define BIT5 0x00000020U
+#define BIT6 0x00000040U
+#define BIT7 0x00000080U
+#define BIT8 0x00000100U
+#define BIT9 0x00000200U
+#define BIT10 0x00000400U
+#define BIT11 0x00000800U
+#define BIT12 0x00001000U
+#define BIT13 0x00002000U
+#define BIT14 0x00004000U
+#define BIT15 0x00008000U
+#define BIT16 0x00010000U
+#define BIT17 0x00020000U
+#define BIT18 0x00040000U
+#define BIT19 0x00080000U
+#define BIT20 0x00100000U
+#define BIT21 0x00200000U
+#define BIT22 0x00400000U
+#define BIT23 0x00800000U
+#define BIT24 0x01000000U
+#define BIT25 0x02000000U
+#define BIT26 0x04000000U
+#define BIT27 0x08000000U
+#define BIT28 0x10000000U
+#define BIT29 0x20000000U
+#define BIT30 0x40000000U
+#define BIT31 0x80000000U
+
+#define BIT32 (0x00000001ULL << 32)
+#define BIT33 (0x00000001ULL << 33)
+#define BIT34 (0x00000001ULL << 34)
+#define BIT35 (0x00000001ULL << 35)
+#define BIT36 (0x00000001ULL << 36)
+#define BIT37 (0x00000001ULL << 37)
+#define BIT38 (0x00000001ULL << 38)
+#define BIT39 (0x00000001ULL << 39)
+#define BIT40 (0x00000001ULL << 40)
+#define BIT41 (0x00000001ULL << 41)
+#define BIT42 (0x00000001ULL << 42)
+#define BIT43 (0x00000001ULL << 43)
+#define BIT44 (0x00000001ULL << 44)
+#define BIT45 (0x00000001ULL << 45)
+#define BIT46 (0x00000001ULL << 46)
+#define BIT47 (0x00000001ULL << 47)
+#define BIT48 (0x00000001ULL << 48)
+#define BIT49 (0x00000001ULL << 49)
+#define BIT50 (0x00000001ULL << 50)
+#define BIT51 (0x00000001ULL << 51)
+#define BIT52 (0x00000001ULL << 52)
+#define BIT53 (0x00000001ULL << 53)
+#define BIT54 (0x00000001ULL << 54)
+#define BIT55 (0x00000001ULL << 55)
+#define BIT56 (0x00000001ULL << 56)
+#define BIT57 (0x00000001ULL << 57)
+#define BIT58 (0x00000001ULL << 58)
+#define BIT59 (0x00000001ULL << 59)
+#define BIT60 (0x00000001ULL << 60)
+#define BIT61 (0x00000001ULL << 61)
+#define BIT62 (0x00000001ULL << 62)
+#define BIT63 (0x00000001ULL << 63)
+
+#endif /* ESP_BIT_DEFS_H */
