@@ -5,16 +5,59 @@ import os
 import shlex
 import shutil
 import subprocess
+import tempfile
+import threading
 import typing as t
+import uuid
 
-from pytest_embedded.log import DuplicateStdoutPopen, MessageQueue
+from pytest_embedded.log import MessageQueue
 
 if t.TYPE_CHECKING:
     from pytest_embedded_idf.app import IdfApp
 
 
-class _BoardProcess(DuplicateStdoutPopen):
-    SOURCE = 'OTAKIT'
+class _BoardProcess(subprocess.Popen):
+    """One `otakit board run` process. Its console (stdout and stderr) is read from a pipe by a
+    thread and goes, byte for byte as a serial port delivers it, to the DUT's message queue and
+    to a log file beside pytest-embedded's other logs; input is its stdin."""
+
+    def __init__(self, msg_queue: MessageQueue, cmd: list, meta=None) -> None:
+        logdir = meta.logdir if meta else tempfile.mkdtemp(prefix='otakit-board-')
+        self.logfile = os.path.join(logdir, f'otakit-{uuid.uuid4()}.log')
+        self._log = open(self.logfile, 'wb')
+        self._q = msg_queue
+        logging.info('Executing %s', ' '.join(cmd))
+        super().__init__(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, bufsize=0)
+        self._reader = threading.Thread(target=self._forward, daemon=True)
+        self._reader.start()
+
+    def _forward(self) -> None:
+        while True:
+            data = os.read(self.stdout.fileno(), 65536)
+            if not data:
+                break
+            self._log.write(data)
+            self._log.flush()
+            self._q.put(data)
+
+    def write(self, s: t.AnyStr) -> None:
+        data = s.encode() + b'\n' if isinstance(s, str) else s
+        try:
+            self.stdin.write(data)
+        except BrokenPipeError:
+            logging.warning('otakit board: console input after the board stopped')
+
+    def close(self) -> None:
+        if self.poll() is None:
+            self.terminate()
+            try:
+                self.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                self.wait()
+        self._reader.join(timeout=10)
+        self._log.close()
 
 
 class OtakitBoard:
@@ -22,7 +65,10 @@ class OtakitBoard:
     `otakit board run` process, whose console output goes to the DUT's message queue.
 
     A reset (power cycle) ends the process and starts a new one on the same flash image, as
-    power-cycling a chip keeps its flash.
+    power-cycling a chip keeps its flash. The board powers on when the test first reads or
+    writes its console (or resets it), not when the fixture is made: ESP-IDF's tests start their
+    servers first, and a board that boots in a few milliseconds of real time would otherwise
+    reach them before they listen.
     """
 
     def __init__(
@@ -42,8 +88,8 @@ class OtakitBoard:
         self.flash_path = otakit_flash_path or os.path.join(app.binary_path, 'otakit', 'flash.bin')
         self.extra_args = shlex.split(otakit_board_args or '')
         self._proc: t.Optional[_BoardProcess] = None
+        self._powered = False
         self.create_flash()
-        self.start()
 
     def otakit(self, *args: str) -> str:
         """Runs an otakit command; returns its standard output, raises on failure."""
@@ -57,7 +103,13 @@ class OtakitBoard:
         os.makedirs(os.path.dirname(self.flash_path), exist_ok=True)
         self.otakit('flash', 'create', self.flash_path, '--build', self.app.binary_path)
 
+    def power_on(self) -> None:
+        """Starts the board unless it has been powered on already."""
+        if not self._powered:
+            self.start()
+
     def start(self) -> None:
+        self._powered = True
         cmd = [self.prog, 'board', 'run', self.flash_path, '--chip', self.app.target,
                *self.extra_args]
         self._proc = _BoardProcess(msg_queue=self._q, cmd=cmd, meta=self._meta)
@@ -67,15 +119,7 @@ class OtakitBoard:
         if self._proc is None:
             return
         proc, self._proc = self._proc, None
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        else:
-            proc.close()
+        proc.close()
         logging.debug('otakit board stopped')
 
     def hard_reset(self) -> None:
@@ -84,6 +128,7 @@ class OtakitBoard:
 
     def write(self, s: t.AnyStr) -> None:
         """Types s on the board's console (a str gets a newline, as pytest-embedded does)."""
+        self.power_on()
         if self._proc is not None:
             self._proc.write(s)
 

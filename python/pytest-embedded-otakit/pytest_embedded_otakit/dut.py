@@ -16,6 +16,14 @@ class OtakitDut(Dut):
         self.serial = OtakitSerial(qemu, self.app)
         self._hard_reset_func = qemu.hard_reset
 
+    def expect(self, *args, **kwargs):
+        self.board.power_on()
+        return super().expect(*args, **kwargs)
+
+    def expect_exact(self, *args, **kwargs):
+        self.board.power_on()
+        return super().expect_exact(*args, **kwargs)
+
     def write(self, s: t.AnyStr) -> None:
         self.board.write(s)
 
