@@ -58,10 +58,13 @@ def symbol_value(sym):
     val = sym.str_value
     if sym.orig_type in (kconfiglib.BOOL, kconfiglib.TRISTATE):
         return ("bool", val == "y")
-    if sym.orig_type == kconfiglib.INT:
-        return ("int", int(val, 10) if val else 0)
-    if sym.orig_type == kconfiglib.HEX:
-        return ("hex", int(val, 16) if val else 0)
+    try:
+        if sym.orig_type == kconfiglib.INT:
+            return ("int", int(val, 10) if val else 0)
+        if sym.orig_type == kconfiglib.HEX:
+            return ("hex", int(val, 16) if val else 0)
+    except ValueError:
+        fail("Kconfig: %s has the value '%s', which is not a number" % (sym.name, val))
     return ("string", val)
 
 

@@ -126,6 +126,13 @@ typedef enum {
 struct ifreq;
 struct esp_transport_item_t;
 
+/* How TLS buffers are kept after the handshake (mbedTLS dynamic buffers); accepted, ignored:
+ * OpenSSL manages its own buffers. */
+typedef enum {
+    HTTP_TLS_DYN_BUF_RX_STATIC = 1,
+    HTTP_TLS_DYN_BUF_STRATEGY_MAX,
+} HTTP_TLS_DYN_BUF_STRATEGY;
+
 /*
  * Client configuration; zero-filled fields take ESP-IDF's defaults (port from the scheme,
  * path "/", timeout 5000 ms, buffers 512 bytes, 10 redirects, 10 authorisation retries,
@@ -177,6 +184,7 @@ typedef struct {
     void *ds_data;           /* accepted, ignored */
     bool save_client_session;
     struct esp_transport_item_t *transport; /* accepted, ignored */
+    HTTP_TLS_DYN_BUF_STRATEGY tls_dyn_buf_strategy; /* accepted, ignored */
 } esp_http_client_config_t;
 
 /* HTTP status codes named by ESP-IDF. */

@@ -19,9 +19,41 @@
 #define NETIF_ETH "example_netif_eth"
 #define LOOPBACK "127.0.0.1"
 
+/* The interfaces example_connect brings up; each stands for the host's loopback. */
+struct esp_netif_obj {
+    const char *desc;
+    bool up;
+};
+
+static struct esp_netif_obj netifs[] = {{NETIF_STA, false}, {NETIF_ETH, false}};
+
 esp_err_t esp_netif_init(void)
 {
     return ESP_OK;
+}
+
+const char *esp_netif_get_desc(esp_netif_t *esp_netif)
+{
+    return esp_netif != NULL ? esp_netif->desc : NULL;
+}
+
+esp_err_t esp_netif_get_netif_impl_name(esp_netif_t *esp_netif, char *name)
+{
+    if (esp_netif == NULL || name == NULL) {
+        return ESP_ERR_ESP_NETIF_IF_NOT_READY;
+    }
+    strcpy(name, "lo");
+    return ESP_OK;
+}
+
+esp_netif_t *get_example_netif_from_desc(const char *desc)
+{
+    for (size_t i = 0; desc != NULL && i < sizeof(netifs) / sizeof(netifs[0]); i++) {
+        if (netifs[i].up && strcmp(netifs[i].desc, desc) == 0) {
+            return &netifs[i];
+        }
+    }
+    return NULL;
 }
 
 esp_err_t esp_wifi_set_ps(wifi_ps_type_t type)
@@ -57,6 +89,14 @@ static void connect_wifi(void)
                                                                "EXAMPLE_WIFI_SSID", "myssid")
                                            : "myssid";
     ESP_LOGI("example_connect", "Start example_connect.");
+    char line[32 + 64 + 2] = "";
+    if (app_cfg_bool("EXAMPLE_WIFI_SSID_PWD_FROM_STDIN", false)) {
+        /* "SSID PASSWORD" typed on the console, as the example's CI configuration asks */
+        ESP_LOGI("example_connect", "Please input ssid password:");
+        char *save = NULL;
+        ssid = fgets(line, sizeof(line), stdin) != NULL ? strtok_r(line, " \r\n", &save) : NULL;
+        ssid = ssid != NULL ? ssid : "";
+    }
     ESP_LOGI("example_connect", "Connecting to %s...", ssid);
     ESP_LOGI("example_connect", "Waiting for IP(s)");
     ESP_LOGI("example_connect", "Got IPv4 event: Interface \"%s\" address: %s", NETIF_STA,
@@ -81,9 +121,11 @@ esp_err_t example_connect(void)
         connect_wifi();
     }
     if (eth) {
+        netifs[1].up = true;
         print_ips(NETIF_ETH);
     }
     if (wifi) {
+        netifs[0].up = true;
         print_ips(NETIF_STA);
     }
     return ESP_OK;

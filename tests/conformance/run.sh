@@ -25,7 +25,8 @@ cp "$OTAKIT_SOURCE_DIR/tests/conformance/conftest.py" "$work/esp-idf/conftest.py
 dir=$(dirname "$work/esp-idf/$rel")
 cd "$dir"
 export IDF_PATH=$work/esp-idf
-export PYTHONPATH=$OTAKIT_SOURCE_DIR/tests/conformance/standins
+# esptool as ESP-IDF keeps it (a submodule of esptool_py), for the tests that import it.
+export PYTHONPATH=$OTAKIT_SOURCE_DIR/tests/conformance/standins:$work/esp-idf/components/esptool_py/esptool
 "$py" -m pytest "$(basename "$rel")" -p no:cacheprovider --rootdir "$work/esp-idf" \
     --embedded-services idf,otakit --target "$target" --app-path "$dir" \
     --otakit-prog-path "$OTAKIT" -rA -o log_cli=false --junitxml "$work/junit.xml"
