@@ -31,7 +31,17 @@ typedef enum {
     ESP_RST_CPU_LOCKUP,
 } esp_reset_reason_t;
 
-/* Restarts the chip through the bootloader. Does not return. */
+/* A function esp_restart calls before restarting. */
+typedef void (*shutdown_handler_t)(void);
+
+/* Registers handle to run at esp_restart (at most 5, run last registered first). Returns ESP_OK;
+ * ESP_ERR_INVALID_STATE when it is already registered; ESP_ERR_NO_MEM when 5 are. */
+esp_err_t esp_register_shutdown_handler(shutdown_handler_t handle);
+
+/* Removes a registered handler. Returns ESP_OK or ESP_ERR_INVALID_STATE (not registered). */
+esp_err_t esp_unregister_shutdown_handler(shutdown_handler_t handle);
+
+/* Runs the shutdown handlers, then restarts the chip through the bootloader. Does not return. */
 void esp_restart(void) __attribute__((noreturn));
 
 /* Why the chip last reset (power-on, software restart, panic...). */

@@ -19,6 +19,7 @@
 #include "esp_ota_ops.h"
 #include "esp_partition.h"
 #include "esp_random.h"
+#include "esp_system.h"
 #include "protocol_examples_common.h"
 #include "../bootloader_flash/include/bootloader_flash_priv.h"
 #include "ota/ota_board_shm.h"
@@ -353,6 +354,48 @@ static void test_bootloader_mmap_and_otadata(void **state)
     esp_partition_munmap(h);
 }
 
+static char order[8];
+static jmp_buf restarted;
+
+static void first_handler(void)
+{
+    strcat(order, "1");
+}
+
+static void second_handler(void)
+{
+    strcat(order, "2");
+}
+
+static void restart_hook(void *ctx)
+{
+    (void)ctx;
+    longjmp(restarted, 1);
+}
+
+static void test_shutdown_handlers(void **state)
+{
+    (void)state;
+    esp_dev_config_t cfg = {
+        .flash = ota_nor_flash(nor),
+        .crypto = ota_crypto_openssl(),
+        .chip = ota_chip_by_id(OTA_CHIP_ID_ESP32),
+        .running_offset = FACTORY,
+        .restart = restart_hook,
+    };
+    assert_int_equal(esp_dev_install(&cfg), ESP_OK);
+    assert_int_equal(esp_register_shutdown_handler(first_handler), ESP_OK);
+    assert_int_equal(esp_register_shutdown_handler(second_handler), ESP_OK);
+    assert_int_equal(esp_register_shutdown_handler(first_handler), ESP_ERR_INVALID_STATE);
+    order[0] = '\0';
+    if (setjmp(restarted) == 0) {
+        esp_restart();
+    }
+    assert_string_equal(order, "21"); /* last registered first */
+    assert_int_equal(esp_unregister_shutdown_handler(first_handler), ESP_ERR_INVALID_STATE);
+    esp_dev_uninstall();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -366,6 +409,7 @@ int main(void)
         cmocka_unit_test(test_sha256_of_partition),
         cmocka_unit_test(test_image_verify_and_description),
         cmocka_unit_test(test_bootloader_mmap_and_otadata),
+        cmocka_unit_test(test_shutdown_handlers),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
