@@ -2,6 +2,8 @@
 #ifndef ESP_NETIF_H
 #define ESP_NETIF_H
 
+#include <net/if.h> /* struct ifreq, which ESP-IDF reaches through esp_netif.h (lwIP) */
+
 #include "esp_err.h"
 
 #define ESP_ERR_ESP_NETIF_BASE 0x5000

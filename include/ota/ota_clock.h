@@ -24,7 +24,15 @@ uint32_t ota_clock_now_ms(void);
 /* Advances the clock by us microseconds. Thread-safe. */
 void ota_clock_advance_us(uint64_t us);
 
-/* Sets the clock (the board sets 0 at each reset). */
+/*
+ * Paces the clock against real time: it then moves at most `speed` virtual seconds per real
+ * second (1.0: as a chip; advances wait for real time to catch up); 0 (the default) lets it
+ * jump. For tests written against hardware timing, such as ESP-IDF's, whose servers need the
+ * real seconds a chip's boot and network bring-up give them. Per process; thread-safe.
+ */
+void ota_clock_set_pace(double speed);
+
+/* Sets the clock (the board sets 0 at each reset; a forward jump is paced). */
 void ota_clock_set_us(uint64_t us);
 
 /*

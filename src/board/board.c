@@ -651,6 +651,13 @@ int board_run(const board_opts_t *o)
     board_t b;
     memset(&b, 0, sizeof(b));
     b.opts = o;
+    if (o->pace > 0.0) {
+        /* the board's own clock and, through the environment, every app it starts */
+        char speed[32];
+        snprintf(speed, sizeof(speed), "%g", o->pace);
+        setenv("OTAKIT_BOARD_PACE", speed, 1);
+        ota_clock_set_pace(o->pace);
+    }
     b.colors = isatty(STDOUT_FILENO);
     esp_log_set_colors(b.colors);
     if (o->until != NULL) {

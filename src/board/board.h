@@ -34,6 +34,7 @@ typedef struct board_opts {
     int cut_mode;       /* ota_nor_cut_mode_t */
     uint64_t seed;
     uint64_t max_time_ms; /* virtual time limit since power-on, 0 = none */
+    double pace;          /* virtual seconds per real second, 0 = unpaced (ota_clock_set_pace) */
 } board_opts_t;
 
 /* Runs the board until one of the BOARD_EXIT_* conditions; returns that status. */

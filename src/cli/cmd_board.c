@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -31,6 +32,9 @@ static const char run_help[] =
     "  --until REGEX          stop (exit 0) once a console line matches the extended regex\n"
     "  --max-boots N          stop after N boots (exit 5)\n"
     "  --max-time MS          stop after MS of virtual time since power-on (exit 7)\n"
+    "  --pace SPEED           let the virtual clock run at most SPEED times real time (1: as\n"
+    "                         a chip, for tests written against hardware timing); default:\n"
+    "                         unpaced, the clock jumps\n"
     "  --power-cut-at N       cut the power at the N-th flash program/erase operation, counted\n"
     "                         across bootloader and app, then power on again\n"
     "  --cut-mode MODE        before | after | torn (default before)\n"
@@ -59,7 +63,7 @@ static int cmd_run(int argc, char **argv)
     if (cli_help(argc, argv, run_help)) {
         return CLI_OK;
     }
-    enum { O_CHIP = 1, O_REV, O_GPIO, O_UNTIL, O_BOOTS, O_TIME, O_CUT, O_MODE, O_SEED, O_SIZE };
+    enum { O_CHIP = 1, O_REV, O_GPIO, O_UNTIL, O_BOOTS, O_TIME, O_CUT, O_MODE, O_SEED, O_SIZE, O_PACE };
     static const struct option opts[] = {
         {"chip", required_argument, NULL, O_CHIP},
         {"chip-rev", required_argument, NULL, O_REV},
@@ -71,6 +75,7 @@ static int cmd_run(int argc, char **argv)
         {"cut-mode", required_argument, NULL, O_MODE},
         {"seed", required_argument, NULL, O_SEED},
         {"size", required_argument, NULL, O_SIZE},
+        {"pace", required_argument, NULL, O_PACE},
         {"pad", no_argument, NULL, 'p'},
         {NULL, 0, NULL, 0},
     };
@@ -137,6 +142,14 @@ static int cmd_run(int argc, char **argv)
                                        optarg);
             }
             break;
+        case O_PACE: {
+            char *end = NULL;
+            o.pace = strtod(optarg, &end);
+            if (end == optarg || *end != '\0' || !(o.pace > 0.0)) {
+                return cli_usage_error("board run", "--pace: '%s' is not a speed above 0", optarg);
+            }
+            break;
+        }
         case O_SEED:
             if (!parse_u64(optarg, &o.seed)) {
                 return cli_usage_error("board run", "--seed: '%s' is not a number", optarg);

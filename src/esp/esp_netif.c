@@ -12,6 +12,8 @@
 
 #include "esp_internal.h"
 #include "esp_log.h"
+#include "freertos/FreeRTOS.h"
+#include "freertos/task.h"
 
 /* The interface descriptions protocol_examples_common gives its netifs, and the address the
  * host's network answers on. */
@@ -76,9 +78,14 @@ static void interfaces(bool *eth, bool *wifi)
     *wifi = app_cfg_bool("EXAMPLE_CONNECT_WIFI", !*eth);
 }
 
+/* Link-up and DHCP take about this long on a chip (virtual time; real time too with --pace). */
+#define ETH_UP_MS 1000
+#define WIFI_UP_MS 1500
+
 static void connect_ethernet(void)
 {
     ESP_LOGI("ethernet_connect", "Waiting for IP(s).");
+    vTaskDelay(pdMS_TO_TICKS(ETH_UP_MS));
     ESP_LOGI("ethernet_connect", "Got IPv4 event: Interface \"%s\" address: %s", NETIF_ETH,
              LOOPBACK);
 }
@@ -99,6 +106,7 @@ static void connect_wifi(void)
     }
     ESP_LOGI("example_connect", "Connecting to %s...", ssid);
     ESP_LOGI("example_connect", "Waiting for IP(s)");
+    vTaskDelay(pdMS_TO_TICKS(WIFI_UP_MS));
     ESP_LOGI("example_connect", "Got IPv4 event: Interface \"%s\" address: %s", NETIF_STA,
              LOOPBACK);
 }

@@ -224,6 +224,10 @@ int main(int argc, char **argv)
         host_error("cannot attach to the board (OTAKIT_BOARD_FD=%s)", fd_text);
     }
     ota_clock_attach(&shm->clock_us);
+    const char *pace = getenv("OTAKIT_BOARD_PACE"); /* board run --pace */
+    if (pace != NULL) {
+        ota_clock_set_pace(strtod(pace, NULL));
+    }
     signal(SIGABRT, on_abort);
 
     ota_nor_config_t ncfg = {.state = &shm->nor, .on_power_loss = power_lost};
@@ -269,9 +273,15 @@ int main(int argc, char **argv)
     }
     esp_log_level_set(
         "*", (esp_log_level_t)ota_sdkconfig_int(config, "LOG_DEFAULT_LEVEL", ESP_LOG_INFO));
-    const char *pem = ota_app_embedded("ca_cert.pem", NULL);
-    if (pem != NULL) {
-        esp_crt_bundle_add_pem(pem); /* the project's own certificate joins the bundle */
+    /* The project's own certificate and the custom bundle (CONFIG_MBEDTLS_CUSTOM_CERTIFICATE_
+     * BUNDLE_PATH, embedded by otakit build) join the system store, as ESP-IDF's build adds a
+     * custom bundle to the default one. */
+    static const char *const bundle_files[] = {"ca_cert.pem", "x509_crt_bundle.pem"};
+    for (size_t i = 0; i < sizeof(bundle_files) / sizeof(bundle_files[0]); i++) {
+        const char *pem = ota_app_embedded(bundle_files[i], NULL);
+        if (pem != NULL) {
+            esp_crt_bundle_add_pem(pem);
+        }
     }
     startup_banner();
     esp_tasks_on_idle(idle_forever);

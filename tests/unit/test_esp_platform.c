@@ -122,6 +122,7 @@ static void connect_once(void)
     assert_int_equal(example_disconnect(), ESP_OK);
 }
 
+/* A chip takes its link-up and DHCP time before the address line (1.5 s Wi-Fi, 1 s Ethernet). */
 static void test_example_connect_wifi(void **state)
 {
     (void)state;
@@ -132,10 +133,10 @@ static void test_example_connect_wifi(void **state)
                         "I (0) example_connect: Start example_connect.\n"
                         "I (0) example_connect: Connecting to myssid...\n"
                         "I (0) example_connect: Waiting for IP(s)\n"
-                        "I (0) example_connect: Got IPv4 event: Interface \"example_netif_sta\" "
+                        "I (1500) example_connect: Got IPv4 event: Interface \"example_netif_sta\" "
                         "address: 127.0.0.1\n"
-                        "I (0) example_common: Connected to example_netif_sta\n"
-                        "I (0) example_common: - IPv4 address: 127.0.0.1,\n");
+                        "I (1500) example_common: Connected to example_netif_sta\n"
+                        "I (1500) example_common: - IPv4 address: 127.0.0.1,\n");
 }
 
 static void test_example_connect_ethernet(void **state)
@@ -148,10 +149,10 @@ static void test_example_connect_ethernet(void **state)
     ota_sdkconfig_set(sdk, "CONFIG_EXAMPLE_CONNECT_ETHERNET", "n");
     assert_string_equal(out,
                         "I (0) ethernet_connect: Waiting for IP(s).\n"
-                        "I (0) ethernet_connect: Got IPv4 event: Interface \"example_netif_eth\" "
+                        "I (1000) ethernet_connect: Got IPv4 event: Interface \"example_netif_eth\" "
                         "address: 127.0.0.1\n"
-                        "I (0) example_common: Connected to example_netif_eth\n"
-                        "I (0) example_common: - IPv4 address: 127.0.0.1,\n");
+                        "I (1000) example_common: Connected to example_netif_eth\n"
+                        "I (1000) example_common: - IPv4 address: 127.0.0.1,\n");
 }
 
 static void test_random(void **state)

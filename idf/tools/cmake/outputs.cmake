@@ -188,12 +188,18 @@ function(__otakit_outputs name)
     if(DEFINED PROJECT_VER)
         list(APPEND ver_args --project-ver "${PROJECT_VER}")
     endif()
+    if(CONFIG_MBEDTLS_CUSTOM_CERTIFICATE_BUNDLE AND CONFIG_MBEDTLS_CUSTOM_CERTIFICATE_BUNDLE_PATH)
+        # ESP-IDF builds these certificates into the bundle; the app runtime adds them to it.
+        get_filename_component(bundle "${CONFIG_MBEDTLS_CUSTOM_CERTIFICATE_BUNDLE_PATH}" ABSOLUTE
+                               BASE_DIR "${CMAKE_SOURCE_DIR}")
+        list(APPEND ver_args --embed "x509_crt_bundle.pem=${bundle}")
+    endif()
     add_custom_command(
         OUTPUT "${app_bin}"
         COMMAND ${OTAKIT_TOOL} image pack --app -o "${app_bin}" --payload $<TARGET_FILE:${name}.elf>
                 --sdkconfig "${SDKCONFIG}" --project ${name} --project-dir "${CMAKE_SOURCE_DIR}"
                 --chip ${IDF_TARGET} --idf-ver ${IDF_VER} ${ver_args}
-        DEPENDS ${name}.elf "${SDKCONFIG}"
+        DEPENDS ${name}.elf "${SDKCONFIG}" ${bundle}
         COMMENT "Generating binary image from built executable")
     add_custom_target(app ALL DEPENDS "${app_bin}")
     file(MAKE_DIRECTORY "${CMAKE_BINARY_DIR}/bootloader")

@@ -79,6 +79,7 @@ class OtakitBoard:
         otakit_prog_path: t.Optional[str] = None,
         otakit_flash_path: t.Optional[str] = None,
         otakit_board_args: t.Optional[str] = None,
+        otakit_pace: t.Optional[str] = None,
         **kwargs,
     ) -> None:
         self._q = msg_queue
@@ -87,6 +88,10 @@ class OtakitBoard:
         self.prog = otakit_prog_path or shutil.which('otakit') or 'otakit'
         self.flash_path = otakit_flash_path or os.path.join(app.binary_path, 'otakit', 'flash.bin')
         self.extra_args = shlex.split(otakit_board_args or '')
+        # Tests written for a chip expect its real-time pace (servers start while it boots).
+        pace = float(otakit_pace) if otakit_pace is not None else 1.0
+        if pace > 0:
+            self.extra_args = ['--pace', f'{pace:g}', *self.extra_args]
         self._proc: t.Optional[_BoardProcess] = None
         self._powered = False
         self.create_flash()

@@ -18,6 +18,8 @@ def pytest_addoption(parser):
     group.addoption('--otakit-flash-path',
                     help='flash image of the board (default: BUILD_DIR/otakit/flash.bin)')
     group.addoption('--otakit-board-args', help='more options of `otakit board run`')
+    group.addoption('--otakit-pace', default='1',
+                    help='virtual seconds per real second (default 1, as a chip; 0: unpaced)')
 
 
 def _services(request) -> list:
@@ -43,6 +45,7 @@ def pytest_fixture_setup(fixturedef, request):
         'otakit_prog_path': request.config.getoption('otakit_prog_path'),
         'otakit_flash_path': request.config.getoption('otakit_flash_path'),
         'otakit_board_args': request.config.getoption('otakit_board_args'),
+        'otakit_pace': request.config.getoption('otakit_pace'),
     }
     opts.classes['dut'] = OtakitDut
     opts.kwargs['dut'] = {**base, 'qemu': None}
