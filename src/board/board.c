@@ -36,6 +36,8 @@
 #include "ota/ota_posix.h"
 #include "ota/ota_sdkconfig.h"
 #include "ota/ota_timed_flash.h"
+#include "rom_serial.h"
+#include "serial_port.h"
 
 extern char **environ;
 
@@ -54,6 +56,8 @@ typedef struct board {
     char line[4096]; /* app console line being assembled, for --until */
     size_t line_len;
     bool matched;
+    serial_port_t *serial; /* --serial, or NULL */
+    bool download;         /* the next boot enters ROM download mode */
 } board_t;
 
 /* ---- console ------------------------------------------------------------------------------- */
@@ -94,6 +98,8 @@ static void check_until(board_t *b, const char *line)
 /* A whole line from the board itself (ROM, bootloader, board events). */
 static void console_line(board_t *b, const char *line)
 {
+    serial_port_write(b->serial, line, strlen(line));
+    serial_port_write(b->serial, "\n", 1);
     fputs(line, stdout);
     fputc('\n', stdout);
     fflush(stdout);
@@ -121,6 +127,7 @@ static void board_event(board_t *b, const char *fmt, ...)
 static void console_bytes(board_t *b, const char *data, size_t n)
 {
     size_t shown = 0;
+    serial_port_write(b->serial, data, n);
     for (size_t i = 0; i < n && !b->matched; i++) {
         bool full = b->line_len == sizeof(b->line) - 1;
         if (data[i] != '\n' && !full) {
@@ -227,8 +234,8 @@ static const char *rom_reset_line(uint32_t reason)
     }
 }
 
-/* The ROM step: prints what the chip's ROM prints and checks the second-stage bootloader. */
-static int rom_step(board_t *b, const ota_boot_env_t *env, uint32_t table_offset, uint32_t *used)
+/* The ROM's first lines: its version, a blank line, the reset reason and boot mode. */
+static void rom_banner(board_t *b, const char *reset_line)
 {
     char line[160];
     if (b->chip->id == OTA_CHIP_ID_ESP32) {
@@ -238,7 +245,14 @@ static int rom_step(board_t *b, const ota_boot_env_t *env, uint32_t table_offset
         console_line(b, line);
     }
     console_line(b, "");
-    console_line(b, rom_reset_line(b->shm->reset_reason));
+    console_line(b, reset_line);
+}
+
+/* The ROM step: prints what the chip's ROM prints and checks the second-stage bootloader. */
+static int rom_step(board_t *b, const ota_boot_env_t *env, uint32_t table_offset, uint32_t *used)
+{
+    char line[160];
+    rom_banner(b, rom_reset_line(b->shm->reset_reason));
     ota_img_meta_t meta;
     ota_diag_t diag = {{0}};
     int err = ota_boot_rom_load(env, table_offset, used, &meta, &diag);
@@ -344,7 +358,39 @@ typedef enum {
     APP_UNTIL,
     APP_TIME,
     APP_HOST_ERROR,
+    APP_RESET, /* EN pulled through the serial port */
 } app_end_t;
+
+/* ---- serial port --------------------------------------------------------------------------- */
+
+#define BOARD_DL_BOOT 0
+#define BOARD_DL_POWER_LOSS 1
+
+static int discard_rx(void *ctx, const uint8_t *data, size_t n, size_t *used)
+{
+    (void)ctx;
+    (void)data;
+    *used = n; /* nothing reads the app's UART input yet */
+    return SERIAL_EV_NONE;
+}
+
+/* Serves the serial port without waiting while an app runs; returns a reset event or NONE. */
+static int board_serial_idle(board_t *b)
+{
+    return serial_port_serve(b->serial, 0, discard_rx, NULL);
+}
+
+/* The chip stopped (bricked, or nothing left to run): with a serial port, it waits for a reset
+ * through the port, as a board on a USB cable does. Returns true when one came. */
+static bool board_wait_reset(board_t *b)
+{
+    if (b->serial == NULL) {
+        return false;
+    }
+    int ev = serial_port_serve(b->serial, -1, discard_rx, NULL);
+    b->download = ev == SERIAL_EV_RESET_DOWNLOAD;
+    return ev == SERIAL_EV_RESET_BOOT || ev == SERIAL_EV_RESET_DOWNLOAD;
+}
 
 /* Runs the app whose payload is at [offset, offset+len) of the flash; returns how it ended. */
 static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t len)
@@ -409,6 +455,13 @@ static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t
             killed = true;
             end = APP_UNTIL;
         }
+        int sev = b->serial != NULL ? board_serial_idle(b) : SERIAL_EV_NONE;
+        if (!killed && sev != SERIAL_EV_NONE) {
+            kill(pid, SIGKILL);
+            killed = true;
+            end = APP_RESET;
+            b->download = sev == SERIAL_EV_RESET_DOWNLOAD;
+        }
         if (!killed && b->opts->max_time_ms != 0 &&
             ota_board_time_us(b->shm) / 1000u >= b->opts->max_time_ms) {
             kill(pid, SIGKILL);
@@ -456,6 +509,60 @@ static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t
 
 /* ---- the run ------------------------------------------------------------------------------- */
 
+static void power_cut(board_t *b);
+
+static void serial_send(void *ctx, const void *data, size_t n)
+{
+    serial_port_write(ctx, data, n);
+}
+
+/* ERASE_FLASH: one chip erase, its modeled time charged to the clock. */
+static int erase_chip(void *ctx)
+{
+    board_t *b = ctx;
+    uint64_t before = ota_nor_state(b->nor)->busy_typ_us;
+    int err = ota_nor_erase_chip(b->nor);
+    ota_clock_advance_us(ota_nor_state(b->nor)->busy_typ_us - before);
+    return err;
+}
+
+static int rom_rx(void *ctx, const uint8_t *data, size_t n, size_t *used)
+{
+    rom_serial_event_t ev = rom_serial_input(ctx, data, n, used);
+    return ev == ROM_SERIAL_CONTINUE ? SERIAL_EV_NONE : SERIAL_EV_USER + (int)ev;
+}
+
+/* ROM download mode (GPIO0 low at reset): the serial protocol on the board's flash until the
+ * loader runs the flash, a reset comes through the port or the power is lost. */
+static int board_download(board_t *b)
+{
+    static rom_serial_t rs;
+    rom_banner(b,
+               b->chip->id == OTA_CHIP_ID_ESP32
+                   ? "rst:0x1 (POWERON_RESET),boot:0x3 (DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))"
+                   : "rst:0x1 (POWERON),boot:0x0 (DOWNLOAD(USB/UART0))");
+    console_line(b, "waiting for download");
+    rom_serial_config_t cfg = {
+        .flash = b->flash,
+        .erase_chip = erase_chip,
+        .erase_chip_ctx = b,
+        .crypto = ota_crypto_openssl(),
+        .chip_id = b->chip->id,
+        .chip_rev = b->shm->chip_rev,
+        .mac = {0x24, 0x0A, 0xC4, 0x0B, 0x7A, 0x01},
+        .send = serial_send,
+        .send_ctx = b->serial,
+    };
+    rom_serial_init(&rs, &cfg);
+    int ev = serial_port_serve(b->serial, -1, rom_rx, &rs);
+    rom_serial_free(&rs);
+    b->download = ev == SERIAL_EV_RESET_DOWNLOAD;
+    if (ev == SERIAL_EV_USER + ROM_SERIAL_POWER_LOSS) {
+        return BOARD_DL_POWER_LOSS;
+    }
+    return BOARD_DL_BOOT;
+}
+
 static const char *cut_mode_name(int mode)
 {
     return mode == OTA_NOR_CUT_BEFORE ? "before" : mode == OTA_NOR_CUT_AFTER ? "after" : "torn";
@@ -494,6 +601,14 @@ static int boot_loop(board_t *b)
         }
         reset(b, reason);
         b->shm->boot_count++;
+        if (b->download) {
+            int dl = board_download(b);
+            reason = OTA_BOARD_RST_POWERON;
+            if (dl == BOARD_DL_POWER_LOSS) {
+                power_cut(b);
+            }
+            continue;
+        }
 
         ota_boot_env_t env = {
             .flash = b->flash,
@@ -526,6 +641,10 @@ static int boot_loop(board_t *b)
         if (err != OTA_OK) {
             board_event(b, "bricked: no valid second-stage bootloader at 0x%x",
                         (unsigned)b->chip->bootloader_offset);
+            if (board_wait_reset(b)) {
+                reason = OTA_BOARD_RST_POWERON;
+                continue;
+            }
             return BOARD_EXIT_BRICKED;
         }
         ota_sdkconfig_t *bcfg =
@@ -554,6 +673,10 @@ static int boot_loop(board_t *b)
                         : res.outcome == OTA_BOOT_SELECT_ERROR
                             ? "the bootloader cannot select a partition"
                             : "flash failure in the bootloader");
+            if (board_wait_reset(b)) {
+                reason = OTA_BOARD_RST_POWERON;
+                continue;
+            }
             return BOARD_EXIT_BRICKED;
         }
         ota_logf(&sink, 'I', "boot", "Disabling RNG early entropy source...");
@@ -567,6 +690,10 @@ static int boot_loop(board_t *b)
             board_event(b, "boots project %s version %s for chip %s; not executable on the host",
                         m->has_app_desc ? m->app_desc.project_name : "(no app description)",
                         m->has_app_desc ? m->app_desc.version : "-", ic ? ic->name : "unknown");
+            if (board_wait_reset(b)) {
+                reason = OTA_BOARD_RST_POWERON;
+                continue;
+            }
             return BOARD_EXIT_FOREIGN;
         }
         b->shm->running_offset = res.part.offset;
@@ -578,6 +705,10 @@ static int boot_loop(board_t *b)
         switch (end) {
         case APP_RETURNED:
             board_event(b, "the app returned; nothing left to run");
+            if (board_wait_reset(b)) {
+                reason = OTA_BOARD_RST_POWERON;
+                continue;
+            }
             return BOARD_EXIT_RETURNED;
         case APP_RESTART:
             reason = OTA_BOARD_RST_SW;
@@ -588,6 +719,9 @@ static int boot_loop(board_t *b)
             break;
         case APP_PANIC:
             reason = OTA_BOARD_RST_PANIC;
+            break;
+        case APP_RESET:
+            reason = OTA_BOARD_RST_POWERON;
             break;
         case APP_UNTIL:
             return BOARD_EXIT_UNTIL;
@@ -687,9 +821,15 @@ int board_run(const board_opts_t *o)
     if (o->cut) {
         ota_nor_cut_arm(b.nor, o->cut_at, (ota_nor_cut_mode_t)o->cut_mode, o->seed);
     }
+    if (o->serial != NULL && serial_port_open(o->serial, &b.serial) != 0) {
+        status = BOARD_EXIT_USAGE;
+        goto out;
+    }
+    b.download = o->download;
     status = boot_loop(&b);
     flash_summary(&b);
 out:
+    serial_port_close(b.serial);
     if (b.nor != NULL) {
         ota_nor_close(b.nor);
     }

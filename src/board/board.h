@@ -34,6 +34,8 @@ typedef struct board_opts {
     int cut_mode;       /* ota_nor_cut_mode_t */
     uint64_t seed;
     uint64_t max_time_ms; /* virtual time limit since power-on, 0 = none */
+    const char *serial;   /* "socket:PORT": the serial port (console, download protocol) */
+    bool download;        /* power on in ROM download mode (GPIO0 held low) */
 } board_opts_t;
 
 /* Runs the board until one of the BOARD_EXIT_* conditions; returns that status. */

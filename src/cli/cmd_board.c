@@ -34,6 +34,10 @@ static const char run_help[] =
     "                         across bootloader and app, then power on again\n"
     "  --cut-mode MODE        before | after | torn (default before)\n"
     "  --seed S               seed of a torn cut (default 1)\n"
+    "  --serial socket:PORT   the serial port on 127.0.0.1:PORT (0: any free port, printed on\n"
+    "                         stderr): the console, and the ROM's download protocol for\n"
+    "                         esptool (socket:// or rfc2217://, whose DTR/RTS reset the board)\n"
+    "  --download             power on in ROM download mode, as with GPIO0 held low\n"
     "\n"
     "Exit status: 0 --until matched, 1 error, 2 usage, 3 bricked (no bootloader or no bootable\n"
     "app), 4 the app returned, 5 --max-boots reached, 6 booted an image that cannot run on the\n"
@@ -54,7 +58,19 @@ static int cmd_run(int argc, char **argv)
     if (cli_help(argc, argv, run_help)) {
         return CLI_OK;
     }
-    enum { O_CHIP = 1, O_REV, O_GPIO, O_UNTIL, O_BOOTS, O_TIME, O_CUT, O_MODE, O_SEED };
+    enum {
+        O_CHIP = 1,
+        O_REV,
+        O_GPIO,
+        O_UNTIL,
+        O_BOOTS,
+        O_TIME,
+        O_CUT,
+        O_MODE,
+        O_SEED,
+        O_SERIAL,
+        O_DOWNLOAD
+    };
     static const struct option opts[] = {
         {"chip", required_argument, NULL, O_CHIP},
         {"chip-rev", required_argument, NULL, O_REV},
@@ -65,6 +81,8 @@ static int cmd_run(int argc, char **argv)
         {"power-cut-at", required_argument, NULL, O_CUT},
         {"cut-mode", required_argument, NULL, O_MODE},
         {"seed", required_argument, NULL, O_SEED},
+        {"serial", required_argument, NULL, O_SERIAL},
+        {"download", no_argument, NULL, O_DOWNLOAD},
         {NULL, 0, NULL, 0},
     };
     board_opts_t o;
@@ -133,6 +151,12 @@ static int cmd_run(int argc, char **argv)
                 return cli_usage_error("board run", "--seed: '%s' is not a number", optarg);
             }
             break;
+        case O_SERIAL:
+            o.serial = optarg;
+            break;
+        case O_DOWNLOAD:
+            o.download = true;
+            break;
         default:
             return cli_usage_error("board run", "unknown option");
         }
@@ -141,6 +165,9 @@ static int cmd_run(int argc, char **argv)
         return cli_usage_error("board run", "expected one FLASH image argument");
     }
     o.flash_path = argv[optind];
+    if (o.download && o.serial == NULL) {
+        return cli_usage_error("board run", "--download needs --serial");
+    }
     /* A build directory: written to BUILD/otakit/flash.bin first, as `idf.py flash` writes a
      * chip before `idf.py monitor` (in a folder of its own: tools look for BUILD/ *.bin). */
     static char image[PATH_MAX + 32];
