@@ -116,4 +116,30 @@ EOF
 ok
 
 stop_all_servers
+
+# --- a power cut during write_flash: the bootloader decides what boots -------------------------
+# A torn cut at the 40th flash operation of a write to ota_0 (the erase up front and the first
+# pages); otadata is blank, so the bootloader still boots the factory app, as on a chip.
+cp "$WORK/orig.bin" "$FLASH"
+"$OTAKIT" board run "$FLASH" --serial socket:0 --download --power-cut-at 40 --cut-mode torn \
+    --until 'App version: ' </dev/null >"$WORK/cut.log" 2>"$WORK/cut.err" &
+SERVER_PID[cut]=$!
+poll "${SERVER_PID[cut]}" 30 grep -q '^otakit: serial port socket://127.0.0.1:' "$WORK/cut.err" ||
+    fail "the board printed no serial port line: $(cat "$WORK/cut.err")"
+PORT=$(sed -n 's|^otakit: serial port socket://127.0.0.1:\([0-9]*\)$|\1|p' "$WORK/cut.err")
+esptool --port "socket://127.0.0.1:$PORT" write_flash 0x110000 "$WORK/hello.bin" &&
+    fail "write_flash went through a power cut"
+ok
+poll "${SERVER_PID[cut]}" 60 false
+wait "${SERVER_PID[cut]}"
+cut_status=$?
+unset 'SERVER_PID[cut]'
+[ "$cut_status" -eq 0 ] || fail "board after the cut: exit $cut_status, expected 0 (--until)"
+expect_file_has "$WORK/cut.log" '^--- power cut at flash operation 40 \(torn, seed 1\) ---$'
+expect_file_has "$WORK/cut.log" 'rst:0x1 \(POWERON_RESET\),boot:0x13 \(SPI_FAST_FLASH_BOOT\)'
+expect_file_has "$WORK/cut.log" "^I \([0-9]+\) boot: Loaded app from partition at offset 0x10000$"
+same_outside "$WORK/orig.bin" "$FLASH" $((0x110000)) $((0x100000)) ||
+    fail "the cut write changed the flash outside ota_0"
+ok
+
 echo "serial_esptool: $CHECKS checks passed"
