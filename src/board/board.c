@@ -36,8 +36,7 @@
 #include "ota/ota_posix.h"
 #include "ota/ota_sdkconfig.h"
 #include "ota/ota_timed_flash.h"
-#include "rom_serial.h"
-#include "serial_port.h"
+#include "board_serial.h"
 
 extern char **environ;
 
@@ -363,23 +362,6 @@ typedef enum {
 
 /* ---- serial port --------------------------------------------------------------------------- */
 
-#define BOARD_DL_BOOT 0
-#define BOARD_DL_POWER_LOSS 1
-
-static int discard_rx(void *ctx, const uint8_t *data, size_t n, size_t *used)
-{
-    (void)ctx;
-    (void)data;
-    *used = n; /* nothing reads the app's UART input yet */
-    return SERIAL_EV_NONE;
-}
-
-/* Serves the serial port without waiting while an app runs; returns a reset event or NONE. */
-static int board_serial_idle(board_t *b)
-{
-    return serial_port_serve(b->serial, 0, discard_rx, NULL);
-}
-
 /* The chip stopped (bricked, or nothing left to run): with a serial port, it waits for a reset
  * through the port, as a board on a USB cable does. Returns true when one came. */
 static bool board_wait_reset(board_t *b)
@@ -387,9 +369,8 @@ static bool board_wait_reset(board_t *b)
     if (b->serial == NULL) {
         return false;
     }
-    int ev = serial_port_serve(b->serial, -1, discard_rx, NULL);
-    b->download = ev == SERIAL_EV_RESET_DOWNLOAD;
-    return ev == SERIAL_EV_RESET_BOOT || ev == SERIAL_EV_RESET_DOWNLOAD;
+    b->download = board_serial_wait_reset(b->serial) == SERIAL_EV_RESET_DOWNLOAD;
+    return true;
 }
 
 /* Runs the app whose payload is at [offset, offset+len) of the flash; returns how it ended. */
@@ -455,7 +436,7 @@ static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t
             killed = true;
             end = APP_UNTIL;
         }
-        int sev = b->serial != NULL ? board_serial_idle(b) : SERIAL_EV_NONE;
+        int sev = b->serial != NULL ? board_serial_poll(b->serial) : SERIAL_EV_NONE;
         if (!killed && sev != SERIAL_EV_NONE) {
             kill(pid, SIGKILL);
             killed = true;
@@ -509,58 +490,20 @@ static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t
 
 /* ---- the run ------------------------------------------------------------------------------- */
 
-static void power_cut(board_t *b);
-
-static void serial_send(void *ctx, const void *data, size_t n)
-{
-    serial_port_write(ctx, data, n);
-}
-
-/* ERASE_FLASH: one chip erase, its modeled time charged to the clock. */
-static int erase_chip(void *ctx)
-{
-    board_t *b = ctx;
-    uint64_t before = ota_nor_state(b->nor)->busy_typ_us;
-    int err = ota_nor_erase_chip(b->nor);
-    ota_clock_advance_us(ota_nor_state(b->nor)->busy_typ_us - before);
-    return err;
-}
-
-static int rom_rx(void *ctx, const uint8_t *data, size_t n, size_t *used)
-{
-    rom_serial_event_t ev = rom_serial_input(ctx, data, n, used);
-    return ev == ROM_SERIAL_CONTINUE ? SERIAL_EV_NONE : SERIAL_EV_USER + (int)ev;
-}
-
-/* ROM download mode (GPIO0 low at reset): the serial protocol on the board's flash until the
- * loader runs the flash, a reset comes through the port or the power is lost. */
+/* ROM download mode (GPIO0 low at reset): the ROM's lines, then esptool's protocol on the
+ * board's flash until the loader runs the flash, a reset comes through the port or the power is
+ * lost. Returns a BOARD_DL_* value. */
 static int board_download(board_t *b)
 {
-    static rom_serial_t rs;
     rom_banner(b,
                b->chip->id == OTA_CHIP_ID_ESP32
                    ? "rst:0x1 (POWERON_RESET),boot:0x3 (DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))"
                    : "rst:0x1 (POWERON),boot:0x0 (DOWNLOAD(USB/UART0))");
     console_line(b, "waiting for download");
-    rom_serial_config_t cfg = {
-        .flash = b->flash,
-        .erase_chip = erase_chip,
-        .erase_chip_ctx = b,
-        .crypto = ota_crypto_openssl(),
-        .chip_id = b->chip->id,
-        .chip_rev = b->shm->chip_rev,
-        .mac = {0x24, 0x0A, 0xC4, 0x0B, 0x7A, 0x01},
-        .send = serial_send,
-        .send_ctx = b->serial,
-    };
-    rom_serial_init(&rs, &cfg);
-    int ev = serial_port_serve(b->serial, -1, rom_rx, &rs);
-    rom_serial_free(&rs);
-    b->download = ev == SERIAL_EV_RESET_DOWNLOAD;
-    if (ev == SERIAL_EV_USER + ROM_SERIAL_POWER_LOSS) {
-        return BOARD_DL_POWER_LOSS;
-    }
-    return BOARD_DL_BOOT;
+    board_serial_chip_t chip = {b->serial, b->flash, b->nor, b->chip->id, b->shm->chip_rev};
+    int dl = board_serial_download(&chip);
+    b->download = dl == BOARD_DL_DOWNLOAD;
+    return dl;
 }
 
 static const char *cut_mode_name(int mode)
