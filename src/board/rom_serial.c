@@ -33,6 +33,7 @@ static const chip_regs_t chip_table[] = {
 #define ESP32_EFUSE_BASE 0x3FF5A000u
 #define ESP32_APB_CTL_DATE 0x3FF6607Cu
 #define ESP32_RTCCALICFG1 0x3FF5F06Cu
+#define ESP32C3_EFUSE_BLK1 0x60008844u
 #define XTAL_HZ 40000000u
 #define SYNC_VALUE 0x20120707u /* any non-zero value: the ROM answers SYNC with it */
 
@@ -167,6 +168,29 @@ static bool esp32_reg(const rom_serial_t *rs, uint32_t addr, uint32_t *out)
     }
 }
 
+/* eFuse block 1 words of an ESP32-C3 (MAC, revision). */
+static bool esp32c3_reg(const rom_serial_t *rs, uint32_t addr, uint32_t *out)
+{
+    const uint8_t *mac = rs->cfg.mac;
+    uint32_t major = (uint32_t)(rs->cfg.chip_rev / 100), minor = (uint32_t)(rs->cfg.chip_rev % 100);
+    switch (addr) {
+    case ESP32C3_EFUSE_BLK1:
+        *out = (uint32_t)mac[2] << 24 | (uint32_t)mac[3] << 16 | (uint32_t)mac[4] << 8 | mac[5];
+        return true;
+    case ESP32C3_EFUSE_BLK1 + 4:
+        *out = (uint32_t)mac[0] << 8 | mac[1];
+        return true;
+    case ESP32C3_EFUSE_BLK1 + 12: /* minor revision, low bits */
+        *out = (minor & 7u) << 18;
+        return true;
+    case ESP32C3_EFUSE_BLK1 + 20: /* major revision, minor revision high bit */
+        *out = (major & 3u) << 24 | (minor >> 3 & 1u) << 23;
+        return true;
+    default:
+        return false;
+    }
+}
+
 static uint32_t reg_read(const rom_serial_t *rs, uint32_t addr)
 {
     const chip_regs_t *cr = chip_regs(rs);
@@ -183,6 +207,9 @@ static uint32_t reg_read(const rom_serial_t *rs, uint32_t addr)
         return rs->baud != 0 ? XTAL_HZ / rs->baud : XTAL_HZ / 115200u;
     }
     if (rs->cfg.chip_id == 0 && esp32_reg(rs, addr, &v)) {
+        return v;
+    }
+    if (rs->cfg.chip_id == 5 && esp32c3_reg(rs, addr, &v)) {
         return v;
     }
     return 0;

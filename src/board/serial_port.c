@@ -97,6 +97,16 @@ int serial_port_open(const char *spec, serial_port_t **out)
     return 0;
 }
 
+uint16_t serial_port_number(const serial_port_t *sp)
+{
+    struct sockaddr_in sa;
+    socklen_t len = sizeof(sa);
+    if (getsockname(sp->listen_fd, (struct sockaddr *)&sa, &len) != 0) {
+        return 0;
+    }
+    return ntohs(sa.sin_port);
+}
+
 static void drop_client(serial_port_t *sp)
 {
     if (sp->client_fd >= 0) {

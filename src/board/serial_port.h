@@ -38,6 +38,9 @@ typedef int (*serial_rx_fn)(void *ctx, const uint8_t *data, size_t n, size_t *us
  */
 int serial_port_open(const char *spec, serial_port_t **out);
 
+/* The TCP port the serial port listens on. */
+uint16_t serial_port_number(const serial_port_t *sp);
+
 /* Closes the port and its client (NULL is ignored). */
 void serial_port_close(serial_port_t *sp);
 

@@ -213,8 +213,10 @@ static void test_chip_detection(void **state)
     command(f, ROM_CMD_GET_SECURITY_INFO, NULL, 0, 0);
     expect_response(f, 0, ROM_CMD_GET_SECURITY_INFO, 0, 0);
     assert_int_equal(f->out.len[0], 8 + 20 + 4);
-    assert_int_equal(get32(f->out.frames[0] + 8), 0);      /* no security flags */
-    assert_int_equal(get32(f->out.frames[0] + 8 + 12), 5); /* chip id */
+    assert_int_equal(get32(f->out.frames[0] + 8), 0);        /* no security flags */
+    assert_int_equal(get32(f->out.frames[0] + 8 + 12), 5);   /* chip id */
+    assert_int_equal(read_reg(f, 0x60008844u), 0xC4010203u); /* MAC in eFuse block 1 */
+    assert_int_equal(read_reg(f, 0x60008858u) >> 24 & 3, 3); /* major revision (v3.0) */
     teardown_chip(f);
 }
 
