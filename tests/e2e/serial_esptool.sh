@@ -71,6 +71,16 @@ esptool_ok --port "$SOCK" verify_flash 0x200000 "$WORK/a.bin"
 esptool --port "$SOCK" verify_flash 0x300000 "$WORK/a.bin" && fail "verify_flash of other data passed"
 ok
 
+# --- the ROM loader without the stub: compressed write, MD5 in hex, slow reads -----------------
+esptool_ok --port "$SOCK" --after no_reset chip_id # "no reset" leaves the stub for the ROM
+esptool_ok --port "$SOCK" --no-stub --after no_reset write_flash 0x380000 "$WORK/b.bin"
+expect_file_has "$WORK/esptool.log" 'Hash of data verified'
+expect_file_lacks "$WORK/esptool.log" 'Stub flasher running'
+expect_flash_has "$FLASH" $((0x380000)) "$WORK/b.bin"
+esptool_ok --port "$SOCK" --no-stub --after no_reset read_flash 0x380000 1000 "$WORK/slow.bin"
+cmp -s -n 1000 "$WORK/slow.bin" "$WORK/b.bin" || fail "read_flash through the ROM differs"
+ok
+
 # --- the whole chip read back (rfc2217: pyserial reads socket:// ports a byte at a time) --------
 esptool_ok --port "$RFC" --after no_reset read_flash 0 0x400000 "$WORK/read.bin"
 cmp -s "$WORK/read.bin" "$FLASH" || fail "read_flash 0 0x400000 differs from the flash file"
