@@ -18,9 +18,10 @@ foreach(src ${OTAKIT_UNIT_TESTS})
     add_executable(${name} ${src})
     target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/tests/unit
                                ${CMAKE_SOURCE_DIR}/src/core ${CMAKE_SOURCE_DIR}/src/host
-                               ${CMAKE_SOURCE_DIR}/src/esp ${CMAKE_SOURCE_DIR}/src/server)
-    target_link_libraries(${name} PRIVATE otakit_esp otakit_server otakit_host PkgConfig::CMOCKA
-                          PkgConfig::MHD)
+                               ${CMAKE_SOURCE_DIR}/src/esp ${CMAKE_SOURCE_DIR}/src/server
+                               ${CMAKE_SOURCE_DIR}/src/board)
+    target_link_libraries(${name} PRIVATE otakit_board otakit_esp otakit_server otakit_host
+                          PkgConfig::CMOCKA PkgConfig::MHD)
     add_test(NAME unit_${name} COMMAND ${name})
     # 77: a program of vector tests without the shared vectors reports itself skipped
     set_tests_properties(unit_${name} PROPERTIES ENVIRONMENT "${OTAKIT_TEST_ENV}" TIMEOUT 300

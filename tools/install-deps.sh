@@ -15,8 +15,9 @@ packages=(
     python3-kconfiglib            # otakit build: Kconfig, as ESP-IDF's kconfgen
     python3-pytest python3-pexpect python3-filelock flit  # pytest-embedded (conformance tests)
     python3-rangehttpserver       # ESP-IDF's advanced_https_ota test's server
+    zlib1g-dev                    # the board's serial download protocol: compressed writes
     python3-serial python3-bitstring python3-cryptography python3-intelhex python3-rich-click
-                                  # esptool (conformance tests; the board's serial port)
+                                  # esptool, otatool, parttool against the board's serial port
 )
 
 missing=()

@@ -36,6 +36,7 @@
 #include "ota/ota_posix.h"
 #include "ota/ota_sdkconfig.h"
 #include "ota/ota_timed_flash.h"
+#include "board_serial.h"
 
 extern char **environ;
 
@@ -54,6 +55,8 @@ typedef struct board {
     char line[4096]; /* app console line being assembled, for --until */
     size_t line_len;
     bool matched;
+    serial_port_t *serial; /* --serial, or NULL */
+    bool download;         /* the next boot enters ROM download mode */
 } board_t;
 
 /* ---- console ------------------------------------------------------------------------------- */
@@ -94,6 +97,8 @@ static void check_until(board_t *b, const char *line)
 /* A whole line from the board itself (ROM, bootloader, board events). */
 static void console_line(board_t *b, const char *line)
 {
+    serial_port_write(b->serial, line, strlen(line));
+    serial_port_write(b->serial, "\n", 1);
     fputs(line, stdout);
     fputc('\n', stdout);
     fflush(stdout);
@@ -121,6 +126,7 @@ static void board_event(board_t *b, const char *fmt, ...)
 static void console_bytes(board_t *b, const char *data, size_t n)
 {
     size_t shown = 0;
+    serial_port_write(b->serial, data, n);
     for (size_t i = 0; i < n && !b->matched; i++) {
         bool full = b->line_len == sizeof(b->line) - 1;
         if (data[i] != '\n' && !full) {
@@ -229,8 +235,8 @@ static const char *rom_reset_line(uint32_t reason)
     }
 }
 
-/* The ROM step: prints what the chip's ROM prints and checks the second-stage bootloader. */
-static int rom_step(board_t *b, const ota_boot_env_t *env, uint32_t table_offset, uint32_t *used)
+/* The ROM's first lines: its version, a blank line, the reset reason and boot mode. */
+static void rom_banner(board_t *b, const char *reset_line)
 {
     char line[160];
     if (b->chip->id == OTA_CHIP_ID_ESP32) {
@@ -240,7 +246,14 @@ static int rom_step(board_t *b, const ota_boot_env_t *env, uint32_t table_offset
         console_line(b, line);
     }
     console_line(b, "");
-    console_line(b, rom_reset_line(b->shm->reset_reason));
+    console_line(b, reset_line);
+}
+
+/* The ROM step: prints what the chip's ROM prints and checks the second-stage bootloader. */
+static int rom_step(board_t *b, const ota_boot_env_t *env, uint32_t table_offset, uint32_t *used)
+{
+    char line[160];
+    rom_banner(b, rom_reset_line(b->shm->reset_reason));
     ota_img_meta_t meta;
     ota_diag_t diag = {{0}};
     int err = ota_boot_rom_load(env, table_offset, used, &meta, &diag);
@@ -352,7 +365,21 @@ typedef enum {
     APP_HOST_ERROR,
     APP_DEEP_SLEEP,
     APP_ASLEEP,
+    APP_RESET, /* EN pulled through the serial port */
 } app_end_t;
+
+/* ---- serial port --------------------------------------------------------------------------- */
+
+/* The chip stopped (bricked, or nothing left to run): with a serial port, it waits for a reset
+ * through the port, as a board on a USB cable does. Returns true when one came. */
+static bool board_wait_reset(board_t *b)
+{
+    if (b->serial == NULL) {
+        return false;
+    }
+    b->download = board_serial_wait_reset(b->serial) == SERIAL_EV_RESET_DOWNLOAD;
+    return true;
+}
 
 /* Runs the app whose payload is at [offset, offset+len) of the flash; returns how it ended. */
 static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t len)
@@ -417,6 +444,13 @@ static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t
             killed = true;
             end = APP_UNTIL;
         }
+        int sev = b->serial != NULL ? board_serial_poll(b->serial) : SERIAL_EV_NONE;
+        if (!killed && sev != SERIAL_EV_NONE) {
+            kill(pid, SIGKILL);
+            killed = true;
+            end = APP_RESET;
+            b->download = sev == SERIAL_EV_RESET_DOWNLOAD;
+        }
         if (!killed && b->opts->max_time_ms != 0 &&
             ota_board_time_us(b->shm) / 1000u >= b->opts->max_time_ms) {
             kill(pid, SIGKILL);
@@ -472,6 +506,22 @@ static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t
 
 /* ---- the run ------------------------------------------------------------------------------- */
 
+/* ROM download mode (GPIO0 low at reset): the ROM's lines, then esptool's protocol on the
+ * board's flash until the loader runs the flash, a reset comes through the port or the power is
+ * lost. Returns a BOARD_DL_* value. */
+static int board_download(board_t *b)
+{
+    rom_banner(b,
+               b->chip->id == OTA_CHIP_ID_ESP32
+                   ? "rst:0x1 (POWERON_RESET),boot:0x3 (DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))"
+                   : "rst:0x1 (POWERON),boot:0x0 (DOWNLOAD(USB/UART0))");
+    console_line(b, "waiting for download");
+    board_serial_chip_t chip = {b->serial, b->flash, b->nor, b->chip->id, b->shm->chip_rev};
+    int dl = board_serial_download(&chip);
+    b->download = dl == BOARD_DL_DOWNLOAD;
+    return dl;
+}
+
 static const char *cut_mode_name(int mode)
 {
     return mode == OTA_NOR_CUT_BEFORE ? "before" : mode == OTA_NOR_CUT_AFTER ? "after" : "torn";
@@ -513,6 +563,14 @@ static int boot_loop(board_t *b)
         }
         reset(b, reason);
         b->shm->boot_count++;
+        if (b->download) {
+            int dl = board_download(b);
+            reason = OTA_BOARD_RST_POWERON;
+            if (dl == BOARD_DL_POWER_LOSS) {
+                power_cut(b);
+            }
+            continue;
+        }
 
         ota_boot_env_t env = {
             .flash = b->flash,
@@ -545,6 +603,10 @@ static int boot_loop(board_t *b)
         if (err != OTA_OK) {
             board_event(b, "bricked: no valid second-stage bootloader at 0x%x",
                         (unsigned)b->chip->bootloader_offset);
+            if (board_wait_reset(b)) {
+                reason = OTA_BOARD_RST_POWERON;
+                continue;
+            }
             return BOARD_EXIT_BRICKED;
         }
         ota_sdkconfig_t *bcfg =
@@ -573,6 +635,10 @@ static int boot_loop(board_t *b)
                         : res.outcome == OTA_BOOT_SELECT_ERROR
                             ? "the bootloader cannot select a partition"
                             : "flash failure in the bootloader");
+            if (board_wait_reset(b)) {
+                reason = OTA_BOARD_RST_POWERON;
+                continue;
+            }
             return BOARD_EXIT_BRICKED;
         }
         ota_logf(&sink, 'I', "boot", "Disabling RNG early entropy source...");
@@ -586,6 +652,10 @@ static int boot_loop(board_t *b)
             board_event(b, "boots project %s version %s for chip %s; not executable on the host",
                         m->has_app_desc ? m->app_desc.project_name : "(no app description)",
                         m->has_app_desc ? m->app_desc.version : "-", ic ? ic->name : "unknown");
+            if (board_wait_reset(b)) {
+                reason = OTA_BOARD_RST_POWERON;
+                continue;
+            }
             return BOARD_EXIT_FOREIGN;
         }
         b->shm->running_offset = res.part.offset;
@@ -597,6 +667,10 @@ static int boot_loop(board_t *b)
         switch (end) {
         case APP_RETURNED:
             board_event(b, "the app returned; nothing left to run");
+            if (board_wait_reset(b)) {
+                reason = OTA_BOARD_RST_POWERON;
+                continue;
+            }
             return BOARD_EXIT_RETURNED;
         case APP_RESTART:
             reason = OTA_BOARD_RST_SW;
@@ -614,6 +688,9 @@ static int boot_loop(board_t *b)
         case APP_ASLEEP:
             board_event(b, "nothing left to run");
             return BOARD_EXIT_RETURNED;
+        case APP_RESET:
+            reason = OTA_BOARD_RST_POWERON;
+            break;
         case APP_UNTIL:
             return BOARD_EXIT_UNTIL;
         case APP_TIME:
@@ -720,9 +797,15 @@ int board_run(const board_opts_t *o)
     if (o->cut) {
         ota_nor_cut_arm(b.nor, o->cut_at, (ota_nor_cut_mode_t)o->cut_mode, o->seed);
     }
+    if (o->serial != NULL && serial_port_open(o->serial, &b.serial) != 0) {
+        status = BOARD_EXIT_USAGE;
+        goto out;
+    }
+    b.download = o->download;
     status = boot_loop(&b);
     flash_summary(&b);
 out:
+    serial_port_close(b.serial);
     if (b.nor != NULL) {
         ota_nor_close(b.nor);
     }

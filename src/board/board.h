@@ -35,6 +35,8 @@ typedef struct board_opts {
     uint64_t seed;
     uint64_t max_time_ms; /* virtual time limit since power-on, 0 = none */
     double pace;          /* virtual seconds per real second, 0 = unpaced (ota_clock_set_pace) */
+    const char *serial;   /* "socket:PORT": the serial port (console, download protocol) */
+    bool download;        /* power on in ROM download mode (GPIO0 held low) */
 } board_opts_t;
 
 /* Runs the board until one of the BOARD_EXIT_* conditions; returns that status. */

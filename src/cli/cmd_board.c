@@ -43,6 +43,10 @@ static const char run_help[] =
     "                         esptool merge_bin writes it, the size its bootloader header names)\n"
     "  --pad                  write FLASH back padded with 0xFF to that size and run on it\n"
     "                         (without it a shorter FLASH runs on a padded copy, left unchanged)\n"
+    "  --serial socket:PORT   the serial port on 127.0.0.1:PORT (0: any free port, printed on\n"
+    "                         stderr): the console, and the ROM's download protocol for\n"
+    "                         esptool (socket:// or rfc2217://, whose DTR/RTS reset the board)\n"
+    "  --download             power on in ROM download mode, as with GPIO0 held low\n"
     "\n"
     "Exit status: 0 --until matched, 1 error, 2 usage, 3 bricked (no bootloader or no bootable\n"
     "app), 4 the app returned, 5 --max-boots reached, 6 booted an image that cannot run on the\n"
@@ -63,7 +67,21 @@ static int cmd_run(int argc, char **argv)
     if (cli_help(argc, argv, run_help)) {
         return CLI_OK;
     }
-    enum { O_CHIP = 1, O_REV, O_GPIO, O_UNTIL, O_BOOTS, O_TIME, O_CUT, O_MODE, O_SEED, O_SIZE, O_PACE };
+    enum {
+        O_CHIP = 1,
+        O_REV,
+        O_GPIO,
+        O_UNTIL,
+        O_BOOTS,
+        O_TIME,
+        O_CUT,
+        O_MODE,
+        O_SEED,
+        O_SIZE,
+        O_PACE,
+        O_SERIAL,
+        O_DOWNLOAD
+    };
     static const struct option opts[] = {
         {"chip", required_argument, NULL, O_CHIP},
         {"chip-rev", required_argument, NULL, O_REV},
@@ -77,6 +95,8 @@ static int cmd_run(int argc, char **argv)
         {"size", required_argument, NULL, O_SIZE},
         {"pace", required_argument, NULL, O_PACE},
         {"pad", no_argument, NULL, 'p'},
+        {"serial", required_argument, NULL, O_SERIAL},
+        {"download", no_argument, NULL, O_DOWNLOAD},
         {NULL, 0, NULL, 0},
     };
     board_opts_t o;
@@ -163,12 +183,21 @@ static int cmd_run(int argc, char **argv)
         case 'p':
             pad = true;
             break;
+        case O_SERIAL:
+            o.serial = optarg;
+            break;
+        case O_DOWNLOAD:
+            o.download = true;
+            break;
         default:
             return cli_usage_error("board run", "unknown option");
         }
     }
     if (optind != argc - 1) {
         return cli_usage_error("board run", "expected one FLASH image argument");
+    }
+    if (o.download && o.serial == NULL) {
+        return cli_usage_error("board run", "--download needs --serial");
     }
     const char *path = argv[optind];
     /* A build directory: written to BUILD/otakit/flash.bin first, as `idf.py flash` writes a

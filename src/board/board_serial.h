@@ -1,0 +1,40 @@
+/*
+ * The simulated board's use of its serial port: ROM download mode on the board's flash, and
+ * resets through the port's modem lines while the board runs or waits.
+ */
+#ifndef OTAKIT_BOARD_SERIAL_H
+#define OTAKIT_BOARD_SERIAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ota/ota_flash.h"
+#include "ota/ota_nor.h"
+#include "serial_port.h"
+
+/* What ROM download mode ended with. */
+#define BOARD_DL_BOOT 0       /* boot from flash (the loader ran the flash, or a reset) */
+#define BOARD_DL_DOWNLOAD 1   /* a reset with GPIO0 low: download mode again */
+#define BOARD_DL_POWER_LOSS 2 /* a flash operation lost the power */
+
+/* The chip as download mode needs it. */
+typedef struct board_serial_chip {
+    serial_port_t *port;
+    const ota_flash_t *flash; /* the board's timed flash */
+    ota_nor_t *nor;           /* the same device, for whole-chip erase */
+    uint16_t chip_id;         /* image chip id */
+    uint16_t chip_rev;        /* major * 100 + minor */
+} board_serial_chip_t;
+
+/* Runs ROM download mode (after the ROM's banner, which the caller prints) until it ends;
+ * returns a BOARD_DL_* value. */
+int board_serial_download(const board_serial_chip_t *chip);
+
+/* Serves the port without waiting (input to a running app is dropped); returns SERIAL_EV_NONE or
+ * a SERIAL_EV_RESET_* event. */
+int board_serial_poll(serial_port_t *port);
+
+/* Waits until a reset comes through the port; returns its SERIAL_EV_RESET_* event. */
+int board_serial_wait_reset(serial_port_t *port);
+
+#endif /* OTAKIT_BOARD_SERIAL_H */
