@@ -22,6 +22,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/otakit-conformance.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cp -r "$src" "$work/esp-idf"
 cp "$OTAKIT_SOURCE_DIR/tests/conformance/conftest.py" "$work/esp-idf/conftest.py"
+cp "$OTAKIT_SOURCE_DIR/tests/conformance/EnvConfig.yml" "$work/esp-idf/EnvConfig.yml"
 dir=$(dirname "$work/esp-idf/$rel")
 cd "$dir"
 export IDF_PATH=$work/esp-idf
