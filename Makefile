@@ -32,7 +32,7 @@ INSTALL_BUILD ?= build-release
 
 install: deps
 	cmake -S . -B $(INSTALL_BUILD) -DCMAKE_BUILD_TYPE=Release -DOTAKIT_SANITIZE=OFF -DOTAKIT_TESTS=OFF
-	cmake --build $(INSTALL_BUILD) -j $(JOBS) --target otakit otakit_app
+	cmake --build $(INSTALL_BUILD) -j $(JOBS)
 	cmake --install $(INSTALL_BUILD) --prefix $(PREFIX)
 
 # Benchmarks run on an optimized build without sanitizers.

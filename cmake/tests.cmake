@@ -64,7 +64,8 @@ endforeach()
 
 # The pytest-embedded service and ESP-IDF's own pytest files on the board. `pyenv` makes the
 # Python environment (tools/pyenv.sh; nothing without ../shared/conformance). The conformance
-# entries run one at a time: ESP-IDF's tests bind fixed ports.
+# entries run one at a time (a resource lock; other tests overlap them): ESP-IDF's tests bind
+# fixed ports.
 add_custom_target(pyenv ALL COMMAND ${CMAKE_SOURCE_DIR}/tools/pyenv.sh ${CMAKE_SOURCE_DIR}
                   ${CMAKE_BINARY_DIR}/pyenv VERBATIM)
 add_test(NAME pytest_service COMMAND bash ${CMAKE_SOURCE_DIR}/tests/pytest/run_service.sh)
@@ -75,8 +76,7 @@ set(OTAKIT_CONFORMANCE_TESTS
     native_ota=examples/system/ota/native_ota_example/pytest_native_ota.py
     simple_ota=examples/system/ota/simple_ota_example/pytest_simple_ota.py
     advanced_ota=examples/system/ota/advanced_https_ota/pytest_advanced_ota.py
-    partitions_ota=examples/system/ota/partitions_ota/pytest_partitions_ota.py
-    app_update=components/app_update/test_apps/test_app_update/pytest_app_update_ut.py)
+    partitions_ota=examples/system/ota/partitions_ota/pytest_partitions_ota.py)
 foreach(entry ${OTAKIT_CONFORMANCE_TESTS})
     string(REPLACE "=" ";" parts "${entry}")
     list(GET parts 0 name)
@@ -84,5 +84,5 @@ foreach(entry ${OTAKIT_CONFORMANCE_TESTS})
     add_test(NAME conformance_${name}
              COMMAND bash ${CMAKE_SOURCE_DIR}/tests/conformance/run.sh ${file})
     set_tests_properties(conformance_${name} PROPERTIES ENVIRONMENT "${OTAKIT_TEST_ENV}"
-                         TIMEOUT 1200 SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
+                         TIMEOUT 1200 SKIP_RETURN_CODE 77 RESOURCE_LOCK esp_idf_test_ports)
 endforeach()

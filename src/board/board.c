@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -408,8 +409,13 @@ static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t
     char **env = NULL;
     child_env(&env, b->shm_fd, b->colors);
     fflush(stdout);
+    pid_t board = getpid();
     pid_t pid = fork();
     if (pid == 0) {
+        /* The app is the chip's code: it never outlives the board process (power). */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != board) {
+            _exit(OTA_APP_EXIT_HOST_ERROR);
+        }
         dup2(pipefd[1], STDOUT_FILENO);
         dup2(pipefd[1], STDERR_FILENO);
         char *argv[] = {(char *)name, NULL};
