@@ -114,6 +114,10 @@ int ota_idfnvs_get(ota_idfnvs_t *s, const char *ns, const char *key, uint8_t typ
 int ota_idfnvs_set(ota_idfnvs_t *s, const char *ns, const char *key, uint8_t type, const void *data,
                    size_t len);
 
+/* Creates namespace ns if it does not exist (nvs_open in read-write mode). Returns OTA_OK,
+ * OTA_ERR_INVALID_ARG, OTA_ERR_NO_SPACE or a flash error. */
+int ota_idfnvs_namespace(ota_idfnvs_t *s, const char *ns);
+
 /* Erases key (of any type) in ns. Returns OTA_OK, OTA_ERR_NOT_FOUND, or a flash error. */
 int ota_idfnvs_erase_key(ota_idfnvs_t *s, const char *ns, const char *key);
 

@@ -32,6 +32,7 @@ extern const cli_cmd_t cli_cmd_flash;
 extern const cli_cmd_t cli_cmd_otadata;
 extern const cli_cmd_t cli_cmd_board;
 extern const cli_cmd_t cli_cmd_serve;
+extern const cli_cmd_t cli_cmd_nvs;
 
 /* A subcommand of a group ("info" of "image"). */
 typedef struct cli_sub {

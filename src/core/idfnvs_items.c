@@ -142,6 +142,12 @@ static int ns_open(ota_idfnvs_t *s, const char *name, uint8_t *index)
     return idfnvs_append(s, raw, 1, NULL);
 }
 
+int ota_idfnvs_namespace(ota_idfnvs_t *s, const char *ns)
+{
+    uint8_t index;
+    return s == NULL || !name_ok(ns) ? OTA_ERR_INVALID_ARG : ns_open(s, ns, &index);
+}
+
 /* ---- reading -------------------------------------------------------------------------------- */
 
 static size_t int_width(uint8_t type)
