@@ -118,6 +118,24 @@ int ota_idfnvs_set(ota_idfnvs_t *s, const char *ns, const char *key, uint8_t typ
  * OTA_ERR_INVALID_ARG, OTA_ERR_NO_SPACE or a flash error. */
 int ota_idfnvs_namespace(ota_idfnvs_t *s, const char *ns);
 
+/* OTA_OK when namespace ns exists, OTA_ERR_NOT_FOUND when not (nvs_open read-only), or a flash
+ * error. */
+int ota_idfnvs_namespace_find(ota_idfnvs_t *s, const char *ns);
+
+/*
+ * Finds key in ns whatever its type: *type (OTA_IDFNVS_BLOB for a blob of either version) and
+ * *len (a string's with its NUL, a blob's, an integer's width). Returns OTA_OK,
+ * OTA_ERR_NOT_FOUND, OTA_ERR_INVALID_ARG or a flash error.
+ */
+int ota_idfnvs_find_key(ota_idfnvs_t *s, const char *ns, const char *key, uint8_t *type,
+                        size_t *len);
+
+/*
+ * True when [offset, offset + size) of f holds at least one page in ESP-IDF's format (an
+ * active, full or freeing page whose header CRC matches).
+ */
+bool ota_idfnvs_detect(const ota_flash_t *f, uint32_t offset, uint32_t size);
+
 /* Erases key (of any type) in ns. Returns OTA_OK, OTA_ERR_NOT_FOUND, or a flash error. */
 int ota_idfnvs_erase_key(ota_idfnvs_t *s, const char *ns, const char *key);
 

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "esp_err.h"
@@ -18,8 +19,10 @@
 #include "nvs.h"
 #include "nvs_flash.h"
 #include "ota/ota_flash.h"
+#include "ota/ota_idfnvs.h"
 #include "ota/ota_kv.h"
 #include "ota/ota_memflash.h"
+#include "ota/ota_nvs_csv.h"
 #include "test_util.h"
 
 #define DEV_SIZE 0x20000u
@@ -445,6 +448,88 @@ static void test_threads(void **state)
     }
 }
 
+/*
+ * A partition in ESP-IDF's format (as nvs_partition_gen.py makes it) is used in that format:
+ * every value type reads back through nvs_get_*; writes, erasures and garbage collection keep
+ * the format, and the ESP-IDF-format reader sees exactly the app's values.
+ */
+static void test_idf_format_partition(void **state)
+{
+    (void)state;
+    static const char csv[] = "key,type,encoding,value\n"
+                              "ns_a,namespace,,\n"
+                              "u8,data,u8,255\n"
+                              "i8,data,i8,-128\n"
+                              "u16,data,u16,65535\n"
+                              "i16,data,i16,-32768\n"
+                              "u32,data,u32,4294967295\n"
+                              "i32,data,i32,-2147483648\n"
+                              "u64,data,u64,18446744073709551615\n"
+                              "i64,data,i64,-9223372036854775808\n"
+                              "str,data,string,hello\n"
+                              "hex,data,hex2bin,deadbeef\n";
+    uint8_t *part = NULL;
+    assert_int_equal(ota_nvs_csv_generate(csv, sizeof(csv) - 1, NVS_SIZE, &part, NULL), OTA_OK);
+    memcpy(dev + NVS_OFFSET, part, NVS_SIZE);
+    free(part);
+    assert_int_equal(nvs_flash_init(), ESP_OK);
+    nvs_handle_t h = 0;
+    assert_int_equal(nvs_open("ns_a", NVS_READWRITE, &h), ESP_OK);
+    uint8_t u8 = 0;
+    int8_t i8 = 0;
+    uint16_t u16 = 0;
+    int16_t i16 = 0;
+    uint32_t u32 = 0;
+    int32_t i32 = 0;
+    uint64_t u64 = 0;
+    int64_t i64 = 0;
+    assert_int_equal(nvs_get_u8(h, "u8", &u8), ESP_OK);
+    assert_int_equal(nvs_get_i8(h, "i8", &i8), ESP_OK);
+    assert_int_equal(nvs_get_u16(h, "u16", &u16), ESP_OK);
+    assert_int_equal(nvs_get_i16(h, "i16", &i16), ESP_OK);
+    assert_int_equal(nvs_get_u32(h, "u32", &u32), ESP_OK);
+    assert_int_equal(nvs_get_i32(h, "i32", &i32), ESP_OK);
+    assert_int_equal(nvs_get_u64(h, "u64", &u64), ESP_OK);
+    assert_int_equal(nvs_get_i64(h, "i64", &i64), ESP_OK);
+    assert_true(u8 == 255 && i8 == -128 && u16 == 65535 && i16 == -32768);
+    assert_true(u32 == 4294967295u && i32 == INT32_MIN && u64 == UINT64_MAX && i64 == INT64_MIN);
+    char str[16];
+    size_t len = sizeof(str);
+    assert_int_equal(nvs_get_str(h, "str", str, &len), ESP_OK);
+    assert_string_equal(str, "hello");
+    uint8_t blob[8000];
+    len = sizeof(blob);
+    assert_int_equal(nvs_get_blob(h, "hex", blob, &len), ESP_OK);
+    assert_int_equal(len, 4);
+    assert_int_equal(nvs_get_u16(h, "u8", &u16), ESP_ERR_NVS_TYPE_MISMATCH);
+
+    /* the app writes: far more than the partition holds, so pages are collected */
+    for (uint32_t i = 0; i < 200; i++) {
+        memset(blob, (int)i, sizeof(blob));
+        assert_int_equal(nvs_set_u32(h, "u32", i), ESP_OK);
+        assert_int_equal(nvs_set_blob(h, "big", blob, 5000), ESP_OK);
+        assert_int_equal(nvs_commit(h), ESP_OK);
+    }
+    assert_int_equal(nvs_erase_key(h, "hex"), ESP_OK);
+    nvs_close(h);
+    assert_int_equal(nvs_flash_deinit(), ESP_OK);
+
+    ota_idfnvs_t *s = malloc(sizeof(*s));
+    assert_non_null(s);
+    assert_true(ota_idfnvs_detect(&fl, NVS_OFFSET, NVS_SIZE));
+    assert_int_equal(ota_idfnvs_mount(s, &fl, NVS_OFFSET, NVS_SIZE), OTA_OK);
+    assert_int_equal(ota_idfnvs_get(s, "ns_a", "u32", OTA_IDFNVS_U32, &u32, 4, &len), OTA_OK);
+    assert_int_equal(u32, 199);
+    assert_int_equal(ota_idfnvs_get(s, "ns_a", "big", OTA_IDFNVS_BLOB, blob, 5000, &len), OTA_OK);
+    assert_int_equal(len, 5000);
+    assert_int_equal(blob[4999], 199);
+    assert_int_equal(ota_idfnvs_get(s, "ns_a", "hex", OTA_IDFNVS_BLOB, blob, 8, &len),
+                     OTA_ERR_NOT_FOUND);
+    assert_int_equal(ota_idfnvs_get(s, "ns_a", "i64", OTA_IDFNVS_I64, &i64, 8, &len), OTA_OK);
+    assert_true(i64 == INT64_MIN);
+    free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -458,6 +543,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_many_updates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_region_too_small, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idf_format_partition, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
