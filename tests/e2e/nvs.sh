@@ -118,7 +118,41 @@ expect_eq "nvs_tool.py: u32" "$(minimal upd.bin | grep -c '^ *ns_a:u32 = 8$')" 1
 expect_eq "nvs_tool.py: no erased key" "$(minimal upd.bin | grep -c 'ns_a:hex')" 0
 expect_eq "nvs_tool.py: one str" "$(minimal upd.bin | grep -c 'ns_a:str = ')" 1
 
-# --- 4. refusals -------------------------------------------------------------------------------
+# --- 4. on the board: an app reads the generator's partition through nvs_get_*, then writes,
+# commits and erases (enough to collect pages); ESP-IDF's tool finds the app's values ----------
+pack_test_app app.bin 1 nvs TEST_APP_NVS_NS=ns_a TEST_APP_NVS_ROUNDS=12 TEST_APP_NVS_ERASE=hex \
+    "TEST_APP_NVS_GET=u8:u8 i8:i8 u16:u16 i16:i16 u32:u32 i32:i32 u64:u64 i64:i64 str:str blob:hex blob:b64"
+"$OTAKIT" flash create board.bin --size 4MB --table singleapp --bootloader bl.bin \
+    --app factory=app.bin --part nvs=gen.bin >/dev/null || fail "flash create for the board"
+board board.log board.bin --until 'nvs: 12 rounds written'
+[ "$BOARD_STATUS" -eq 0 ] || fail "board: exit $BOARD_STATUS, expected 0 (--until)"
+for line in 'ns_a:u8 = 255' 'ns_a:i8 = -128' 'ns_a:u16 = 65535' 'ns_a:i16 = -32768' \
+    'ns_a:u32 = 4294967295' 'ns_a:i32 = -2147483648' 'ns_a:u64 = 18446744073709551615' \
+    'ns_a:i64 = -9223372036854775808' 'ns_a:str = "hello, world"' 'ns_a:hex = deadbeef' \
+    'ns_a:b64 = 68656c6c6f'; do
+    expect_file_has board.log "^nvs $line\$"
+done
+expect_file_has board.log 'nvs: 12 rounds written: ESP_OK$'
+"$OTAKIT" flash read-partition board.bin --name nvs -o after.bin >/dev/null || fail "read nvs"
+integrity after.bin "after the app"
+run nvs dump after.bin
+expect_has "after the app: count" "$out" "ns_a:count = 12 (u32)"
+expect_has "after the app: text" "$out" 'ns_a:text = "round 12" (string)'
+expect_has "after the app: data" "$out" "ns_a:data = $(printf '0c%.0s' $(seq 3000)) (blob, 3000 bytes)"
+expect_has "after the app: generator's values kept" "$out" "ns_b:fbin = $big_hex"
+expect_eq "after the app: hex erased" "$(printf '%s\n' "$out" | grep -c '^ns_a:hex ')" 0
+expect_eq "nvs_tool.py: count" "$(minimal after.bin | grep -c '^ *ns_a:count = 12$')" 1
+expect_eq "nvs_tool.py: one text" "$(minimal after.bin | grep -c 'ns_a:text = ')" 1
+expect_eq "nvs_tool.py: hex gone" "$(minimal after.bin | grep -c 'ns_a:hex')" 0
+# pages were collected: some page's sequence number is past the partition's page count
+max_seq=0
+for p in 0 1 2 3 4 5; do
+    seq=$(od -An -tu4 -j $((p * 4096 + 4)) -N 4 after.bin | tr -d ' ')
+    [ "$seq" != 4294967295 ] && [ "$seq" -gt "$max_seq" ] && max_seq=$seq
+done
+expect_eq "pages were collected (highest sequence number >= 6)" "$((max_seq >= 6))" 1
+
+# --- 5. refusals -------------------------------------------------------------------------------
 printf 'key,type,encoding,value\nns,namespace,,\nv,data,u8,256\n' >bad.csv
 expect_error "u8 out of range" 1 "line 3: integer out of range" nvs generate bad.csv x.bin --size 0x3000
 printf 'key,type,encoding,value\nv,data,u8,1\n' >bad.csv
