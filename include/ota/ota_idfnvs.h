@@ -86,7 +86,8 @@ typedef struct ota_idfnvs {
 
 /*
  * Mounts the NVS partition [offset, offset + size) of f, as nvs_flash_init does, repairing what
- * an interrupted operation left (see above). An all-erased partition mounts empty. Returns
+ * an interrupted operation left (see above). An all-erased partition mounts empty (its first
+ * page is written, as ESP-IDF does). Returns
  * OTA_OK; OTA_ERR_INVALID_ARG (NULL, offset or size not page-aligned, fewer than 2 or more than
  * OTA_IDFNVS_MAX_PAGES pages); OTA_ERR_VERSION (a page of a newer format version:
  * ESP_ERR_NVS_NEW_VERSION_FOUND); OTA_ERR_STATE (no free page left: ESP_ERR_NVS_NO_FREE_PAGES);

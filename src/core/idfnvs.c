@@ -462,6 +462,9 @@ int ota_idfnvs_mount(ota_idfnvs_t *s, const ota_flash_t *f, uint32_t offset, uin
     if (err == OTA_OK && s->nused == s->npages) {
         err = OTA_ERR_STATE;
     }
+    if (err == OTA_OK && s->nused == 0) { /* a blank partition gets its first page, as ESP-IDF */
+        err = init_page(s, (uint32_t)first_free_page(s));
+    }
     return err;
 }
 

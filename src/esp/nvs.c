@@ -105,6 +105,8 @@ static esp_err_t map_mount_err(int err)
     switch (err) {
     case OTA_ERR_VERSION:
         return ESP_ERR_NVS_NEW_VERSION_FOUND;
+    case OTA_ERR_STATE: /* ESP-IDF's format: every page in use, none left for collection */
+        return nvs_store_is_idf() ? ESP_ERR_NVS_NO_FREE_PAGES : map_err(err);
     case OTA_ERR_CORRUPT:
     case OTA_ERR_SIZE:
     case OTA_ERR_ALIGN:

@@ -10,6 +10,7 @@ static ota_kv_t kv;
 static ota_idfnvs_t idf;
 static bool idf_mounted;
 static bool use_idf;
+static bool formatted_idf; /* nvs_store_format erased an ESP-IDF-format partition */
 
 /* ESP-IDF's format when the partition holds its pages, or is blank and that is wanted. */
 static bool pick_idf(const ota_flash_t *f, uint32_t offset, uint32_t size, bool idf_when_blank)
@@ -22,7 +23,7 @@ static bool pick_idf(const ota_flash_t *f, uint32_t offset, uint32_t size, bool 
 
 int nvs_store_mount(const ota_flash_t *f, uint32_t offset, uint32_t size, bool idf_when_blank)
 {
-    use_idf = pick_idf(f, offset, size, idf_when_blank);
+    use_idf = pick_idf(f, offset, size, idf_when_blank || formatted_idf);
     idf_mounted = false;
     if (!use_idf) {
         return ota_kv_mount(&kv, f, offset, size, NULL);
@@ -37,6 +38,7 @@ int nvs_store_format(const ota_flash_t *f, uint32_t offset, uint32_t size, bool 
     bool was_idf = ota_idfnvs_detect(f, offset, size) || idf_when_blank;
     idf_mounted = false;
     use_idf = was_idf;
+    formatted_idf = was_idf;
     if (!use_idf) {
         return ota_kv_format(&kv, f, offset, size, NULL);
     }

@@ -23,6 +23,7 @@
 #include "ota/ota_kv.h"
 #include "ota/ota_memflash.h"
 #include "ota/ota_nvs_csv.h"
+#include "ota/ota_otadata.h"
 #include "test_util.h"
 
 #define DEV_SIZE 0x20000u
@@ -530,6 +531,42 @@ static void test_idf_format_partition(void **state)
     free(s);
 }
 
+/* Writes an ESP-IDF page header (state, seq, version, CRC) at page p of the nvs region. */
+static void idf_page(uint32_t p, uint32_t state, uint32_t seq, uint8_t version)
+{
+    uint8_t *h = dev + NVS_OFFSET + p * 0x1000;
+    memset(h, 0xFF, 32);
+    for (int i = 0; i < 4; i++) {
+        h[i] = (uint8_t)(state >> (8 * i));
+        h[4 + i] = (uint8_t)(seq >> (8 * i));
+    }
+    h[8] = version;
+    uint32_t crc = ota_otadata_crc32(0xFFFFFFFFu, h + 4, 24);
+    for (int i = 0; i < 4; i++) {
+        h[28 + i] = (uint8_t)(crc >> (8 * i));
+    }
+}
+
+/* nvs_flash_init's errors on ESP-IDF-format partitions: no free page, a newer format version. */
+static void test_idf_format_init_errors(void **state)
+{
+    (void)state;
+    for (uint32_t p = 0; p < NVS_SIZE / 0x1000; p++) {
+        idf_page(p, 0xFFFFFFFCu, p, 0xFE); /* every page full */
+    }
+    assert_int_equal(nvs_flash_init(), ESP_ERR_NVS_NO_FREE_PAGES);
+    memset(dev + NVS_OFFSET, 0xFF, NVS_SIZE);
+    idf_page(0, 0xFFFFFFFEu, 0, 0xFD); /* a page of a newer version */
+    assert_int_equal(nvs_flash_init(), ESP_ERR_NVS_NEW_VERSION_FOUND);
+    /* the examples then erase and initialise again: an empty store in ESP-IDF's format */
+    assert_int_equal(example_init(), ESP_OK);
+    nvs_handle_t h = 0;
+    assert_int_equal(nvs_open("ns", NVS_READWRITE, &h), ESP_OK);
+    assert_int_equal(nvs_set_u8(h, "k", 7), ESP_OK);
+    assert_true(ota_idfnvs_detect(&fl, NVS_OFFSET, NVS_SIZE));
+    nvs_close(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -544,6 +581,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_region_too_small, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idf_format_partition, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idf_format_init_errors, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
