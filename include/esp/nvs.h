@@ -30,6 +30,10 @@ esp_err_t nvs_set_u8(nvs_handle_t handle, const char *key, uint8_t value);
 esp_err_t nvs_set_u16(nvs_handle_t handle, const char *key, uint16_t value);
 esp_err_t nvs_set_u32(nvs_handle_t handle, const char *key, uint32_t value);
 esp_err_t nvs_set_i32(nvs_handle_t handle, const char *key, int32_t value);
+esp_err_t nvs_set_i8(nvs_handle_t handle, const char *key, int8_t value);
+esp_err_t nvs_set_i16(nvs_handle_t handle, const char *key, int16_t value);
+esp_err_t nvs_set_u64(nvs_handle_t handle, const char *key, uint64_t value);
+esp_err_t nvs_set_i64(nvs_handle_t handle, const char *key, int64_t value);
 esp_err_t nvs_set_str(nvs_handle_t handle, const char *key, const char *value);
 esp_err_t nvs_set_blob(nvs_handle_t handle, const char *key, const void *value, size_t length);
 
@@ -37,6 +41,10 @@ esp_err_t nvs_get_u8(nvs_handle_t handle, const char *key, uint8_t *out_value);
 esp_err_t nvs_get_u16(nvs_handle_t handle, const char *key, uint16_t *out_value);
 esp_err_t nvs_get_u32(nvs_handle_t handle, const char *key, uint32_t *out_value);
 esp_err_t nvs_get_i32(nvs_handle_t handle, const char *key, int32_t *out_value);
+esp_err_t nvs_get_i8(nvs_handle_t handle, const char *key, int8_t *out_value);
+esp_err_t nvs_get_i16(nvs_handle_t handle, const char *key, int16_t *out_value);
+esp_err_t nvs_get_u64(nvs_handle_t handle, const char *key, uint64_t *out_value);
+esp_err_t nvs_get_i64(nvs_handle_t handle, const char *key, int64_t *out_value);
 /* out_value NULL: *length receives the size needed (including the NUL for strings). */
 esp_err_t nvs_get_str(nvs_handle_t handle, const char *key, char *out_value, size_t *length);
 esp_err_t nvs_get_blob(nvs_handle_t handle, const char *key, void *out_value, size_t *length);

@@ -86,7 +86,8 @@ typedef struct ota_idfnvs {
 
 /*
  * Mounts the NVS partition [offset, offset + size) of f, as nvs_flash_init does, repairing what
- * an interrupted operation left (see above). An all-erased partition mounts empty. Returns
+ * an interrupted operation left (see above). An all-erased partition mounts empty (its first
+ * page is written, as ESP-IDF does). Returns
  * OTA_OK; OTA_ERR_INVALID_ARG (NULL, offset or size not page-aligned, fewer than 2 or more than
  * OTA_IDFNVS_MAX_PAGES pages); OTA_ERR_VERSION (a page of a newer format version:
  * ESP_ERR_NVS_NEW_VERSION_FOUND); OTA_ERR_STATE (no free page left: ESP_ERR_NVS_NO_FREE_PAGES);
@@ -113,6 +114,28 @@ int ota_idfnvs_get(ota_idfnvs_t *s, const char *ns, const char *key, uint8_t typ
  */
 int ota_idfnvs_set(ota_idfnvs_t *s, const char *ns, const char *key, uint8_t type, const void *data,
                    size_t len);
+
+/* Creates namespace ns if it does not exist (nvs_open in read-write mode). Returns OTA_OK,
+ * OTA_ERR_INVALID_ARG, OTA_ERR_NO_SPACE or a flash error. */
+int ota_idfnvs_namespace(ota_idfnvs_t *s, const char *ns);
+
+/* OTA_OK when namespace ns exists, OTA_ERR_NOT_FOUND when not (nvs_open read-only), or a flash
+ * error. */
+int ota_idfnvs_namespace_find(ota_idfnvs_t *s, const char *ns);
+
+/*
+ * Finds key in ns whatever its type: *type (OTA_IDFNVS_BLOB for a blob of either version) and
+ * *len (a string's with its NUL, a blob's, an integer's width). Returns OTA_OK,
+ * OTA_ERR_NOT_FOUND, OTA_ERR_INVALID_ARG or a flash error.
+ */
+int ota_idfnvs_find_key(ota_idfnvs_t *s, const char *ns, const char *key, uint8_t *type,
+                        size_t *len);
+
+/*
+ * True when [offset, offset + size) of f holds at least one page in ESP-IDF's format (an
+ * active, full or freeing page whose header CRC matches).
+ */
+bool ota_idfnvs_detect(const ota_flash_t *f, uint32_t offset, uint32_t size);
 
 /* Erases key (of any type) in ns. Returns OTA_OK, OTA_ERR_NOT_FOUND, or a flash error. */
 int ota_idfnvs_erase_key(ota_idfnvs_t *s, const char *ns, const char *key);

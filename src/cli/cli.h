@@ -33,6 +33,7 @@ extern const cli_cmd_t cli_cmd_otadata;
 extern const cli_cmd_t cli_cmd_board;
 extern const cli_cmd_t cli_cmd_serve;
 extern const cli_cmd_t cli_cmd_build;
+extern const cli_cmd_t cli_cmd_nvs;
 
 /* A subcommand of a group ("info" of "image"). */
 typedef struct cli_sub {

@@ -6,7 +6,7 @@
 
 static const cli_cmd_t *const commands[] = {
     &cli_cmd_image, &cli_cmd_partition_table, &cli_cmd_flash, &cli_cmd_otadata,
-    &cli_cmd_board, &cli_cmd_serve,           &cli_cmd_build,
+    &cli_cmd_board, &cli_cmd_serve,           &cli_cmd_build, &cli_cmd_nvs,
 };
 
 static void usage(FILE *out)

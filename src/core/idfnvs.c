@@ -462,7 +462,26 @@ int ota_idfnvs_mount(ota_idfnvs_t *s, const ota_flash_t *f, uint32_t offset, uin
     if (err == OTA_OK && s->nused == s->npages) {
         err = OTA_ERR_STATE;
     }
+    if (err == OTA_OK && s->nused == 0) { /* a blank partition gets its first page, as ESP-IDF */
+        err = init_page(s, (uint32_t)first_free_page(s));
+    }
     return err;
+}
+
+bool ota_idfnvs_detect(const ota_flash_t *f, uint32_t offset, uint32_t size)
+{
+    for (uint32_t p = 0; f != NULL && p < size / PS; p++) {
+        uint8_t h[32];
+        if (ota_flash_read(f, offset + p * PS, h, sizeof(h)) != OTA_OK) {
+            return false;
+        }
+        uint32_t st = ota_get_le32(h);
+        if ((st == IDFNVS_ST_ACTIVE || st == IDFNVS_ST_FULL || st == IDFNVS_ST_FREEING) &&
+            ota_get_le32(h + 28) == idfnvs_crc(h + 4, 24)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 void ota_idfnvs_stats(const ota_idfnvs_t *s, uint32_t *used, uint32_t *free_entries)

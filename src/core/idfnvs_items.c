@@ -142,6 +142,41 @@ static int ns_open(ota_idfnvs_t *s, const char *name, uint8_t *index)
     return idfnvs_append(s, raw, 1, NULL);
 }
 
+int ota_idfnvs_namespace(ota_idfnvs_t *s, const char *ns)
+{
+    uint8_t index;
+    return s == NULL || !name_ok(ns) ? OTA_ERR_INVALID_ARG : ns_open(s, ns, &index);
+}
+
+int ota_idfnvs_namespace_find(ota_idfnvs_t *s, const char *ns)
+{
+    uint8_t index;
+    return s == NULL || !name_ok(ns) ? OTA_ERR_INVALID_ARG : ns_lookup(s, ns, &index);
+}
+
+int ota_idfnvs_find_key(ota_idfnvs_t *s, const char *ns, const char *key, uint8_t *type,
+                        size_t *len)
+{
+    uint8_t nsi;
+    if (s == NULL || type == NULL || len == NULL || !name_ok(ns) || !name_ok(key)) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    idfnvs_loc_t at;
+    idfnvs_item_t it;
+    int err = ns_lookup(s, ns, &nsi);
+    if (err == OTA_OK) {
+        err = idfnvs_find(s, nsi, 0, key, IDFNVS_CHUNK_ANY, NULL, &at, &it);
+    }
+    if (err != OTA_OK) {
+        return err;
+    }
+    *type = it.type == OTA_IDFNVS_BLOB_V1 ? (uint8_t)OTA_IDFNVS_BLOB : it.type;
+    *len = it.type == OTA_IDFNVS_BLOB_IDX ? ota_get_le32(it.data)
+           : idfnvs_variable(it.type)     ? ota_get_le16(it.data)
+                                          : (size_t)(it.type & 0x0F);
+    return OTA_OK;
+}
+
 /* ---- reading -------------------------------------------------------------------------------- */
 
 static size_t int_width(uint8_t type)

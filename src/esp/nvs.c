@@ -1,6 +1,7 @@
 /*
- * ESP-IDF nvs API (nvs.h, nvs_flash.h) over the native key-value store (ota_kv.h), kept in the
- * data/nvs partition labelled "nvs" of the installed device.
+ * ESP-IDF nvs API (nvs.h, nvs_flash.h) over the store of nvs_store.h (ESP-IDF's page format, or
+ * otakit's key-value store ota_kv.h), kept in the data/nvs partition labelled "nvs" of the
+ * installed device.
  *
  * Writes go to flash at once and are durable when the call returns, so nvs_commit only checks
  * its handle. One mutex serialises every call (apps run their tasks as threads). Handles are
@@ -12,6 +13,7 @@
 
 #include "esp_internal.h"
 #include "esp_partition.h"
+#include "nvs_store.h"
 #include "ota/ota_kv.h"
 
 #include <pthread.h>
@@ -27,7 +29,6 @@ typedef struct {
 } nvs_slot_t;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static ota_kv_t store;
 static bool initialized;
 static nvs_slot_t slots[MAX_HANDLES];
 static nvs_handle_t last_id;
@@ -104,6 +105,8 @@ static esp_err_t map_mount_err(int err)
     switch (err) {
     case OTA_ERR_VERSION:
         return ESP_ERR_NVS_NEW_VERSION_FOUND;
+    case OTA_ERR_STATE: /* ESP-IDF's format: every page in use, none left for collection */
+        return nvs_store_is_idf() ? ESP_ERR_NVS_NO_FREE_PAGES : map_err(err);
     case OTA_ERR_CORRUPT:
     case OTA_ERR_SIZE:
     case OTA_ERR_ALIGN:
@@ -144,13 +147,20 @@ static esp_err_t check_name(const char *name)
     return ESP_OK;
 }
 
+/* A blank partition is given ESP-IDF's format when the app's sdkconfig asks for it. */
+static bool idf_when_blank(void)
+{
+    const esp_dev_config_t *cfg = region_flash == NULL ? esp_internal_config() : NULL;
+    return cfg != NULL && ota_sdkconfig_bool(cfg->sdkconfig, "OTAKIT_NVS_FORMAT_IDF", false);
+}
+
 esp_err_t nvs_flash_init(void)
 {
     uint32_t offset;
     uint32_t size;
     esp_err_t ret = ESP_OK;
     pthread_mutex_lock(&lock);
-    if (initialized && store.mounted) {
+    if (initialized && nvs_store_mounted()) {
         goto out; /* already initialised */
     }
     const ota_flash_t *f = NULL;
@@ -158,7 +168,7 @@ esp_err_t nvs_flash_init(void)
         ret = ESP_ERR_NOT_FOUND;
         goto out;
     }
-    int err = ota_kv_mount(&store, f, offset, size, NULL);
+    int err = nvs_store_mount(f, offset, size, idf_when_blank());
     if (err != OTA_OK) {
         ret = map_mount_err(err);
         goto out;
@@ -195,7 +205,7 @@ esp_err_t nvs_flash_erase(void)
     if (!nvs_find_region(&f, &offset, &size)) {
         ret = ESP_ERR_NOT_FOUND;
     } else {
-        int err = ota_kv_format(&store, f, offset, size, NULL);
+        int err = nvs_store_format(f, offset, size, idf_when_blank());
         if (err != OTA_OK) {
             ret = err == OTA_ERR_READONLY ? ESP_ERR_NOT_ALLOWED : map_mount_err(err);
         }
@@ -222,7 +232,7 @@ esp_err_t nvs_open(const char *namespace_name, nvs_open_mode_t open_mode, nvs_ha
         if (slot == NULL) {
             ret = ESP_ERR_NO_MEM;
         } else {
-            ret = map_err(ota_kv_ns_open(&store, namespace_name, open_mode == NVS_READWRITE, NULL));
+            ret = map_err(nvs_store_ns_open(namespace_name, open_mode == NVS_READWRITE));
         }
         if (ret == ESP_OK) {
             if (++last_id == 0) {
@@ -275,7 +285,7 @@ esp_err_t nvs_erase_key(nvs_handle_t handle, const char *key)
         ret = check_name(key);
     }
     if (ret == ESP_OK) {
-        ret = map_err(ota_kv_erase_key(&store, slot->ns, key, NULL));
+        ret = map_err(nvs_store_erase_key(slot->ns, key));
     }
     pthread_mutex_unlock(&lock);
     return ret;
@@ -287,7 +297,7 @@ esp_err_t nvs_erase_all(nvs_handle_t handle)
     pthread_mutex_lock(&lock);
     esp_err_t ret = writable_slot(handle, &slot);
     if (ret == ESP_OK) {
-        ret = map_err(ota_kv_erase_ns(&store, slot->ns, NULL));
+        ret = map_err(nvs_store_erase_ns(slot->ns));
     }
     pthread_mutex_unlock(&lock);
     return ret;
@@ -306,11 +316,12 @@ static esp_err_t set_value(nvs_handle_t handle, const char *key, ota_kv_type_t t
     if (ret == ESP_OK && data == NULL && len > 0) {
         ret = ESP_ERR_INVALID_ARG;
     }
-    if (ret == ESP_OK && len > OTA_KV_VALUE_MAX) {
+    if (ret == ESP_OK && len > OTA_KV_VALUE_MAX &&
+        !(nvs_store_is_idf() && type == OTA_KV_TYPE_BLOB)) {
         ret = ESP_ERR_NVS_VALUE_TOO_LONG;
     }
     if (ret == ESP_OK) {
-        ret = map_err(ota_kv_set(&store, slot->ns, key, type, data, (uint32_t)len, NULL));
+        ret = map_err(nvs_store_set(slot->ns, key, (uint8_t)type, data, len));
     }
     pthread_mutex_unlock(&lock);
     return ret;
@@ -336,6 +347,26 @@ esp_err_t nvs_set_i32(nvs_handle_t handle, const char *key, int32_t value)
     return set_value(handle, key, OTA_KV_TYPE_I32, &value, sizeof(value));
 }
 
+esp_err_t nvs_set_i8(nvs_handle_t handle, const char *key, int8_t value)
+{
+    return set_value(handle, key, OTA_KV_TYPE_I8, &value, sizeof(value));
+}
+
+esp_err_t nvs_set_i16(nvs_handle_t handle, const char *key, int16_t value)
+{
+    return set_value(handle, key, OTA_KV_TYPE_I16, &value, sizeof(value));
+}
+
+esp_err_t nvs_set_u64(nvs_handle_t handle, const char *key, uint64_t value)
+{
+    return set_value(handle, key, OTA_KV_TYPE_U64, &value, sizeof(value));
+}
+
+esp_err_t nvs_set_i64(nvs_handle_t handle, const char *key, int64_t value)
+{
+    return set_value(handle, key, OTA_KV_TYPE_I64, &value, sizeof(value));
+}
+
 esp_err_t nvs_set_str(nvs_handle_t handle, const char *key, const char *value)
 {
     /* a NULL string gets ESP_ERR_INVALID_ARG from set_value, after the handle checks */
@@ -358,7 +389,7 @@ static esp_err_t get_int(nvs_handle_t handle, const char *key, ota_kv_type_t typ
         ret = ESP_ERR_INVALID_ARG;
     }
     if (ret == ESP_OK) {
-        ret = map_err(ota_kv_get(&store, slot->ns, key, type, out, (uint32_t)size, NULL, NULL));
+        ret = map_err(nvs_store_get(slot->ns, key, (uint8_t)type, out, size));
     }
     pthread_mutex_unlock(&lock);
     return ret;
@@ -384,6 +415,26 @@ esp_err_t nvs_get_i32(nvs_handle_t handle, const char *key, int32_t *out_value)
     return get_int(handle, key, OTA_KV_TYPE_I32, out_value, sizeof(*out_value));
 }
 
+esp_err_t nvs_get_i8(nvs_handle_t handle, const char *key, int8_t *out_value)
+{
+    return get_int(handle, key, OTA_KV_TYPE_I8, out_value, sizeof(*out_value));
+}
+
+esp_err_t nvs_get_i16(nvs_handle_t handle, const char *key, int16_t *out_value)
+{
+    return get_int(handle, key, OTA_KV_TYPE_I16, out_value, sizeof(*out_value));
+}
+
+esp_err_t nvs_get_u64(nvs_handle_t handle, const char *key, uint64_t *out_value)
+{
+    return get_int(handle, key, OTA_KV_TYPE_U64, out_value, sizeof(*out_value));
+}
+
+esp_err_t nvs_get_i64(nvs_handle_t handle, const char *key, int64_t *out_value)
+{
+    return get_int(handle, key, OTA_KV_TYPE_I64, out_value, sizeof(*out_value));
+}
+
 /*
  * Common body of nvs_get_str and nvs_get_blob, with ESP-IDF's length protocol: length NULL is
  * an error; out NULL is a size query; a buffer too small gets the size needed in *length and
@@ -392,13 +443,13 @@ esp_err_t nvs_get_i32(nvs_handle_t handle, const char *key, int32_t *out_value)
 static esp_err_t get_var(nvs_handle_t handle, const char *key, ota_kv_type_t type, void *out,
                          size_t *length)
 {
-    ota_kv_type_t stored;
-    uint32_t size = 0;
+    uint8_t stored = 0;
+    size_t size = 0;
     pthread_mutex_lock(&lock);
     nvs_slot_t *slot = find_slot(handle);
     esp_err_t ret = slot == NULL ? ESP_ERR_NVS_INVALID_HANDLE : check_name(key);
     if (ret == ESP_OK) {
-        ret = map_err(ota_kv_find(&store, slot->ns, key, &stored, &size));
+        ret = map_err(nvs_store_find(slot->ns, key, &stored, &size));
     }
     if (ret == ESP_OK && stored != type) {
         ret = ESP_ERR_NVS_TYPE_MISMATCH;
@@ -413,7 +464,7 @@ static esp_err_t get_var(nvs_handle_t handle, const char *key, ota_kv_type_t typ
             ret = ESP_ERR_NVS_INVALID_LENGTH;
         } else {
             *length = size;
-            ret = map_err(ota_kv_get(&store, slot->ns, key, type, out, size, NULL, NULL));
+            ret = map_err(nvs_store_get(slot->ns, key, (uint8_t)type, out, size));
         }
     }
     pthread_mutex_unlock(&lock);

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "esp_err.h"
@@ -18,8 +19,11 @@
 #include "nvs.h"
 #include "nvs_flash.h"
 #include "ota/ota_flash.h"
+#include "ota/ota_idfnvs.h"
 #include "ota/ota_kv.h"
 #include "ota/ota_memflash.h"
+#include "ota/ota_nvs_csv.h"
+#include "ota/ota_otadata.h"
 #include "test_util.h"
 
 #define DEV_SIZE 0x20000u
@@ -445,6 +449,124 @@ static void test_threads(void **state)
     }
 }
 
+/*
+ * A partition in ESP-IDF's format (as nvs_partition_gen.py makes it) is used in that format:
+ * every value type reads back through nvs_get_*; writes, erasures and garbage collection keep
+ * the format, and the ESP-IDF-format reader sees exactly the app's values.
+ */
+static void test_idf_format_partition(void **state)
+{
+    (void)state;
+    static const char csv[] = "key,type,encoding,value\n"
+                              "ns_a,namespace,,\n"
+                              "u8,data,u8,255\n"
+                              "i8,data,i8,-128\n"
+                              "u16,data,u16,65535\n"
+                              "i16,data,i16,-32768\n"
+                              "u32,data,u32,4294967295\n"
+                              "i32,data,i32,-2147483648\n"
+                              "u64,data,u64,18446744073709551615\n"
+                              "i64,data,i64,-9223372036854775808\n"
+                              "str,data,string,hello\n"
+                              "hex,data,hex2bin,deadbeef\n";
+    uint8_t *part = NULL;
+    assert_int_equal(ota_nvs_csv_generate(csv, sizeof(csv) - 1, NVS_SIZE, &part, NULL), OTA_OK);
+    memcpy(dev + NVS_OFFSET, part, NVS_SIZE);
+    free(part);
+    assert_int_equal(nvs_flash_init(), ESP_OK);
+    nvs_handle_t h = 0;
+    assert_int_equal(nvs_open("ns_a", NVS_READWRITE, &h), ESP_OK);
+    uint8_t u8 = 0;
+    int8_t i8 = 0;
+    uint16_t u16 = 0;
+    int16_t i16 = 0;
+    uint32_t u32 = 0;
+    int32_t i32 = 0;
+    uint64_t u64 = 0;
+    int64_t i64 = 0;
+    assert_int_equal(nvs_get_u8(h, "u8", &u8), ESP_OK);
+    assert_int_equal(nvs_get_i8(h, "i8", &i8), ESP_OK);
+    assert_int_equal(nvs_get_u16(h, "u16", &u16), ESP_OK);
+    assert_int_equal(nvs_get_i16(h, "i16", &i16), ESP_OK);
+    assert_int_equal(nvs_get_u32(h, "u32", &u32), ESP_OK);
+    assert_int_equal(nvs_get_i32(h, "i32", &i32), ESP_OK);
+    assert_int_equal(nvs_get_u64(h, "u64", &u64), ESP_OK);
+    assert_int_equal(nvs_get_i64(h, "i64", &i64), ESP_OK);
+    assert_true(u8 == 255 && i8 == -128 && u16 == 65535 && i16 == -32768);
+    assert_true(u32 == 4294967295u && i32 == INT32_MIN && u64 == UINT64_MAX && i64 == INT64_MIN);
+    char str[16];
+    size_t len = sizeof(str);
+    assert_int_equal(nvs_get_str(h, "str", str, &len), ESP_OK);
+    assert_string_equal(str, "hello");
+    uint8_t blob[8000];
+    len = sizeof(blob);
+    assert_int_equal(nvs_get_blob(h, "hex", blob, &len), ESP_OK);
+    assert_int_equal(len, 4);
+    assert_int_equal(nvs_get_u16(h, "u8", &u16), ESP_ERR_NVS_TYPE_MISMATCH);
+
+    /* the app writes: far more than the partition holds, so pages are collected */
+    for (uint32_t i = 0; i < 200; i++) {
+        memset(blob, (int)i, sizeof(blob));
+        assert_int_equal(nvs_set_u32(h, "u32", i), ESP_OK);
+        assert_int_equal(nvs_set_blob(h, "big", blob, 5000), ESP_OK);
+        assert_int_equal(nvs_commit(h), ESP_OK);
+    }
+    assert_int_equal(nvs_erase_key(h, "hex"), ESP_OK);
+    nvs_close(h);
+    assert_int_equal(nvs_flash_deinit(), ESP_OK);
+
+    ota_idfnvs_t *s = malloc(sizeof(*s));
+    assert_non_null(s);
+    assert_true(ota_idfnvs_detect(&fl, NVS_OFFSET, NVS_SIZE));
+    assert_int_equal(ota_idfnvs_mount(s, &fl, NVS_OFFSET, NVS_SIZE), OTA_OK);
+    assert_int_equal(ota_idfnvs_get(s, "ns_a", "u32", OTA_IDFNVS_U32, &u32, 4, &len), OTA_OK);
+    assert_int_equal(u32, 199);
+    assert_int_equal(ota_idfnvs_get(s, "ns_a", "big", OTA_IDFNVS_BLOB, blob, 5000, &len), OTA_OK);
+    assert_int_equal(len, 5000);
+    assert_int_equal(blob[4999], 199);
+    assert_int_equal(ota_idfnvs_get(s, "ns_a", "hex", OTA_IDFNVS_BLOB, blob, 8, &len),
+                     OTA_ERR_NOT_FOUND);
+    assert_int_equal(ota_idfnvs_get(s, "ns_a", "i64", OTA_IDFNVS_I64, &i64, 8, &len), OTA_OK);
+    assert_true(i64 == INT64_MIN);
+    free(s);
+}
+
+/* Writes an ESP-IDF page header (state, seq, version, CRC) at page p of the nvs region. */
+static void idf_page(uint32_t p, uint32_t state, uint32_t seq, uint8_t version)
+{
+    uint8_t *h = dev + NVS_OFFSET + p * 0x1000;
+    memset(h, 0xFF, 32);
+    for (int i = 0; i < 4; i++) {
+        h[i] = (uint8_t)(state >> (8 * i));
+        h[4 + i] = (uint8_t)(seq >> (8 * i));
+    }
+    h[8] = version;
+    uint32_t crc = ota_otadata_crc32(0xFFFFFFFFu, h + 4, 24);
+    for (int i = 0; i < 4; i++) {
+        h[28 + i] = (uint8_t)(crc >> (8 * i));
+    }
+}
+
+/* nvs_flash_init's errors on ESP-IDF-format partitions: no free page, a newer format version. */
+static void test_idf_format_init_errors(void **state)
+{
+    (void)state;
+    for (uint32_t p = 0; p < NVS_SIZE / 0x1000; p++) {
+        idf_page(p, 0xFFFFFFFCu, p, 0xFE); /* every page full */
+    }
+    assert_int_equal(nvs_flash_init(), ESP_ERR_NVS_NO_FREE_PAGES);
+    memset(dev + NVS_OFFSET, 0xFF, NVS_SIZE);
+    idf_page(0, 0xFFFFFFFEu, 0, 0xFD); /* a page of a newer version */
+    assert_int_equal(nvs_flash_init(), ESP_ERR_NVS_NEW_VERSION_FOUND);
+    /* the examples then erase and initialise again: an empty store in ESP-IDF's format */
+    assert_int_equal(example_init(), ESP_OK);
+    nvs_handle_t h = 0;
+    assert_int_equal(nvs_open("ns", NVS_READWRITE, &h), ESP_OK);
+    assert_int_equal(nvs_set_u8(h, "k", 7), ESP_OK);
+    assert_true(ota_idfnvs_detect(&fl, NVS_OFFSET, NVS_SIZE));
+    nvs_close(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -458,6 +580,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_many_updates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_region_too_small, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idf_format_partition, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idf_format_init_errors, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,6 +24,14 @@
  *                                       bootloader reads the pin held low
  *                            "release_pin" release CONFIG_TEST_APP_PIN (gpio_hold_dis,
  *                                       gpio_reset_pin)
+ *                            "nvs"      nvs_flash_init, then in namespace CONFIG_TEST_APP_NVS_NS
+ *                                       print the keys of CONFIG_TEST_APP_NVS_GET ("type:key"
+ *                                       words, types u8 i8 u16 i16 u32 i32 u64 i64 str blob) as
+ *                                       "nvs NS:KEY = VALUE" (blobs in hex), then
+ *                                       CONFIG_TEST_APP_NVS_ROUNDS rounds of updates (u32
+ *                                       "count" = round, str "text" = "round N", 3000-byte blob
+ *                                       "data" of byte N), commit, and erase the key
+ *                                       CONFIG_TEST_APP_NVS_ERASE
  *   CONFIG_TEST_APP_CHUNK    write size for "install" (default 4096)
  *   CONFIG_TEST_APP_PIN      the pin of "hold_pin" and "release_pin" (default 4)
  *
@@ -45,6 +53,8 @@
 #include "esp_sleep.h"
 #include "esp_system.h"
 #include "esp_timer.h"
+#include "nvs.h"
+#include "nvs_flash.h"
 #include "freertos/FreeRTOS.h"
 #include "freertos/queue.h"
 #include "freertos/semphr.h"
@@ -251,6 +261,110 @@ static void release_pin(void)
              gpio_get_level(pin));
 }
 
+/* Prints one key of type t ("u8" .. "i64", "str", "blob") as "nvs NS:KEY = VALUE". */
+static void nvs_print(nvs_handle_t h, const char *ns, const char *t, const char *key)
+{
+    uint8_t buf[4096];
+    size_t len = sizeof(buf);
+    long long v = 0;
+    unsigned long long u = 0;
+    esp_err_t err = ESP_ERR_INVALID_ARG;
+    if (strcmp(t, "u8") == 0) {
+        uint8_t x = 0;
+        err = nvs_get_u8(h, key, &x);
+        u = x;
+    } else if (strcmp(t, "i8") == 0) {
+        int8_t x = 0;
+        err = nvs_get_i8(h, key, &x);
+        v = x;
+    } else if (strcmp(t, "u16") == 0) {
+        uint16_t x = 0;
+        err = nvs_get_u16(h, key, &x);
+        u = x;
+    } else if (strcmp(t, "i16") == 0) {
+        int16_t x = 0;
+        err = nvs_get_i16(h, key, &x);
+        v = x;
+    } else if (strcmp(t, "u32") == 0) {
+        uint32_t x = 0;
+        err = nvs_get_u32(h, key, &x);
+        u = x;
+    } else if (strcmp(t, "i32") == 0) {
+        int32_t x = 0;
+        err = nvs_get_i32(h, key, &x);
+        v = x;
+    } else if (strcmp(t, "u64") == 0) {
+        uint64_t x = 0;
+        err = nvs_get_u64(h, key, &x);
+        u = x;
+    } else if (strcmp(t, "i64") == 0) {
+        int64_t x = 0;
+        err = nvs_get_i64(h, key, &x);
+        v = x;
+    } else if (strcmp(t, "str") == 0) {
+        err = nvs_get_str(h, key, (char *)buf, &len);
+    } else if (strcmp(t, "blob") == 0) {
+        err = nvs_get_blob(h, key, buf, &len);
+    }
+    if (err != ESP_OK) {
+        ESP_LOGE(TAG, "nvs %s:%s: %s", ns, key, esp_err_to_name(err));
+    } else if (strcmp(t, "str") == 0) {
+        printf("nvs %s:%s = \"%s\"\n", ns, key, (const char *)buf);
+    } else if (strcmp(t, "blob") == 0) {
+        printf("nvs %s:%s = ", ns, key);
+        for (size_t i = 0; i < len; i++) {
+            printf("%02x", buf[i]);
+        }
+        printf("\n");
+    } else if (t[0] == 'u') {
+        printf("nvs %s:%s = %llu\n", ns, key, u);
+    } else {
+        printf("nvs %s:%s = %lld\n", ns, key, v);
+    }
+}
+
+static void nvs_action(void)
+{
+    const char *ns = ota_app_cfg_str("TEST_APP_NVS_NS", "storage");
+    nvs_handle_t h = 0;
+    esp_err_t err = nvs_flash_init();
+    if (err == ESP_OK) {
+        err = nvs_open(ns, NVS_READWRITE, &h);
+    }
+    if (err != ESP_OK) {
+        ESP_LOGE(TAG, "nvs: %s", esp_err_to_name(err));
+        return;
+    }
+    char list[256];
+    snprintf(list, sizeof(list), "%s", ota_app_cfg_str("TEST_APP_NVS_GET", ""));
+    for (char *save = NULL, *w = strtok_r(list, " ", &save); w != NULL;
+         w = strtok_r(NULL, " ", &save)) {
+        char *colon = strchr(w, ':');
+        if (colon != NULL) {
+            *colon = '\0';
+            nvs_print(h, ns, w, colon + 1);
+        }
+    }
+    static uint8_t data[3000];
+    long long rounds = ota_app_cfg_int("TEST_APP_NVS_ROUNDS", 0);
+    for (long long r = 1; r <= rounds && err == ESP_OK; r++) {
+        char text[32];
+        snprintf(text, sizeof(text), "round %lld", r);
+        memset(data, (int)r, sizeof(data));
+        err = nvs_set_u32(h, "count", (uint32_t)r);
+        err = err == ESP_OK ? nvs_set_str(h, "text", text) : err;
+        err = err == ESP_OK ? nvs_set_blob(h, "data", data, sizeof(data)) : err;
+        err = err == ESP_OK ? nvs_commit(h) : err;
+    }
+    const char *gone = ota_app_cfg_str("TEST_APP_NVS_ERASE", "");
+    if (err == ESP_OK && gone[0] != '\0') {
+        err = nvs_erase_key(h, gone);
+        err = err == ESP_OK ? nvs_commit(h) : err;
+    }
+    nvs_close(h);
+    ESP_LOGI(TAG, "nvs: %lld rounds written: %s", rounds, esp_err_to_name(err));
+}
+
 void app_main(void)
 {
     const esp_app_desc_t *d = esp_app_get_description();
@@ -280,6 +394,8 @@ void app_main(void)
             hold_pin();
         } else if (strcmp(a, "release_pin") == 0) {
             release_pin();
+        } else if (strcmp(a, "nvs") == 0) {
+            nvs_action();
         } else if (strcmp(a, "crash") == 0) {
             ESP_LOGW(TAG, "crashing before confirming");
             abort();
