@@ -8,7 +8,7 @@
 # apply` / `erase` leave a partition nvs_tool.py checks clean and lists exactly.
 set -u
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 CONF="$OTAKIT_SOURCE_DIR/../shared/conformance"
 GEN_DIR="$CONF/esp-idf-nvs-partition-gen"
 NVS_TOOL="$CONF/esp-idf/components/nvs_flash/nvs_partition_tool/nvs_tool.py"

@@ -3,7 +3,7 @@
 # --serial socket:0 --download`, then chip_id, flash_id, write_flash compressed and not,
 # verify_flash, read_flash of the whole chip, erase_region, erase_flash, and an app written with
 # write_flash that boots after esptool's hard reset, its console on the same port.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/netlib.bash"
 
 ESPTOOL_DIR="$OTAKIT_SOURCE_DIR/../shared/conformance/esp-idf/components/esptool_py/esptool"

@@ -3,7 +3,7 @@
 # example, `otakit board run BUILD --serial socket:0` runs it, and otatool_example.py (otatool ->
 # parttool -> esptool over rfc2217://, resets through DTR/RTS, the console read back from the same
 # port) writes and reads the OTA slots and switches between them.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/netlib.bash"
 . "$(dirname "$0")/idflib.bash"
 
