@@ -531,6 +531,7 @@ static void test_client_gone_mid_upload(void **state)
     reply_t r;
     request("GET", "/info?name=next", NULL, NULL, &r); /* the server goes on */
     assert_int_equal(r.status, 202);
+    wait_calls(2); /* its handler has finished, before the next test resets what it saw */
 }
 
 static void test_registration(void **state)
