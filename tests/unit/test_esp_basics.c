@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "test_util.h"
 #include "esp_err.h"
 #include "esp_log.h"
 #include "ota/ota_clock.h"
@@ -23,23 +24,6 @@ static void test_err_names(void **state)
     assert_string_equal(esp_err_to_name(0x700A), "ESP_ERR_HTTP_RANGE_NOT_SATISFIABLE");
     assert_string_equal(esp_err_to_name(0x12345), "UNKNOWN ERROR");
     assert_string_equal(esp_err_to_name_r(0x12345, buf, sizeof(buf)), "Unknown error 74565");
-}
-
-/* Captures stdout into buf while fn runs. */
-static void capture(void (*fn)(void), char *buf, size_t cap)
-{
-    fflush(stdout);
-    int saved = dup(STDOUT_FILENO);
-    FILE *tmp = tmpfile();
-    dup2(fileno(tmp), STDOUT_FILENO);
-    fn();
-    fflush(stdout);
-    dup2(saved, STDOUT_FILENO);
-    close(saved);
-    rewind(tmp);
-    size_t n = fread(buf, 1, cap - 1, tmp);
-    buf[n] = '\0';
-    fclose(tmp);
 }
 
 static void emit(void)
@@ -58,7 +42,7 @@ static void test_log_format(void **state)
     (void)state;
     char out[1024];
     esp_log_set_colors(0);
-    capture(emit, out, sizeof(out));
+    test_capture_stdout(emit, out, sizeof(out));
     assert_string_equal(out, "I (1234) boot: Loaded app from partition at offset 0x10000\n"
                              "E (1234) esp_ota_ops: OTA image has invalid magic byte (expected "
                              "0xE9, saw 0x00)\n"
@@ -77,7 +61,7 @@ static void test_log_colors(void **state)
     (void)state;
     char out[256];
     esp_log_set_colors(1);
-    capture(colored, out, sizeof(out));
+    test_capture_stdout(colored, out, sizeof(out));
     esp_log_set_colors(0);
     assert_string_equal(out, "\033[0;32mI (5) t: x\033[0m\n\033[0;33mW (5) t: y\033[0m\n");
 }

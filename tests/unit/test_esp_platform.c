@@ -4,6 +4,7 @@
  * image checks, bootloader_mmap, and the board's driven-pin levels.
  */
 #include "fixture.h"
+#include "test_util.h"
 
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -98,24 +99,6 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Captures stdout while fn runs. */
-static void capture(void (*fn)(void), char *buf, size_t cap)
-{
-    fflush(stdout);
-    ota_clock_set_us(0);
-    int saved = dup(STDOUT_FILENO);
-    FILE *tmp = tmpfile();
-    dup2(fileno(tmp), STDOUT_FILENO);
-    fn();
-    fflush(stdout);
-    dup2(saved, STDOUT_FILENO);
-    close(saved);
-    rewind(tmp);
-    size_t n = fread(buf, 1, cap - 1, tmp);
-    buf[n] = '\0';
-    fclose(tmp);
-}
-
 static void connect_once(void)
 {
     assert_int_equal(example_connect(), ESP_OK);
@@ -128,7 +111,8 @@ static void test_example_connect_wifi(void **state)
     (void)state;
     char out[1024];
     install(false);
-    capture(connect_once, out, sizeof(out));
+    ota_clock_set_us(0);
+    test_capture_stdout(connect_once, out, sizeof(out));
     assert_string_equal(out,
                         "I (0) example_connect: Start example_connect.\n"
                         "I (0) example_connect: Connecting to myssid...\n"
@@ -145,14 +129,15 @@ static void test_example_connect_ethernet(void **state)
     char out[1024];
     assert_int_equal(ota_sdkconfig_set(sdk, "CONFIG_EXAMPLE_CONNECT_ETHERNET", "y"), OTA_OK);
     install(false);
-    capture(connect_once, out, sizeof(out));
+    ota_clock_set_us(0);
+    test_capture_stdout(connect_once, out, sizeof(out));
     ota_sdkconfig_set(sdk, "CONFIG_EXAMPLE_CONNECT_ETHERNET", "n");
-    assert_string_equal(out,
-                        "I (0) ethernet_connect: Waiting for IP(s).\n"
-                        "I (1000) ethernet_connect: Got IPv4 event: Interface \"example_netif_eth\" "
-                        "address: 127.0.0.1\n"
-                        "I (1000) example_common: Connected to example_netif_eth\n"
-                        "I (1000) example_common: - IPv4 address: 127.0.0.1,\n");
+    assert_string_equal(
+        out, "I (0) ethernet_connect: Waiting for IP(s).\n"
+             "I (1000) ethernet_connect: Got IPv4 event: Interface \"example_netif_eth\" "
+             "address: 127.0.0.1\n"
+             "I (1000) example_common: Connected to example_netif_eth\n"
+             "I (1000) example_common: - IPv4 address: 127.0.0.1,\n");
 }
 
 static void test_random(void **state)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /*
  * Path of a file under the shared vectors directory ($OTAKIT_VECTORS, set by CTest), or NULL
@@ -95,6 +96,23 @@ static inline uint32_t test_crc32(const uint8_t *p, size_t n)
         }
     }
     return c ^ 0xFFFFFFFFu;
+}
+
+/* Captures what fn writes to stdout into buf (cap bytes, NUL-terminated). */
+static inline void test_capture_stdout(void (*fn)(void), char *buf, size_t cap)
+{
+    fflush(stdout);
+    int saved = dup(STDOUT_FILENO);
+    FILE *tmp = tmpfile();
+    dup2(fileno(tmp), STDOUT_FILENO);
+    fn();
+    fflush(stdout);
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+    rewind(tmp);
+    size_t n = fread(buf, 1, cap - 1, tmp);
+    buf[n] = '\0';
+    fclose(tmp);
 }
 
 #endif /* OTAKIT_TEST_UTIL_H */
