@@ -56,8 +56,10 @@ typedef struct board {
     char line[4096]; /* app console line being assembled, for --until */
     size_t line_len;
     bool matched;
-    serial_port_t *serial; /* --serial, or NULL */
-    bool download;         /* the next boot enters ROM download mode */
+    serial_port_t *serial;      /* --serial, or NULL */
+    board_serial_console_t con; /* the port while the app runs or the chip waits */
+    bool stdin_done;            /* with a port: this command's standard input has ended */
+    bool download;              /* the next boot enters ROM download mode */
 } board_t;
 
 /* ---- console ------------------------------------------------------------------------------- */
@@ -378,8 +380,37 @@ static bool board_wait_reset(board_t *b)
     if (b->serial == NULL) {
         return false;
     }
-    b->download = board_serial_wait_reset(b->serial) == SERIAL_EV_RESET_DOWNLOAD;
+    b->download = board_serial_wait_reset(&b->con) == SERIAL_EV_RESET_DOWNLOAD;
     return true;
+}
+
+/* With a port, the app's console input is a pipe that the board feeds from the port and from
+ * this command's standard input (without one, the app reads the standard input itself). */
+static void forward_stdin(board_t *b)
+{
+    if (b->con.app_in < 0 || b->stdin_done) {
+        return;
+    }
+    struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
+    char buf[1024];
+    if (poll(&p, 1, 0) <= 0) {
+        return;
+    }
+    ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+    if (n <= 0) {
+        b->stdin_done = n == 0 || (errno != EINTR && errno != EAGAIN);
+        return;
+    }
+    ssize_t w = write(b->con.app_in, buf, (size_t)n); /* a full pipe drops input, as a FIFO */
+    (void)w;
+}
+
+static void close_input(board_t *b)
+{
+    if (b->con.app_in >= 0) {
+        close(b->con.app_in);
+        b->con.app_in = -1;
+    }
 }
 
 /* Runs the app whose payload is at [offset, offset+len) of the flash; returns how it ended. */
@@ -402,8 +433,15 @@ static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t
         done += (size_t)w;
     }
     int pipefd[2];
+    int infd[2] = {-1, -1}; /* with a port: the app's console input, fed by the board */
     if (pipe2(pipefd, O_CLOEXEC) != 0) {
         close(mfd);
+        return APP_HOST_ERROR;
+    }
+    if (b->serial != NULL && pipe2(infd, O_CLOEXEC) != 0) {
+        close(mfd);
+        close(pipefd[0]);
+        close(pipefd[1]);
         return APP_HOST_ERROR;
     }
     char **env = NULL;
@@ -418,6 +456,9 @@ static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t
         }
         dup2(pipefd[1], STDOUT_FILENO);
         dup2(pipefd[1], STDERR_FILENO);
+        if (infd[0] >= 0) {
+            dup2(infd[0], STDIN_FILENO);
+        }
         char *argv[] = {(char *)name, NULL};
         fexecve(mfd, argv, env);
         fprintf(stderr, "--- cannot execute the app: %s ---\n", strerror(errno));
@@ -426,8 +467,14 @@ static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t
     free_env(env);
     close(mfd);
     close(pipefd[1]);
+    if (infd[0] >= 0) {
+        close(infd[0]);
+        fcntl(infd[1], F_SETFL, O_NONBLOCK);
+    }
+    b->con.app_in = infd[1];
     if (pid < 0) {
         close(pipefd[0]);
+        close_input(b);
         return APP_HOST_ERROR;
     }
 
@@ -450,7 +497,8 @@ static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t
             killed = true;
             end = APP_UNTIL;
         }
-        int sev = b->serial != NULL ? board_serial_poll(b->serial) : SERIAL_EV_NONE;
+        forward_stdin(b);
+        int sev = b->serial != NULL ? board_serial_poll(&b->con) : SERIAL_EV_NONE;
         if (!killed && sev != SERIAL_EV_NONE) {
             kill(pid, SIGKILL);
             killed = true;
@@ -465,6 +513,7 @@ static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t
         }
     }
     close(pipefd[0]);
+    close_input(b);
     if (b->line_len > 0) {
         b->line[b->line_len] = '\0';
         check_until(b, b->line);
@@ -807,6 +856,8 @@ int board_run(const board_opts_t *o)
         status = BOARD_EXIT_USAGE;
         goto out;
     }
+    b.con.port = b.serial;
+    b.con.app_in = -1;
     b.download = o->download;
     status = boot_loop(&b);
     flash_summary(&b);

@@ -1,6 +1,8 @@
 /* The simulated board's use of its serial port (see board_serial.h). */
 #include "board_serial.h"
 
+#include <unistd.h>
+
 #include "ota/ota_clock.h"
 #include "ota/ota_posix.h"
 #include "rom_serial.h"
@@ -29,12 +31,52 @@ static int rom_rx(void *ctx, const uint8_t *data, size_t n, size_t *used)
     return ev == ROM_SERIAL_CONTINUE ? SERIAL_EV_NONE : SERIAL_EV_USER + (int)ev;
 }
 
-static int discard_rx(void *ctx, const uint8_t *data, size_t n, size_t *used)
+/* The start of esptool's SYNC command as SLIP frames it: what esptool sends after a reset it
+ * could not make through a port without modem lines. */
+static const uint8_t sync_frame[] = {0xC0, 0x00, 0x08, 0x24, 0x00, 0x00, 0x00,
+                                     0x00, 0x00, 0x07, 0x07, 0x12, 0x20};
+
+/* Follows SYNC's frame through the bytes; true once it has been seen whole. */
+static bool sync_seen(board_serial_console_t *con, uint8_t c)
 {
-    (void)ctx;
-    (void)data;
-    *used = n;
-    return SERIAL_EV_NONE;
+    if (c == sync_frame[con->sync_len]) {
+        con->sync_len++;
+    } else {
+        con->sync_len = c == sync_frame[0] ? 1 : 0;
+    }
+    if (con->sync_len == sizeof(sync_frame)) {
+        con->sync_len = 0;
+        return true;
+    }
+    return false;
+}
+
+/* Console input: passed to the app (when one runs); on a pty, esptool's SYNC resets the chip
+ * into download mode. */
+static int console_rx(void *ctx, const uint8_t *data, size_t n, size_t *used)
+{
+    board_serial_console_t *con = ctx;
+    size_t i = 0;
+    int ev = SERIAL_EV_NONE;
+    bool pty = serial_port_is_pty(con->port);
+    while (i < n && ev == SERIAL_EV_NONE) {
+        if (pty && sync_seen(con, data[i])) {
+            ev = SERIAL_EV_USER;
+        }
+        i++;
+    }
+    *used = i;
+    if (con->app_in >= 0 && ev == SERIAL_EV_NONE) {
+        ssize_t w = write(con->app_in, data, i); /* a full pipe drops input, as a UART FIFO */
+        (void)w;
+    }
+    return ev;
+}
+
+/* A SYNC on a pty counts as esptool's reset into download mode. */
+static int console_event(int ev)
+{
+    return ev == SERIAL_EV_USER ? SERIAL_EV_RESET_DOWNLOAD : ev;
 }
 
 int board_serial_download(const board_serial_chip_t *chip)
@@ -59,19 +101,23 @@ int board_serial_download(const board_serial_chip_t *chip)
     if (ev == SERIAL_EV_USER + ROM_SERIAL_POWER_LOSS) {
         return BOARD_DL_POWER_LOSS;
     }
+    /* SERIAL_EV_HANGUP: the client of a pty closed it, which stands for the hard reset that
+     * esptool's --after cannot make without modem lines. */
     return ev == SERIAL_EV_RESET_DOWNLOAD ? BOARD_DL_DOWNLOAD : BOARD_DL_BOOT;
 }
 
-int board_serial_poll(serial_port_t *port)
+int board_serial_poll(board_serial_console_t *con)
 {
-    return serial_port_serve(port, 0, discard_rx, NULL);
+    int ev = console_event(serial_port_serve(con->port, 0, console_rx, con));
+    return ev == SERIAL_EV_HANGUP ? SERIAL_EV_NONE : ev;
 }
 
-int board_serial_wait_reset(serial_port_t *port)
+int board_serial_wait_reset(board_serial_console_t *con)
 {
     int ev;
+    con->app_in = -1;
     do {
-        ev = serial_port_serve(port, -1, discard_rx, NULL);
+        ev = console_event(serial_port_serve(con->port, -1, console_rx, con));
     } while (ev != SERIAL_EV_RESET_BOOT && ev != SERIAL_EV_RESET_DOWNLOAD);
     return ev;
 }

@@ -27,14 +27,25 @@ typedef struct board_serial_chip {
 } board_serial_chip_t;
 
 /* Runs ROM download mode (after the ROM's banner, which the caller prints) until it ends;
- * returns a BOARD_DL_* value. */
+ * returns a BOARD_DL_* value. On a pty, the client closing the port ends it with BOARD_DL_BOOT
+ * (esptool's hard reset after its command, which a pty cannot carry). */
 int board_serial_download(const board_serial_chip_t *chip);
 
-/* Serves the port without waiting (input to a running app is dropped); returns SERIAL_EV_NONE or
- * a SERIAL_EV_RESET_* event. */
-int board_serial_poll(serial_port_t *port);
+/* The port while the chip runs its app or waits: console input goes to the app. A pty has no
+ * modem lines, so there esptool's SYNC command (what esptool sends once its reset through DTR
+ * and RTS failed) resets the chip into download mode. */
+typedef struct board_serial_console {
+    serial_port_t *port;
+    int app_in;      /* the app's console input (a pipe), -1 while no app runs */
+    size_t sync_len; /* bytes of a SYNC frame seen so far */
+} board_serial_console_t;
 
-/* Waits until a reset comes through the port; returns its SERIAL_EV_RESET_* event. */
-int board_serial_wait_reset(serial_port_t *port);
+/* Serves the port without waiting, passing input to con->app_in; returns SERIAL_EV_NONE or a
+ * SERIAL_EV_RESET_* event. */
+int board_serial_poll(board_serial_console_t *con);
+
+/* Waits until a reset comes through the port (input is dropped: nothing runs); returns its
+ * SERIAL_EV_RESET_* event. */
+int board_serial_wait_reset(board_serial_console_t *con);
 
 #endif /* OTAKIT_BOARD_SERIAL_H */

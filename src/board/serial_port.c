@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,11 +35,13 @@
 #define CPO_SERVER_OFFSET 100
 
 #define RC_DELAY_MS 100 /* EN's RC delay: how long GPIO0 is sampled after EN goes high */
+#define PTY_CHECK_MS 20 /* how often a pty without a client is checked for one */
 
 typedef enum { T_DATA, T_CMD, T_OPT, T_SUB, T_SUB_IAC } tstate_t;
 
 struct serial_port {
-    int listen_fd;
+    bool pty;      /* a pseudo-terminal: listen_fd is its master, client_fd too while open */
+    int listen_fd; /* the listening socket, or the pty's master */
     int client_fd;
     bool fresh;  /* no byte received from this client yet */
     bool telnet; /* the client speaks RFC 2217 */
@@ -61,15 +65,28 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-int serial_port_open(const char *spec, serial_port_t **out)
+/* A pseudo-terminal in raw mode; prints its path. Returns its master, or -1 after an error. */
+static int open_pty(void)
 {
-    unsigned long port = 0;
-    char *end = NULL;
-    if (strncmp(spec, "socket:", 7) != 0 || spec[7] == '\0' ||
-        (port = strtoul(spec + 7, &end, 10), *end != '\0') || port > 65535) {
-        fprintf(stderr, "otakit: board run: --serial %s: expected socket:PORT\n", spec);
+    int fd = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    struct termios t;
+    if (fd < 0 || grantpt(fd) != 0 || unlockpt(fd) != 0 || tcgetattr(fd, &t) != 0) {
+        fprintf(stderr, "otakit: board run: --serial pty: %s\n", strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+        }
         return -1;
     }
+    cfmakeraw(&t); /* the slave's settings: bytes pass unchanged until a client sets its own */
+    tcsetattr(fd, TCSANOW, &t);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    fprintf(stderr, "otakit: serial port %s\n", ptsname(fd));
+    return fd;
+}
+
+/* A TCP socket listening on 127.0.0.1:port; prints its URL. Returns it, or -1 after an error. */
+static int open_socket(const char *spec, unsigned long port)
+{
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
@@ -84,21 +101,47 @@ int serial_port_open(const char *spec, serial_port_t **out)
         }
         return -1;
     }
-    serial_port_t *sp = calloc(1, sizeof(*sp));
-    if (sp == NULL) {
-        close(fd);
+    fprintf(stderr, "otakit: serial port socket://127.0.0.1:%u\n", (unsigned)ntohs(sa.sin_port));
+    return fd;
+}
+
+int serial_port_open(const char *spec, serial_port_t **out)
+{
+    unsigned long port = 0;
+    char *end = NULL;
+    bool pty = strcmp(spec, "pty") == 0;
+    if (!pty && (strncmp(spec, "socket:", 7) != 0 || spec[7] == '\0' ||
+                 (port = strtoul(spec + 7, &end, 10), *end != '\0') || port > 65535)) {
+        fprintf(stderr, "otakit: board run: --serial %s: expected socket:PORT or pty\n", spec);
         return -1;
     }
-    sp->listen_fd = fd;
+    serial_port_t *sp = calloc(1, sizeof(*sp));
+    if (sp == NULL) {
+        fprintf(stderr, "otakit: board run: --serial %s: out of memory\n", spec);
+        return -1;
+    }
+    sp->pty = pty;
+    sp->listen_fd = pty ? open_pty() : open_socket(spec, port);
     sp->client_fd = -1;
-    fprintf(stderr, "otakit: serial port socket://127.0.0.1:%u\n", (unsigned)ntohs(sa.sin_port));
     fflush(stderr);
+    if (sp->listen_fd < 0) {
+        free(sp);
+        return -1;
+    }
     *out = sp;
     return 0;
 }
 
+bool serial_port_is_pty(const serial_port_t *sp)
+{
+    return sp->pty;
+}
+
 uint16_t serial_port_number(const serial_port_t *sp)
 {
+    if (sp->pty) {
+        return 0;
+    }
     struct sockaddr_in sa;
     socklen_t len = sizeof(sa);
     if (getsockname(sp->listen_fd, (struct sockaddr *)&sa, &len) != 0) {
@@ -110,7 +153,9 @@ uint16_t serial_port_number(const serial_port_t *sp)
 static void drop_client(serial_port_t *sp)
 {
     if (sp->client_fd >= 0) {
-        close(sp->client_fd);
+        if (!sp->pty) {
+            close(sp->client_fd); /* a pty's master stays open for the next client */
+        }
         sp->client_fd = -1;
     }
     sp->keep_len = 0;
@@ -129,9 +174,13 @@ void serial_port_close(serial_port_t *sp)
 static void raw_write(serial_port_t *sp, const uint8_t *p, size_t n)
 {
     while (n > 0 && sp->client_fd >= 0) {
-        ssize_t w = send(sp->client_fd, p, n, MSG_NOSIGNAL);
+        ssize_t w =
+            sp->pty ? write(sp->client_fd, p, n) : send(sp->client_fd, p, n, MSG_NOSIGNAL);
         if (w < 0 && errno == EINTR) {
             continue;
+        }
+        if (w < 0 && errno == EAGAIN) {
+            return; /* a pty whose client does not read: the rest is lost, as on a UART */
         }
         if (w <= 0) {
             drop_client(sp);
@@ -299,6 +348,16 @@ static bool telnet_byte(serial_port_t *sp, uint8_t *c)
 
 /* ---- serving ------------------------------------------------------------------------------- */
 
+static void start_client(serial_port_t *sp, int fd)
+{
+    drop_client(sp);
+    sp->client_fd = fd;
+    sp->fresh = true;
+    sp->telnet = false;
+    sp->ts = T_DATA;
+    sp->dtr = sp->rts = sp->en_low = false;
+}
+
 static void accept_client(serial_port_t *sp)
 {
     int fd = accept4(sp->listen_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -307,12 +366,20 @@ static void accept_client(serial_port_t *sp)
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    drop_client(sp);
-    sp->client_fd = fd;
-    sp->fresh = true;
-    sp->telnet = false;
-    sp->ts = T_DATA;
-    sp->dtr = sp->rts = sp->en_low = false;
+    start_client(sp, fd);
+}
+
+/* A pty has a client while some program holds its slave open (the master then no longer hangs
+ * up); there is nothing to accept, so this is checked from time to time. */
+static void pty_check_client(serial_port_t *sp)
+{
+    if (!sp->pty || sp->client_fd >= 0) {
+        return;
+    }
+    struct pollfd p = {.fd = sp->listen_fd, .events = POLLIN};
+    if (poll(&p, 1, 0) >= 0 && (p.revents & POLLHUP) == 0) {
+        start_client(sp, sp->listen_fd);
+    }
 }
 
 /* Passes the kept data bytes to rx; returns rx's event or SERIAL_EV_NONE. */
@@ -336,13 +403,14 @@ static int read_client(serial_port_t *sp)
 {
     uint8_t buf[sizeof(sp->keep)];
     size_t room = sizeof(sp->keep) - sp->keep_len;
-    ssize_t n = recv(sp->client_fd, buf, room < sizeof(buf) ? room : sizeof(buf), 0);
+    size_t want = room < sizeof(buf) ? room : sizeof(buf);
+    ssize_t n = sp->pty ? read(sp->client_fd, buf, want) : recv(sp->client_fd, buf, want, 0);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
         return SERIAL_EV_NONE;
     }
     if (n <= 0) {
-        drop_client(sp);
-        return commit_reset(sp);
+        drop_client(sp); /* a pty's master reads EIO once its last client closed the slave */
+        return sp->pty ? SERIAL_EV_HANGUP : commit_reset(sp);
     }
     if (sp->fresh) {
         sp->telnet = buf[0] == T_IAC;
@@ -359,6 +427,17 @@ static int read_client(serial_port_t *sp)
     return data ? commit_reset(sp) : SERIAL_EV_NONE;
 }
 
+/* How long serve may wait in poll: until the deadline or the end of GPIO0's sampling, and no
+ * longer than PTY_CHECK_MS while a pty waits for a client. */
+static int wait_ms(const serial_port_t *sp, uint64_t deadline, uint64_t now)
+{
+    uint64_t until = sp->pending && sp->pending_end_ms < deadline ? sp->pending_end_ms : deadline;
+    if (sp->pty && sp->client_fd < 0 && until - now > PTY_CHECK_MS) {
+        until = now + PTY_CHECK_MS;
+    }
+    return until == UINT64_MAX ? -1 : until > now ? (int)(until - now) : 0;
+}
+
 int serial_port_serve(serial_port_t *sp, int timeout_ms, serial_rx_fn rx, void *ctx)
 {
     uint64_t deadline = timeout_ms < 0 ? UINT64_MAX : now_ms() + (uint64_t)timeout_ms;
@@ -371,13 +450,11 @@ int serial_port_serve(serial_port_t *sp, int timeout_ms, serial_rx_fn rx, void *
         if (sp->pending && now >= sp->pending_end_ms) {
             return commit_reset(sp);
         }
-        uint64_t until =
-            sp->pending && sp->pending_end_ms < deadline ? sp->pending_end_ms : deadline;
-        int wait = until == UINT64_MAX ? -1 : until > now ? (int)(until - now) : 0;
+        pty_check_client(sp);
         bool room = sp->keep_len < sizeof(sp->keep);
-        struct pollfd pfd[2] = {{.fd = sp->listen_fd, .events = POLLIN},
-                                {.fd = sp->client_fd, .events = POLLIN}};
-        int r = poll(pfd, sp->client_fd >= 0 && room ? 2 : 1, wait);
+        struct pollfd pfd[2] = {{.fd = sp->pty ? -1 : sp->listen_fd, .events = POLLIN},
+                                {.fd = room ? sp->client_fd : -1, .events = POLLIN}};
+        int r = poll(pfd, 2, wait_ms(sp, deadline, now));
         if (r < 0 && errno != EINTR) {
             return SERIAL_EV_NONE;
         }

@@ -19,6 +19,8 @@
  *                                       software timer, each line with its virtual time; the
  *                                       worker then waits forever (nothing left to run)
  *                            "mac"      print the station MAC (esp_read_mac)
+ *                            "echo"     read console lines, print each back as "echo: LINE"
+ *                                       until the line "quit"
  *                            "hold_pin" drive CONFIG_TEST_APP_PIN low (gpio_config,
  *                                       gpio_set_level, gpio_hold_en), then restart: the
  *                                       bootloader reads the pin held low
@@ -365,6 +367,22 @@ static void nvs_action(void)
     ESP_LOGI(TAG, "nvs: %lld rounds written: %s", rounds, esp_err_to_name(err));
 }
 
+/* The "echo" action: console input read as ESP-IDF apps read it (stdin), printed back. */
+static void echo_console(void)
+{
+    char line[128];
+    ESP_LOGI(TAG, "echo: type lines, 'quit' ends");
+    while (fgets(line, sizeof(line), stdin) != NULL) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (strcmp(line, "quit") == 0) {
+            break;
+        }
+        printf("echo: %s\n", line);
+        fflush(stdout);
+    }
+    ESP_LOGI(TAG, "echo: done");
+}
+
 void app_main(void)
 {
     const esp_app_desc_t *d = esp_app_get_description();
@@ -390,6 +408,8 @@ void app_main(void)
             rtos_demo();
         } else if (strcmp(a, "mac") == 0) {
             print_mac();
+        } else if (strcmp(a, "echo") == 0) {
+            echo_console();
         } else if (strcmp(a, "hold_pin") == 0) {
             hold_pin();
         } else if (strcmp(a, "release_pin") == 0) {
