@@ -401,8 +401,7 @@ static void forward_stdin(board_t *b)
         b->stdin_done = n == 0 || (errno != EINTR && errno != EAGAIN);
         return;
     }
-    ssize_t w = write(b->con.app_in, buf, (size_t)n); /* a full pipe drops input, as a FIFO */
-    (void)w;
+    board_serial_feed(b->con.app_in, buf, (size_t)n);
 }
 
 static void close_input(board_t *b)

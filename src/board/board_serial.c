@@ -1,6 +1,9 @@
 /* The simulated board's use of its serial port (see board_serial.h). */
 #include "board_serial.h"
 
+#include <errno.h>
+#include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ota/ota_clock.h"
@@ -29,6 +32,20 @@ static int rom_rx(void *ctx, const uint8_t *data, size_t n, size_t *used)
 {
     rom_serial_event_t ev = rom_serial_input(ctx, data, n, used);
     return ev == ROM_SERIAL_CONTINUE ? SERIAL_EV_NONE : SERIAL_EV_USER + (int)ev;
+}
+
+void board_serial_feed(int fd, const void *data, size_t n)
+{
+    sigset_t pipe_set, old;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    sigprocmask(SIG_BLOCK, &pipe_set, &old);
+    ssize_t w = write(fd, data, n); /* a full pipe drops input, as a UART's FIFO overflows */
+    if (w < 0 && errno == EPIPE) {
+        struct timespec now = {0, 0};
+        sigtimedwait(&pipe_set, NULL, &now); /* the app has gone: its input is lost */
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
 /* The start of esptool's SYNC command as SLIP frames it: what esptool sends after a reset it
@@ -67,8 +84,7 @@ static int console_rx(void *ctx, const uint8_t *data, size_t n, size_t *used)
     }
     *used = i;
     if (con->app_in >= 0 && ev == SERIAL_EV_NONE) {
-        ssize_t w = write(con->app_in, data, i); /* a full pipe drops input, as a UART FIFO */
-        (void)w;
+        board_serial_feed(con->app_in, data, i);
     }
     return ev;
 }

@@ -6,6 +6,7 @@
 #define OTAKIT_BOARD_SERIAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ota/ota_flash.h"
@@ -39,6 +40,10 @@ typedef struct board_serial_console {
     int app_in;      /* the app's console input (a pipe), -1 while no app runs */
     size_t sync_len; /* bytes of a SYNC frame seen so far */
 } board_serial_console_t;
+
+/* Writes console input to the app's input pipe fd without blocking: what does not fit is
+ * dropped, and an app that has gone (the pipe closed) loses it without signalling the board. */
+void board_serial_feed(int fd, const void *data, size_t n);
 
 /* Serves the port without waiting, passing input to con->app_in; returns SERIAL_EV_NONE or a
  * SERIAL_EV_RESET_* event. */
