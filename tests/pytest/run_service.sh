@@ -14,3 +14,12 @@ cd "$WORK/hello_world" || fail "no project"
 "$py" -m pytest "$OTAKIT_SOURCE_DIR/tests/pytest/test_otakit_service.py" -p no:cacheprovider \
     --rootdir "$WORK" --embedded-services idf,otakit --target esp32 --app-path "$WORK/hello_world" \
     --build-dir build --otakit-prog-path "$OTAKIT" -rA || fail "pytest failed"
+# The same service with its serial operations through the board's serial port: esptool (ESP-IDF's
+# copy) and pytest-embedded-idf's IdfSerial (whose pytest-embedded-serial-esp import the
+# conformance stand-in satisfies).
+ESPTOOL_DIR="$OTAKIT_SOURCE_DIR/../shared/conformance/esp-idf/components/esptool_py/esptool"
+IDF_PATH=$IDF_CONFORMANCE PYTHONPATH="$OTAKIT_SOURCE_DIR/tests/conformance/standins:$ESPTOOL_DIR" \
+    "$py" -m pytest "$OTAKIT_SOURCE_DIR/tests/pytest/test_otakit_esptool.py" -p no:cacheprovider \
+    --rootdir "$WORK" --embedded-services idf,otakit --target esp32 --app-path "$WORK/hello_world" \
+    --build-dir build --otakit-prog-path "$OTAKIT" --otakit-serial esptool -rA ||
+    fail "pytest (esptool) failed"

@@ -2,8 +2,8 @@
 
 from .board import OtakitBoard
 from .dut import OtakitDut
-from .serial import OtakitSerial
+from .serial import OtakitEsptoolSerial, OtakitSerial
 
-__all__ = ['OtakitBoard', 'OtakitDut', 'OtakitSerial']
+__all__ = ['OtakitBoard', 'OtakitDut', 'OtakitEsptoolSerial', 'OtakitSerial']
 
 __version__ = '0.1.0'

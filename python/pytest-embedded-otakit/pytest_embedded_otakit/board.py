@@ -2,6 +2,7 @@
 
 import logging
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -19,9 +20,15 @@ if t.TYPE_CHECKING:
 class _BoardProcess(subprocess.Popen):
     """One `otakit board run` process. Its console (stdout and stderr) is read from a pipe by a
     thread and goes, byte for byte as a serial port delivers it, to the DUT's message queue and
-    to a log file beside pytest-embedded's other logs; input is its stdin."""
+    to a log file beside pytest-embedded's other logs; input is its stdin. With `--serial`, the
+    port the board prints is kept in `serial_url` (rfc2217://, whose DTR/RTS reset the board)."""
+
+    _PORT_LINE = re.compile(rb'otakit: serial port socket://127\.0\.0\.1:(\d+)\n')
 
     def __init__(self, msg_queue: MessageQueue, cmd: list, meta=None) -> None:
+        self.serial_url: t.Optional[str] = None
+        self.serial_ready = threading.Event()
+        self._head = b''
         logdir = meta.logdir if meta else tempfile.mkdtemp(prefix='otakit-board-')
         self.logfile = os.path.join(logdir, f'otakit-{uuid.uuid4()}.log')
         self._log = open(self.logfile, 'wb')
@@ -40,6 +47,17 @@ class _BoardProcess(subprocess.Popen):
             self._log.write(data)
             self._log.flush()
             self._q.put(data)
+            self._find_port(data)
+        self.serial_ready.set()  # the board ended: nobody waits for a port any longer
+
+    def _find_port(self, data: bytes) -> None:
+        if self.serial_ready.is_set() or len(self._head) > 65536:
+            return
+        self._head += data
+        m = self._PORT_LINE.search(self._head)
+        if m:
+            self.serial_url = f'rfc2217://127.0.0.1:{int(m.group(1))}'
+            self.serial_ready.set()
 
     def write(self, s: t.AnyStr) -> None:
         data = s.encode() + b'\n' if isinstance(s, str) else s
@@ -80,6 +98,7 @@ class OtakitBoard:
         otakit_flash_path: t.Optional[str] = None,
         otakit_board_args: t.Optional[str] = None,
         otakit_pace: t.Optional[str] = None,
+        otakit_serial: t.Optional[str] = None,
         **kwargs,
     ) -> None:
         self._q = msg_queue
@@ -92,6 +111,14 @@ class OtakitBoard:
         pace = float(otakit_pace) if otakit_pace is not None else 1.0
         if pace > 0:
             self.extra_args = ['--pace', f'{pace:g}', *self.extra_args]
+        # 'esptool': the board gets a serial port, and the DUT's serial operations go through it
+        # with esptool (OtakitEsptoolSerial); 'file' (default): they act on the flash file.
+        self.serial_mode = otakit_serial or 'file'
+        if self.serial_mode not in ('file', 'esptool'):
+            raise ValueError(f'--otakit-serial {self.serial_mode}: expected file or esptool')
+        if self.serial_mode == 'esptool':
+            self.extra_args = [*self.extra_args, '--serial', 'socket:0']
+        self.on_power_on: t.Optional[t.Callable[[], None]] = None
         self._proc: t.Optional[_BoardProcess] = None
         self._powered = False
         self.create_flash()
@@ -109,15 +136,30 @@ class OtakitBoard:
         self.otakit('flash', 'create', self.flash_path, '--build', self.app.binary_path)
 
     def power_on(self) -> None:
-        """Starts the board unless it has been powered on already."""
+        """Starts the board unless it has been powered on already; then runs on_power_on (the
+        esptool serial's first flash, as pytest-embedded-idf flashes a chip before a test)."""
         if not self._powered:
             self.start()
+            if self.on_power_on is not None:
+                self.on_power_on()
+
+    def serial_url(self, timeout: float = 60) -> str:
+        """The running board's serial port as esptool takes it (rfc2217://127.0.0.1:PORT)."""
+        self.power_on()
+        proc = self._proc
+        if proc is None or not proc.serial_ready.wait(timeout) or proc.serial_url is None:
+            raise RuntimeError('otakit board: no serial port (is --otakit-serial esptool set?)')
+        return proc.serial_url
 
     def start(self) -> None:
         self._powered = True
         cmd = [self.prog, 'board', 'run', self.flash_path, '--chip', self.app.target,
                *self.extra_args]
         self._proc = _BoardProcess(msg_queue=self._q, cmd=cmd, meta=self._meta)
+        if self.serial_mode == 'esptool':
+            # ESP-IDF's tools run by a test (otatool.py, parttool.py, esptool) find the board as
+            # they find a CI runner's chip: through esptool's ESPTOOL_PORT.
+            os.environ['ESPTOOL_PORT'] = self.serial_url() + '/'
 
     def stop(self) -> None:
         """Powers the board off (the process ends; the flash image stays)."""

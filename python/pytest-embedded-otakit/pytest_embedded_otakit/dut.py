@@ -5,7 +5,7 @@ import typing as t
 from pytest_embedded.dut import Dut
 
 from .board import OtakitBoard
-from .serial import OtakitSerial
+from .serial import OtakitEsptoolSerial, OtakitSerial
 
 
 class OtakitDut(Dut):
@@ -13,8 +13,12 @@ class OtakitDut(Dut):
         # pytest-embedded fills the simulator slot it calls "qemu" with the board object.
         self.board = qemu
         super().__init__(**kwargs)
-        self.serial = OtakitSerial(qemu, self.app)
-        self._hard_reset_func = qemu.hard_reset
+        if qemu.serial_mode == 'esptool':
+            self.serial = OtakitEsptoolSerial(qemu, self.app)
+            self._hard_reset_func = self.serial.hard_reset
+        else:
+            self.serial = OtakitSerial(qemu, self.app)
+            self._hard_reset_func = qemu.hard_reset
 
     def expect(self, *args, **kwargs):
         self.board.power_on()
@@ -28,7 +32,7 @@ class OtakitDut(Dut):
         self.board.write(s)
 
     def hard_reset(self) -> None:
-        self.board.hard_reset()
+        self._hard_reset_func()
 
     def close(self) -> None:
         self.board.close()

@@ -20,6 +20,12 @@ def pytest_addoption(parser):
     group.addoption('--otakit-board-args', help='more options of `otakit board run`')
     group.addoption('--otakit-pace', default='1',
                     help='virtual seconds per real second (default 1, as a chip; 0: unpaced)')
+    group.addoption('--otakit-serial', choices=('file', 'esptool'),
+                    help='how the DUT flashes, erases and resets the board: "file" acts on its '
+                         'flash file and power (default), "esptool" runs pytest-embedded-idf\'s '
+                         'esptool operations through the board\'s serial port (rfc2217://); '
+                         'also the ini option otakit_serial')
+    parser.addini('otakit_serial', 'default of --otakit-serial (file or esptool)', default='file')
 
 
 def _services(request) -> list:
@@ -46,6 +52,8 @@ def pytest_fixture_setup(fixturedef, request):
         'otakit_flash_path': request.config.getoption('otakit_flash_path'),
         'otakit_board_args': request.config.getoption('otakit_board_args'),
         'otakit_pace': request.config.getoption('otakit_pace'),
+        'otakit_serial': (request.config.getoption('otakit_serial')
+                          or request.config.getini('otakit_serial')),
     }
     opts.classes['dut'] = OtakitDut
     opts.kwargs['dut'] = {**base, 'qemu': None}

@@ -63,3 +63,99 @@ class OtakitSerial:
 
     def close(self) -> None:
         self.board.stop()
+
+
+class OtakitEsptoolSerial:
+    """The DUT's serial operations through the board's serial port (`--otakit-serial esptool`),
+    with esptool, as pytest-embedded-idf's IdfSerial runs them on a chip: `flash()`,
+    `erase_partition()` and `dump_flash()` are IdfSerial's own code, given an esptool
+    connection to the board (made as esptool makes it: DTR/RTS reset into download mode, then
+    SYNC). Each operation ends with esptool's hard reset, which boots the board from flash.
+
+    The flash file starts erased, and the first power-on flashes the build through the port, as
+    pytest-embedded-idf flashes a chip before its test."""
+
+    def __init__(self, board: OtakitBoard, app) -> None:
+        self.board = board
+        self.app = app
+        self.esp = None
+        # what IdfSerial's methods read besides `esp` and `app`
+        self._meta = None
+        self.erase_nvs = False
+        self.esp_flash_force = False
+        self.port = None
+        board.on_power_on = self.flash
+        self._erase_file()
+
+    def _erase_file(self) -> None:
+        size = os.path.getsize(self.board.flash_path)
+        with open(self.board.flash_path, 'r+b') as flash:
+            block = b'\xff' * 65536
+            for _ in range(size // len(block)):
+                flash.write(block)
+
+    def _run(self, method, *args):
+        """Runs an IdfSerial method (without pytest-embedded-serial-esp's connection wrapper,
+        whose part this does) on an esptool connection to the board."""
+        import inspect
+
+        import esptool
+        from pytest_embedded_idf.serial import IdfSerial
+
+        self.port = self.board.serial_url()
+        self.esp = esptool.cmds.detect_chip(self.port, 115200, 'default-reset')
+        try:
+            return inspect.unwrap(getattr(IdfSerial, method))(self, *args)
+        finally:
+            self.esp._port.close()
+            self.esp = None
+
+    def _esptool(self, *args: str) -> None:
+        import esptool
+
+        self.port = self.board.serial_url()
+        self.esp = esptool.cmds.detect_chip(self.port, 115200, 'default-reset')
+        try:
+            esptool.main(list(args), esp=self.esp)
+        finally:
+            self.esp._port.close()
+            self.esp = None
+
+    def _force_flag(self, app=None):
+        return []
+
+    def flash(self, app=None) -> None:
+        """IdfSerial.flash: esptool write-flash of the build's flash files, then a hard reset."""
+        self._run('flash', app)
+
+    def write_flash_no_enc(self) -> None:
+        self.flash()
+
+    def bootloader_flash(self) -> None:
+        path = os.path.join(self.app.binary_path, 'bootloader', 'bootloader.bin')
+        offset = int(self.app.sdkconfig.get('BOOTLOADER_OFFSET_IN_FLASH', 0))
+        self._esptool('write-flash', hex(offset), path)
+
+    def erase_flash(self) -> None:
+        self._esptool('erase-flash')
+
+    def erase_partition(self, partition_name: str) -> None:
+        self._run('erase_partition', partition_name)
+
+    def dump_flash(self, partition=None, address=None, size=None, output=None):
+        return self._run('dump_flash', partition, address, size, output)
+
+    def hard_reset(self) -> None:
+        """A reset through the port's RTS (EN), as esptool's --after hard-reset."""
+        import serial
+
+        port = serial.serial_for_url(self.board.serial_url(), do_not_open=True)
+        port.dtr = False
+        port.rts = False
+        port.open()
+        port.rts = True
+        port.rts = False
+        port.close()
+
+    def close(self) -> None:
+        """Releases the port (nothing is held between operations); the board runs on."""
