@@ -2,7 +2,6 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,144 +66,138 @@ static bool parse_u64(const char *s, uint64_t *out)
     return true;
 }
 
+static int parse_cut_mode(const char *v, board_opts_t *o)
+{
+    if (strcmp(v, "before") == 0) {
+        o->cut_mode = OTA_NOR_CUT_BEFORE;
+    } else if (strcmp(v, "after") == 0) {
+        o->cut_mode = OTA_NOR_CUT_AFTER;
+    } else if (strcmp(v, "torn") == 0) {
+        o->cut_mode = OTA_NOR_CUT_TORN;
+    } else {
+        return cli_usage_error("board run", "--cut-mode: '%s' is not before, after or torn", v);
+    }
+    return CLI_OK;
+}
+
+/* Applies the value v of option name (one of parse_run's value options) to o and *size; returns CLI_OK or
+ * CLI_USAGE after a usage error. */
+static int run_value_opt(const char *name, const char *v, board_opts_t *o, uint32_t *size)
+{
+    uint32_t n;
+    char *end = NULL;
+    if (strcmp(name, "--chip") == 0) {
+        o->chip = v;
+    } else if (strcmp(name, "--chip-rev") == 0) {
+        if (!cli_parse_u32(v, &n) || n > 0xFFFF) {
+            return cli_usage_error("board run", "--chip-rev: '%s' is not a revision", v);
+        }
+        o->chip_rev = (int)n;
+    } else if (strcmp(name, "--gpio") == 0) {
+        if (o->n_gpio == BOARD_MAX_GPIO_SPECS) {
+            return cli_usage_error("board run", "too many --gpio options");
+        }
+        o->gpio[o->n_gpio++] = v;
+    } else if (strcmp(name, "--until") == 0) {
+        o->until = v;
+    } else if (strcmp(name, "--max-boots") == 0) {
+        if (!cli_parse_u32(v, &n) || n == 0) {
+            return cli_usage_error("board run", "--max-boots: '%s' is not a count", v);
+        }
+        o->max_boots = n;
+    } else if (strcmp(name, "--max-time") == 0) {
+        if (!parse_u64(v, &o->max_time_ms) || o->max_time_ms == 0) {
+            return cli_usage_error("board run", "--max-time: '%s' is not a duration in ms", v);
+        }
+    } else if (strcmp(name, "--power-cut-at") == 0) {
+        if (!parse_u64(v, &o->cut_at) || o->cut_at == 0) {
+            return cli_usage_error("board run",
+                                   "--power-cut-at: '%s' is not an operation number (1 or more)",
+                                   v);
+        }
+        o->cut = true;
+    } else if (strcmp(name, "--cut-mode") == 0) {
+        return parse_cut_mode(v, o);
+    } else if (strcmp(name, "--pace") == 0) {
+        o->pace = strtod(v, &end);
+        if (end == v || *end != '\0' || !(o->pace > 0.0)) {
+            return cli_usage_error("board run", "--pace: '%s' is not a speed above 0", v);
+        }
+    } else if (strcmp(name, "--seed") == 0) {
+        if (!parse_u64(v, &o->seed)) {
+            return cli_usage_error("board run", "--seed: '%s' is not a number", v);
+        }
+    } else if (strcmp(name, "--size") == 0) {
+        if (!cli_parse_u32(v, size) || !ota_nor_size_valid(*size)) {
+            return cli_usage_error("board run", "--size: '%s' is not 1MB .. 128MB", v);
+        }
+    } else {
+        o->serial = v; /* --serial */
+    }
+    return CLI_OK;
+}
+
+/* Parses board run's command line (argv[0] is "run") into o, *size, *pad and *path. Returns
+ * CLI_OK, or CLI_USAGE after a usage error. */
+static int parse_run(int argc, char **argv, board_opts_t *o, uint32_t *size, bool *pad,
+                     const char **path)
+{
+    static const char *const value_opts[] = {
+        "--chip", "--chip-rev",   "--gpio",     "--until", "--max-boots", "--max-time",
+        "--seed", "--power-cut-at", "--cut-mode", "--size",  "--pace",      "--serial",
+        NULL};
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        int m = 0;
+        for (const char *const *name = value_opts; *name != NULL && m == 0; name++) {
+            m = cli_opt("board run", argc, argv, &i, *name, &v);
+            if (m > 0 && run_value_opt(*name, v, o, size) != CLI_OK) {
+                return CLI_USAGE;
+            }
+        }
+        if (m < 0) {
+            return CLI_USAGE;
+        }
+        if (m > 0) {
+            continue;
+        }
+        if (strcmp(argv[i], "--pad") == 0) {
+            *pad = true;
+        } else if (strcmp(argv[i], "--download") == 0) {
+            o->download = true;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            return cli_usage_error("board run", "unknown option '%s'", argv[i]);
+        } else if (*path == NULL) {
+            *path = argv[i];
+        } else {
+            return cli_usage_error("board run", "expected one FLASH image argument");
+        }
+    }
+    if (*path == NULL) {
+        return cli_usage_error("board run", "expected one FLASH image argument");
+    }
+    return CLI_OK;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     if (cli_help(argc, argv, run_help)) {
         return CLI_OK;
     }
-    enum {
-        O_CHIP = 1,
-        O_REV,
-        O_GPIO,
-        O_UNTIL,
-        O_BOOTS,
-        O_TIME,
-        O_CUT,
-        O_MODE,
-        O_SEED,
-        O_SIZE,
-        O_PACE,
-        O_SERIAL,
-        O_DOWNLOAD
-    };
-    static const struct option opts[] = {
-        {"chip", required_argument, NULL, O_CHIP},
-        {"chip-rev", required_argument, NULL, O_REV},
-        {"gpio", required_argument, NULL, O_GPIO},
-        {"until", required_argument, NULL, O_UNTIL},
-        {"max-boots", required_argument, NULL, O_BOOTS},
-        {"max-time", required_argument, NULL, O_TIME},
-        {"power-cut-at", required_argument, NULL, O_CUT},
-        {"cut-mode", required_argument, NULL, O_MODE},
-        {"seed", required_argument, NULL, O_SEED},
-        {"size", required_argument, NULL, O_SIZE},
-        {"pace", required_argument, NULL, O_PACE},
-        {"pad", no_argument, NULL, 'p'},
-        {"serial", required_argument, NULL, O_SERIAL},
-        {"download", no_argument, NULL, O_DOWNLOAD},
-        {NULL, 0, NULL, 0},
-    };
     board_opts_t o;
     memset(&o, 0, sizeof(o));
     o.chip_rev = -1;
     o.cut_mode = OTA_NOR_CUT_BEFORE;
     o.seed = 1;
-    uint32_t v;
     uint32_t size = 0;
     bool pad = false;
-    int c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case O_CHIP:
-            o.chip = optarg;
-            break;
-        case O_REV:
-            if (!cli_parse_u32(optarg, &v) || v > 0xFFFF) {
-                return cli_usage_error("board run", "--chip-rev: '%s' is not a revision", optarg);
-            }
-            o.chip_rev = (int)v;
-            break;
-        case O_GPIO:
-            if (o.n_gpio == BOARD_MAX_GPIO_SPECS) {
-                return cli_usage_error("board run", "too many --gpio options");
-            }
-            o.gpio[o.n_gpio++] = optarg;
-            break;
-        case O_UNTIL:
-            o.until = optarg;
-            break;
-        case O_BOOTS:
-            if (!cli_parse_u32(optarg, &v) || v == 0) {
-                return cli_usage_error("board run", "--max-boots: '%s' is not a count", optarg);
-            }
-            o.max_boots = v;
-            break;
-        case O_TIME:
-            if (!parse_u64(optarg, &o.max_time_ms) || o.max_time_ms == 0) {
-                return cli_usage_error("board run", "--max-time: '%s' is not a duration in ms",
-                                       optarg);
-            }
-            break;
-        case O_CUT:
-            if (!parse_u64(optarg, &o.cut_at) || o.cut_at == 0) {
-                return cli_usage_error("board run",
-                                       "--power-cut-at: '%s' is not an operation "
-                                       "number (1 or more)",
-                                       optarg);
-            }
-            o.cut = true;
-            break;
-        case O_MODE:
-            if (strcmp(optarg, "before") == 0) {
-                o.cut_mode = OTA_NOR_CUT_BEFORE;
-            } else if (strcmp(optarg, "after") == 0) {
-                o.cut_mode = OTA_NOR_CUT_AFTER;
-            } else if (strcmp(optarg, "torn") == 0) {
-                o.cut_mode = OTA_NOR_CUT_TORN;
-            } else {
-                return cli_usage_error("board run", "--cut-mode: '%s' is not before, after or torn",
-                                       optarg);
-            }
-            break;
-        case O_PACE: {
-            char *end = NULL;
-            o.pace = strtod(optarg, &end);
-            if (end == optarg || *end != '\0' || !(o.pace > 0.0)) {
-                return cli_usage_error("board run", "--pace: '%s' is not a speed above 0", optarg);
-            }
-            break;
-        }
-        case O_SEED:
-            if (!parse_u64(optarg, &o.seed)) {
-                return cli_usage_error("board run", "--seed: '%s' is not a number", optarg);
-            }
-            break;
-        case O_SIZE:
-            if (!cli_parse_u32(optarg, &size) || !ota_nor_size_valid(size)) {
-                return cli_usage_error("board run", "--size: '%s' is not 1MB .. 128MB", optarg);
-            }
-            break;
-        case 'p':
-            pad = true;
-            break;
-        case O_SERIAL:
-            o.serial = optarg;
-            break;
-        case O_DOWNLOAD:
-            o.download = true;
-            break;
-        default:
-            return cli_usage_error("board run", "unknown option");
-        }
-    }
-    if (optind != argc - 1) {
-        return cli_usage_error("board run", "expected one FLASH image argument");
+    const char *path = NULL;
+    if (parse_run(argc, argv, &o, &size, &pad, &path) != CLI_OK) {
+        return CLI_USAGE;
     }
     if (o.download && o.serial == NULL) {
         return cli_usage_error("board run", "--download needs --serial");
     }
-    const char *path = argv[optind];
     /* A build directory: written to BUILD/otakit/flash.bin first, as `idf.py flash` writes a
      * chip before `idf.py monitor` (in a folder of its own: tools look for BUILD/ *.bin). */
     static char image[PATH_MAX + 32];
