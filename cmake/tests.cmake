@@ -80,13 +80,16 @@ set(OTAKIT_CONFORMANCE_TESTS
     native_ota=examples/system/ota/native_ota_example/pytest_native_ota.py
     simple_ota=examples/system/ota/simple_ota_example/pytest_simple_ota.py
     advanced_ota=examples/system/ota/advanced_https_ota/pytest_advanced_ota.py
-    partitions_ota=examples/system/ota/partitions_ota/pytest_partitions_ota.py)
+    partitions_ota=examples/system/ota/partitions_ota/pytest_partitions_ota.py
+    otatool=examples/system/ota/otatool/pytest_otatool.py:--otakit-serial=esptool)
+# NAME=FILE[:OPTION]: OPTION is one more option of the service for that file.
 foreach(entry ${OTAKIT_CONFORMANCE_TESTS})
-    string(REPLACE "=" ";" parts "${entry}")
-    list(GET parts 0 name)
-    list(GET parts 1 file)
+    string(REGEX MATCH "^([^=]+)=([^:]+):?(.*)$" _ "${entry}")
+    set(name ${CMAKE_MATCH_1})
+    set(file ${CMAKE_MATCH_2})
+    set(option ${CMAKE_MATCH_3})
     add_test(NAME conformance_${name}
-             COMMAND bash ${CMAKE_SOURCE_DIR}/tests/conformance/run.sh ${file})
+             COMMAND bash ${CMAKE_SOURCE_DIR}/tests/conformance/run.sh ${file} esp32 ${option})
     set_tests_properties(conformance_${name} PROPERTIES ENVIRONMENT "${OTAKIT_TEST_ENV}"
                          TIMEOUT 1200 SKIP_RETURN_CODE 77 RESOURCE_LOCK esp_idf_test_ports)
 endforeach()
