@@ -174,8 +174,7 @@ void serial_port_close(serial_port_t *sp)
 static void raw_write(serial_port_t *sp, const uint8_t *p, size_t n)
 {
     while (n > 0 && sp->client_fd >= 0) {
-        ssize_t w =
-            sp->pty ? write(sp->client_fd, p, n) : send(sp->client_fd, p, n, MSG_NOSIGNAL);
+        ssize_t w = sp->pty ? write(sp->client_fd, p, n) : send(sp->client_fd, p, n, MSG_NOSIGNAL);
         if (w < 0 && errno == EINTR) {
             continue;
         }

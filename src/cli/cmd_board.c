@@ -80,8 +80,8 @@ static int parse_cut_mode(const char *v, board_opts_t *o)
     return CLI_OK;
 }
 
-/* Applies the value v of option name (one of parse_run's value options) to o and *size; returns CLI_OK or
- * CLI_USAGE after a usage error. */
+/* Applies the value v of option name (one of parse_run's value options) to o and *size; returns
+ * CLI_OK or CLI_USAGE after a usage error. */
 static int run_value_opt(const char *name, const char *v, board_opts_t *o, uint32_t *size)
 {
     uint32_t n;
@@ -111,9 +111,8 @@ static int run_value_opt(const char *name, const char *v, board_opts_t *o, uint3
         }
     } else if (strcmp(name, "--power-cut-at") == 0) {
         if (!parse_u64(v, &o->cut_at) || o->cut_at == 0) {
-            return cli_usage_error("board run",
-                                   "--power-cut-at: '%s' is not an operation number (1 or more)",
-                                   v);
+            return cli_usage_error(
+                "board run", "--power-cut-at: '%s' is not an operation number (1 or more)", v);
         }
         o->cut = true;
     } else if (strcmp(name, "--cut-mode") == 0) {
@@ -143,9 +142,8 @@ static int parse_run(int argc, char **argv, board_opts_t *o, uint32_t *size, boo
                      const char **path)
 {
     static const char *const value_opts[] = {
-        "--chip", "--chip-rev",   "--gpio",     "--until", "--max-boots", "--max-time",
-        "--seed", "--power-cut-at", "--cut-mode", "--size",  "--pace",      "--serial",
-        NULL};
+        "--chip",         "--chip-rev", "--gpio", "--until", "--max-boots", "--max-time", "--seed",
+        "--power-cut-at", "--cut-mode", "--size", "--pace",  "--serial",    NULL};
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         int m = 0;

@@ -108,8 +108,8 @@ static bool host_cmd(host_t *h, uint8_t op, const uint8_t *data, uint32_t n, uin
         return false;
     }
     size_t nstat = h->rs.stub ? 2 : 4;
-    bool ok = h->answer_len >= 8 + nstat && h->answer[1] == op &&
-              h->answer[h->answer_len - nstat] == 0;
+    bool ok =
+        h->answer_len >= 8 + nstat && h->answer[1] == op && h->answer[h->answer_len - nstat] == 0;
     h->failed |= !ok;
     return ok;
 }
@@ -154,13 +154,14 @@ static bool host_write(host_t *h, uint32_t offset, const uint8_t *data, uint32_t
     bool ok = host_cmd(h, ROM_CMD_FLASH_DEFL_BEGIN, begin, sizeof(begin), 0);
     static uint8_t block[16 + STUB_BLOCK];
     for (uint32_t seq = 0; ok && seq < blocks; seq++) {
-        uint32_t n = (uint32_t)(zlen - seq * STUB_BLOCK < STUB_BLOCK ? zlen - seq * STUB_BLOCK
-                                                                     : STUB_BLOCK);
+        uint32_t n =
+            (uint32_t)(zlen - seq * STUB_BLOCK < STUB_BLOCK ? zlen - seq * STUB_BLOCK : STUB_BLOCK);
         memset(block, 0, 16);
         put32(block, n);
         put32(block + 4, seq);
         memcpy(block + 16, z + seq * STUB_BLOCK, n);
-        ok = host_cmd(h, ROM_CMD_FLASH_DEFL_DATA, block, 16 + n, rom_serial_checksum(block + 16, n));
+        ok =
+            host_cmd(h, ROM_CMD_FLASH_DEFL_DATA, block, 16 + n, rom_serial_checksum(block + 16, n));
     }
     free(z);
     uint8_t md5q[16] = {0};
