@@ -79,6 +79,12 @@ static int open_pty(void)
     }
     cfmakeraw(&t); /* the slave's settings: bytes pass unchanged until a client sets its own */
     tcsetattr(fd, TCSANOW, &t);
+    /* Until its slave has been opened once, a master does not report hang-ups: open and close
+     * it, so that the port starts as a UART with nobody on the other end. */
+    int slave = open(ptsname(fd), O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (slave >= 0) {
+        close(slave);
+    }
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     fprintf(stderr, "otakit: serial port %s\n", ptsname(fd));
     return fd;
@@ -135,6 +141,11 @@ int serial_port_open(const char *spec, serial_port_t **out)
 bool serial_port_is_pty(const serial_port_t *sp)
 {
     return sp->pty;
+}
+
+const char *serial_port_pty_path(const serial_port_t *sp)
+{
+    return sp->pty ? ptsname(sp->listen_fd) : NULL;
 }
 
 uint16_t serial_port_number(const serial_port_t *sp)

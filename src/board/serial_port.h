@@ -49,6 +49,9 @@ uint16_t serial_port_number(const serial_port_t *sp);
 /* True if the port is a pseudo-terminal (no modem lines). */
 bool serial_port_is_pty(const serial_port_t *sp);
 
+/* The path of a pty port's terminal (/dev/pts/N), or NULL for a socket. */
+const char *serial_port_pty_path(const serial_port_t *sp);
+
 /* Closes the port and its client (NULL is ignored). */
 void serial_port_close(serial_port_t *sp);
 

@@ -5,6 +5,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -132,6 +133,43 @@ static void test_rfc2217_negotiation_and_resets(void **state)
     serial_port_close(sp);
 }
 
+/* A pty: data both ways while a client holds it open, a hang-up when it closes, then the next
+ * client. */
+static void test_pty_clients_and_hangup(void **state)
+{
+    (void)state;
+    serial_port_t *sp = NULL;
+    assert_int_equal(serial_port_open("pty", &sp), 0);
+    assert_true(serial_port_is_pty(sp));
+    assert_int_equal(serial_port_number(sp), 0);
+    const char *path = serial_port_pty_path(sp);
+    assert_non_null(path);
+    rx_log_t log = {0};
+    assert_int_equal(serial_port_serve(sp, 0, collect, &log), SERIAL_EV_NONE);
+    serial_port_write(sp, "lost", 4); /* nobody holds the port: lost, as on a UART */
+
+    int fd = open(path, O_RDWR | O_NOCTTY);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "abZ", 3), 3);
+    assert_int_equal(serial_port_serve(sp, 5000, collect, &log), SERIAL_EV_USER);
+    assert_int_equal(log.n, 3);
+    assert_memory_equal(log.data, "abZ", 3);
+    serial_port_write(sp, "hi\xff", 3); /* no Telnet escaping on a pty */
+    char buf[8];
+    assert_int_equal(read(fd, buf, sizeof(buf)), 3);
+    assert_memory_equal(buf, "hi\xff", 3);
+
+    close(fd);
+    assert_int_equal(serial_port_serve(sp, 5000, collect, &log), SERIAL_EV_HANGUP);
+    fd = open(path, O_RDWR | O_NOCTTY);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "Z", 1), 1);
+    assert_int_equal(serial_port_serve(sp, 5000, collect, &log), SERIAL_EV_USER);
+    assert_int_equal(log.n, 4);
+    close(fd);
+    serial_port_close(sp);
+}
+
 static void test_bad_spec(void **state)
 {
     (void)state;
@@ -147,6 +185,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_raw_client_data_and_console),
         cmocka_unit_test(test_rfc2217_negotiation_and_resets),
+        cmocka_unit_test(test_pty_clients_and_hangup),
         cmocka_unit_test(test_bad_spec),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
