@@ -16,7 +16,7 @@ def _flash_bytes(dut: OtakitDut, offset: int, size: int) -> bytes:
         return f.read(size)
 
 
-def _build_file(dut: OtakitDut, name: str) -> bytes:
+def _build_file(dut: OtakitDut, name: str) -> tuple:
     for f in dut.app.flash_files:
         if os.path.basename(f.file_path) == name:
             with open(f.file_path, 'rb') as fh:
