@@ -11,7 +11,7 @@
 #                       target) added to its sdkconfig.defaults and CERT ("-": the build's test
 #                       certificate) as server_certs/ca_cert.pem; sets APP_VARIANT to the variant's
 #                       directory (project/ and build/ in it). Identical variants are built once,
-#                       under $OTAKIT_BUILD_DIR/app_variants.
+#                       under $OTAKIT_BUILD_DIR/app_variants (kept for the current sources).
 #   pack_app OUT DIR VERSION CERT [KEY=VALUE...]   that variant's app image, version VERSION (the
 #                       app description's version, as version.txt or PROJECT_VER give it)
 #   pack_test_app OUT VERSION ACTIONS [KEY=VALUE...]   ota_test_app with TEST_APP_ACTION=ACTIONS
@@ -107,14 +107,23 @@ build_app() {
             ;;
         esac
     done
-    local key
-    key=$({
+    # app_variants/NAME-INPUTS/SETTINGS: the variants of the current project and otakit files;
+    # those of earlier ones are removed when the first variant of new ones is built
+    local name inputs settings
+    name=$(basename "$dir")
+    inputs=$(variant_inputs "$dir" | sha256sum | cut -c1-16)
+    settings=$({
         printf '%s\n' "$target" "${defaults[@]}"
         [ -d "$dir/server_certs" ] && sha256sum <"$cert"
-        variant_inputs "$dir"
     } | sha256sum | cut -c1-16)
-    APP_VARIANT=$OTAKIT_BUILD_DIR/app_variants/$(basename "$dir")-$key
+    local base=$OTAKIT_BUILD_DIR/app_variants
+    APP_VARIANT=$base/$name-$inputs/$settings
     [ -f "$APP_VARIANT/done" ] && return 0
+    if [ ! -d "$base/$name-$inputs" ]; then
+        find "$base" -mindepth 1 -maxdepth 1 -name "$name-*" ! -name "$name-$inputs" \
+            -exec rm -rf {} + 2>/dev/null
+        mkdir -p "$base/$name-$inputs"
+    fi
     # built beside its final place and renamed into it: a test running at the same time may build
     # the same variant, and either copy serves
     local tmp=$APP_VARIANT.tmp.$$
