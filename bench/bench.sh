@@ -146,10 +146,15 @@ row "verify: 8 MiB app image" "$a" "$b" sha256sum
 # --- a native OTA on the board ---------------------------------------------------------------
 cp "$build/images/hello_world.bin" "$work/www/hello_world.bin"
 chmod 644 "$work/www/hello_world.bin"
-"$otakit" image pack --app -o "$work/native.bin" --payload "$build/apps/native_ota_example" \
-    --project native_ota_example --project-ver 1 \
-    --set "EXAMPLE_FIRMWARE_UPG_URL=https://127.0.0.1:$oport/hello_world.bin" \
-    --embed "ca_cert.pem=$work/certs/ca_cert.pem" >/dev/null
+# examples/native_ota_example built as a user builds it: its certificate and URL, otakit build
+cp -r "$(dirname "$0")/../examples/native_ota_example" "$work/native_ota_example"
+rm -rf "$work/native_ota_example/build" "$work/native_ota_example/sdkconfig"
+cp "$work/certs/ca_cert.pem" "$work/native_ota_example/server_certs/ca_cert.pem"
+echo "CONFIG_EXAMPLE_FIRMWARE_UPG_URL=\"https://127.0.0.1:$oport/hello_world.bin\"" \
+    >>"$work/native_ota_example/sdkconfig.defaults"
+"$otakit" build "$work/native_ota_example" -j 2 >"$work/native_build.log" 2>&1 ||
+    { cat "$work/native_build.log"; exit 1; }
+cp "$work/native_ota_example/build/native_ota_example.bin" "$work/native.bin"
 "$otakit" flash create "$work/flash.bin" --size 4MB --table two_ota \
     --bootloader "$build/images/bootloader.bin" --app "factory=$work/native.bin" >/dev/null
 t0=$(now_ns)

@@ -2,15 +2,18 @@
 # The main path, end to end (`make demo`):
 #   1. a self-signed certificate for 127.0.0.1 (CN and subjectAltName), and `otakit serve`
 #      serving the build's images over HTTPS on port 8070 with it;
-#   2. a 4 MiB flash image as `idf.py flash` writes it: bootloader, the two_ota partition table,
-#      blank otadata, and native_ota_example (version 1, trusting that certificate, URL pointing
-#      at the server) in the factory partition;
+#   2. examples/native_ota_example, an ordinary ESP-IDF project, built as a user builds it: a
+#      copy of the project with that certificate as server_certs/ca_cert.pem and the server's
+#      URL in its sdkconfig.defaults, `otakit build`; then a 4 MiB flash image as `idf.py flash`
+#      writes it from that build directory: bootloader, the two_ota partition table, blank
+#      otadata, native_ota_example (version 1) in the factory partition;
 #   3. the board powers on: factory boots, downloads hello_world.bin over HTTPS, writes ota_0,
 #      selects it and restarts; the bootloader boots ota_0 and hello_world greets.
 # Usage: tools/demo.sh BUILD_DIR
 set -euo pipefail
 
 build=$(cd "${1:-build}" && pwd)
+source_dir=$(cd "$(dirname "$0")/.." && pwd)
 otakit="$build/otakit"
 demo="$build/demo"
 rm -rf "$demo"
@@ -64,15 +67,17 @@ port=$(sed -n 's/^Serving HTTPS on .* port \([0-9]*\) .*/\1/p' "$demo/server.log
 cat "$demo/server.log"
 echo "certificate: $demo/certs/ca_cert.pem (CN=127.0.0.1, subjectAltName=IP:127.0.0.1)"
 
-section "2. Flash image, as idf.py flash writes it"
-"$otakit" image pack --app -o "$demo/native_ota_example.bin" \
-    --payload "$build/apps/native_ota_example" --project native_ota_example \
-    --sdkconfig "$(dirname "$0")/../examples/native_ota_example/sdkconfig.defaults" \
-    --project-dir "$(dirname "$0")/../examples/native_ota_example" \
-    --set "EXAMPLE_FIRMWARE_UPG_URL=https://127.0.0.1:$port/hello_world.bin" \
-    --embed "ca_cert.pem=$demo/certs/ca_cert.pem"
-"$otakit" flash create "$demo/flash.bin" --size 4MB --table two_ota \
-    --bootloader "$build/images/bootloader.bin" --app "factory=$demo/native_ota_example.bin"
+section "2. native_ota_example: otakit build, then a flash image as idf.py flash writes it"
+project=$demo/native_ota_example
+cp -r "$source_dir/examples/native_ota_example" "$project"
+rm -rf "$project/build" "$project/sdkconfig"
+cp "$demo/certs/ca_cert.pem" "$project/server_certs/ca_cert.pem"
+echo "CONFIG_EXAMPLE_FIRMWARE_UPG_URL=\"https://127.0.0.1:$port/hello_world.bin\"" \
+    >>"$project/sdkconfig.defaults"
+echo "+ otakit build $project"
+"$otakit" build "$project" -j 2 >"$demo/build.log" 2>&1 || { cat "$demo/build.log"; exit 1; }
+tail -n 2 "$demo/build.log"
+"$otakit" flash create "$demo/flash.bin" --build "$project/build"
 "$otakit" flash info "$demo/flash.bin" | sed -n '/^otadata/,$p'
 
 section "3. Board: native_ota_example updates itself to hello_world"

@@ -44,13 +44,6 @@ esp_err_t example_disconnect(void);
 /* Makes the console usable for fgets on stdin (already the case on the board: nothing to do). */
 void example_configure_stdin_stdout(void);
 
-/*
- * The firmware URL an example uses: `configured`, or, when it is "FROM_STDIN" (the value ESP-IDF's
- * CI uses), one line read from the console with its last character (the newline) dropped, as the
- * examples do with fgets. buf (cap bytes) receives the line. Never NULL.
- */
-const char *example_firmware_url(const char *configured, char *buf, size_t cap);
-
 #ifdef __cplusplus
 }
 #endif

@@ -90,8 +90,9 @@ static const char pack_help[] =
     "  --set KEY=VALUE        set an sdkconfig key on top of --sdkconfig (repeatable), e.g.\n"
     "                         --set CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE=y, --set KEY=n\n"
     "                         (a value that is not y, n or a number is stored as a string)\n"
-    "  --embed NAME=FILE      embed a file the app reads back by name at run time (repeatable;\n"
-    "                         ESP-IDF's EMBED_TXTFILES), e.g. --embed ca_cert.pem=certs/ca.pem\n";
+    "  --embed NAME=FILE      a file in the image's file table (repeatable); the runtime adds\n"
+    "                         x509_crt_bundle.pem to the certificate bundle (otakit build\n"
+    "                         embeds CONFIG_MBEDTLS_CUSTOM_CERTIFICATE_BUNDLE_PATH so)\n";
 
 static const char *base_name(const char *path)
 {

@@ -145,21 +145,3 @@ esp_err_t example_disconnect(void)
 }
 
 void example_configure_stdin_stdout(void) {}
-
-const char *example_firmware_url(const char *configured, char *buf, size_t cap)
-{
-    if (strcmp(configured, "FROM_STDIN") != 0) {
-        return configured;
-    }
-    if (cap == 0 || fgets(buf, (int)cap, stdin) == NULL) {
-        if (cap > 0) {
-            buf[0] = '\0';
-        }
-        return buf;
-    }
-    size_t len = strlen(buf);
-    if (len > 0) {
-        buf[len - 1] = '\0';
-    }
-    return buf;
-}

@@ -19,7 +19,6 @@
 #include "esp_crt_bundle.h"
 #include "esp_internal.h"
 #include "esp_log.h"
-#include "ota/ota_app.h"
 #include "ota/ota_board_shm.h"
 #include "ota/ota_clock.h"
 #include "ota/ota_efuse_store.h"
@@ -39,33 +38,13 @@ static ota_sdkconfig_t *config;
 static uint8_t *files; /* the running image's embedded-files table (a copy) */
 static uint32_t files_len;
 
-/* ---- ota_app.h ----------------------------------------------------------------------------- */
-
-bool ota_app_cfg_bool(const char *key, bool def)
-{
-    return ota_sdkconfig_bool(config, key, def);
-}
-
-long long ota_app_cfg_int(const char *key, long long def)
-{
-    return ota_sdkconfig_int(config, key, def);
-}
-
-const char *ota_app_cfg_str(const char *key, const char *def)
-{
-    return ota_sdkconfig_str(config, key, def);
-}
-
-const char *ota_app_embedded(const char *name, size_t *len)
+/* An embedded file of the running image (`otakit image pack --embed`; NUL-terminated), or NULL. */
+static const char *image_file(const char *name)
 {
     uint32_t off = 0;
     uint32_t n = 0;
-    if (files == NULL || name == NULL ||
-        ota_img_files_find(files, files_len, name, &off, &n) != OTA_OK) {
+    if (files == NULL || ota_img_files_find(files, files_len, name, &off, &n) != OTA_OK) {
         return NULL;
-    }
-    if (len != NULL) {
-        *len = n;
     }
     return (const char *)files + off;
 }
@@ -273,15 +252,11 @@ int main(int argc, char **argv)
     }
     esp_log_level_set(
         "*", (esp_log_level_t)ota_sdkconfig_int(config, "LOG_DEFAULT_LEVEL", ESP_LOG_INFO));
-    /* The project's own certificate and the custom bundle (CONFIG_MBEDTLS_CUSTOM_CERTIFICATE_
-     * BUNDLE_PATH, embedded by otakit build) join the system store, as ESP-IDF's build adds a
-     * custom bundle to the default one. */
-    static const char *const bundle_files[] = {"ca_cert.pem", "x509_crt_bundle.pem"};
-    for (size_t i = 0; i < sizeof(bundle_files) / sizeof(bundle_files[0]); i++) {
-        const char *pem = ota_app_embedded(bundle_files[i], NULL);
-        if (pem != NULL) {
-            esp_crt_bundle_add_pem(pem);
-        }
+    /* The custom bundle (CONFIG_MBEDTLS_CUSTOM_CERTIFICATE_BUNDLE_PATH, embedded by otakit build)
+     * joins the system store, as ESP-IDF's build adds a custom bundle to the default one. */
+    const char *bundle = image_file("x509_crt_bundle.pem");
+    if (bundle != NULL) {
+        esp_crt_bundle_add_pem(bundle);
     }
     startup_banner();
     esp_tasks_on_idle(idle_forever);

@@ -41,7 +41,7 @@ pack_bootloader "$WORK/bl_rb.bin" BOOTLOADER_APP_ROLLBACK_ENABLE=y
 # --- 1. hello_world runs from its image in flash, not from the build directory -------------
 cp "$OTAKIT_BUILD_DIR/apps/hello_world" "$WORK/hello_program"
 "$OTAKIT" image pack --app -o "$WORK/hello.bin" --payload "$WORK/hello_program" \
-    --project hello_world --project-ver 2 --set HELLO_RESTART_SECONDS=1 >/dev/null ||
+    --project hello_world --project-ver 2 >/dev/null ||
     fail "cannot pack hello_world"
 "$OTAKIT" flash create "$WORK/hello_flash.bin" --size 4MB --table two_ota \
     --bootloader "$WORK/bl.bin" --app "factory=$WORK/hello.bin" >/dev/null || fail "flash create"

@@ -31,7 +31,7 @@ pack_pair() {
     "$OTAKIT" image pack --app --chip "$chip" -o "$WORK/app_$chip.bin" \
         --payload "$OTAKIT_BUILD_DIR/apps/hello_world" --project hello_world "${sets[@]}" \
         --set "ESP_EFUSE_BLOCK_REV_MIN_FULL=$4" --set "ESP_EFUSE_BLOCK_REV_MAX_FULL=$5" \
-        --set HELLO_RESTART_SECONDS=1 >/dev/null || fail "$chip: cannot pack hello_world"
+        >/dev/null || fail "$chip: cannot pack hello_world"
     "$OTAKIT" flash create "$WORK/flash_$chip.bin" --size 4MB --table two_ota \
         --bootloader "$WORK/bl_$chip.bin" --app "factory=$WORK/app_$chip.bin" >/dev/null ||
         fail "$chip: flash create"

@@ -6,7 +6,15 @@
 #   expect_file_has F PATTERN [COUNT]   F contains a line matching PATTERN (extended regex),
 #                                       at least COUNT times (default 1)
 #   expect_file_lacks F PATTERN
-#   pack_test_app OUT VERSION ACTIONS [KEY=VALUE...]   ota_test_app image with those settings
+#   build_app DIR CERT [KEY=VALUE...]   the ESP-IDF project DIR built with `otakit build`, the
+#                       settings (Kconfig symbols without CONFIG_; IDF_TARGET=CHIP picks the
+#                       target) added to its sdkconfig.defaults and CERT ("-": the build's test
+#                       certificate) as server_certs/ca_cert.pem; sets APP_VARIANT to the variant's
+#                       directory (project/ and build/ in it). Identical variants are built once,
+#                       under $OTAKIT_BUILD_DIR/app_variants (kept for the current sources).
+#   pack_app OUT DIR VERSION CERT [KEY=VALUE...]   that variant's app image, version VERSION (the
+#                       app description's version, as version.txt or PROJECT_VER give it)
+#   pack_test_app OUT VERSION ACTIONS [KEY=VALUE...]   ota_test_app with TEST_APP_ACTION=ACTIONS
 #   pack_bootloader OUT [KEY=VALUE...]                 bootloader image with those settings
 #   otadata_entry FLASH SECTOR    the 32-byte otadata entry as hex (table at 0x8000 → 0xd000)
 #   board LOG ARGS...    run the board, output to LOG, exit status in $BOARD_STATUS
@@ -27,8 +35,7 @@ cleanup_work() {
 }
 trap cleanup_work EXIT
 CHECKS=0
-TEST_APP_PROGRAM="$OTAKIT_BUILD_DIR/apps/ota_test_app"
-TEST_APP_SDKCONFIG="$OTAKIT_SOURCE_DIR/tests/apps/ota_test_app/sdkconfig.defaults"
+TEST_CA="$OTAKIT_BUILD_DIR/test_ca/ca_cert.pem"
 
 fail() {
     echo "FAIL: $*" >&2
@@ -58,18 +65,119 @@ expect_file_lacks() {
     ok
 }
 
+# kconfig_line KEY=VALUE: the sdkconfig line (y, n, a number, or a string, quoted unless it is)
+kconfig_line() {
+    local key=${1%%=*} value=${1#*=}
+    case $value in
+    y) echo "CONFIG_$key=y" ;;
+    n) echo "# CONFIG_$key is not set" ;;
+    \"*) echo "CONFIG_$key=$value" ;;
+    *)
+        if [[ $value =~ ^-?[0-9]+$|^0x[0-9a-fA-F]+$ ]]; then
+            echo "CONFIG_$key=$value"
+        else
+            echo "CONFIG_$key=\"$value\""
+        fi
+        ;;
+    esac
+}
+
+# The files a variant is made of besides its settings: the project's, and otakit's own (the
+# command, the app libraries, the ESP-IDF build files), as a digest.
+variant_inputs() {
+    local dir=$1
+    (cd "$dir" && find . -type f ! -path './build/*' ! -name 'sdkconfig' ! -name 'sdkconfig.old' \
+        ! -path './server_certs/ca_*.pem' -print0 | sort -z | xargs -0 sha256sum)
+    stat -c '%n %s %Y' "$OTAKIT" "$OTAKIT_BUILD_DIR"/libotakit_*app.a \
+        "$OTAKIT_BUILD_DIR"/libotakit_runtime.a
+    (cd "$OTAKIT_SOURCE_DIR/idf" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
+}
+
+build_app() {
+    local dir=$1 cert=$2 target=esp32 kv
+    shift 2
+    [ "$cert" = - ] && cert=$TEST_CA
+    local defaults=() checks=()
+    for kv in "$@"; do
+        case $kv in
+        IDF_TARGET=*) target=${kv#IDF_TARGET=} ;;
+        *)
+            defaults+=("$(kconfig_line "$kv")")
+            checks+=("$kv")
+            ;;
+        esac
+    done
+    # app_variants/NAME-INPUTS/SETTINGS: the variants of the current project and otakit files;
+    # those of earlier ones are removed when the first variant of new ones is built
+    local name inputs settings
+    name=$(basename "$dir")
+    inputs=$(variant_inputs "$dir" | sha256sum | cut -c1-16)
+    settings=$({
+        printf '%s\n' "$target" "${defaults[@]}"
+        [ -d "$dir/server_certs" ] && sha256sum <"$cert"
+    } | sha256sum | cut -c1-16)
+    local base=$OTAKIT_BUILD_DIR/app_variants
+    APP_VARIANT=$base/$name-$inputs/$settings
+    [ -f "$APP_VARIANT/done" ] && return 0
+    if [ ! -d "$base/$name-$inputs" ]; then
+        find "$base" -mindepth 1 -maxdepth 1 -name "$name-*" ! -name "$name-$inputs" \
+            -exec rm -rf {} + 2>/dev/null
+        mkdir -p "$base/$name-$inputs"
+    fi
+    # built beside its final place and renamed into it: a test running at the same time may build
+    # the same variant, and either copy serves
+    local tmp=$APP_VARIANT.tmp.$$
+    rm -rf "$tmp"
+    mkdir -p "$tmp"
+    cp -r "$dir" "$tmp/project"
+    rm -rf "$tmp/project/build" "$tmp/project/sdkconfig" "$tmp/project/sdkconfig.old"
+    [ -d "$tmp/project/server_certs" ] && cp "$cert" "$tmp/project/server_certs/ca_cert.pem"
+    printf '%s\n' "${defaults[@]}" >"$tmp/project/sdkconfig.variant"
+    "$OTAKIT" build "$tmp/project" -B "$tmp/build" --target "$target" -j 2 \
+        -D "SDKCONFIG_DEFAULTS=sdkconfig.defaults;sdkconfig.variant" >"$tmp/build.log" 2>&1 || {
+        tail -n 30 "$tmp/build.log" >&2
+        rm -rf "$tmp"
+        fail "cannot build $(basename "$dir") with $*"
+    }
+    # every setting took effect (an unknown symbol or one whose dependencies are unmet would be
+    # dropped by Kconfig)
+    for kv in "${checks[@]}"; do
+        local want
+        want=$(kconfig_line "$kv")
+        case $want in
+        "# "*) ! grep -q "^CONFIG_${kv%%=*}=" "$tmp/project/sdkconfig" ;;
+        *) grep -qxF -- "$want" "$tmp/project/sdkconfig" ;;
+        esac || {
+            rm -rf "$tmp"
+            fail "$(basename "$dir"): the setting $kv did not take effect"
+        }
+    done
+    touch "$tmp/done"
+    mv -T "$tmp" "$APP_VARIANT" 2>/dev/null || rm -rf "$tmp"
+}
+
+pack_app() {
+    local out=$1 dir=$2 version=$3 cert=$4
+    shift 4
+    build_app "$dir" "$cert" "$@"
+    local name sdk=$APP_VARIANT/project/sdkconfig args=() bundle
+    name=$(basename "$dir")
+    bundle=$(sed -n 's/^CONFIG_MBEDTLS_CUSTOM_CERTIFICATE_BUNDLE_PATH="\(.*\)"$/\1/p' "$sdk")
+    if grep -qx 'CONFIG_MBEDTLS_CUSTOM_CERTIFICATE_BUNDLE=y' "$sdk" && [ -n "$bundle" ]; then
+        args+=(--embed "x509_crt_bundle.pem=$APP_VARIANT/project/$bundle")
+    fi
+    "$OTAKIT" image pack --app -o "$out" --payload "$APP_VARIANT/build/$name.elf" \
+        --sdkconfig "$sdk" --project "$name" --project-ver "$version" \
+        --chip "$(sed -n 's/^CONFIG_IDF_TARGET="\(.*\)"$/\1/p' "$sdk")" --idf-ver v5.5.5 \
+        "${args[@]}" >/dev/null || fail "cannot pack $name $version"
+}
+
 # pack_test_app OUT VERSION ACTIONS [KEY=VALUE...]
 pack_test_app() {
     local out=$1 version=$2 actions=$3
     shift 3
-    local sets=()
-    for kv in "$@"; do
-        sets+=(--set "$kv")
-    done
-    "$OTAKIT" image pack --app -o "$out" --payload "$TEST_APP_PROGRAM" \
-        --sdkconfig "$TEST_APP_SDKCONFIG" --project ota_test_app --project-ver "$version" \
-        --set "TEST_APP_ACTION=$actions" "${sets[@]}" >/dev/null ||
-        fail "cannot pack ota_test_app $version"
+    pack_app "$out" "$OTAKIT_SOURCE_DIR/tests/apps/ota_test_app" "$version" - \
+        "TEST_APP_ACTION=$actions" "$@"
 }
 
 # pack_bootloader OUT [KEY=VALUE...]

@@ -10,9 +10,9 @@
 #   stop_server NAME                stops it (SIGTERM) and waits; `otakit serve` must exit 0
 #   make_cert DIR NAME              a self-signed certificate for host NAME: DIR/ca_cert.pem and
 #                                   DIR/ca_key.pem
-#   pack_example OUT APP VERSION CERT [KEY=VALUE...]   an example app image (sdkconfig.defaults
-#                                   of examples/APP plus the settings), CERT embedded as
-#                                   ca_cert.pem unless it is "-"
+#   pack_example OUT APP VERSION CERT [KEY=VALUE...]   examples/APP built with the settings and
+#                                   CERT as its server_certs/ca_cert.pem ("-": the build's test
+#                                   certificate), as version VERSION (lib.bash's pack_app)
 #   make_flash OUT TABLE APP [BOOTLOADER]   a 4 MB flash with APP in its first app partition
 #   board_in LOG INPUT ARGS...      like `board`, with the lines of INPUT on the console
 #   expect_in_order FILE PATTERN...    the patterns match lines of FILE in this order
@@ -207,16 +207,7 @@ make_cert() {
 pack_example() {
     local out=$1 app=$2 version=$3 cert=$4
     shift 4
-    local args=() kv
-    for kv in "$@"; do
-        args+=(--set "$kv")
-    done
-    if [ "$cert" != - ]; then
-        args+=(--embed "ca_cert.pem=$cert")
-    fi
-    "$OTAKIT" image pack --app -o "$out" --payload "$OTAKIT_BUILD_DIR/apps/$app" \
-        --sdkconfig "$OTAKIT_SOURCE_DIR/examples/$app/sdkconfig.defaults" --project "$app" \
-        --project-ver "$version" "${args[@]}" >/dev/null || fail "cannot pack $app $version"
+    pack_app "$out" "$OTAKIT_SOURCE_DIR/examples/$app" "$version" "$cert" "$@"
 }
 
 make_flash() {

@@ -17,7 +17,7 @@ base=https://127.0.0.1:$PORT
 ADV=(EXAMPLE_FIRMWARE_UPGRADE_URL=FROM_STDIN)
 T=advanced_https_ota_example # the log tag
 
-pack_example "$www/hello_v2.bin" hello_world 2 - HELLO_RESTART_SECONDS=1
+pack_example "$www/hello_v2.bin" hello_world 2 -
 size=$(stat -c %s "$www/hello_v2.bin")
 pack_example "$WORK/adv.bin" advanced_https_ota_example 1 "$cert" "${ADV[@]}"
 cp "$WORK/adv.bin" "$www/adv_v1.bin"
@@ -161,7 +161,7 @@ expect_count "$WORK/partial_srv.log" '"GET /hello_v2.bin HTTP/1.1" 206 ' "$range
 
 # --- 10. resumption after a power cut during the download -------------------------------------
 pack_example "$WORK/adv_resume.bin" advanced_https_ota_example 1 "$cert" "${ADV[@]}" \
-    EXAMPLE_ENABLE_OTA_RESUMPTION=y LOG_DEFAULT_LEVEL=4
+    EXAMPLE_ENABLE_OTA_RESUMPTION=y LOG_DEFAULT_LEVEL_DEBUG=y
 
 # read_at_cut URL N: image bytes the app had read (its "Image bytes read" lines) when the power
 # was cut at flash operation N; the whole size when the cut came later or not at all

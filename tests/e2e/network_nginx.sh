@@ -20,7 +20,7 @@ start_nginx nginx "$www" "$cert" "$WORK/certs/ca_key.pem"
 access=$WORK/nginx/logs/access.log
 url=https://127.0.0.1:$PORT/hello_v2.bin
 
-pack_example "$www/hello_v2.bin" hello_world 2 - HELLO_RESTART_SECONDS=1
+pack_example "$www/hello_v2.bin" hello_world 2 -
 size=$(stat -c %s "$www/hello_v2.bin")
 
 # run NAME APP TABLE: APP in the first app partition of TABLE, the URL on the console

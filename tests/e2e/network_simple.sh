@@ -13,14 +13,16 @@ cert=$WORK/certs/ca_cert.pem
 base=https://127.0.0.1:$PORT
 T=simple_ota_example # the log tag
 
-pack_example "$www/hello_v2.bin" hello_world 2 - HELLO_RESTART_SECONDS=1
+pack_example "$www/hello_v2.bin" hello_world 2 -
 pack_example "$WORK/app_bundle.bin" simple_ota_example 1 "$cert" \
     "EXAMPLE_FIRMWARE_UPGRADE_URL=$base/hello_v2.bin"
 STDIN=(EXAMPLE_FIRMWARE_UPGRADE_URL=FROM_STDIN)
 pack_example "$WORK/app_stdin.bin" simple_ota_example 1 "$cert" "${STDIN[@]}"
 pack_example "$WORK/app_pem.bin" simple_ota_example 1 "$cert" "${STDIN[@]}" \
     EXAMPLE_USE_CERT_BUNDLE=n
-pack_example "$WORK/app_nocert.bin" simple_ota_example 1 - "${STDIN[@]}"
+# the bundle with another certificate (for another host) in place of the server's
+make_cert "$WORK/other" otakit.invalid
+pack_example "$WORK/app_othercert.bin" simple_ota_example 1 "$WORK/other/ca_cert.pem" "${STDIN[@]}"
 
 # run_simple NAME APP URL: the app in ota_0 of the two_ota_large table, URL on the console
 run_simple() {
@@ -67,7 +69,7 @@ run_simple pem "$WORK/app_pem.bin" "$base/hello_v2.bin"
 expect_updated pem "$base/hello_v2.bin"
 
 # --- 3. a bundle without the server's certificate: the TLS handshake is refused -------------
-run_simple untrusted "$WORK/app_nocert.bin" "$base/hello_v2.bin"
+run_simple untrusted "$WORK/app_othercert.bin" "$base/hello_v2.bin"
 [ "$BOARD_STATUS" -eq 0 ] || fail "untrusted: board exit $BOARD_STATUS"
 expect_in_order "$WORK/untrusted.log" \
     "${LE}esp-tls-mbedtls: mbedtls_ssl_handshake returned -0x2700\$" \

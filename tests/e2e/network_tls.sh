@@ -2,8 +2,9 @@
 # Server verification of the example apps on the board against real servers on 127.0.0.1: a
 # certificate for another host name is refused unless EXAMPLE_SKIP_COMMON_NAME_CHECK=y, a server
 # the app's certificate does not vouch for is refused, and plain http:// is refused by
-# esp_https_ota without a verification option unless CONFIG_ESP_HTTPS_OTA_ALLOW_HTTP=y
-# (spec 6.2: the check is on the configuration, not on the URL's scheme).
+# esp_https_ota without a verification option (ota_test_app's "https" action: no certificate,
+# bundle or CA store) unless CONFIG_ESP_HTTPS_OTA_ALLOW_HTTP=y (spec 6.2: the check is on the
+# configuration, not on the URL's scheme).
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/netlib.bash"
 
@@ -18,7 +19,7 @@ start_server othername "$www" --self-signed otakit.invalid --cert-dir "$WORK/oth
 other=$WORK/other/ca_cert.pem
 other_port=$PORT
 
-pack_example "$www/hello_v2.bin" hello_world 2 - HELLO_RESTART_SECONDS=1
+pack_example "$www/hello_v2.bin" hello_world 2 -
 pack_example "$www/native_v2.bin" native_ota_example 2 - EXAMPLE_FIRMWARE_UPG_URL=FROM_STDIN
 NATIVE=(EXAMPLE_FIRMWARE_UPG_URL=FROM_STDIN)
 SIMPLE=(EXAMPLE_FIRMWARE_UPGRADE_URL=FROM_STDIN)
@@ -134,35 +135,21 @@ NO_HTTP_VERIFY="${LE}esp_https_ota: No option for server verification is enabled
  esp_http_client config\.\$"
 ALLOW_HTTP_WARN="${LW}esp_https_ota: Continuing with insecure option because\
  CONFIG_ESP_HTTPS_OTA_ALLOW_HTTP is set\.\$"
-# simple_ota_example with cert_pem and no certificate embedded: no verification option
-pack_example "$WORK/simple_http.bin" simple_ota_example 1 - "${SIMPLE[@]}" EXAMPLE_USE_CERT_BUNDLE=n
-pack_example "$WORK/simple_http_allow.bin" simple_ota_example 1 - "${SIMPLE[@]}" \
-    EXAMPLE_USE_CERT_BUNDLE=n ESP_HTTPS_OTA_ALLOW_HTTP=y
-run http_simple "$WORK/simple_http.bin" two_ota_large "$http_url"
-[ "$BOARD_STATUS" -eq 0 ] || fail "http_simple: board exit $BOARD_STATUS"
-expect_in_order "$WORK/http_simple.log" "$NO_HTTP_VERIFY" \
-    "${LE}simple_ota_example: Firmware upgrade failed\$"
+# esp_https_ota() with no verification option (ota_test_app's "https" action)
+pack_test_app "$WORK/https_app.bin" 1 https
+pack_test_app "$WORK/https_app_allow.bin" 1 https ESP_HTTPS_OTA_ALLOW_HTTP=y
+make_flash "$WORK/http_none.bin" two_ota_large "$WORK/https_app.bin"
+board_in "$WORK/http_none.log" "$http_url" "$WORK/http_none.bin" --until '^Hello world!$'
+[ "$BOARD_STATUS" -eq 4 ] || fail "http_none: board exit $BOARD_STATUS, expected 4"
+expect_in_order "$WORK/http_none.log" "$NO_HTTP_VERIFY" \
+    "${LI}ota_test_app: https: ESP_ERR_INVALID_ARG\$"
 expect_count "$WORK/http.log" '"GET ' 0
-run http_simple_allow "$WORK/simple_http_allow.bin" two_ota_large "$http_url"
-updated http_simple_allow 0x1d0000
-expect_in_order "$WORK/http_simple_allow.log" "$ALLOW_HTTP_WARN" \
-    "${LI}simple_ota_example: OTA Succeed, Rebooting\.\.\.\$" '^Hello world!$'
-expect_flash_has "$WORK/http_simple_allow.bin" 0x1d0000 "$www/hello_v2.bin"
-
-# advanced_https_ota_example without a certificate: the same refusal, the same way out
-pack_example "$WORK/adv_http.bin" advanced_https_ota_example 1 - "${ADV[@]}"
-pack_example "$WORK/adv_http_allow.bin" advanced_https_ota_example 1 - "${ADV[@]}" \
-    ESP_HTTPS_OTA_ALLOW_HTTP=y
-run http_adv "$WORK/adv_http.bin" two_ota_large "$http_url"
-[ "$BOARD_STATUS" -eq 4 ] || fail "http_adv: board exit $BOARD_STATUS, expected 4"
-expect_in_order "$WORK/http_adv.log" "$NO_HTTP_VERIFY" \
-    "${LE}advanced_https_ota_example: ESP HTTPS OTA Begin failed\$"
-expect_count "$WORK/http.log" '"GET ' 1 # only the allowed simple_ota_example's
-run http_adv_allow "$WORK/adv_http_allow.bin" two_ota_large "$http_url"
-updated http_adv_allow 0x1d0000
-expect_in_order "$WORK/http_adv_allow.log" "$ALLOW_HTTP_WARN" \
-    'advanced_https_ota_example: ESP_HTTPS_OTA upgrade successful\. Rebooting \.\.\.$' \
-    '^Hello world!$'
+make_flash "$WORK/http_allow.bin" two_ota_large "$WORK/https_app_allow.bin"
+board_in "$WORK/http_allow.log" "$http_url" "$WORK/http_allow.bin" --until '^Hello world!$'
+updated http_allow 0x1d0000
+expect_in_order "$WORK/http_allow.log" "$ALLOW_HTTP_WARN" \
+    "${LI}ota_test_app: https: ESP_OK\$" '^Hello world!$'
+expect_flash_has "$WORK/http_allow.bin" 0x1d0000 "$www/hello_v2.bin"
 
 # as in ESP-IDF, a configured certificate counts as a verification option even for http://
 pack_example "$WORK/adv_cert_http.bin" advanced_https_ota_example 1 "$cert" "${ADV[@]}"
@@ -170,7 +157,7 @@ run http_adv_cert "$WORK/adv_cert_http.bin" two_ota_large "$http_url"
 updated http_adv_cert 0x1d0000
 expect_file_lacks "$WORK/http_adv_cert.log" \
     'No option for server verification|Continuing with insecure option'
-expect_count "$WORK/http.log" '"GET /hello_v2.bin HTTP/1.1" 200 ' 3
+expect_count "$WORK/http.log" '"GET /hello_v2.bin HTTP/1.1" 200 ' 2
 
 stop_server http
 stop_server othername

@@ -4,10 +4,12 @@
  * download and optional resumption across resets (progress kept in NVS). Behaviour and log lines
  * as ESP-IDF's examples/system/ota/advanced_https_ota.
  *
- * Configuration (sdkconfig): EXAMPLE_FIRMWARE_UPGRADE_URL ("FROM_STDIN"),
- * EXAMPLE_SKIP_COMMON_NAME_CHECK, EXAMPLE_SKIP_VERSION_CHECK, EXAMPLE_OTA_RECV_TIMEOUT,
- * EXAMPLE_ENABLE_PARTIAL_HTTP_DOWNLOAD, EXAMPLE_HTTP_REQUEST_SIZE, EXAMPLE_ENABLE_OTA_RESUMPTION,
- * EXAMPLE_OTA_BUF_SIZE, BOOTLOADER_APP_ROLLBACK_ENABLE, BOOTLOADER_APP_ANTI_ROLLBACK.
+ * Configuration (main/Kconfig.projbuild): CONFIG_EXAMPLE_FIRMWARE_UPGRADE_URL ("FROM_STDIN"),
+ * CONFIG_EXAMPLE_SKIP_COMMON_NAME_CHECK, CONFIG_EXAMPLE_SKIP_VERSION_CHECK,
+ * CONFIG_EXAMPLE_OTA_RECV_TIMEOUT, CONFIG_EXAMPLE_ENABLE_PARTIAL_HTTP_DOWNLOAD,
+ * CONFIG_EXAMPLE_HTTP_REQUEST_SIZE, CONFIG_EXAMPLE_ENABLE_OTA_RESUMPTION, CONFIG_EXAMPLE_OTA_BUF_SIZE;
+ * and the bootloader's CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE, CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK.
+ * The server certificate is server_certs/ca_cert.pem, embedded by the build.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -26,8 +28,8 @@
 #include "freertos/task.h"
 #include "nvs.h"
 #include "nvs_flash.h"
-#include "ota/ota_app.h"
 #include "protocol_examples_common.h"
+#include "sdkconfig.h"
 
 #define OTA_URL_SIZE 256
 #define NVS_NAMESPACE_OTA_RESUMPTION "ota_resumption"
@@ -35,6 +37,10 @@
 #define NVS_KEY_OTA_URL "nvs_ota_url"
 
 static const char *TAG = "advanced_https_ota_example";
+
+/* The server's root certificate, linked in from server_certs/ca_cert.pem (EMBED_TXTFILES). */
+extern const uint8_t server_cert_pem_start[] asm("_binary_ca_cert_pem_start");
+extern const uint8_t server_cert_pem_end[] asm("_binary_ca_cert_pem_end");
 
 void app_main(void);
 
@@ -91,23 +97,24 @@ static esp_err_t validate_image_header(const esp_app_desc_t *new_app_info)
     if (esp_ota_get_partition_description(running, &running_app_info) == ESP_OK) {
         ESP_LOGI(TAG, "Running firmware version: %s", running_app_info.version);
     }
-    if (!ota_app_cfg_bool("EXAMPLE_SKIP_VERSION_CHECK", false) &&
-        memcmp(new_app_info->version, running_app_info.version, sizeof(new_app_info->version)) ==
-            0) {
+#ifndef CONFIG_EXAMPLE_SKIP_VERSION_CHECK
+    if (memcmp(new_app_info->version, running_app_info.version, sizeof(new_app_info->version)) ==
+        0) {
         ESP_LOGW(TAG, "Current running version is the same as a new. We will not continue the "
                       "update.");
         return ESP_FAIL;
     }
-    if (ota_app_cfg_bool("BOOTLOADER_APP_ANTI_ROLLBACK", false)) {
-        const uint32_t hw_sec_version = esp_efuse_read_secure_version();
-        if (new_app_info->secure_version < hw_sec_version) {
-            ESP_LOGW(TAG,
-                     "New firmware security version is less than eFuse programmed, %" PRIu32
-                     " < %" PRIu32,
-                     new_app_info->secure_version, hw_sec_version);
-            return ESP_FAIL;
-        }
+#endif
+#ifdef CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK
+    const uint32_t hw_sec_version = esp_efuse_read_secure_version();
+    if (new_app_info->secure_version < hw_sec_version) {
+        ESP_LOGW(TAG,
+                 "New firmware security version is less than eFuse programmed, %" PRIu32
+                 " < %" PRIu32,
+                 new_app_info->secure_version, hw_sec_version);
+        return ESP_FAIL;
     }
+#endif
     return ESP_OK;
 }
 
@@ -151,26 +158,39 @@ static void advanced_ota_example_task(void *arg)
     (void)arg;
     ESP_LOGI(TAG, "Starting Advanced OTA example");
 
-    char url_buf[OTA_URL_SIZE];
     esp_http_client_config_t config = {
-        .url = example_firmware_url(ota_app_cfg_str("EXAMPLE_FIRMWARE_UPGRADE_URL",
-                                                    "https://192.168.2.106:8070/hello_world.bin"),
-                                    url_buf, sizeof(url_buf)),
-        .cert_pem = ota_app_embedded("ca_cert.pem", NULL),
-        .timeout_ms = (int)ota_app_cfg_int("EXAMPLE_OTA_RECV_TIMEOUT", 5000),
+        .url = CONFIG_EXAMPLE_FIRMWARE_UPGRADE_URL,
+        .cert_pem = (const char *)server_cert_pem_start,
+        .timeout_ms = CONFIG_EXAMPLE_OTA_RECV_TIMEOUT,
         .keep_alive_enable = true,
-        .buffer_size = (int)ota_app_cfg_int("EXAMPLE_OTA_BUF_SIZE", 1024),
-        .skip_cert_common_name_check = ota_app_cfg_bool("EXAMPLE_SKIP_COMMON_NAME_CHECK", false),
+        .buffer_size = CONFIG_EXAMPLE_OTA_BUF_SIZE,
     };
+#ifdef CONFIG_EXAMPLE_FIRMWARE_UPGRADE_URL_FROM_STDIN
+    char url_buf[OTA_URL_SIZE];
+    example_configure_stdin_stdout();
+    if (fgets(url_buf, sizeof(url_buf), stdin) == NULL) {
+        ESP_LOGE(TAG, "No firmware URL on the console");
+        vTaskDelete(NULL);
+    }
+    url_buf[strcspn(url_buf, "\r\n")] = '\0';
+    config.url = url_buf;
+#endif
+#ifdef CONFIG_EXAMPLE_SKIP_COMMON_NAME_CHECK
+    config.skip_cert_common_name_check = true;
+#endif
 
-    bool partial = ota_app_cfg_bool("EXAMPLE_ENABLE_PARTIAL_HTTP_DOWNLOAD", false);
-    bool resumption = ota_app_cfg_bool("EXAMPLE_ENABLE_OTA_RESUMPTION", false);
+#ifdef CONFIG_EXAMPLE_ENABLE_OTA_RESUMPTION
+    bool resumption = true;
+#else
+    bool resumption = false;
+#endif
     esp_https_ota_config_t ota_config = {
         .http_config = &config,
         .http_client_init_cb = http_client_init_cb,
-        .partial_http_download = partial,
-        .max_http_request_size =
-            partial ? (int)ota_app_cfg_int("EXAMPLE_HTTP_REQUEST_SIZE", 16384) : 0,
+#ifdef CONFIG_EXAMPLE_ENABLE_PARTIAL_HTTP_DOWNLOAD
+        .partial_http_download = true,
+        .max_http_request_size = CONFIG_EXAMPLE_HTTP_REQUEST_SIZE,
+#endif
         .ota_resumption = resumption,
     };
 
@@ -261,19 +281,19 @@ void app_main(void)
         esp_event_handler_register(ESP_HTTPS_OTA_EVENT, ESP_EVENT_ANY_ID, &event_handler, NULL));
     ESP_ERROR_CHECK(example_connect());
 
-    if (ota_app_cfg_bool("BOOTLOADER_APP_ROLLBACK_ENABLE", false)) {
-        /* A working network connection is this example's proof that the new app is good. */
-        const esp_partition_t *running = esp_ota_get_running_partition();
-        esp_ota_img_states_t ota_state;
-        if (esp_ota_get_state_partition(running, &ota_state) == ESP_OK &&
-            ota_state == ESP_OTA_IMG_PENDING_VERIFY) {
-            if (esp_ota_mark_app_valid_cancel_rollback() == ESP_OK) {
-                ESP_LOGI(TAG, "App is valid, rollback cancelled successfully");
-            } else {
-                ESP_LOGE(TAG, "Failed to cancel rollback");
-            }
+#ifdef CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE
+    /* A working network connection is this example's proof that the new app is good. */
+    const esp_partition_t *running = esp_ota_get_running_partition();
+    esp_ota_img_states_t ota_state;
+    if (esp_ota_get_state_partition(running, &ota_state) == ESP_OK &&
+        ota_state == ESP_OTA_IMG_PENDING_VERIFY) {
+        if (esp_ota_mark_app_valid_cancel_rollback() == ESP_OK) {
+            ESP_LOGI(TAG, "App is valid, rollback cancelled successfully");
+        } else {
+            ESP_LOGE(TAG, "Failed to cancel rollback");
         }
     }
+#endif
     esp_wifi_set_ps(WIFI_PS_NONE);
 
     xTaskCreate(&advanced_ota_example_task, "advanced_ota_example_task", 1024 * 8, NULL, 5, NULL);

@@ -10,7 +10,7 @@
 #include "esp_system.h"
 #include "freertos/FreeRTOS.h"
 #include "freertos/task.h"
-#include "ota/ota_app.h"
+#include "sdkconfig.h"
 
 void app_main(void);
 
@@ -19,7 +19,7 @@ static void describe_chip(void)
     esp_chip_info_t info;
     esp_chip_info(&info);
     printf("This is %s chip with %d CPU core(s), %s%s%s%s, ",
-           ota_app_cfg_str("IDF_TARGET", "esp32"), info.cores,
+           CONFIG_IDF_TARGET, info.cores,
            (info.features & CHIP_FEATURE_WIFI_BGN) ? "WiFi/" : "",
            (info.features & CHIP_FEATURE_BT) ? "BT" : "",
            (info.features & CHIP_FEATURE_BLE) ? "BLE" : "",
@@ -43,8 +43,7 @@ void app_main(void)
            (info.features & CHIP_FEATURE_EMB_FLASH) ? "embedded" : "external");
     printf("Minimum free heap size: %" PRIu32 " bytes\n", esp_get_minimum_free_heap_size());
 
-    int seconds = (int)ota_app_cfg_int("HELLO_RESTART_SECONDS", 10);
-    for (int i = seconds; i >= 0; i--) {
+    for (int i = 10; i >= 0; i--) {
         printf("Restarting in %d seconds...\n", i);
         vTaskDelay(1000 / portTICK_PERIOD_MS);
     }

@@ -3,9 +3,10 @@
  * app_update API (esp_ota_begin / esp_ota_write / esp_ota_end / esp_ota_set_boot_partition).
  * Behaviour and log lines as ESP-IDF's examples/system/ota/native_ota_example.
  *
- * Configuration (sdkconfig): EXAMPLE_FIRMWARE_UPG_URL ("FROM_STDIN" reads it from the console),
- * EXAMPLE_SKIP_COMMON_NAME_CHECK, EXAMPLE_SKIP_VERSION_CHECK, EXAMPLE_GPIO_DIAGNOSTIC,
- * EXAMPLE_OTA_RECV_TIMEOUT. The server certificate is the embedded file ca_cert.pem.
+ * Configuration (main/Kconfig.projbuild): CONFIG_EXAMPLE_FIRMWARE_UPG_URL ("FROM_STDIN" reads it
+ * from the console), CONFIG_EXAMPLE_SKIP_COMMON_NAME_CHECK, CONFIG_EXAMPLE_SKIP_VERSION_CHECK,
+ * CONFIG_EXAMPLE_GPIO_DIAGNOSTIC, CONFIG_EXAMPLE_OTA_RECV_TIMEOUT. The server certificate is
+ * server_certs/ca_cert.pem, embedded by the build.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -27,14 +28,18 @@
 #include "freertos/FreeRTOS.h"
 #include "freertos/task.h"
 #include "nvs_flash.h"
-#include "ota/ota_app.h"
 #include "protocol_examples_common.h"
+#include "sdkconfig.h"
 
 #define BUFFSIZE 1024
 #define HASH_LEN 32
 #define OTA_URL_SIZE 256
 
 static const char *TAG = "native_ota_example";
+
+/* The server's root certificate, linked in from server_certs/ca_cert.pem (EMBED_TXTFILES). */
+extern const uint8_t server_cert_pem_start[] asm("_binary_ca_cert_pem_start");
+extern const uint8_t server_cert_pem_end[] asm("_binary_ca_cert_pem_end");
 
 /* Receive buffer, one byte longer so a chunk can be terminated. */
 static char ota_write_data[BUFFSIZE + 1];
@@ -77,6 +82,20 @@ static void print_sha256(const uint8_t *digest, const char *label)
     ESP_LOGI(TAG, "%s: %s", label, hex);
 }
 
+#ifdef CONFIG_EXAMPLE_FIRMWARE_UPGRADE_URL_FROM_STDIN
+/* The URL as one line typed on the console (the newline dropped); false when nothing came. */
+static bool url_from_console(char *buf, size_t cap)
+{
+    example_configure_stdin_stdout();
+    if (fgets(buf, (int)cap, stdin) == NULL) {
+        ESP_LOGE(TAG, "No firmware URL on the console");
+        return false;
+    }
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return true;
+}
+#endif
+
 /* Checks the new image's description; returns true when the update should go on. */
 static bool new_version_wanted(const esp_app_desc_t *new_info, const esp_partition_t *running)
 {
@@ -103,12 +122,13 @@ static bool new_version_wanted(const esp_app_desc_t *new_info, const esp_partiti
         ESP_LOGW(TAG, "The firmware has been rolled back to the previous version.");
         return false;
     }
-    if (!ota_app_cfg_bool("EXAMPLE_SKIP_VERSION_CHECK", false) &&
-        memcmp(new_info->version, running_info.version, sizeof(new_info->version)) == 0) {
+#ifndef CONFIG_EXAMPLE_SKIP_VERSION_CHECK
+    if (memcmp(new_info->version, running_info.version, sizeof(new_info->version)) == 0) {
         ESP_LOGW(TAG, "Current running version is the same as a new. We will not continue the "
                       "update.");
         return false;
     }
+#endif
     return true;
 }
 
@@ -133,16 +153,22 @@ static void ota_example_task(void *arg)
     ESP_LOGI(TAG, "Running partition type %d subtype %d (offset 0x%08x)", running->type,
              running->subtype, (unsigned)running->address);
 
-    char url_buf[OTA_URL_SIZE];
     esp_http_client_config_t config = {
-        .url = example_firmware_url(ota_app_cfg_str("EXAMPLE_FIRMWARE_UPG_URL",
-                                                    "https://192.168.2.106:8070/hello_world.bin"),
-                                    url_buf, sizeof(url_buf)),
-        .cert_pem = ota_app_embedded("ca_cert.pem", NULL),
-        .timeout_ms = (int)ota_app_cfg_int("EXAMPLE_OTA_RECV_TIMEOUT", 5000),
+        .url = CONFIG_EXAMPLE_FIRMWARE_UPG_URL,
+        .cert_pem = (const char *)server_cert_pem_start,
+        .timeout_ms = CONFIG_EXAMPLE_OTA_RECV_TIMEOUT,
         .keep_alive_enable = true,
-        .skip_cert_common_name_check = ota_app_cfg_bool("EXAMPLE_SKIP_COMMON_NAME_CHECK", false),
     };
+#ifdef CONFIG_EXAMPLE_FIRMWARE_UPGRADE_URL_FROM_STDIN
+    char url_buf[OTA_URL_SIZE];
+    if (!url_from_console(url_buf, sizeof(url_buf))) {
+        task_fatal_error();
+    }
+    config.url = url_buf;
+#endif
+#ifdef CONFIG_EXAMPLE_SKIP_COMMON_NAME_CHECK
+    config.skip_cert_common_name_check = true;
+#endif
 
     esp_http_client_handle_t client = esp_http_client_init(&config);
     if (client == NULL) {
@@ -251,7 +277,7 @@ static void ota_example_task(void *arg)
 /* Samples the diagnostics pin once, after five seconds: high means the new app works. */
 static bool diagnostic(void)
 {
-    int pin = (int)ota_app_cfg_int("EXAMPLE_GPIO_DIAGNOSTIC", 4);
+    const int pin = CONFIG_EXAMPLE_GPIO_DIAGNOSTIC;
     gpio_config_t io_conf = {
         .intr_type = GPIO_INTR_DISABLE,
         .mode = GPIO_MODE_INPUT,
@@ -276,14 +302,14 @@ void app_main(void)
     uint8_t sha_256[HASH_LEN] = {0};
     esp_partition_t partition = {0};
 
-    partition.address = (uint32_t)ota_app_cfg_int("PARTITION_TABLE_OFFSET", 0x8000);
+    partition.address = CONFIG_PARTITION_TABLE_OFFSET;
     partition.size = ESP_PARTITION_TABLE_MAX_LEN;
     partition.type = ESP_PARTITION_TYPE_DATA;
     esp_partition_get_sha256(&partition, sha_256);
     print_sha256(sha_256, "SHA-256 for the partition table: ");
 
-    partition.address = (uint32_t)ota_app_cfg_int("BOOTLOADER_OFFSET_IN_FLASH", 0x1000);
-    partition.size = (uint32_t)ota_app_cfg_int("PARTITION_TABLE_OFFSET", 0x8000);
+    partition.address = CONFIG_BOOTLOADER_OFFSET_IN_FLASH;
+    partition.size = CONFIG_PARTITION_TABLE_OFFSET;
     partition.type = ESP_PARTITION_TYPE_APP;
     esp_partition_get_sha256(&partition, sha_256);
     print_sha256(sha_256, "SHA-256 for bootloader: ");

@@ -13,10 +13,12 @@
  *                        power-safe update (backup copy first)
  *   storage.bin          the data partition "storage" (finalize_with_copy)
  *
- * Configuration (sdkconfig): EXAMPLE_FIRMWARE_UPGRADE_URL ("FROM_STDIN" in the tests),
- * EXAMPLE_SKIP_COMMON_NAME_CHECK, PARTITION_TABLE_OFFSET, BOOTLOADER_OFFSET_IN_FLASH,
- * BOOTLOADER_RECOVERY_ENABLE, BOOTLOADER_RECOVERY_OFFSET, BOOTLOADER_APP_ROLLBACK_ENABLE,
- * OTAKIT_PARTITION_TABLE_BACKUP_OFFSET. The server certificate is the embedded ca_cert.pem.
+ * Configuration: CONFIG_EXAMPLE_FIRMWARE_UPGRADE_URL ("FROM_STDIN" in the tests) and
+ * CONFIG_EXAMPLE_SKIP_COMMON_NAME_CHECK (main/Kconfig.projbuild); CONFIG_PARTITION_TABLE_OFFSET,
+ * CONFIG_BOOTLOADER_OFFSET_IN_FLASH, CONFIG_BOOTLOADER_RECOVERY_ENABLE,
+ * CONFIG_BOOTLOADER_RECOVERY_OFFSET, CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE and otakit's
+ * CONFIG_OTAKIT_PARTITION_TABLE_BACKUP_OFFSET (undefined, so 0, in an ESP-IDF build). The server
+ * certificate is server_certs/ca_cert.pem, embedded by the build.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -36,9 +38,11 @@
 #include "freertos/FreeRTOS.h"
 #include "freertos/task.h"
 #include "nvs_flash.h"
-#include "ota/ota_app.h"
-#include "otakit_ota_ext.h"
 #include "protocol_examples_common.h"
+#include "sdkconfig.h"
+#if CONFIG_OTAKIT_PARTITION_TABLE_BACKUP_OFFSET
+#include "otakit_ota_ext.h"
+#endif
 
 #define OTA_URL_SIZE 256
 #define PARTITION_TABLE_SIZE 0x1000
@@ -46,16 +50,20 @@
 
 static const char *TAG = "ota_example";
 
+/* The server's root certificate, linked in from server_certs/ca_cert.pem (EMBED_TXTFILES). */
+extern const uint8_t server_cert_pem_start[] asm("_binary_ca_cert_pem_start");
+extern const uint8_t server_cert_pem_end[] asm("_binary_ca_cert_pem_end");
+
 void app_main(void);
 
 static uint32_t table_offset(void)
 {
-    return (uint32_t)ota_app_cfg_int("PARTITION_TABLE_OFFSET", 0x8000);
+    return CONFIG_PARTITION_TABLE_OFFSET;
 }
 
 static uint32_t bootloader_offset(void)
 {
-    return (uint32_t)ota_app_cfg_int("BOOTLOADER_OFFSET_IN_FLASH", 0x1000);
+    return CONFIG_BOOTLOADER_OFFSET_IN_FLASH;
 }
 
 /* Finds the partition of this type/subtype, or registers one at offset. */
@@ -118,12 +126,62 @@ static uint32_t find_free_space(uint32_t size)
     return cursor + size <= flash_size ? cursor : 0;
 }
 
+#ifdef CONFIG_BOOTLOADER_RECOVERY_ENABLE
+static esp_err_t update_bootloader_safe(esp_https_ota_config_t *ota_config)
+{
+    uint32_t recovery_at = CONFIG_BOOTLOADER_RECOVERY_OFFSET;
+    ESP_LOGI(TAG, "Safe OTA bootloader update: This chip version supports the recovery bootloader "
+                  "feature.");
+    ESP_LOGI(TAG, "The current bootloader is copied to the recovery bootloader partition first.");
+    ESP_LOGI(TAG, "If the new bootloader is interrupted or corrupted, the ROM loads the recovery "
+                  "bootloader.");
+    uint32_t size = table_offset() - bootloader_offset();
+    const esp_partition_t *primary = NULL;
+    const esp_partition_t *recovery = NULL;
+    esp_err_t err =
+        register_partition(bootloader_offset(), size, "PrimaryBTLDR", ESP_PARTITION_TYPE_BOOTLOADER,
+                           ESP_PARTITION_SUBTYPE_BOOTLOADER_PRIMARY, &primary);
+    if (err == ESP_OK) {
+        err = register_partition(recovery_at, size, "RecoveryBTLDR", ESP_PARTITION_TYPE_BOOTLOADER,
+                                 ESP_PARTITION_SUBTYPE_BOOTLOADER_RECOVERY, &recovery);
+    }
+    if (err == ESP_OK && recovery->address != recovery_at) {
+        ESP_LOGE(TAG, "Recovery bootloader partition at 0x%" PRIx32 ", configured 0x%" PRIx32,
+                 recovery->address, recovery_at);
+        err = ESP_ERR_INVALID_STATE;
+    }
+    if (err == ESP_OK) {
+        err = esp_efuse_set_recovery_bootloader_offset(recovery_at);
+    }
+    if (err == ESP_OK) {
+        ESP_LOGI(TAG, "Backup, copy <%s> -> <%s>", primary->label, recovery->label);
+        err = esp_partition_copy(recovery, 0, primary, 0, primary->size);
+    }
+    if (err == ESP_OK) {
+        ota_config->partition.staging = primary;
+        ota_config->partition.final = primary;
+        ota_config->partition.finalize_with_copy = false;
+        err = esp_https_ota(ota_config);
+    }
+    if (primary != NULL) {
+        esp_partition_deregister_external(primary);
+    }
+    if (recovery != NULL) {
+        esp_partition_deregister_external(recovery);
+    }
+    return err;
+}
+#else
 /* The passive slot holds a confirmed app the device could roll back to. */
 static bool passive_slot_is_valid(const esp_partition_t *slot)
 {
+#ifdef CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE
     esp_ota_img_states_t st;
-    return ota_app_cfg_bool("BOOTLOADER_APP_ROLLBACK_ENABLE", false) &&
-           esp_ota_get_state_partition(slot, &st) == ESP_OK && st == ESP_OTA_IMG_VALID;
+    return esp_ota_get_state_partition(slot, &st) == ESP_OK && st == ESP_OTA_IMG_VALID;
+#else
+    (void)slot;
+    return false;
+#endif
 }
 
 static esp_err_t update_bootloader_unsafe(esp_https_ota_config_t *ota_config)
@@ -183,51 +241,8 @@ static esp_err_t update_bootloader_unsafe(esp_https_ota_config_t *ota_config)
     }
     return err;
 }
+#endif
 
-static esp_err_t update_bootloader_safe(esp_https_ota_config_t *ota_config)
-{
-    uint32_t recovery_at = (uint32_t)ota_app_cfg_int("BOOTLOADER_RECOVERY_OFFSET", 0x3F0000);
-    ESP_LOGI(TAG, "Safe OTA bootloader update: This chip version supports the recovery bootloader "
-                  "feature.");
-    ESP_LOGI(TAG, "The current bootloader is copied to the recovery bootloader partition first.");
-    ESP_LOGI(TAG, "If the new bootloader is interrupted or corrupted, the ROM loads the recovery "
-                  "bootloader.");
-    uint32_t size = table_offset() - bootloader_offset();
-    const esp_partition_t *primary = NULL;
-    const esp_partition_t *recovery = NULL;
-    esp_err_t err =
-        register_partition(bootloader_offset(), size, "PrimaryBTLDR", ESP_PARTITION_TYPE_BOOTLOADER,
-                           ESP_PARTITION_SUBTYPE_BOOTLOADER_PRIMARY, &primary);
-    if (err == ESP_OK) {
-        err = register_partition(recovery_at, size, "RecoveryBTLDR", ESP_PARTITION_TYPE_BOOTLOADER,
-                                 ESP_PARTITION_SUBTYPE_BOOTLOADER_RECOVERY, &recovery);
-    }
-    if (err == ESP_OK && recovery->address != recovery_at) {
-        ESP_LOGE(TAG, "Recovery bootloader partition at 0x%" PRIx32 ", configured 0x%" PRIx32,
-                 recovery->address, recovery_at);
-        err = ESP_ERR_INVALID_STATE;
-    }
-    if (err == ESP_OK) {
-        err = esp_efuse_set_recovery_bootloader_offset(recovery_at);
-    }
-    if (err == ESP_OK) {
-        ESP_LOGI(TAG, "Backup, copy <%s> -> <%s>", primary->label, recovery->label);
-        err = esp_partition_copy(recovery, 0, primary, 0, primary->size);
-    }
-    if (err == ESP_OK) {
-        ota_config->partition.staging = primary;
-        ota_config->partition.final = primary;
-        ota_config->partition.finalize_with_copy = false;
-        err = esp_https_ota(ota_config);
-    }
-    if (primary != NULL) {
-        esp_partition_deregister_external(primary);
-    }
-    if (recovery != NULL) {
-        esp_partition_deregister_external(recovery);
-    }
-    return err;
-}
 
 static esp_err_t update_partition_table(esp_https_ota_config_t *ota_config)
 {
@@ -244,22 +259,22 @@ static esp_err_t update_partition_table(esp_https_ota_config_t *ota_config)
     ota_config->partition.finalize_with_copy = false;
     err = esp_https_ota(ota_config);
     if (err == ESP_OK) {
-        if (ota_app_cfg_int("OTAKIT_PARTITION_TABLE_BACKUP_OFFSET", 0) != 0) {
-            err = otakit_partition_table_update_safe(staging);
-        } else {
-            ESP_LOGW(TAG, "Ensure stable power supply! Loss of power at this stage leads to a chip "
-                          "bricking.");
-            ESP_LOGI(TAG, "Copy from <%s> staging partition to <%s>...", staging->label,
-                     primary->label);
-            err = esp_partition_copy(primary, 0, staging, 0, PARTITION_TABLE_SIZE);
-            if (err != ESP_OK) {
-                ESP_LOGE(TAG,
-                         "Failed to copy partition to Primary partition table (err=0x%x). "
-                         "Partition table likely corrupted. Device will not be able to boot "
-                         "again!",
-                         err);
-            }
+#if CONFIG_OTAKIT_PARTITION_TABLE_BACKUP_OFFSET
+        err = otakit_partition_table_update_safe(staging);
+#else
+        ESP_LOGW(TAG, "Ensure stable power supply! Loss of power at this stage leads to a chip "
+                      "bricking.");
+        ESP_LOGI(TAG, "Copy from <%s> staging partition to <%s>...", staging->label,
+                 primary->label);
+        err = esp_partition_copy(primary, 0, staging, 0, PARTITION_TABLE_SIZE);
+        if (err != ESP_OK) {
+            ESP_LOGE(TAG,
+                     "Failed to copy partition to Primary partition table (err=0x%x). "
+                     "Partition table likely corrupted. Device will not be able to boot "
+                     "again!",
+                     err);
         }
+#endif
     }
     esp_partition_deregister_external(primary);
     return err;
@@ -299,10 +314,11 @@ static esp_err_t ota_update_partitions(esp_https_ota_config_t *ota_config)
         return esp_https_ota(ota_config);
     }
     if (strstr(url, "bootloader.bin") != NULL) {
-        if (ota_app_cfg_bool("BOOTLOADER_RECOVERY_ENABLE", false)) {
-            return update_bootloader_safe(ota_config);
-        }
+#ifdef CONFIG_BOOTLOADER_RECOVERY_ENABLE
+        return update_bootloader_safe(ota_config);
+#else
         return update_bootloader_unsafe(ota_config);
+#endif
     }
     if (strstr(url, "partition-table.bin") != NULL) {
         return update_partition_table(ota_config);
@@ -318,16 +334,24 @@ static void ota_task(void *arg)
 {
     (void)arg;
     ESP_LOGI(TAG, "Starting OTA example task");
-    char url_buf[OTA_URL_SIZE];
     esp_http_client_config_t config = {
-        .url =
-            example_firmware_url(ota_app_cfg_str("EXAMPLE_FIRMWARE_UPGRADE_URL",
-                                                 "https://192.168.2.106:8070/partitions_ota.bin"),
-                                 url_buf, sizeof(url_buf)),
-        .cert_pem = ota_app_embedded("ca_cert.pem", NULL),
+        .url = CONFIG_EXAMPLE_FIRMWARE_UPGRADE_URL,
+        .cert_pem = (const char *)server_cert_pem_start,
         .keep_alive_enable = true,
-        .skip_cert_common_name_check = ota_app_cfg_bool("EXAMPLE_SKIP_COMMON_NAME_CHECK", false),
     };
+#ifdef CONFIG_EXAMPLE_FIRMWARE_UPGRADE_URL_FROM_STDIN
+    char url_buf[OTA_URL_SIZE];
+    example_configure_stdin_stdout();
+    if (fgets(url_buf, sizeof(url_buf), stdin) == NULL) {
+        ESP_LOGE(TAG, "No firmware URL on the console");
+        vTaskDelete(NULL);
+    }
+    url_buf[strcspn(url_buf, "\r\n")] = '\0';
+    config.url = url_buf;
+#endif
+#ifdef CONFIG_EXAMPLE_SKIP_COMMON_NAME_CHECK
+    config.skip_cert_common_name_check = true;
+#endif
     esp_https_ota_config_t ota_config = {
         .http_config = &config,
     };

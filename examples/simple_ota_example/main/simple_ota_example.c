@@ -2,14 +2,14 @@
  * simple_ota_example: one call to esp_https_ota() downloads, writes, verifies and selects the new
  * app. Behaviour and log lines as ESP-IDF's examples/system/ota/simple_ota_example.
  *
- * Configuration (sdkconfig): EXAMPLE_FIRMWARE_UPGRADE_URL ("FROM_STDIN" reads it from the
- * console), EXAMPLE_USE_CERT_BUNDLE (trust the system CAs plus the embedded ca_cert.pem, else
- * exactly ca_cert.pem), EXAMPLE_SKIP_COMMON_NAME_CHECK.
+ * Configuration (main/Kconfig.projbuild): CONFIG_EXAMPLE_FIRMWARE_UPGRADE_URL ("FROM_STDIN" reads
+ * it from the console), CONFIG_EXAMPLE_USE_CERT_BUNDLE (verify against the certificate bundle,
+ * which server_certs/ca_cert.pem joins through CONFIG_MBEDTLS_CUSTOM_CERTIFICATE_BUNDLE_PATH; else
+ * against the embedded server_certs/ca_cert.pem alone), CONFIG_EXAMPLE_SKIP_COMMON_NAME_CHECK.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "esp_crt_bundle.h"
 #include "esp_event.h"
 #include "esp_http_client.h"
 #include "esp_https_ota.h"
@@ -22,13 +22,20 @@
 #include "freertos/FreeRTOS.h"
 #include "freertos/task.h"
 #include "nvs_flash.h"
-#include "ota/ota_app.h"
 #include "protocol_examples_common.h"
+#include "sdkconfig.h"
+#ifdef CONFIG_EXAMPLE_USE_CERT_BUNDLE
+#include "esp_crt_bundle.h"
+#endif
 
 #define HASH_LEN 32
 #define OTA_URL_SIZE 256
 
 static const char *TAG = "simple_ota_example";
+
+/* The server's root certificate, linked in from server_certs/ca_cert.pem (EMBED_TXTFILES). */
+extern const uint8_t server_cert_pem_start[] asm("_binary_ca_cert_pem_start");
+extern const uint8_t server_cert_pem_end[] asm("_binary_ca_cert_pem_end");
 
 void app_main(void);
 
@@ -70,20 +77,29 @@ static void simple_ota_example_task(void *arg)
     (void)arg;
     ESP_LOGI(TAG, "Starting OTA example task");
 
-    char url_buf[OTA_URL_SIZE];
     esp_http_client_config_t config = {
-        .url = example_firmware_url(ota_app_cfg_str("EXAMPLE_FIRMWARE_UPGRADE_URL",
-                                                    "https://192.168.0.3:8070/hello_world.bin"),
-                                    url_buf, sizeof(url_buf)),
+        .url = CONFIG_EXAMPLE_FIRMWARE_UPGRADE_URL,
+#ifdef CONFIG_EXAMPLE_USE_CERT_BUNDLE
+        .crt_bundle_attach = esp_crt_bundle_attach,
+#else
+        .cert_pem = (const char *)server_cert_pem_start,
+#endif
         .event_handler = http_event_handler,
         .keep_alive_enable = true,
-        .skip_cert_common_name_check = ota_app_cfg_bool("EXAMPLE_SKIP_COMMON_NAME_CHECK", false),
     };
-    if (ota_app_cfg_bool("EXAMPLE_USE_CERT_BUNDLE", true)) {
-        config.crt_bundle_attach = esp_crt_bundle_attach;
-    } else {
-        config.cert_pem = ota_app_embedded("ca_cert.pem", NULL);
+#ifdef CONFIG_EXAMPLE_FIRMWARE_UPGRADE_URL_FROM_STDIN
+    char url_buf[OTA_URL_SIZE];
+    example_configure_stdin_stdout();
+    if (fgets(url_buf, sizeof(url_buf), stdin) == NULL) {
+        ESP_LOGE(TAG, "No firmware URL on the console");
+        vTaskDelete(NULL);
     }
+    url_buf[strcspn(url_buf, "\r\n")] = '\0';
+    config.url = url_buf;
+#endif
+#ifdef CONFIG_EXAMPLE_SKIP_COMMON_NAME_CHECK
+    config.skip_cert_common_name_check = true;
+#endif
 
     esp_https_ota_config_t ota_config = {
         .http_config = &config,
@@ -115,8 +131,8 @@ static void get_sha256_of_partitions(void)
     uint8_t sha_256[HASH_LEN] = {0};
     esp_partition_t partition = {0};
 
-    partition.address = (uint32_t)ota_app_cfg_int("BOOTLOADER_OFFSET_IN_FLASH", 0x1000);
-    partition.size = (uint32_t)ota_app_cfg_int("PARTITION_TABLE_OFFSET", 0x8000);
+    partition.address = CONFIG_BOOTLOADER_OFFSET_IN_FLASH;
+    partition.size = CONFIG_PARTITION_TABLE_OFFSET;
     partition.type = ESP_PARTITION_TYPE_APP;
     esp_partition_get_sha256(&partition, sha_256);
     print_sha256(sha_256, "SHA-256 for bootloader: ");

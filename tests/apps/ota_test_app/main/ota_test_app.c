@@ -1,6 +1,7 @@
 /*
- * ota_test_app: a small app for boot-chain and power-loss tests. One program, several images:
- * what it does is chosen by the sdkconfig baked into each image.
+ * ota_test_app: a small app for boot-chain and power-loss tests, an ordinary ESP-IDF project: what
+ * it does is chosen at build time (main/Kconfig.projbuild), so each test builds the variants it
+ * needs.
  *
  *   CONFIG_TEST_APP_ACTION   comma-separated list of actions, run in order:
  *                            "install"  copy the image held in the data partition labelled by
@@ -26,6 +27,9 @@
  *                                       bootloader reads the pin held low
  *                            "release_pin" release CONFIG_TEST_APP_PIN (gpio_hold_dis,
  *                                       gpio_reset_pin)
+ *                            "https"    esp_https_ota() of the URL typed on the console, with
+ *                                       no certificate, bundle or CA store (no verification
+ *                                       option): restarts into the new app, or logs the error
  *                            "nvs"      nvs_flash_init, then in namespace CONFIG_TEST_APP_NVS_NS
  *                                       print the keys of CONFIG_TEST_APP_NVS_GET ("type:key"
  *                                       words, types u8 i8 u16 i16 u32 i32 u64 i64 str blob) as
@@ -48,6 +52,7 @@
 
 #include "driver/gpio.h"
 #include "esp_app_desc.h"
+#include "esp_https_ota.h"
 #include "esp_log.h"
 #include "esp_mac.h"
 #include "esp_ota_ops.h"
@@ -62,9 +67,27 @@
 #include "freertos/semphr.h"
 #include "freertos/task.h"
 #include "freertos/timers.h"
-#include "ota/ota_app.h"
+#include "sdkconfig.h"
 
 static const char *TAG = "ota_test_app";
+
+/* A URL typed on the console, downloaded with esp_https_ota() and no verification option. */
+static void https_update(void)
+{
+    char url[256];
+    if (fgets(url, sizeof(url), stdin) == NULL) {
+        ESP_LOGE(TAG, "https: no URL on the console");
+        return;
+    }
+    url[strcspn(url, "\r\n")] = '\0';
+    esp_http_client_config_t http = {.url = url, .keep_alive_enable = true};
+    esp_https_ota_config_t cfg = {.http_config = &http};
+    esp_err_t err = esp_https_ota(&cfg);
+    ESP_LOGI(TAG, "https: %s", esp_err_to_name(err));
+    if (err == ESP_OK) {
+        esp_restart();
+    }
+}
 
 void app_main(void);
 
@@ -118,7 +141,7 @@ static size_t image_length(const esp_partition_t *src)
 
 static void install(void)
 {
-    const char *label = ota_app_cfg_str("TEST_APP_SOURCE", "update");
+    const char *label = CONFIG_TEST_APP_SOURCE;
     const esp_partition_t *src =
         esp_partition_find_first(ESP_PARTITION_TYPE_DATA, ESP_PARTITION_SUBTYPE_ANY, label);
     const esp_partition_t *dst = esp_ota_get_next_update_partition(NULL);
@@ -141,7 +164,7 @@ static void install(void)
                  new_desc.version);
         return;
     }
-    size_t chunk = (size_t)ota_app_cfg_int("TEST_APP_CHUNK", 4096);
+    size_t chunk = (size_t)CONFIG_TEST_APP_CHUNK;
     uint8_t *buf = malloc(chunk);
     esp_ota_handle_t h = 0;
     esp_err_t err = esp_ota_begin(dst, OTA_WITH_SEQUENTIAL_WRITES, &h);
@@ -176,7 +199,7 @@ static void sleep_or_wake(void)
                  (int)esp_reset_reason(), (int)esp_sleep_get_wakeup_cause());
         return;
     }
-    long long us = ota_app_cfg_int("TEST_APP_SLEEP_US", 3000000);
+    long long us = CONFIG_TEST_APP_SLEEP_US;
     ESP_LOGI(TAG, "sleeping for %lld us", us);
     esp_deep_sleep((uint64_t)us);
 }
@@ -239,7 +262,7 @@ static void print_mac(void)
 
 static void hold_pin(void)
 {
-    int pin = (int)ota_app_cfg_int("TEST_APP_PIN", 4);
+    int pin = CONFIG_TEST_APP_PIN;
     gpio_config_t io = {.pin_bit_mask = 1ULL << pin, .mode = GPIO_MODE_OUTPUT};
     esp_err_t err = gpio_config(&io);
     if (err == ESP_OK) {
@@ -254,7 +277,7 @@ static void hold_pin(void)
 
 static void release_pin(void)
 {
-    int pin = (int)ota_app_cfg_int("TEST_APP_PIN", 4);
+    int pin = CONFIG_TEST_APP_PIN;
     esp_err_t err = gpio_hold_dis(pin);
     if (err == ESP_OK) {
         err = gpio_reset_pin(pin);
@@ -327,7 +350,7 @@ static void nvs_print(nvs_handle_t h, const char *ns, const char *t, const char 
 
 static void nvs_action(void)
 {
-    const char *ns = ota_app_cfg_str("TEST_APP_NVS_NS", "storage");
+    const char *ns = CONFIG_TEST_APP_NVS_NS;
     nvs_handle_t h = 0;
     esp_err_t err = nvs_flash_init();
     if (err == ESP_OK) {
@@ -338,7 +361,7 @@ static void nvs_action(void)
         return;
     }
     char list[256];
-    snprintf(list, sizeof(list), "%s", ota_app_cfg_str("TEST_APP_NVS_GET", ""));
+    snprintf(list, sizeof(list), "%s", CONFIG_TEST_APP_NVS_GET);
     for (char *save = NULL, *w = strtok_r(list, " ", &save); w != NULL;
          w = strtok_r(NULL, " ", &save)) {
         char *colon = strchr(w, ':');
@@ -348,7 +371,7 @@ static void nvs_action(void)
         }
     }
     static uint8_t data[3000];
-    long long rounds = ota_app_cfg_int("TEST_APP_NVS_ROUNDS", 0);
+    long long rounds = CONFIG_TEST_APP_NVS_ROUNDS;
     for (long long r = 1; r <= rounds && err == ESP_OK; r++) {
         char text[32];
         snprintf(text, sizeof(text), "round %lld", r);
@@ -358,7 +381,7 @@ static void nvs_action(void)
         err = err == ESP_OK ? nvs_set_blob(h, "data", data, sizeof(data)) : err;
         err = err == ESP_OK ? nvs_commit(h) : err;
     }
-    const char *gone = ota_app_cfg_str("TEST_APP_NVS_ERASE", "");
+    const char *gone = CONFIG_TEST_APP_NVS_ERASE;
     if (err == ESP_OK && gone[0] != '\0') {
         err = nvs_erase_key(h, gone);
         err = err == ESP_OK ? nvs_commit(h) : err;
@@ -391,7 +414,7 @@ void app_main(void)
              state_name(running));
 
     char actions[128];
-    snprintf(actions, sizeof(actions), "%s", ota_app_cfg_str("TEST_APP_ACTION", "idle"));
+    snprintf(actions, sizeof(actions), "%s", CONFIG_TEST_APP_ACTION);
     for (char *save = NULL, *a = strtok_r(actions, ", ", &save); a != NULL;
          a = strtok_r(NULL, ", ", &save)) {
         if (strcmp(a, "install") == 0) {
@@ -416,6 +439,8 @@ void app_main(void)
             release_pin();
         } else if (strcmp(a, "nvs") == 0) {
             nvs_action();
+        } else if (strcmp(a, "https") == 0) {
+            https_update();
         } else if (strcmp(a, "crash") == 0) {
             ESP_LOGW(TAG, "crashing before confirming");
             abort();
