@@ -57,13 +57,32 @@ void esp_rom_output_tx_wait_idle(uint8_t uart_no)
     fflush(stdout);
 }
 
+/* Empty polls in a row: a caller that keeps polling (a console read loop) waits for input. */
+static _Thread_local unsigned g_rx_empty;
+
+/* One byte of console input, or 1 when none has arrived. The first poll that finds nothing
+ * returns at once (ESP-IDF code drains the receive buffer this way); a poll that follows an
+ * empty one first lets what was printed out (the UART has sent it by now) and waits up to 10 ms
+ * for input, which the board's clock counts. */
 int esp_rom_output_rx_one_char(uint8_t *c)
 {
     struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
-    if (poll(&p, 1, 0) != 1 || (p.revents & POLLIN) == 0) {
+    int wait_ms = 0;
+    if (g_rx_empty > 0) {
+        fflush(stdout);
+        wait_ms = 10;
+    }
+    if (poll(&p, 1, wait_ms) != 1 || read(STDIN_FILENO, c, 1) != 1) {
+        if (g_rx_empty++ > 0) {
+            if (p.revents != 0) {
+                poll(NULL, 0, wait_ms); /* input closed: nothing will come, wait as for it */
+            }
+            ota_clock_advance_us((uint64_t)wait_ms * 1000u);
+        }
         return 1;
     }
-    return read(STDIN_FILENO, c, 1) == 1 ? 0 : 1;
+    g_rx_empty = 0;
+    return 0;
 }
 
 void esp_system_console_put_char(char c)

@@ -214,6 +214,8 @@ int main(int argc, char **argv)
     /* The console is a serial line: read input one byte at a time so nothing typed for a later
      * boot is swallowed by this one's buffer. */
     setvbuf(stdin, NULL, _IONBF, 0);
+    /* What an app prints reaches the console line by line, as ESP-IDF's stdout does. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     const char *fd_text = getenv("OTAKIT_BOARD_FD");
     if (fd_text == NULL) {
         fprintf(stderr, "this program is an otakit app: run it on the simulated board "
