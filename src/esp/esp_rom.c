@@ -32,11 +32,6 @@ void esp_rom_delay_us(uint32_t us)
     ota_clock_advance_us(us);
 }
 
-uint32_t esp_rom_get_bootloader_offset(void)
-{
-    return otakit_bootloader_offset();
-}
-
 int esp_rom_output_tx_one_char(uint8_t c)
 {
     putchar(c);

@@ -260,6 +260,7 @@ int main(int argc, char **argv)
         .efuse = &efuse.ops,
         .table_offset = shm->table_offset,
         .running_offset = shm->running_offset,
+        .rom_bootloader_offset = shm->rom_bootloader_offset,
         .sdkconfig = config,
         .restart = restart,
         .deep_sleep = deep_sleep,

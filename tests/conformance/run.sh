@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs one of ESP-IDF's own pytest files, unmodified, on otakit's board:
-#   run.sh PYTEST_FILE [TARGET]    PYTEST_FILE relative to ../shared/conformance/esp-idf
+#   run.sh PYTEST_FILE [TARGET [PYTEST_ARGS...]]
+# PYTEST_FILE relative to ../shared/conformance/esp-idf; PYTEST_ARGS select tests (-k ...)
 # in a copy of that tree (builds go beside each project, as in ESP-IDF's CI), with this
 # directory's conftest.py as the tree's root conftest and pytest-embedded from the build's
 # virtual environment. Exit 77 (skipped) without ../shared/conformance or the environment.
@@ -8,6 +9,7 @@ set -u
 : "${OTAKIT:?}" "${OTAKIT_SOURCE_DIR:?}" "${OTAKIT_BUILD_DIR:?}"
 rel=$1
 target=${2:-esp32}
+shift $(($# < 2 ? $# : 2))
 src=$OTAKIT_SOURCE_DIR/../shared/conformance/esp-idf
 py=$OTAKIT_BUILD_DIR/pyenv/bin/python
 if [ ! -f "$src/$rel" ]; then
@@ -30,7 +32,7 @@ export IDF_PATH=$work/esp-idf
 export PYTHONPATH=$OTAKIT_SOURCE_DIR/tests/conformance/standins:$work/esp-idf/components/esptool_py/esptool
 "$py" -m pytest "$(basename "$rel")" -p no:cacheprovider --rootdir "$work/esp-idf" \
     --embedded-services idf,otakit --target "$target" --app-path "$dir" \
-    --otakit-prog-path "$OTAKIT" -rA -o log_cli=false --junitxml "$work/junit.xml"
+    --otakit-prog-path "$OTAKIT" -rA -o log_cli=false --junitxml "$work/junit.xml" "$@"
 rc=$?
 # pytest: 0 all passed or skipped, 5 nothing collected (an error here).
 exit $rc
