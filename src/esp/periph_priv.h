@@ -15,7 +15,7 @@ void periph_unlock(void);
 /* Now on the board's clock, in nanoseconds. */
 uint64_t periph_now_ns(void);
 
-/* Lock held. Rising and falling edges an RMT channel drives on pin in (from, to]; false (and no
+/* Lock held. Rising and falling edges an RMT channel drives on pin in [from, to); false (and no
  * edges) when no channel drives it. */
 bool rmt_pin_edges(int pin, uint64_t from, uint64_t to, uint64_t *rise, uint64_t *fall);
 

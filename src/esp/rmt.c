@@ -5,7 +5,6 @@
  * carrier turns the active level into a square wave. The pulse counter reads the edges of that
  * waveform (rmt_pin_edges) between any two instants.
  */
-#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,33 +82,37 @@ static struct rmt_channel_t *chan_on(int pin)
     return NULL;
 }
 
-/* Times base + k * period (k >= kmin) in (lo, hi]. */
+/* Times base + k * period (k >= kmin) in [lo, hi). */
 static uint64_t ticks_in(uint64_t lo, uint64_t hi, uint64_t base, uint64_t period, uint64_t kmin)
 {
     uint64_t first = base + kmin * period;
-    if (hi < first || hi <= lo) {
+    if (hi <= lo || hi <= first) {
         return 0;
     }
-    uint64_t upto_hi = (hi - first) / period + 1;
-    uint64_t upto_lo = lo < first ? 0 : (lo - first) / period + 1;
-    return upto_hi - upto_lo;
+    uint64_t below_hi = (hi - first - 1) / period + 1;
+    uint64_t below_lo = lo <= first ? 0 : (lo - first - 1) / period + 1;
+    return below_hi - below_lo;
 }
 
-/* Adds the edges of one constant-level stretch [s, e) that follows level prev. */
+/* Adds the edges in [from, to) of one constant-level stretch [s, e) that follows level prev (-1:
+ * none). The carrier runs from origin: it leaves the active level at origin + k*period + high
+ * and comes back at origin + k*period; a transition at s is itself the stretch's first edge. */
 static void stretch_edges(const struct rmt_channel_t *c, uint64_t s, uint64_t e, int prev,
-                          int level, uint64_t from, uint64_t to, uint64_t *edge[2])
+                          int level, uint64_t origin, uint64_t from, uint64_t to,
+                          uint64_t *edge[2])
 {
-    if (prev >= 0 && prev != level && s > from && s <= to) {
+    bool transition = prev >= 0 && prev != level;
+    if (transition && s >= from && s < to) {
         (*edge[level ? 0 : 1])++;
     }
     if (!c->enabled || c->period == 0 || level != c->active) {
         return;
     }
-    uint64_t lo = from > s ? from : s;
-    uint64_t hi = to < e ? to : e - 1;
-    /* Leaving the active level at s + k*period + high, coming back at s + k*period (k >= 1). */
-    uint64_t away = ticks_in(lo, hi, s + c->high, c->period, 0);
-    uint64_t back = ticks_in(lo, hi, s, c->period, 1);
+    uint64_t start = transition ? s + 1 : s;
+    uint64_t lo = from > start ? from : start;
+    uint64_t hi = to < e ? to : e;
+    uint64_t away = ticks_in(lo, hi, origin + c->high, c->period, 0);
+    uint64_t back = ticks_in(lo, hi, origin, c->period, 0);
     *edge[level ? 1 : 0] += away;
     *edge[level ? 0 : 1] += back;
 }
@@ -123,18 +126,18 @@ bool rmt_pin_edges(int pin, uint64_t from, uint64_t to, uint64_t *rise, uint64_t
     }
     uint64_t *edge[2] = {rise, fall};
     if (c->t0 == UINT64_MAX) {
-        stretch_edges(c, 0, UINT64_MAX, -1, c->idle_level, from, to, edge);
+        stretch_edges(c, 0, UINT64_MAX, -1, c->idle_level, 0, from, to, edge);
         return true;
     }
-    stretch_edges(c, 0, c->t0, -1, c->idle_level, from, to, edge);
+    stretch_edges(c, 0, c->t0, -1, c->idle_level, 0, from, to, edge);
     int prev = c->idle_level;
     uint64_t s = c->t0;
     for (size_t i = 0; i < c->nsegs; i++) {
-        stretch_edges(c, s, c->segs[i].end, prev, c->segs[i].level, from, to, edge);
+        stretch_edges(c, s, c->segs[i].end, prev, c->segs[i].level, c->t0, from, to, edge);
         prev = c->segs[i].level;
         s = c->segs[i].end;
     }
-    stretch_edges(c, s, UINT64_MAX, prev, c->eot_level, from, to, edge);
+    stretch_edges(c, s, UINT64_MAX, prev, c->eot_level, c->t0, from, to, edge);
     return true;
 }
 
@@ -261,7 +264,7 @@ esp_err_t rmt_apply_carrier(rmt_channel_handle_t channel, const rmt_carrier_conf
     if (err == ESP_OK) {
         pcnt_sync_all();
         channel->period = config ? 1000000000ull / config->frequency_hz : 0;
-        channel->high = config ? (uint64_t)llround(channel->period * config->duty_cycle) : 0;
+        channel->high = config ? (uint64_t)((double)channel->period * config->duty_cycle + 0.5) : 0;
         channel->active = config ? !config->flags.polarity_active_low : 1;
     }
     periph_unlock();
