@@ -9,7 +9,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "esp_heap_caps.h" /* ESP-IDF's port brings the heap calls (pvPortMalloc's) */
 #include "spinlock.h"
 
 #ifdef __cplusplus
