@@ -77,11 +77,10 @@ set(OTAKIT_CONFORMANCE_TESTS
     simple_ota=examples/system/ota/simple_ota_example/pytest_simple_ota.py
     advanced_ota=examples/system/ota/advanced_https_ota/pytest_advanced_ota.py
     partitions_ota=examples/system/ota/partitions_ota/pytest_partitions_ota.py
-    # No servers in these tests: the board need not keep a chip's pace.
-    app_update=components/app_update/test_apps/test_app_update/pytest_app_update_ut.py=esp32=--otakit-pace=0
+    app_update=components/app_update/test_apps/test_app_update/pytest_app_update_ut.py
     # The recovery bootloader needs a chip whose ROM has it; the file's other tests on that chip
     # repeat what the esp32 entry runs.
-    app_update_esp32c5=components/app_update/test_apps/test_app_update/pytest_app_update_ut.py=esp32c5=-k=test_recovery_bootloader_update=--otakit-pace=0)
+    app_update_esp32c5=components/app_update/test_apps/test_app_update/pytest_app_update_ut.py=esp32c5=-k=test_recovery_bootloader_update)
 # name=file[=target[=pytest arguments...]]
 foreach(entry ${OTAKIT_CONFORMANCE_TESTS})
     string(REPLACE "=" ";" parts "${entry}")
