@@ -81,15 +81,18 @@ set(OTAKIT_CONFORMANCE_TESTS
     simple_ota=examples/system/ota/simple_ota_example/pytest_simple_ota.py
     advanced_ota=examples/system/ota/advanced_https_ota/pytest_advanced_ota.py
     partitions_ota=examples/system/ota/partitions_ota/pytest_partitions_ota.py
-    otatool=examples/system/ota/otatool/pytest_otatool.py:--otakit-serial=esptool)
-# NAME=FILE[:OPTION]: OPTION is one more option of the service for that file.
+    otatool=examples/system/ota/otatool/pytest_otatool.py=esp32=--otakit-serial=esptool
+    app_update=components/app_update/test_apps/test_app_update/pytest_app_update_ut.py
+    # The recovery bootloader needs a chip whose ROM has it; the file's other tests on that chip
+    # repeat what the esp32 entry runs.
+    app_update_esp32c5=components/app_update/test_apps/test_app_update/pytest_app_update_ut.py=esp32c5=-k=test_recovery_bootloader_update)
+# name=file[=target[=pytest arguments...]]
 foreach(entry ${OTAKIT_CONFORMANCE_TESTS})
-    string(REGEX MATCH "^([^=]+)=([^:]+):?(.*)$" _ "${entry}")
-    set(name ${CMAKE_MATCH_1})
-    set(file ${CMAKE_MATCH_2})
-    set(option ${CMAKE_MATCH_3})
+    string(REPLACE "=" ";" parts "${entry}")
+    list(GET parts 0 name)
+    list(SUBLIST parts 1 -1 args)
     add_test(NAME conformance_${name}
-             COMMAND bash ${CMAKE_SOURCE_DIR}/tests/conformance/run.sh ${file} esp32 ${option})
+             COMMAND bash ${CMAKE_SOURCE_DIR}/tests/conformance/run.sh ${args})
     set_tests_properties(conformance_${name} PROPERTIES ENVIRONMENT "${OTAKIT_TEST_ENV}"
                          TIMEOUT 1200 SKIP_RETURN_CODE 77 RESOURCE_LOCK esp_idf_test_ports)
 endforeach()

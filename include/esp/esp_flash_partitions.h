@@ -59,7 +59,7 @@ uint32_t otakit_partition_table_offset(void);
 #define ESP_PARTITION_TABLE_OFFSET otakit_partition_table_offset()
 #endif
 #define ESP_PRIMARY_PARTITION_TABLE_OFFSET ESP_PARTITION_TABLE_OFFSET
-#define ESP_PARTITION_TABLE_SIZE ESP_PARTITION_TABLE_MAX_LEN
+#define ESP_PARTITION_TABLE_SIZE 0x1000 /* the sector the table occupies */
 #define ESP_BOOTLOADER_SIZE (ESP_PARTITION_TABLE_OFFSET - ESP_BOOTLOADER_OFFSET)
 
 /* One otadata entry (32 bytes), as stored in each of the otadata partition's two sectors. */

@@ -23,7 +23,7 @@ extern "C" {
 #endif
 
 #define OTA_BOARD_SHM_MAGIC 0x4B54424Fu /* "OBTK" */
-#define OTA_BOARD_SHM_VERSION 2u
+#define OTA_BOARD_SHM_VERSION 3u
 #define OTA_BOARD_GPIO_COUNT 64
 #define OTA_BOARD_MAX_GPIO_EVENTS 64
 #define OTA_BOARD_PATH_MAX 1024
@@ -77,6 +77,9 @@ typedef struct ota_board_shm {
     /* Levels the apps drive on output pins (0, 1; -1 not driven). They persist across restarts
      * (as with gpio_hold_en), so the bootloader reads a driven pin at that level. */
     int8_t gpio_drive[OTA_BOARD_GPIO_COUNT];
+    /* Where the ROM found the second-stage bootloader of this boot (the recovery bootloader's
+     * offset after a fallback); 0 before the first ROM step. */
+    uint32_t rom_bootloader_offset;
 } ota_board_shm_t;
 
 /* Creates a zero-filled shared block (memfd, not close-on-exec) and maps it. Returns the fd and

@@ -649,6 +649,7 @@ static int boot_loop(board_t *b)
             b->shm->table_offset ? b->shm->table_offset : OTA_PART_TABLE_OFFSET_DEFAULT;
         setup_efuse(b, efuse_table);
         int err = rom_step(b, &env, OTA_PART_TABLE_OFFSET_DEFAULT, &used);
+        b->shm->rom_bootloader_offset = err == OTA_OK ? used : 0;
         if (err == OTA_ERR_POWER_LOSS) {
             power_cut(b);
             reason = OTA_BOARD_RST_POWERON;

@@ -11,6 +11,7 @@
 #include "esp_flash.h"
 #include "esp_image_format.h"
 #include "esp_partition.h"
+#include "esp_rom_sys.h"
 #include "ota/ota_img.h"
 #include "ota/ota_otadata.h"
 
@@ -24,6 +25,16 @@ uint32_t otakit_bootloader_offset(void)
     uint32_t off = st->installed ? st->cfg.chip->bootloader_offset : DEFAULT_BOOTLOADER_OFFSET;
     esp_dev_unlock();
     return off;
+}
+
+/* esp_rom_get_bootloader_offset: the ROM's choice of this boot, the primary offset by default. */
+uint32_t esp_rom_get_bootloader_offset(void)
+{
+    esp_dev_lock();
+    const esp_dev_state_t *st = esp_dev_state();
+    uint32_t off = st->installed ? st->cfg.rom_bootloader_offset : 0;
+    esp_dev_unlock();
+    return off != 0 ? off : otakit_bootloader_offset();
 }
 
 uint32_t otakit_partition_table_offset(void)

@@ -30,6 +30,7 @@ typedef struct esp_dev_config {
     const ota_efuse_t *efuse;   /* may be NULL (no anti-rollback possible then) */
     uint32_t table_offset;      /* CONFIG_PARTITION_TABLE_OFFSET (0 = 0x8000) */
     uint32_t running_offset;    /* flash address of the running app partition (0 = none) */
+    uint32_t rom_bootloader_offset; /* where the ROM found the bootloader (0 = the primary) */
     /* The app's configuration (CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE, _ANTI_ROLLBACK,
      * CONFIG_PARTITION_TABLE_MD5, CONFIG_ESP_HTTPS_OTA_*...). May be NULL = all defaults. Not
      * copied: it must outlive the installation. */

@@ -1,7 +1,8 @@
 /*
  * ESP-IDF nvs API (nvs.h, nvs_flash.h) over the store of nvs_store.h (ESP-IDF's page format, or
- * otakit's key-value store ota_kv.h), kept in the data/nvs partition labelled "nvs" of the
- * installed device.
+ * otakit's key-value store ota_kv.h), kept in a data/nvs partition of the installed device: "nvs"
+ * by default, another one (of the table or registered with esp_partition_register_external)
+ * through the *_partition calls. One partition is initialised at a time.
  *
  * Writes go to flash at once and are durable when the call returns, so nvs_commit only checks
  * its handle. One mutex serialises every call (apps run their tasks as threads). Handles are
@@ -17,6 +18,7 @@
 #include "ota/ota_kv.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -32,6 +34,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static bool initialized;
 static nvs_slot_t slots[MAX_HANDLES];
 static nvs_handle_t last_id;
+static char part_label[sizeof(((esp_partition_t *)0)->label)] = NVS_DEFAULT_PART_NAME;
 
 static const ota_flash_t *region_flash; /* test override, NULL = the partition */
 static uint32_t region_offset;
@@ -47,12 +50,13 @@ void nvs_internal_use_region(const ota_flash_t *f, uint32_t offset, uint32_t siz
 }
 
 /*
- * Where the store lives: the override region, else the "nvs" data partition of the installed
- * device. False if there is no device or no such partition.
+ * Where the partition labelled label lives: the override region (for "nvs"), else that data/nvs
+ * partition of the installed device. False if there is no device or no such partition.
  */
-static bool nvs_find_region(const ota_flash_t **flash, uint32_t *offset, uint32_t *size)
+static bool nvs_find_region(const char *label, const ota_flash_t **flash, uint32_t *offset,
+                            uint32_t *size)
 {
-    if (region_flash != NULL) {
+    if (region_flash != NULL && strcmp(label, NVS_DEFAULT_PART_NAME) == 0) {
         *flash = region_flash;
         *offset = region_offset;
         *size = region_size;
@@ -62,8 +66,8 @@ static bool nvs_find_region(const ota_flash_t **flash, uint32_t *offset, uint32_
     if (*flash == NULL) {
         return false;
     }
-    const esp_partition_t *p = esp_partition_find_first(
-        ESP_PARTITION_TYPE_DATA, ESP_PARTITION_SUBTYPE_DATA_NVS, NVS_DEFAULT_PART_NAME);
+    const esp_partition_t *p =
+        esp_partition_find_first(ESP_PARTITION_TYPE_DATA, ESP_PARTITION_SUBTYPE_DATA_NVS, label);
     if (p == NULL) {
         return false;
     }
@@ -154,20 +158,25 @@ static bool idf_when_blank(void)
     return cfg != NULL && ota_sdkconfig_bool(cfg->sdkconfig, "OTAKIT_NVS_FORMAT_IDF", false);
 }
 
-esp_err_t nvs_flash_init(void)
+static esp_err_t init_part(const char *label)
 {
     uint32_t offset;
     uint32_t size;
     esp_err_t ret = ESP_OK;
     pthread_mutex_lock(&lock);
+    if (initialized && strcmp(label, part_label) != 0) {
+        ret = ESP_ERR_NVS_INVALID_STATE; /* another partition is initialised */
+        goto out;
+    }
     if (initialized && nvs_store_mounted()) {
         goto out; /* already initialised */
     }
     const ota_flash_t *f = NULL;
-    if (!nvs_find_region(&f, &offset, &size)) {
+    if (!nvs_find_region(label, &f, &offset, &size)) {
         ret = ESP_ERR_NOT_FOUND;
         goto out;
     }
+    snprintf(part_label, sizeof(part_label), "%s", label);
     int err = nvs_store_mount(f, offset, size, idf_when_blank());
     if (err != OTA_OK) {
         ret = map_mount_err(err);
@@ -179,11 +188,16 @@ out:
     return ret;
 }
 
-esp_err_t nvs_flash_deinit(void)
+esp_err_t nvs_flash_init(void)
+{
+    return init_part(NVS_DEFAULT_PART_NAME);
+}
+
+static esp_err_t deinit_part(const char *label)
 {
     esp_err_t ret = ESP_OK;
     pthread_mutex_lock(&lock);
-    if (!initialized) {
+    if (!initialized || strcmp(label, part_label) != 0) {
         ret = ESP_ERR_NVS_NOT_INITIALIZED;
     } else {
         close_all();
@@ -193,25 +207,44 @@ esp_err_t nvs_flash_deinit(void)
     return ret;
 }
 
-esp_err_t nvs_flash_erase(void)
+esp_err_t nvs_flash_deinit(void)
+{
+    return deinit_part(NVS_DEFAULT_PART_NAME);
+}
+
+/* Erases the partition labelled label (deinitialising it first, as ESP-IDF does); the store
+ * stays with an initialised other partition. */
+static esp_err_t erase_part(const char *label)
 {
     uint32_t offset;
     uint32_t size;
     esp_err_t ret = ESP_OK;
     pthread_mutex_lock(&lock);
-    close_all();
-    initialized = false;
+    bool other = initialized && strcmp(label, part_label) != 0;
+    if (!other) {
+        close_all();
+        initialized = false;
+    }
     const ota_flash_t *f = NULL;
-    if (!nvs_find_region(&f, &offset, &size)) {
+    if (!nvs_find_region(label, &f, &offset, &size)) {
         ret = ESP_ERR_NOT_FOUND;
     } else {
-        int err = nvs_store_format(f, offset, size, idf_when_blank());
+        if (!other) {
+            snprintf(part_label, sizeof(part_label), "%s", label);
+        }
+        int err = other ? ota_flash_erase_range(f, offset, size)
+                        : nvs_store_format(f, offset, size, idf_when_blank());
         if (err != OTA_OK) {
             ret = err == OTA_ERR_READONLY ? ESP_ERR_NOT_ALLOWED : map_mount_err(err);
         }
     }
     pthread_mutex_unlock(&lock);
     return ret;
+}
+
+esp_err_t nvs_flash_erase(void)
+{
+    return erase_part(NVS_DEFAULT_PART_NAME);
 }
 
 esp_err_t nvs_open(const char *namespace_name, nvs_open_mode_t open_mode, nvs_handle_t *out_handle)
@@ -482,30 +515,31 @@ esp_err_t nvs_get_blob(nvs_handle_t handle, const char *key, void *out_value, si
 }
 
 /* ESP_OK when label names the one store ("nvs"), else the error for it. */
+esp_err_t nvs_flash_init_partition(const char *partition_label)
+{
+    return partition_label == NULL ? ESP_ERR_INVALID_ARG : init_part(partition_label);
+}
+
+esp_err_t nvs_flash_deinit_partition(const char *partition_label)
+{
+    return partition_label == NULL ? ESP_ERR_INVALID_ARG : deinit_part(partition_label);
+}
+
+esp_err_t nvs_flash_erase_partition(const char *partition_label)
+{
+    return partition_label == NULL ? ESP_ERR_INVALID_ARG : erase_part(partition_label);
+}
+
+/* ESP_OK when label names the initialised partition. */
 static esp_err_t check_label(const char *label)
 {
     if (label == NULL) {
         return ESP_ERR_INVALID_ARG;
     }
-    return strcmp(label, "nvs") == 0 ? ESP_OK : ESP_ERR_NVS_PART_NOT_FOUND;
-}
-
-esp_err_t nvs_flash_init_partition(const char *partition_label)
-{
-    esp_err_t err = check_label(partition_label);
-    return err == ESP_OK ? nvs_flash_init() : err;
-}
-
-esp_err_t nvs_flash_deinit_partition(const char *partition_label)
-{
-    esp_err_t err = check_label(partition_label);
-    return err == ESP_OK ? nvs_flash_deinit() : err;
-}
-
-esp_err_t nvs_flash_erase_partition(const char *partition_label)
-{
-    esp_err_t err = check_label(partition_label);
-    return err == ESP_OK ? nvs_flash_erase() : err;
+    pthread_mutex_lock(&lock);
+    bool ok = initialized && strcmp(label, part_label) == 0;
+    pthread_mutex_unlock(&lock);
+    return ok ? ESP_OK : ESP_ERR_NVS_PART_NOT_FOUND;
 }
 
 esp_err_t nvs_open_from_partition(const char *part_name, const char *namespace_name,

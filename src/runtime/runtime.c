@@ -193,6 +193,8 @@ int main(int argc, char **argv)
     /* The console is a serial line: read input one byte at a time so nothing typed for a later
      * boot is swallowed by this one's buffer. */
     setvbuf(stdin, NULL, _IONBF, 0);
+    /* What an app prints reaches the console line by line, as ESP-IDF's stdout does. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     const char *fd_text = getenv("OTAKIT_BOARD_FD");
     if (fd_text == NULL) {
         fprintf(stderr, "this program is an otakit app: run it on the simulated board "
@@ -237,6 +239,7 @@ int main(int argc, char **argv)
         .efuse = &efuse.ops,
         .table_offset = shm->table_offset,
         .running_offset = shm->running_offset,
+        .rom_bootloader_offset = shm->rom_bootloader_offset,
         .sdkconfig = config,
         .restart = restart,
         .deep_sleep = deep_sleep,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs one of ESP-IDF's own pytest files, unmodified, on otakit's board:
-#   run.sh PYTEST_FILE [TARGET [OPTION...]]
-# (PYTEST_FILE relative to ../shared/conformance/esp-idf; OPTIONs go to pytest, e.g. the service's)
+#   run.sh PYTEST_FILE [TARGET [PYTEST_ARGS...]]
+# PYTEST_FILE relative to ../shared/conformance/esp-idf; PYTEST_ARGS go to pytest (-k ..., the
+# service's options such as --otakit-serial esptool)
 # in a copy of that tree (builds go beside each project, as in ESP-IDF's CI), with this
 # directory's conftest.py as the tree's root conftest and pytest-embedded from the build's
 # virtual environment. Exit 77 (skipped) without ../shared/conformance or the environment.

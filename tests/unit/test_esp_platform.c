@@ -20,6 +20,8 @@
 #include "esp_ota_ops.h"
 #include "esp_partition.h"
 #include "esp_random.h"
+#include "nvs.h"
+#include "nvs_flash.h"
 #include "esp_system.h"
 #include "protocol_examples_common.h"
 #include "../bootloader_flash/include/bootloader_flash_priv.h"
@@ -382,6 +384,55 @@ static void test_shutdown_handlers(void **state)
     esp_dev_uninstall();
 }
 
+/* The NVS *_partition calls on a partition registered at run time (ESP-IDF's app_update test
+ * "OTA update of NVS partition"): one partition is initialised at a time, each holds its own
+ * values, and the default one is untouched by work on the other. */
+static void test_nvs_other_partition(void **state)
+{
+    (void)state;
+    install(false);
+    const esp_partition_t *nvs2 = NULL;
+    assert_int_equal(esp_partition_register_external(NULL, 0x380000, 0x6000, "nvs2",
+                                                     ESP_PARTITION_TYPE_DATA,
+                                                     ESP_PARTITION_SUBTYPE_DATA_NVS, &nvs2),
+                     ESP_OK);
+    nvs_handle_t h;
+    uint32_t v = 0;
+    assert_int_equal(nvs_flash_init(), ESP_OK);
+    assert_int_equal(nvs_open("ns", NVS_READWRITE, &h), ESP_OK);
+    assert_int_equal(nvs_set_u32(h, "k", 1), ESP_OK);
+    nvs_close(h);
+    assert_int_equal(nvs_flash_init_partition("nvs2"), ESP_ERR_NVS_INVALID_STATE);
+    assert_int_equal(nvs_open_from_partition("nvs2", "ns", NVS_READWRITE, &h),
+                     ESP_ERR_NVS_PART_NOT_FOUND);
+    assert_int_equal(nvs_flash_erase_partition("nvs2"), ESP_OK); /* not initialised: erased */
+    assert_int_equal(nvs_flash_deinit(), ESP_OK);
+
+    assert_int_equal(nvs_flash_init_partition("nvs3"), ESP_ERR_NOT_FOUND);
+    assert_int_equal(nvs_flash_init_partition("nvs2"), ESP_OK);
+    assert_int_equal(nvs_open_from_partition("nvs2", "ns", NVS_READWRITE, &h), ESP_OK);
+    assert_int_equal(nvs_get_u32(h, "k", &v), ESP_ERR_NVS_NOT_FOUND);
+    assert_int_equal(nvs_set_u32(h, "k", 2), ESP_OK);
+    nvs_close(h);
+    assert_int_equal(nvs_flash_deinit(), ESP_ERR_NVS_NOT_INITIALIZED); /* "nvs" is not */
+    assert_int_equal(nvs_flash_deinit_partition("nvs2"), ESP_OK);
+
+    assert_int_equal(nvs_flash_init(), ESP_OK);
+    assert_int_equal(nvs_open("ns", NVS_READONLY, &h), ESP_OK);
+    assert_int_equal(nvs_get_u32(h, "k", &v), ESP_OK);
+    assert_int_equal(v, 1);
+    nvs_close(h);
+    assert_int_equal(nvs_flash_deinit(), ESP_OK);
+    assert_int_equal(nvs_flash_init_partition("nvs2"), ESP_OK);
+    assert_int_equal(nvs_open_from_partition("nvs2", "ns", NVS_READONLY, &h), ESP_OK);
+    assert_int_equal(nvs_get_u32(h, "k", &v), ESP_OK);
+    assert_int_equal(v, 2);
+    nvs_close(h);
+    assert_int_equal(nvs_flash_deinit_partition("nvs2"), ESP_OK);
+    assert_int_equal(esp_partition_deregister_external(nvs2), ESP_OK);
+    esp_dev_uninstall();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -396,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_image_verify_and_description),
         cmocka_unit_test(test_bootloader_mmap_and_otadata),
         cmocka_unit_test(test_shutdown_handlers),
+        cmocka_unit_test(test_nvs_other_partition),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -46,6 +46,7 @@ extern "C" {
 #define INCLUDE_uxTaskGetStackHighWaterMark2 1
 #define INCLUDE_xTimerPendFunctionCall 0
 
+#include "esp_heap_caps.h" /* ESP-IDF's port brings the heap calls (pvPortMalloc's) */
 #include "freertos/portmacro.h"
 
 #define configNUMBER_OF_CORES portNUM_PROCESSORS
