@@ -5,7 +5,8 @@
 # is read back value for value by `otakit nvs dump`, also from a flash image's nvs partition;
 # what `otakit nvs generate` writes from the same CSV passes nvs_tool.py's integrity check and
 # nvs_tool.py lists the same values; updates, erasures and garbage collection by `otakit nvs
-# apply` / `erase` leave a partition nvs_tool.py checks clean and lists exactly.
+# apply` / `erase` leave a partition nvs_tool.py checks clean and lists exactly; an app on the
+# board reads the generator's partition, and formats a blank one in ESP-IDF's format.
 set -u
 
 . "$(dirname "$0")/lib.bash"
@@ -151,6 +152,17 @@ for p in 0 1 2 3 4 5; do
     [ "$seq" != 4294967295 ] && [ "$seq" -gt "$max_seq" ] && max_seq=$seq
 done
 expect_eq "pages were collected (highest sequence number >= 6)" "$((max_seq >= 6))" 1
+
+# --- 4b. a blank nvs partition: the app (packed by `otakit image pack`) gets ESP-IDF's format ----
+pack_test_app blank_app.bin 1 nvs TEST_APP_NVS_NS=ns_a TEST_APP_NVS_ROUNDS=3
+"$OTAKIT" flash create blank.bin --size 4MB --table singleapp --bootloader bl.bin \
+    --app factory=blank_app.bin >/dev/null || fail "flash create with a blank nvs partition"
+board blank.log blank.bin --until 'nvs: 3 rounds written'
+[ "$BOARD_STATUS" -eq 0 ] || fail "blank board: exit $BOARD_STATUS, expected 0 (--until)"
+expect_file_has blank.log 'nvs: 3 rounds written: ESP_OK$'
+"$OTAKIT" flash read-partition blank.bin --name nvs -o blank_nvs.bin >/dev/null || fail "read nvs"
+integrity blank_nvs.bin "blank partition after the app"
+expect_eq "nvs_tool.py: the app's count" "$(minimal blank_nvs.bin | grep -c '^ *ns_a:count = 3$')" 1
 
 # --- 5. refusals -------------------------------------------------------------------------------
 printf 'key,type,encoding,value\nns,namespace,,\nv,data,u8,256\n' >bad.csv
