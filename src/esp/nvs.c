@@ -318,46 +318,6 @@ static esp_err_t set_value(nvs_handle_t handle, const char *key, nvs_type_t type
     return ret;
 }
 
-esp_err_t nvs_set_u8(nvs_handle_t handle, const char *key, uint8_t value)
-{
-    return set_value(handle, key, NVS_TYPE_U8, &value, sizeof(value));
-}
-
-esp_err_t nvs_set_u16(nvs_handle_t handle, const char *key, uint16_t value)
-{
-    return set_value(handle, key, NVS_TYPE_U16, &value, sizeof(value));
-}
-
-esp_err_t nvs_set_u32(nvs_handle_t handle, const char *key, uint32_t value)
-{
-    return set_value(handle, key, NVS_TYPE_U32, &value, sizeof(value));
-}
-
-esp_err_t nvs_set_i32(nvs_handle_t handle, const char *key, int32_t value)
-{
-    return set_value(handle, key, NVS_TYPE_I32, &value, sizeof(value));
-}
-
-esp_err_t nvs_set_i8(nvs_handle_t handle, const char *key, int8_t value)
-{
-    return set_value(handle, key, NVS_TYPE_I8, &value, sizeof(value));
-}
-
-esp_err_t nvs_set_i16(nvs_handle_t handle, const char *key, int16_t value)
-{
-    return set_value(handle, key, NVS_TYPE_I16, &value, sizeof(value));
-}
-
-esp_err_t nvs_set_u64(nvs_handle_t handle, const char *key, uint64_t value)
-{
-    return set_value(handle, key, NVS_TYPE_U64, &value, sizeof(value));
-}
-
-esp_err_t nvs_set_i64(nvs_handle_t handle, const char *key, int64_t value)
-{
-    return set_value(handle, key, NVS_TYPE_I64, &value, sizeof(value));
-}
-
 esp_err_t nvs_set_str(nvs_handle_t handle, const char *key, const char *value)
 {
     /* a NULL string gets ESP_ERR_INVALID_ARG from set_value, after the handle checks */
@@ -386,45 +346,25 @@ static esp_err_t get_int(nvs_handle_t handle, const char *key, nvs_type_t type, 
     return ret;
 }
 
-esp_err_t nvs_get_u8(nvs_handle_t handle, const char *key, uint8_t *out_value)
-{
-    return get_int(handle, key, NVS_TYPE_U8, out_value, sizeof(*out_value));
-}
+/* nvs_set_<name> and nvs_get_<name> of an integer type: set_value and get_int with its tag. */
+#define NVS_INT_ACCESSORS(name, ctype, tag)                                                        \
+    esp_err_t nvs_set_##name(nvs_handle_t handle, const char *key, ctype value)                    \
+    {                                                                                              \
+        return set_value(handle, key, tag, &value, sizeof(value));                                 \
+    }                                                                                              \
+    esp_err_t nvs_get_##name(nvs_handle_t handle, const char *key, ctype *out_value)               \
+    {                                                                                              \
+        return get_int(handle, key, tag, out_value, sizeof(*out_value));                           \
+    }
 
-esp_err_t nvs_get_u16(nvs_handle_t handle, const char *key, uint16_t *out_value)
-{
-    return get_int(handle, key, NVS_TYPE_U16, out_value, sizeof(*out_value));
-}
-
-esp_err_t nvs_get_u32(nvs_handle_t handle, const char *key, uint32_t *out_value)
-{
-    return get_int(handle, key, NVS_TYPE_U32, out_value, sizeof(*out_value));
-}
-
-esp_err_t nvs_get_i32(nvs_handle_t handle, const char *key, int32_t *out_value)
-{
-    return get_int(handle, key, NVS_TYPE_I32, out_value, sizeof(*out_value));
-}
-
-esp_err_t nvs_get_i8(nvs_handle_t handle, const char *key, int8_t *out_value)
-{
-    return get_int(handle, key, NVS_TYPE_I8, out_value, sizeof(*out_value));
-}
-
-esp_err_t nvs_get_i16(nvs_handle_t handle, const char *key, int16_t *out_value)
-{
-    return get_int(handle, key, NVS_TYPE_I16, out_value, sizeof(*out_value));
-}
-
-esp_err_t nvs_get_u64(nvs_handle_t handle, const char *key, uint64_t *out_value)
-{
-    return get_int(handle, key, NVS_TYPE_U64, out_value, sizeof(*out_value));
-}
-
-esp_err_t nvs_get_i64(nvs_handle_t handle, const char *key, int64_t *out_value)
-{
-    return get_int(handle, key, NVS_TYPE_I64, out_value, sizeof(*out_value));
-}
+NVS_INT_ACCESSORS(u8, uint8_t, NVS_TYPE_U8)
+NVS_INT_ACCESSORS(i8, int8_t, NVS_TYPE_I8)
+NVS_INT_ACCESSORS(u16, uint16_t, NVS_TYPE_U16)
+NVS_INT_ACCESSORS(i16, int16_t, NVS_TYPE_I16)
+NVS_INT_ACCESSORS(u32, uint32_t, NVS_TYPE_U32)
+NVS_INT_ACCESSORS(i32, int32_t, NVS_TYPE_I32)
+NVS_INT_ACCESSORS(u64, uint64_t, NVS_TYPE_U64)
+NVS_INT_ACCESSORS(i64, int64_t, NVS_TYPE_I64)
 
 /*
  * Common body of nvs_get_str and nvs_get_blob, with ESP-IDF's length protocol: length NULL is
