@@ -276,13 +276,15 @@ static bool holds(nvs_handle_t h, int k, const mval_t *m)
 }
 
 /* Checks every key against the committed model and the interrupted call's; returns the keys
- * that match neither, and whether the store is at the workload's end. */
+ * that match neither, and whether the store holds the workload's end state. */
 static unsigned check_keys(nvs_data_t *d, bool *at_end, char *why)
 {
     mval_t committed[NKEYS];
     mval_t next[NKEYS];
+    mval_t end[NKEYS];
     model_at(d, d->done, committed);
     model_at(d, d->done + 1, next);
+    model_at(d, d->nsteps, end);
     unsigned lost = 0;
     *at_end = true;
     for (int k = 0; k < NKEYS; k++) {
@@ -292,15 +294,14 @@ static unsigned check_keys(nvs_data_t *d, bool *at_end, char *why)
         }
         bool old_ok = holds(h, k, &committed[k]);
         bool new_ok = keys[k].touched && holds(h, k, &next[k]);
+        *at_end = *at_end && holds(h, k, &end[k]);
         nvs_close(h);
         d->committed_checked += committed[k].present;
-        *at_end = *at_end && old_ok;
         if (!old_ok && !new_ok) {
             lost++;
             snprintf(why, 64, "%s:%s lost (%d calls committed)", keys[k].ns, keys[k].key, d->done);
         }
     }
-    *at_end = *at_end && d->done == d->nsteps;
     return lost;
 }
 
@@ -325,8 +326,8 @@ static void check_app(sweep_t *s)
     nvs_close(h);
 }
 
-/* After power-on: 1 every call of the workload is in, 0 the cut came earlier and nothing
- * committed is lost, -2 an entry was lost, -1 no app booted. */
+/* After power-on: 1 the store holds the workload's end state, 0 an earlier one with nothing
+ * committed lost, -2 an entry was lost, -1 no app booted. */
 static int settle(sweep_t *s, char *why)
 {
     nvs_data_t *d = data_of(s);
