@@ -14,6 +14,21 @@ extern "C" {
 typedef uint32_t nvs_handle_t;
 typedef enum { NVS_READONLY, NVS_READWRITE } nvs_open_mode_t;
 
+/* Value types, as ESP-IDF numbers them (and stores them in its page format). */
+typedef enum {
+    NVS_TYPE_U8 = 0x01,
+    NVS_TYPE_I8 = 0x11,
+    NVS_TYPE_U16 = 0x02,
+    NVS_TYPE_I16 = 0x12,
+    NVS_TYPE_U32 = 0x04,
+    NVS_TYPE_I32 = 0x14,
+    NVS_TYPE_U64 = 0x08,
+    NVS_TYPE_I64 = 0x18,
+    NVS_TYPE_STR = 0x21,
+    NVS_TYPE_BLOB = 0x42,
+    NVS_TYPE_ANY = 0xff,
+} nvs_type_t;
+
 #define NVS_KEY_NAME_MAX_SIZE 16
 #define NVS_DEFAULT_PART_NAME "nvs"
 

@@ -72,6 +72,15 @@ bool cli_help(int argc, char **argv, const char *help);
 int cli_opt(const char *cmd, int argc, char **argv, int *i, const char *name, const char **val);
 
 /*
+ * Matches argv[*i] against an option whose value may be left out: "NAME=VALUE" (long names), or
+ * "NAME" followed by an argument that takes() accepts as its value, or "NAME" alone (*val NULL).
+ * Returns 1 with *val set (and *i advanced past a taken argument), 0 if argv[*i] is not that
+ * option.
+ */
+int cli_opt_optional(int argc, char **argv, int *i, const char *name,
+                     bool (*takes)(const char *arg), const char **val);
+
+/*
  * Reads a whole file into a malloc'ed buffer (*data, caller frees; a NUL is appended past *len).
  * On failure prints one error line naming the file and returns CLI_FAIL; else CLI_OK.
  */

@@ -77,6 +77,23 @@ int cli_opt(const char *cmd, int argc, char **argv, int *i, const char *name, co
     return 1;
 }
 
+int cli_opt_optional(int argc, char **argv, int *i, const char *name,
+                     bool (*takes)(const char *arg), const char **val)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0 || (a[n] != '\0' && !(a[n] == '=' && name[1] == '-'))) {
+        return 0;
+    }
+    *val = NULL;
+    if (a[n] == '=') {
+        *val = a + n + 1;
+    } else if (*i + 1 < argc && takes(argv[*i + 1])) {
+        *val = argv[++*i];
+    }
+    return 1;
+}
+
 int cli_dispatch(const char *group, const char *help, const cli_sub_t *subs, size_t n, int argc,
                  char **argv)
 {

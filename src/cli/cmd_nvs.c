@@ -11,6 +11,7 @@
 
 #include "cli_flash.h"
 #include "ota/ota_idfnvs.h"
+#include "ota/ota_nvs_dump.h"
 #include "ota/ota_memflash.h"
 #include "ota/ota_nvs_csv.h"
 
@@ -66,15 +67,18 @@ static int cmd_generate(int argc, char **argv)
 }
 
 static const char dump_help[] =
-    "usage: otakit nvs dump FILE [--name NAME]\n"
+    "usage: otakit nvs dump FILE [--name NAME] [-d all|written|minimal|namespaces|values]\n"
     "\n"
-    "Lists the values of an NVS partition in ESP-IDF's format, one 'namespace:key = value' line\n"
-    "each (integers in decimal, strings quoted, blobs in hex), as nvs_tool.py lists them. FILE\n"
-    "is a partition image, or with --name a flash image whose partition NAME is read. What\n"
-    "nvs_flash_init would repair (an interrupted write) is repaired in memory only.\n"
+    "Prints an NVS partition in ESP-IDF's format as ESP-IDF's nvs_tool.py prints it with\n"
+    "--color never: -d all (the default) every page with its header, entry state bitmap and\n"
+    "entries; -d written the written entries only; -d minimal 'namespace:key = value' per written\n"
+    "entry, page by page; -d namespaces the namespace table. These show the bytes as they are.\n"
+    "-d values lists each stored value once, 'namespace:key = value (type)' (integers in decimal,\n"
+    "strings quoted, blobs in hex), after repairing in memory what nvs_flash_init would repair.\n"
+    "FILE is a partition image, or with --name a flash image whose partition NAME is read.\n"
     "\n"
-    "Exit status: 0 listed; 1 FILE cannot be read or holds no valid NVS partition; 2 for a wrong\n"
-    "command line.\n";
+    "Exit status: 0 printed; 1 FILE cannot be read or is not a whole number of 4 KiB pages (or,\n"
+    "for -d values, holds no valid NVS partition); 2 for a wrong command line.\n";
 
 static const char *type_name(uint8_t t)
 {
@@ -156,6 +160,29 @@ static int load_part(const char *cmd, const char *path, const char *name, uint8_
     return rc;
 }
 
+/* -d values: each stored value once, from the partition as nvs_flash_init would mount it. */
+static int dump_values(uint8_t *data, size_t len)
+{
+    ota_flash_t f;
+    ota_memflash_t m;
+    static ota_idfnvs_t s;
+    ota_memflash_init(&f, &m, data, (uint32_t)len, false);
+    int err = ota_idfnvs_mount(&s, &f, 0, (uint32_t)len & ~(OTA_IDFNVS_PAGE_SIZE - 1));
+    return err == OTA_OK ? ota_idfnvs_foreach(&s, print_value, &s) : err;
+}
+
+/* The listing a -d value names: 0..3 nvs_tool.py's (ota_nvs_dump_t), 4 values, -1 unknown. */
+static int dump_kind(const char *name)
+{
+    static const char *const kinds[] = {"all", "written", "minimal", "namespaces", "values"};
+    for (int k = 0; k < 5; k++) {
+        if (strcmp(name, kinds[k]) == 0) {
+            return k;
+        }
+    }
+    return -1;
+}
+
 static int cmd_dump(int argc, char **argv)
 {
     static const char cmd[] = "nvs dump";
@@ -164,8 +191,11 @@ static int cmd_dump(int argc, char **argv)
     }
     const char *path = NULL;
     const char *name = NULL;
+    const char *kind = "all";
     for (int i = 1; i < argc; i++) {
         int r = cli_opt(cmd, argc, argv, &i, "--name", &name);
+        r = r == 0 ? cli_opt(cmd, argc, argv, &i, "-d", &kind) : r;
+        r = r == 0 ? cli_opt(cmd, argc, argv, &i, "--dump", &kind) : r;
         if (r < 0) {
             return CLI_USAGE;
         } else if (r == 0 && (argv[i][0] == '-' || path != NULL)) {
@@ -173,6 +203,13 @@ static int cmd_dump(int argc, char **argv)
         } else if (r == 0) {
             path = argv[i];
         }
+    }
+    int k = dump_kind(kind);
+    if (k < 0) {
+        return cli_usage_error(cmd,
+                               "unknown listing '%s' (all, written, minimal, namespaces, "
+                               "values)",
+                               kind);
     }
     if (path == NULL) {
         return cli_usage_error(cmd, "FILE missing");
@@ -183,15 +220,13 @@ static int cmd_dump(int argc, char **argv)
         free(data);
         return CLI_FAIL;
     }
-    ota_flash_t f;
-    ota_memflash_t m;
-    static ota_idfnvs_t s;
-    ota_memflash_init(&f, &m, data, (uint32_t)len, false);
-    int err = ota_idfnvs_mount(&s, &f, 0, (uint32_t)len & ~(OTA_IDFNVS_PAGE_SIZE - 1));
-    if (err == OTA_OK) {
-        err = ota_idfnvs_foreach(&s, print_value, &s);
-    }
+    int err =
+        k == 4 ? dump_values(data, len) : ota_nvs_dump_print(stdout, data, len, (ota_nvs_dump_t)k);
     free(data);
+    if (err == OTA_ERR_SIZE && k != 4) {
+        return cli_error("%s: %s: %zu bytes is not a whole number of 4096-byte pages", cmd, path,
+                         len);
+    }
     return err == OTA_OK ? CLI_OK : cli_error("%s: %s: %s", cmd, path, ota_strerror(err));
 }
 
@@ -280,7 +315,7 @@ static int cmd_erase(int argc, char **argv)
 
 static const cli_sub_t subs[] = {
     {"generate", "write an NVS partition from a CSV (nvs_partition_gen.py generate)", cmd_generate},
-    {"dump", "list the values of an NVS partition (nvs_tool.py)", cmd_dump},
+    {"dump", "print an NVS partition as nvs_tool.py does", cmd_dump},
     {"apply", "set a CSV's values in an NVS partition image", cmd_apply},
     {"erase", "erase a key or a namespace's keys in an NVS partition image", cmd_erase},
 };

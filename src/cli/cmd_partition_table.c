@@ -150,159 +150,189 @@ static int write_output(const char *path, const void *data, size_t len)
     return rc != CLI_OK ? rc : cli_write_file(path, data, len);
 }
 
-/* Takes the value of an option given as "--opt VALUE" or "--opt=VALUE"; NULL if it has none. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name)
-{
-    const char *v = NULL;
-    return cli_opt(NULL, argc, argv, i, name, &v) > 0 ? v : NULL;
-}
-
-static bool opt_is(const char *arg, const char *name)
-{
-    size_t n = strlen(name);
-    return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
-}
-
-static int run(int argc, char **argv)
-{
-    if (cli_help(argc, argv, help_text)) {
-        return CLI_OK;
-    }
+/* The command line: the options, the extra subtypes they name, IN and OUT. */
+typedef struct {
     ota_part_csv_opts_t opts;
-    memset(&opts, 0, sizeof(opts));
-    ota_part_subtype_def_t *extras = calloc((size_t)argc, sizeof(*extras));
-    if (extras == NULL) {
-        return cli_error(CMD ": out of memory");
+    ota_part_subtype_def_t *extras; /* argc entries */
+    const char *pos[2];
+    int npos;
+    bool printed; /* --print-builtin printed a table: nothing more to do */
+} args_t;
+
+/* The generator's --flash-size and --secure take the next argument only when it is a value. */
+static bool is_size_arg(const char *arg)
+{
+    return strstr(arg, "MB") != NULL && arg[0] != '-';
+}
+
+static bool is_secure_arg(const char *arg)
+{
+    return strcmp(arg, "v1") == 0 || strcmp(arg, "v2") == 0;
+}
+
+/* The value v of an OFFSET option name into *out. */
+static int offset_opt(const char *name, const char *v, uint32_t *out)
+{
+    if (v == NULL || !parse_offset(v, out)) {
+        return cli_usage_error(CMD, "%s needs a number, got '%s'", name, v ? v : "");
     }
-    const char *pos[2] = {NULL, NULL};
-    int npos = 0;
-    int rc = CLI_OK;
-    bool only_pos = false;
-    for (int i = 1; i < argc && rc == CLI_OK; i++) {
-        const char *a = argv[i];
-        const char *v = NULL;
-        if (only_pos || a[0] != '-' || strcmp(a, "-") == 0) {
-            if (npos == 2) {
-                rc = cli_usage_error(CMD, "unexpected argument '%s'", a);
-            } else {
-                pos[npos++] = a;
-            }
-        } else if (strcmp(a, "--") == 0) {
-            only_pos = true;
-        } else if (strcmp(a, "-o") == 0 || opt_is(a, "--offset")) {
-            v = opt_value(argc, argv, &i, strcmp(a, "-o") == 0 ? "-o" : "--offset");
-            if (v == NULL || !parse_offset(v, &opts.table_offset)) {
-                rc = cli_usage_error(CMD, "--offset needs a number, got '%s'", v ? v : "");
-            } else if (opts.table_offset == 0) {
-                rc = cli_usage_error(CMD, "--offset 0 leaves no room for the bootloader");
-            }
-        } else if (opt_is(a, "--flash-size")) {
-            /* The value is optional, as in the generator; a bare option means no check. */
-            if (strchr(a, '=') != NULL) {
-                v = strchr(a, '=') + 1;
-            } else if (i + 1 < argc && strstr(argv[i + 1], "MB") != NULL && argv[i + 1][0] != '-') {
-                v = argv[++i];
-            }
-            if (v != NULL && !parse_flash_size(v, &opts.flash_size)) {
-                rc = cli_usage_error(CMD,
+    return CLI_OK;
+}
+
+static int secure_opt(ota_part_csv_opts_t *o, const char *v)
+{
+    v = v != NULL ? v : "v1";
+    if (strcmp(v, "v1") == 0) {
+        o->secure = OTA_PART_SECURE_V1;
+    } else if (strcmp(v, "v2") == 0) {
+        o->secure = OTA_PART_SECURE_V2;
+    } else {
+        return cli_usage_error(CMD, "--secure: invalid choice '%s' (choose from v1, v2)", v);
+    }
+    return CLI_OK;
+}
+
+static int extra_subtype_opt(args_t *a, const char *v)
+{
+    ota_diag_t d = {{0}};
+    if (v == NULL) {
+        return cli_usage_error(CMD, "--extra-partition-subtypes needs TYPE,NAME,VALUE");
+    }
+    if (ota_part_extra_subtype_parse((char *)v, &a->extras[a->opts.extra_subtype_count], &d) !=
+        OTA_OK) {
+        return cli_usage_error(CMD, "%s", d.msg);
+    }
+    a->opts.extra_subtype_count++;
+    return CLI_OK;
+}
+
+static int print_builtin_opt(args_t *a, const char *v)
+{
+    const char *csv = v != NULL ? ota_part_builtin_csv(v) : NULL;
+    if (csv == NULL) {
+        return cli_usage_error(CMD,
+                               "--print-builtin: unknown table '%s' (choose from singleapp, "
+                               "two_ota, two_ota_large)",
+                               v ? v : "");
+    }
+    fputs(csv, stdout);
+    a->printed = true;
+    return CLI_OK;
+}
+
+/* The options without a value. */
+static int flag_opt(args_t *a, const char *arg)
+{
+    if (strcmp(arg, "--disable-md5sum") == 0) {
+        a->opts.no_md5 = true;
+    } else if (strcmp(arg, "--no-verify") == 0) {
+        a->opts.no_verify = true;
+    } else if (strcmp(arg, "--verify") != 0 && strcmp(arg, "-v") != 0 &&
+               strcmp(arg, "--quiet") != 0 && strcmp(arg, "-q") != 0) { /* compatibility no-ops */
+        return cli_usage_error(CMD, "unknown option '%s'", arg);
+    }
+    return CLI_OK;
+}
+
+/* The option at argv[*i] (a value option missing its value gets v NULL). */
+static int parse_option(args_t *a, int argc, char **argv, int *i)
+{
+    ota_part_csv_opts_t *o = &a->opts;
+    const char *v = NULL;
+    if (cli_opt(NULL, argc, argv, i, "-o", &v) != 0 ||
+        cli_opt(NULL, argc, argv, i, "--offset", &v) != 0) {
+        int rc = offset_opt("--offset", v, &o->table_offset);
+        return rc == CLI_OK && o->table_offset == 0
+                   ? cli_usage_error(CMD, "--offset 0 leaves no room for the bootloader")
+                   : rc;
+    }
+    if (cli_opt_optional(argc, argv, i, "--flash-size", is_size_arg, &v)) {
+        /* a bare option means no check, as in the generator */
+        return v == NULL || parse_flash_size(v, &o->flash_size)
+                   ? CLI_OK
+                   : cli_usage_error(CMD,
                                      "--flash-size: invalid choice '%s' (choose from 1MB, 2MB, "
                                      "4MB, 8MB, 16MB, 32MB, 64MB, 128MB)",
                                      v);
-            }
-        } else if (strcmp(a, "--disable-md5sum") == 0) {
-            opts.no_md5 = true;
-        } else if (strcmp(a, "--no-verify") == 0) {
-            opts.no_verify = true;
-        } else if (strcmp(a, "--verify") == 0 || strcmp(a, "-v") == 0 ||
-                   strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
-            /* compatibility no-ops */
-        } else if (opt_is(a, "--primary-bootloader-offset")) {
-            v = opt_value(argc, argv, &i, "--primary-bootloader-offset");
-            if (v == NULL || !parse_offset(v, &opts.primary_bootloader_offset)) {
-                rc = cli_usage_error(CMD, "--primary-bootloader-offset needs a number, got '%s'",
-                                     v ? v : "");
-            }
-            opts.has_primary_bootloader_offset = true;
-        } else if (opt_is(a, "--recovery-bootloader-offset")) {
-            v = opt_value(argc, argv, &i, "--recovery-bootloader-offset");
-            if (v == NULL || !parse_offset(v, &opts.recovery_bootloader_offset)) {
-                rc = cli_usage_error(CMD, "--recovery-bootloader-offset needs a number, got '%s'",
-                                     v ? v : "");
-            }
-            opts.has_recovery_bootloader_offset = true;
-        } else if (opt_is(a, "--secure")) {
-            if (strchr(a, '=') != NULL) {
-                v = strchr(a, '=') + 1;
-            } else if (i + 1 < argc &&
-                       (strcmp(argv[i + 1], "v1") == 0 || strcmp(argv[i + 1], "v2") == 0)) {
-                v = argv[++i];
+    }
+    if (cli_opt(NULL, argc, argv, i, "--primary-bootloader-offset", &v) != 0) {
+        o->has_primary_bootloader_offset = true;
+        return offset_opt("--primary-bootloader-offset", v, &o->primary_bootloader_offset);
+    }
+    if (cli_opt(NULL, argc, argv, i, "--recovery-bootloader-offset", &v) != 0) {
+        o->has_recovery_bootloader_offset = true;
+        return offset_opt("--recovery-bootloader-offset", v, &o->recovery_bootloader_offset);
+    }
+    if (cli_opt_optional(argc, argv, i, "--secure", is_secure_arg, &v)) {
+        return secure_opt(o, v);
+    }
+    if (cli_opt(NULL, argc, argv, i, "--extra-partition-subtypes", &v) != 0) {
+        return extra_subtype_opt(a, v);
+    }
+    if (cli_opt(NULL, argc, argv, i, "--print-builtin", &v) != 0) {
+        return print_builtin_opt(a, v);
+    }
+    return flag_opt(a, argv[*i]);
+}
+
+/* Parses the command line into a (a->extras allocated: the caller frees it). */
+static int parse_args(args_t *a, int argc, char **argv)
+{
+    memset(a, 0, sizeof(*a));
+    a->extras = calloc((size_t)argc, sizeof(*a->extras));
+    if (a->extras == NULL) {
+        return cli_error(CMD ": out of memory");
+    }
+    a->opts.extra_subtypes = a->extras;
+    int rc = CLI_OK;
+    bool only_pos = false;
+    for (int i = 1; i < argc && rc == CLI_OK && !a->printed; i++) {
+        const char *arg = argv[i];
+        if (only_pos || arg[0] != '-' || strcmp(arg, "-") == 0) {
+            if (a->npos == 2) {
+                rc = cli_usage_error(CMD, "unexpected argument '%s'", arg);
             } else {
-                v = "v1";
+                a->pos[a->npos++] = arg;
             }
-            if (strcmp(v, "v1") == 0) {
-                opts.secure = OTA_PART_SECURE_V1;
-            } else if (strcmp(v, "v2") == 0) {
-                opts.secure = OTA_PART_SECURE_V2;
-            } else {
-                rc = cli_usage_error(CMD, "--secure: invalid choice '%s' (choose from v1, v2)", v);
-            }
-        } else if (opt_is(a, "--extra-partition-subtypes")) {
-            v = opt_value(argc, argv, &i, "--extra-partition-subtypes");
-            ota_diag_t d = {{0}};
-            if (v == NULL) {
-                rc = cli_usage_error(CMD, "--extra-partition-subtypes needs TYPE,NAME,VALUE");
-            } else if (ota_part_extra_subtype_parse((char *)v, &extras[opts.extra_subtype_count],
-                                                    &d) != OTA_OK) {
-                rc = cli_usage_error(CMD, "%s", d.msg);
-            } else {
-                opts.extra_subtype_count++;
-            }
-        } else if (opt_is(a, "--print-builtin")) {
-            v = opt_value(argc, argv, &i, "--print-builtin");
-            const char *csv = v != NULL ? ota_part_builtin_csv(v) : NULL;
-            if (csv == NULL) {
-                rc = cli_usage_error(CMD,
-                                     "--print-builtin: unknown table '%s' (choose from singleapp, "
-                                     "two_ota, two_ota_large)",
-                                     v ? v : "");
-            } else {
-                fputs(csv, stdout);
-                free(extras);
-                return fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
-            }
+        } else if (strcmp(arg, "--") == 0) {
+            only_pos = true;
         } else {
-            rc = cli_usage_error(CMD, "unknown option '%s'", a);
+            rc = parse_option(a, argc, argv, &i);
         }
     }
-    opts.extra_subtypes = extras;
-    if (rc == CLI_OK && npos == 0) {
-        rc = cli_usage_error(CMD, "missing input file");
-    }
-    ota_diag_t diag = {{0}};
-    if (rc == CLI_OK && ota_part_csv_check_opts(&opts, &diag) != OTA_OK) {
-        rc = cli_usage_error(CMD, "%s", diag.msg);
-    }
-    if (rc != CLI_OK) {
-        free(extras);
+    if (rc != CLI_OK || a->printed) {
         return rc;
     }
-    const char *in = pos[0];
-    const char *out = pos[1];
+    if (a->npos == 0) {
+        return cli_usage_error(CMD, "missing input file");
+    }
+    ota_diag_t diag = {{0}};
+    if (ota_part_csv_check_opts(&a->opts, &diag) != OTA_OK) {
+        return cli_usage_error(CMD, "%s", diag.msg);
+    }
+    return CLI_OK;
+}
+
+/* Reads IN, converts it and writes OUT. */
+static int convert(args_t *a)
+{
+    ota_part_csv_opts_t opts = a->opts;
+    ota_diag_t diag = {{0}};
+    const char *in = a->pos[0];
+    const char *out = a->pos[1];
     const char *in_name = strcmp(in, "-") == 0 ? "standard input" : in;
     opts.warn = print_warning;
     opts.warn_ctx = (void *)in_name;
 
     uint8_t *data = NULL;
     size_t len = 0;
-    rc = read_input(in, &data, &len);
+    int rc = read_input(in, &data, &len);
     if (rc != CLI_OK) {
-        free(extras);
         return rc;
     }
     ota_part_table_t *table = malloc(sizeof(*table));
     if (table == NULL) {
         free(data);
-        free(extras);
         return cli_error(CMD ": out of memory");
     }
     bool is_binary = false;
@@ -334,7 +364,25 @@ static int run(int argc, char **argv)
         rc = err == OTA_ERR_NO_MEM ? CLI_FAIL : CLI_USAGE;
     }
     free(table);
-    free(extras);
+    return rc;
+}
+
+static int run(int argc, char **argv)
+{
+    if (cli_help(argc, argv, help_text)) {
+        return CLI_OK;
+    }
+    args_t a;
+    int rc = parse_args(&a, argc, argv);
+    if (rc == CLI_OK && a.printed) {
+        rc = fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
+    }
+    if (rc != CLI_OK || a.printed) {
+        free(a.extras);
+        return rc;
+    }
+    rc = convert(&a);
+    free(a.extras);
     return rc;
 }
 

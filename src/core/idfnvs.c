@@ -413,8 +413,9 @@ static void sort_order(ota_idfnvs_t *s)
     }
 }
 
-/* An interrupted garbage collection: the page after the freeing one only holds copies, so it is
- * erased and the copy done again. */
+/* An interrupted garbage collection: an active page after the freeing one is the copy's
+ * destination and only holds copies, so it is erased and the copy done again. A full last page
+ * holds live items (the cut came before the destination was started): it stays, as in ESP-IDF. */
 static int finish_freeing(ota_idfnvs_t *s)
 {
     for (uint32_t i = 0; i < s->nused; i++) {
@@ -423,8 +424,9 @@ static int finish_freeing(ota_idfnvs_t *s)
             continue;
         }
         int err = OTA_OK;
-        if (i + 1 < s->nused) {
-            err = erase_page(s, s->order[s->nused - 1]);
+        uint32_t last = s->order[s->nused - 1];
+        if (i + 1 < s->nused && s->page[last].state == IDFNVS_ST_ACTIVE) {
+            err = erase_page(s, last);
         }
         int fp = first_free_page(s);
         if (err == OTA_OK && fp >= 0) {

@@ -1,8 +1,8 @@
 /*
- * ESP-IDF nvs API (nvs.h, nvs_flash.h) over the store of nvs_store.h (ESP-IDF's page format, or
- * otakit's key-value store ota_kv.h), kept in a data/nvs partition of the installed device: "nvs"
- * by default, another one (of the table or registered with esp_partition_register_external)
- * through the *_partition calls. One partition is initialised at a time.
+ * ESP-IDF nvs API (nvs.h, nvs_flash.h) over the store of nvs_store.h (ESP-IDF's page format),
+ * kept in a data/nvs partition of the installed device: "nvs" by default, another one (of the
+ * table or registered with esp_partition_register_external) through the *_partition calls. One
+ * partition is initialised at a time.
  *
  * Writes go to flash at once and are durable when the call returns, so nvs_commit only checks
  * its handle. One mutex serialises every call (apps run their tasks as threads). Handles are
@@ -15,7 +15,7 @@
 #include "esp_internal.h"
 #include "esp_partition.h"
 #include "nvs_store.h"
-#include "ota/ota_kv.h"
+#include "ota/ota_idfnvs.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -27,7 +27,7 @@
 typedef struct {
     nvs_handle_t id; /* 0 = free slot */
     bool readonly;
-    char ns[OTA_KV_NAME_MAX + 1];
+    char ns[OTA_IDFNVS_KEY_MAX + 1];
 } nvs_slot_t;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -109,8 +109,7 @@ static esp_err_t map_mount_err(int err)
     switch (err) {
     case OTA_ERR_VERSION:
         return ESP_ERR_NVS_NEW_VERSION_FOUND;
-    case OTA_ERR_STATE: /* ESP-IDF's format: every page in use, none left for collection */
-        return nvs_store_is_idf() ? ESP_ERR_NVS_NO_FREE_PAGES : map_err(err);
+    case OTA_ERR_STATE: /* every page in use, none left for collection */
     case OTA_ERR_CORRUPT:
     case OTA_ERR_SIZE:
     case OTA_ERR_ALIGN:
@@ -145,17 +144,10 @@ static esp_err_t check_name(const char *name)
     if (name == NULL || name[0] == '\0') {
         return ESP_ERR_NVS_INVALID_NAME;
     }
-    if (strlen(name) > OTA_KV_NAME_MAX) {
+    if (strlen(name) > OTA_IDFNVS_KEY_MAX) {
         return ESP_ERR_NVS_KEY_TOO_LONG;
     }
     return ESP_OK;
-}
-
-/* A blank partition is given ESP-IDF's format when the app's sdkconfig asks for it. */
-static bool idf_when_blank(void)
-{
-    const esp_dev_config_t *cfg = region_flash == NULL ? esp_internal_config() : NULL;
-    return cfg != NULL && ota_sdkconfig_bool(cfg->sdkconfig, "OTAKIT_NVS_FORMAT_IDF", false);
 }
 
 static esp_err_t init_part(const char *label)
@@ -177,7 +169,8 @@ static esp_err_t init_part(const char *label)
         goto out;
     }
     snprintf(part_label, sizeof(part_label), "%s", label);
-    int err = nvs_store_mount(f, offset, size, idf_when_blank());
+    /* one page, as in ESP-IDF: it becomes the active page and none is left free */
+    int err = size < 2 * OTA_IDFNVS_PAGE_SIZE ? OTA_ERR_STATE : nvs_store_mount(f, offset, size);
     if (err != OTA_OK) {
         ret = map_mount_err(err);
         goto out;
@@ -232,8 +225,7 @@ static esp_err_t erase_part(const char *label)
         if (!other) {
             snprintf(part_label, sizeof(part_label), "%s", label);
         }
-        int err = other ? ota_flash_erase_range(f, offset, size)
-                        : nvs_store_format(f, offset, size, idf_when_blank());
+        int err = other ? ota_flash_erase_range(f, offset, size) : nvs_store_format(f, offset, size);
         if (err != OTA_OK) {
             ret = err == OTA_ERR_READONLY ? ESP_ERR_NOT_ALLOWED : map_mount_err(err);
         }
@@ -337,8 +329,8 @@ esp_err_t nvs_erase_all(nvs_handle_t handle)
 }
 
 /* Common body of the setters; len was checked against the type by the caller. */
-static esp_err_t set_value(nvs_handle_t handle, const char *key, ota_kv_type_t type,
-                           const void *data, size_t len)
+static esp_err_t set_value(nvs_handle_t handle, const char *key, nvs_type_t type, const void *data,
+                           size_t len)
 {
     nvs_slot_t *slot;
     pthread_mutex_lock(&lock);
@@ -349,8 +341,7 @@ static esp_err_t set_value(nvs_handle_t handle, const char *key, ota_kv_type_t t
     if (ret == ESP_OK && data == NULL && len > 0) {
         ret = ESP_ERR_INVALID_ARG;
     }
-    if (ret == ESP_OK && len > OTA_KV_VALUE_MAX &&
-        !(nvs_store_is_idf() && type == OTA_KV_TYPE_BLOB)) {
+    if (ret == ESP_OK && type == NVS_TYPE_STR && len > OTA_IDFNVS_STR_MAX) {
         ret = ESP_ERR_NVS_VALUE_TOO_LONG;
     }
     if (ret == ESP_OK) {
@@ -360,59 +351,19 @@ static esp_err_t set_value(nvs_handle_t handle, const char *key, ota_kv_type_t t
     return ret;
 }
 
-esp_err_t nvs_set_u8(nvs_handle_t handle, const char *key, uint8_t value)
-{
-    return set_value(handle, key, OTA_KV_TYPE_U8, &value, sizeof(value));
-}
-
-esp_err_t nvs_set_u16(nvs_handle_t handle, const char *key, uint16_t value)
-{
-    return set_value(handle, key, OTA_KV_TYPE_U16, &value, sizeof(value));
-}
-
-esp_err_t nvs_set_u32(nvs_handle_t handle, const char *key, uint32_t value)
-{
-    return set_value(handle, key, OTA_KV_TYPE_U32, &value, sizeof(value));
-}
-
-esp_err_t nvs_set_i32(nvs_handle_t handle, const char *key, int32_t value)
-{
-    return set_value(handle, key, OTA_KV_TYPE_I32, &value, sizeof(value));
-}
-
-esp_err_t nvs_set_i8(nvs_handle_t handle, const char *key, int8_t value)
-{
-    return set_value(handle, key, OTA_KV_TYPE_I8, &value, sizeof(value));
-}
-
-esp_err_t nvs_set_i16(nvs_handle_t handle, const char *key, int16_t value)
-{
-    return set_value(handle, key, OTA_KV_TYPE_I16, &value, sizeof(value));
-}
-
-esp_err_t nvs_set_u64(nvs_handle_t handle, const char *key, uint64_t value)
-{
-    return set_value(handle, key, OTA_KV_TYPE_U64, &value, sizeof(value));
-}
-
-esp_err_t nvs_set_i64(nvs_handle_t handle, const char *key, int64_t value)
-{
-    return set_value(handle, key, OTA_KV_TYPE_I64, &value, sizeof(value));
-}
-
 esp_err_t nvs_set_str(nvs_handle_t handle, const char *key, const char *value)
 {
     /* a NULL string gets ESP_ERR_INVALID_ARG from set_value, after the handle checks */
-    return set_value(handle, key, OTA_KV_TYPE_STR, value, value != NULL ? strlen(value) + 1 : 1);
+    return set_value(handle, key, NVS_TYPE_STR, value, value != NULL ? strlen(value) + 1 : 1);
 }
 
 esp_err_t nvs_set_blob(nvs_handle_t handle, const char *key, const void *value, size_t length)
 {
-    return set_value(handle, key, OTA_KV_TYPE_BLOB, value, length);
+    return set_value(handle, key, NVS_TYPE_BLOB, value, length);
 }
 
 /* Common body of the integer getters: *out is written only on success. */
-static esp_err_t get_int(nvs_handle_t handle, const char *key, ota_kv_type_t type, void *out,
+static esp_err_t get_int(nvs_handle_t handle, const char *key, nvs_type_t type, void *out,
                          size_t size)
 {
     pthread_mutex_lock(&lock);
@@ -428,52 +379,32 @@ static esp_err_t get_int(nvs_handle_t handle, const char *key, ota_kv_type_t typ
     return ret;
 }
 
-esp_err_t nvs_get_u8(nvs_handle_t handle, const char *key, uint8_t *out_value)
-{
-    return get_int(handle, key, OTA_KV_TYPE_U8, out_value, sizeof(*out_value));
-}
+/* nvs_set_<name> and nvs_get_<name> of an integer type: set_value and get_int with its tag. */
+#define NVS_INT_ACCESSORS(name, ctype, tag)                                                        \
+    esp_err_t nvs_set_##name(nvs_handle_t handle, const char *key, ctype value)                    \
+    {                                                                                              \
+        return set_value(handle, key, tag, &value, sizeof(value));                                 \
+    }                                                                                              \
+    esp_err_t nvs_get_##name(nvs_handle_t handle, const char *key, ctype *out_value)               \
+    {                                                                                              \
+        return get_int(handle, key, tag, out_value, sizeof(*out_value));                           \
+    }
 
-esp_err_t nvs_get_u16(nvs_handle_t handle, const char *key, uint16_t *out_value)
-{
-    return get_int(handle, key, OTA_KV_TYPE_U16, out_value, sizeof(*out_value));
-}
-
-esp_err_t nvs_get_u32(nvs_handle_t handle, const char *key, uint32_t *out_value)
-{
-    return get_int(handle, key, OTA_KV_TYPE_U32, out_value, sizeof(*out_value));
-}
-
-esp_err_t nvs_get_i32(nvs_handle_t handle, const char *key, int32_t *out_value)
-{
-    return get_int(handle, key, OTA_KV_TYPE_I32, out_value, sizeof(*out_value));
-}
-
-esp_err_t nvs_get_i8(nvs_handle_t handle, const char *key, int8_t *out_value)
-{
-    return get_int(handle, key, OTA_KV_TYPE_I8, out_value, sizeof(*out_value));
-}
-
-esp_err_t nvs_get_i16(nvs_handle_t handle, const char *key, int16_t *out_value)
-{
-    return get_int(handle, key, OTA_KV_TYPE_I16, out_value, sizeof(*out_value));
-}
-
-esp_err_t nvs_get_u64(nvs_handle_t handle, const char *key, uint64_t *out_value)
-{
-    return get_int(handle, key, OTA_KV_TYPE_U64, out_value, sizeof(*out_value));
-}
-
-esp_err_t nvs_get_i64(nvs_handle_t handle, const char *key, int64_t *out_value)
-{
-    return get_int(handle, key, OTA_KV_TYPE_I64, out_value, sizeof(*out_value));
-}
+NVS_INT_ACCESSORS(u8, uint8_t, NVS_TYPE_U8)
+NVS_INT_ACCESSORS(i8, int8_t, NVS_TYPE_I8)
+NVS_INT_ACCESSORS(u16, uint16_t, NVS_TYPE_U16)
+NVS_INT_ACCESSORS(i16, int16_t, NVS_TYPE_I16)
+NVS_INT_ACCESSORS(u32, uint32_t, NVS_TYPE_U32)
+NVS_INT_ACCESSORS(i32, int32_t, NVS_TYPE_I32)
+NVS_INT_ACCESSORS(u64, uint64_t, NVS_TYPE_U64)
+NVS_INT_ACCESSORS(i64, int64_t, NVS_TYPE_I64)
 
 /*
  * Common body of nvs_get_str and nvs_get_blob, with ESP-IDF's length protocol: length NULL is
  * an error; out NULL is a size query; a buffer too small gets the size needed in *length and
  * ESP_ERR_NVS_INVALID_LENGTH.
  */
-static esp_err_t get_var(nvs_handle_t handle, const char *key, ota_kv_type_t type, void *out,
+static esp_err_t get_var(nvs_handle_t handle, const char *key, nvs_type_t type, void *out,
                          size_t *length)
 {
     uint8_t stored = 0;
@@ -506,12 +437,12 @@ static esp_err_t get_var(nvs_handle_t handle, const char *key, ota_kv_type_t typ
 
 esp_err_t nvs_get_str(nvs_handle_t handle, const char *key, char *out_value, size_t *length)
 {
-    return get_var(handle, key, OTA_KV_TYPE_STR, out_value, length);
+    return get_var(handle, key, NVS_TYPE_STR, out_value, length);
 }
 
 esp_err_t nvs_get_blob(nvs_handle_t handle, const char *key, void *out_value, size_t *length)
 {
-    return get_var(handle, key, OTA_KV_TYPE_BLOB, out_value, length);
+    return get_var(handle, key, NVS_TYPE_BLOB, out_value, length);
 }
 
 /* ESP_OK when label names the one store ("nvs"), else the error for it. */

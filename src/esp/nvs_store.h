@@ -1,9 +1,7 @@
 /*
- * The store behind the nvs_* API: ESP-IDF's page format (ota_idfnvs.h) or otakit's own
- * log-structured store (ota_kv.h). nvs_store_mount picks the format: ESP-IDF's when the
- * partition holds ESP-IDF pages (a partition from nvs_partition_gen.py or a device), or is blank
- * and the app's sdkconfig sets CONFIG_OTAKIT_NVS_FORMAT_IDF; otakit's otherwise. The calls
- * return native error codes (ota_err.h); types are ESP-IDF's nvs_type_t values.
+ * The store behind the nvs_* API: ESP-IDF's page format (ota_idfnvs.h) in one partition, with
+ * the API's view of types (nvs_type_t values; a blob is NVS_TYPE_BLOB, 0x42) and ESP-IDF's rule
+ * that a key holds one value whatever its type. The calls return native error codes (ota_err.h).
  */
 #ifndef OTAKIT_NVS_STORE_H
 #define OTAKIT_NVS_STORE_H
@@ -14,16 +12,13 @@
 
 #include "ota/ota_flash.h"
 
-/* Mounts the partition; idf_when_blank chooses the format of a blank partition. */
-int nvs_store_mount(const ota_flash_t *f, uint32_t offset, uint32_t size, bool idf_when_blank);
+/* Mounts the partition as nvs_flash_init does (a blank one mounts empty). */
+int nvs_store_mount(const ota_flash_t *f, uint32_t offset, uint32_t size);
 
-/* Erases the partition and mounts it empty, in the format it had (nvs_flash_erase). */
-int nvs_store_format(const ota_flash_t *f, uint32_t offset, uint32_t size, bool idf_when_blank);
+/* Erases the partition and mounts it empty (nvs_flash_erase). */
+int nvs_store_format(const ota_flash_t *f, uint32_t offset, uint32_t size);
 
 bool nvs_store_mounted(void);
-
-/* True when the mounted store is in ESP-IDF's format. */
-bool nvs_store_is_idf(void);
 
 /* The namespace exists (create false) or exists now (create true). */
 int nvs_store_ns_open(const char *ns, bool create);

@@ -47,8 +47,9 @@ expect_in_order "$WORK/run.log" "${LI}self_update: Boot count: 1$" \
     "${LI}self_update: Boot count: 2$" \
     "${LI}self_update: New image on ota_0 works: cancelling the rollback$" \
     "${LI}self_update: Already running version 2\.0$"
-# The boot counter lives in ESP-IDF's NVS page format, as on a chip (otakit build's default).
-"$OTAKIT" nvs dump "$WORK/self_update_1.0/build/otakit/flash.bin" --name nvs >"$WORK/nvs.txt" ||
+# The boot counter lives in ESP-IDF's NVS page format, as on a chip.
+"$OTAKIT" nvs dump "$WORK/self_update_1.0/build/otakit/flash.bin" --name nvs -d values \
+    >"$WORK/nvs.txt" ||
     fail "nvs dump of the board's nvs partition"
 expect_file_has "$WORK/nvs.txt" '^storage:boots = 2 \(u32\)$'
 stop_server www

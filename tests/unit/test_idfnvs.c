@@ -190,6 +190,62 @@ static void test_full_partition(void **state)
     ota_nor_close(nor);
 }
 
+/* Fills the partition until the next new item starts a garbage collection: old values of a
+ * counter on the first pages, then live keys l0, l1... up to the last full page. Returns the
+ * live keys written. */
+static uint32_t fill_until_collection(ota_idfnvs_t *s)
+{
+    for (uint32_t i = 0; i < 380; i++) {
+        assert_int_equal(ota_idfnvs_set(s, "w", "churn", OTA_IDFNVS_U32, &i, 4), OTA_OK);
+    }
+    uint32_t n = 0;
+    for (;; n++) {
+        uint32_t active = s->order[s->nused - 1];
+        if (s->nused == s->npages - 1 && s->page[active].next_free == OTA_IDFNVS_ENTRIES) {
+            return n;
+        }
+        char key[16];
+        snprintf(key, sizeof(key), "l%u", (unsigned)n);
+        assert_int_equal(ota_idfnvs_set(s, "w", key, OTA_IDFNVS_U32, &n, 4), OTA_OK);
+    }
+}
+
+/* A cut at any operation of a set that starts a garbage collection (the freeing mark, the copy
+ * page, the copies, the erase): the full page written last keeps its live items. */
+static void test_cut_while_collecting(void **state)
+{
+    (void)state;
+    ota_nor_t *nor = dev();
+    ota_idfnvs_t s;
+    mount(&s, nor);
+    uint32_t live = fill_until_collection(&s);
+    static uint8_t base[0x100000];
+    assert_int_equal(ota_nor_snapshot(nor, base, sizeof(base)), OTA_OK);
+    ota_nor_reset_counters(nor);
+    uint32_t v = 7;
+    assert_int_equal(ota_idfnvs_set(&s, "w", "new", OTA_IDFNVS_U32, &v, 4), OTA_OK);
+    uint64_t ops = ota_nor_state(nor)->ops;
+    assert_true(ops >= 4); /* freeing mark, page header, erase, the new item */
+    for (uint64_t n = 1; n <= ops; n++) {
+        for (int mode = OTA_NOR_CUT_BEFORE; mode <= OTA_NOR_CUT_TORN; mode++) {
+            assert_int_equal(ota_nor_restore(nor, base, sizeof(base)), OTA_OK);
+            mount(&s, nor);
+            ota_nor_cut_arm(nor, n, (ota_nor_cut_mode_t)mode, n);
+            (void)ota_idfnvs_set(&s, "w", "new", OTA_IDFNVS_U32, &v, 4);
+            ota_nor_cut_disarm(nor);
+            ota_nor_power_on(nor);
+            mount(&s, nor);
+            for (uint32_t i = 0; i < live; i++) {
+                char key[16];
+                snprintf(key, sizeof(key), "l%u", (unsigned)i);
+                assert_int_equal(get_num(&s, "w", key, OTA_IDFNVS_U32), i);
+            }
+            assert_int_equal(get_num(&s, "w", "churn", OTA_IDFNVS_U32), 379);
+        }
+    }
+    ota_nor_close(nor);
+}
+
 /* ---- power-loss sweep ----------------------------------------------------------------------- */
 
 static uint8_t old_blob[6000];
@@ -328,9 +384,8 @@ static void test_power_loss_sweep(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_values_and_bytes),
-        cmocka_unit_test(test_updates_collect_garbage),
-        cmocka_unit_test(test_full_partition),
+        cmocka_unit_test(test_values_and_bytes), cmocka_unit_test(test_updates_collect_garbage),
+        cmocka_unit_test(test_full_partition),   cmocka_unit_test(test_cut_while_collecting),
         cmocka_unit_test(test_power_loss_sweep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
