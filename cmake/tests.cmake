@@ -42,7 +42,8 @@ file(GLOB OTAKIT_SWEEPS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/powerloss/sw
 set(OTAKIT_SWEEP_TARGETS)
 foreach(src ${OTAKIT_SWEEPS})
     get_filename_component(name ${src} NAME_WE)
-    add_executable(${name} ${src} ${CMAKE_SOURCE_DIR}/tests/powerloss/sweep.c)
+    add_executable(${name} ${src} ${CMAKE_SOURCE_DIR}/tests/powerloss/sweep.c
+                   ${CMAKE_SOURCE_DIR}/tests/powerloss/stress.c)
     target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/tests/powerloss
                                ${CMAKE_SOURCE_DIR}/src/esp ${CMAKE_SOURCE_DIR}/src/core)
     target_link_libraries(${name} PRIVATE otakit_esp otakit_host)

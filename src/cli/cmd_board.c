@@ -35,10 +35,16 @@ static const char run_help[] =
     "  --pace SPEED           let the virtual clock run at most SPEED times real time (1: as\n"
     "                         a chip, for tests written against hardware timing); default:\n"
     "                         unpaced, the clock jumps\n"
-    "  --power-cut-at N       cut the power at the N-th flash program/erase operation, counted\n"
-    "                         across bootloader and app, then power on again\n"
-    "  --cut-mode MODE        before | after | torn (default before)\n"
-    "  --seed S               seed of a torn cut (default 1)\n"
+    "  --power-cut-at N[,N..] cut the power at the N-th flash program/erase operation, counted\n"
+    "                         across bootloader and app, then power on again; each further N\n"
+    "                         counts from the power-on after the cut before (up to 64 cuts)\n"
+    "  --random-cuts C[:W]    instead, 1..C cuts (count drawn from --seed), each at an operation\n"
+    "                         drawn in 1..W (default 200) after power-on\n"
+    "  --cut-mode MODE        before | after | torn | random (default before)\n"
+    "  --seed S               seed of torn cuts (cut k uses S+k) and of random draws (default 1)\n"
+    "  --faults SPEC          flash faults, comma-separated: read-flip=PPM, read-error=PPM,\n"
+    "                         program-drop=PPM (per million operations), bad-sector=ADDR,\n"
+    "                         bad-mode=stuck|error, wear-limit=N (erases), seed=S\n"
     "  --size SIZE            flash size (default: FLASH's size; for a shorter merged image, as\n"
     "                         esptool merge_bin writes it, the size its bootloader header names)\n"
     "  --pad                  write FLASH back padded with 0xFF to that size and run on it\n"
@@ -62,6 +68,44 @@ static bool parse_u64(const char *s, uint64_t *out)
     return true;
 }
 
+/* --power-cut-at LIST ('c'), --random-cuts C[:W] ('r'), --faults SPEC ('f'). */
+static int parse_fault_opt(int which, const char *arg, board_opts_t *o)
+{
+    char item[32];
+    uint64_t v = 0;
+    if (which == 'f') {
+        o->faults = arg;
+        return 0;
+    }
+    if (which == 'r') {
+        const char *colon = strchr(arg, ':');
+        snprintf(item, sizeof(item), "%.*s", (int)(colon ? colon - arg : (long)strlen(arg)), arg);
+        o->random_window = 200;
+        if (!parse_u64(item, &v) || v == 0 || v > BOARD_MAX_CUTS ||
+            (colon != NULL && (!parse_u64(colon + 1, &o->random_window) || !o->random_window))) {
+            cli_usage_error("board run", "--random-cuts: '%s' is not COUNT[:WINDOW] (1..64)", arg);
+            return -1;
+        }
+        o->random_cuts = (unsigned)v;
+        return 0;
+    }
+    o->n_cuts = 0;
+    for (const char *p = arg; *p != '\0' || o->n_cuts == 0;) {
+        size_t n = strcspn(p, ",");
+        snprintf(item, sizeof(item), "%.*s", (int)(n < sizeof(item) ? n : sizeof(item) - 1), p);
+        if (n >= sizeof(item) || !parse_u64(item, &v) || v == 0 || o->n_cuts == BOARD_MAX_CUTS) {
+            cli_usage_error("board run",
+                            "--power-cut-at: '%s' is not a list of up to 64 operation numbers "
+                            "(1 or more)",
+                            arg);
+            return -1;
+        }
+        o->cuts[o->n_cuts++] = v;
+        p += n + (p[n] == ',');
+    }
+    return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     if (cli_help(argc, argv, run_help)) {
@@ -80,7 +124,9 @@ static int cmd_run(int argc, char **argv)
         O_SIZE,
         O_PACE,
         O_SERIAL,
-        O_DOWNLOAD
+        O_DOWNLOAD,
+        O_RANDOM_CUTS,
+        O_FAULTS
     };
     static const struct option opts[] = {
         {"chip", required_argument, NULL, O_CHIP},
@@ -97,6 +143,8 @@ static int cmd_run(int argc, char **argv)
         {"pad", no_argument, NULL, 'p'},
         {"serial", required_argument, NULL, O_SERIAL},
         {"download", no_argument, NULL, O_DOWNLOAD},
+        {"random-cuts", required_argument, NULL, O_RANDOM_CUTS},
+        {"faults", required_argument, NULL, O_FAULTS},
         {NULL, 0, NULL, 0},
     };
     board_opts_t o;
@@ -142,13 +190,11 @@ static int cmd_run(int argc, char **argv)
             }
             break;
         case O_CUT:
-            if (!parse_u64(optarg, &o.cut_at) || o.cut_at == 0) {
-                return cli_usage_error("board run",
-                                       "--power-cut-at: '%s' is not an operation "
-                                       "number (1 or more)",
-                                       optarg);
+        case O_RANDOM_CUTS:
+        case O_FAULTS:
+            if (parse_fault_opt(c == O_CUT ? 'c' : c == O_FAULTS ? 'f' : 'r', optarg, &o) != 0) {
+                return CLI_USAGE;
             }
-            o.cut = true;
             break;
         case O_MODE:
             if (strcmp(optarg, "before") == 0) {
@@ -157,8 +203,10 @@ static int cmd_run(int argc, char **argv)
                 o.cut_mode = OTA_NOR_CUT_AFTER;
             } else if (strcmp(optarg, "torn") == 0) {
                 o.cut_mode = OTA_NOR_CUT_TORN;
+            } else if (strcmp(optarg, "random") == 0) {
+                o.cut_mode = BOARD_CUT_MODE_RANDOM;
             } else {
-                return cli_usage_error("board run", "--cut-mode: '%s' is not before, after or torn",
+                return cli_usage_error("board run", "--cut-mode: '%s' is not before, after, torn or random",
                                        optarg);
             }
             break;
