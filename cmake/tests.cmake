@@ -37,9 +37,14 @@ foreach(script ${OTAKIT_E2E_TESTS})
 endforeach()
 
 # Power-loss sweeps: tests/powerloss/sweep_*.c, each a program over the sweep harness. CTest runs
-# them bounded (every operation, before/after/torn with one seed); `make sweep` runs them in full.
+# them bounded (every operation, before/after/torn with one seed; sweep_partitions one entry per
+# scenario so that -j overlaps them), plus a fixed set of multi-cut sequences (up to 5 cuts, the
+# later ones in the recovery from the one before) and the flash-fault cases; `make sweep` runs
+# them in full.
 file(GLOB OTAKIT_SWEEPS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/powerloss/sweep_*.c)
 set(OTAKIT_SWEEP_TARGETS)
+set(OTAKIT_PARTITION_SCENARIOS bootloader bootloader_recovery bootloader_recovery_idf ptable_idf
+    ptable_safe storage)
 foreach(src ${OTAKIT_SWEEPS})
     get_filename_component(name ${src} NAME_WE)
     add_executable(${name} ${src} ${CMAKE_SOURCE_DIR}/tests/powerloss/sweep.c
@@ -47,19 +52,36 @@ foreach(src ${OTAKIT_SWEEPS})
     target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/tests/powerloss
                                ${CMAKE_SOURCE_DIR}/src/esp ${CMAKE_SOURCE_DIR}/src/core)
     target_link_libraries(${name} PRIVATE otakit_esp otakit_host)
-    add_test(NAME powerloss_${name} COMMAND ${name})
-    set_tests_properties(powerloss_${name} PROPERTIES ENVIRONMENT "${OTAKIT_TEST_ENV}" TIMEOUT 900)
+    set(entries "${name}=")
+    if(name STREQUAL "sweep_partitions")
+        set(entries)
+        foreach(sc ${OTAKIT_PARTITION_SCENARIOS})
+            list(APPEND entries "${name}_${sc}=--scenario|${sc}")
+        endforeach()
+    endif()
+    list(APPEND entries "${name}_multi=--multi|60" "${name}_faults=--faults")
+    foreach(entry ${entries})
+        string(REGEX REPLACE "[=|]" ";" parts "${entry}")
+        list(POP_FRONT parts test)
+        add_test(NAME powerloss_${test} COMMAND ${name} ${parts})
+        set_tests_properties(powerloss_${test} PROPERTIES ENVIRONMENT "${OTAKIT_TEST_ENV}"
+                             TIMEOUT 900)
+    endforeach()
     list(APPEND OTAKIT_SWEEP_TARGETS ${name})
 endforeach()
 if(TARGET sweep_app)
-    # The check has teeth: with the otadata write order flipped (test-only switch) the sweep
+    # The checks have teeth: with the otadata write order flipped (test-only switch) the sweeps
     # must find boards that boot neither the old nor the new app.
     add_test(NAME powerloss_sweep_app_flipped_order COMMAND sweep_app --flip --expect-failure)
-    set_tests_properties(powerloss_sweep_app_flipped_order PROPERTIES TIMEOUT 900)
+    add_test(NAME powerloss_sweep_app_multi_flipped_order
+             COMMAND sweep_app --flip --multi 200 --expect-failure)
+    set_tests_properties(powerloss_sweep_app_flipped_order powerloss_sweep_app_multi_flipped_order
+                         PROPERTIES TIMEOUT 900)
 endif()
 add_custom_target(sweep-full DEPENDS ${OTAKIT_SWEEP_TARGETS})
 foreach(name ${OTAKIT_SWEEP_TARGETS})
     add_custom_command(TARGET sweep-full POST_BUILD COMMAND ${name} --full
+                       COMMAND ${name} --multi 2000 COMMAND ${name} --faults --full
                        WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
 endforeach()
 

@@ -74,6 +74,12 @@ static int parse_fault_opt(int which, const char *arg, board_opts_t *o)
     char item[32];
     uint64_t v = 0;
     if (which == 'f') {
+        ota_nor_faults_t f;
+        ota_diag_t diag = {{0}};
+        if (ota_nor_faults_parse(arg, &f, &diag) != OTA_OK) {
+            cli_usage_error("board run", "--faults: %s", diag.msg);
+            return -1;
+        }
         o->faults = arg;
         return 0;
     }

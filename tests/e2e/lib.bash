@@ -99,6 +99,26 @@ board() {
     "$OTAKIT" board run --max-time 600000 "$@" </dev/null >"$log" 2>&1 || BOARD_STATUS=$?
 }
 
+# ota_table OUT [SOURCE...]: the board tests' table: nvs, otadata, phy_init, then factory, ota_0
+# and ota_1 of 512K each, then one 512K data partition per SOURCE (an image to install from).
+ota_table() {
+    local out=$1
+    shift
+    {
+        echo "# Name, Type, SubType, Offset, Size, Flags"
+        echo "nvs, data, nvs, , 0x4000,"
+        echo "otadata, data, ota, , 0x2000,"
+        echo "phy_init, data, phy, , 0x1000,"
+        echo "factory, app, factory, , 512K,"
+        echo "ota_0, app, ota_0, , 512K,"
+        echo "ota_1, app, ota_1, , 512K,"
+        local src
+        for src in "$@"; do
+            echo "$src, data, , , 512K,"
+        done
+    } >"$out"
+}
+
 # Checks that count a failure and go on (the command-line scripts), summed up at the end as
 # "$CHECKS passed, $FAILED failed":
 #   bad MSG                        print "FAIL: MSG" and count a failed check
