@@ -12,6 +12,11 @@ set(OTAKIT_TEST_ENV
     "ASAN_OPTIONS=detect_leaks=1:abort_on_error=1"
     "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
 
+# Programs whose power-loss sweeps run as CTest entries of their own (OTAKIT_TEST_ONLY, a cmocka
+# glob; the program's entry skips them), so that -j overlaps them: NAME|GLOB...
+set(OTAKIT_UNIT_SPLITS
+    "test_kv|test_power_loss_sweep_2*|test_power_loss_sweep_3*|test_power_loss_sweep_4*"
+    "test_idfnvs|test_power_loss_sweep")
 file(GLOB OTAKIT_UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/test_*.c)
 foreach(src ${OTAKIT_UNIT_TESTS})
     get_filename_component(name ${src} NAME_WE)
@@ -26,6 +31,20 @@ foreach(src ${OTAKIT_UNIT_TESTS})
     # 77: a program of vector tests without the shared vectors reports itself skipped
     set_tests_properties(unit_${name} PROPERTIES ENVIRONMENT "${OTAKIT_TEST_ENV}" TIMEOUT 300
                          SKIP_RETURN_CODE 77)
+    foreach(split ${OTAKIT_UNIT_SPLITS})
+        string(REPLACE "|" ";" globs "${split}")
+        list(POP_FRONT globs program)
+        if(program STREQUAL name)
+            set_property(TEST unit_${name} APPEND PROPERTY ENVIRONMENT
+                         "OTAKIT_TEST_SKIP=test_power_loss_sweep*")
+            foreach(glob ${globs})
+                string(REGEX REPLACE "^test_power_loss_|[*]" "" part "${glob}")
+                add_test(NAME unit_${name}_${part} COMMAND ${name})
+                set_tests_properties(unit_${name}_${part} PROPERTIES ENVIRONMENT
+                                     "${OTAKIT_TEST_ENV};OTAKIT_TEST_ONLY=${glob}" TIMEOUT 600)
+            endforeach()
+        endif()
+    endforeach()
 endforeach()
 
 file(GLOB OTAKIT_E2E_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/e2e/*.sh)

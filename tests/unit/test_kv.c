@@ -1220,5 +1220,6 @@ int main(void)
         cmocka_unit_test(test_power_loss_sweep_3_sectors),
         cmocka_unit_test(test_power_loss_sweep_4_sectors),
     };
+    test_filter_from_env();
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
