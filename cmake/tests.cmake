@@ -50,9 +50,21 @@ endforeach()
 file(GLOB OTAKIT_E2E_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/e2e/*.sh)
 foreach(script ${OTAKIT_E2E_TESTS})
     get_filename_component(name ${script} NAME_WE)
-    add_test(NAME e2e_${name} COMMAND bash ${script})
-    set_tests_properties(e2e_${name} PROPERTIES ENVIRONMENT "${OTAKIT_TEST_ENV}" TIMEOUT 600
-                         SKIP_RETURN_CODE 77)
+    # a long script names its parts ("# ctest-parts: A B", tests/e2e/parts.bash): one entry each
+    file(STRINGS ${script} parts_line REGEX "^# ctest-parts: " LIMIT_COUNT 1)
+    string(REPLACE "# ctest-parts: " "" parts "${parts_line}")
+    separate_arguments(parts)
+    if(NOT parts)
+        add_test(NAME e2e_${name} COMMAND bash ${script})
+        set_tests_properties(e2e_${name} PROPERTIES ENVIRONMENT "${OTAKIT_TEST_ENV}" TIMEOUT 600
+                             SKIP_RETURN_CODE 77)
+    endif()
+    foreach(part ${parts})
+        add_test(NAME e2e_${name}_${part} COMMAND bash ${script})
+        set_tests_properties(e2e_${name}_${part} PROPERTIES ENVIRONMENT
+                             "${OTAKIT_TEST_ENV};OTAKIT_PART=${part}" TIMEOUT 600
+                             SKIP_RETURN_CODE 77)
+    endforeach()
 endforeach()
 
 # Power-loss sweeps: tests/powerloss/sweep_*.c, each a program over the sweep harness. CTest runs

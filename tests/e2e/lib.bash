@@ -10,11 +10,14 @@
 #   pack_bootloader OUT [KEY=VALUE...]                 bootloader image with those settings
 #   otadata_entry FLASH SECTOR    the 32-byte otadata entry as hex (table at 0x8000 → 0xd000)
 #   board LOG ARGS...    run the board, output to LOG, exit status in $BOARD_STATUS
+#   ota_table OUT [SOURCE...]    the board tests' table (factory, ota_0, ota_1, data SOURCEs)
+#   part NAME / only_part NAME   parts of a long script run as CTest entries (parts.bash)
 set -u
 
 : "${OTAKIT:?OTAKIT must point at the otakit binary}"
 : "${OTAKIT_BUILD_DIR:?OTAKIT_BUILD_DIR must point at the build directory}"
 : "${OTAKIT_SOURCE_DIR:?OTAKIT_SOURCE_DIR must point at the source directory}"
+. "$(dirname "${BASH_SOURCE[0]}")/parts.bash"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/otakit-e2e.XXXXXX")
 # OTAKIT_KEEP_WORK=1 keeps the work directory (logs, flash images) for a look after a failure.
