@@ -607,7 +607,9 @@ int ota_boot_rom_load(const ota_boot_env_t *env, uint32_t table_offset, uint32_t
         *used = env->chip->bootloader_offset;
         return OTA_OK;
     }
-    if (err != OTA_ERR_CORRUPT || !env->chip->recovery_bootloader || env->efuse == NULL ||
+    /* Whatever stopped the primary (a bad image, or one whose segments run past its region so
+     * that reading them fails), the ROM tries the recovery copy; only a power cut stops it. */
+    if (err == OTA_ERR_POWER_LOSS || !env->chip->recovery_bootloader || env->efuse == NULL ||
         env->efuse->read_recovery_offset == NULL) {
         return err;
     }

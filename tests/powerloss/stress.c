@@ -86,14 +86,21 @@ static void recover(sweep_t *s, char *why)
 /* Plays sequence q: cuts at drawn operations (the first in the update, the next ones in the
  * recovery that follows). Returns the final outcome (as settle); *cuts = cuts that landed. */
 static int run_sequence(sweep_t *s, const uint8_t *snapshot, uint64_t total, unsigned max_cuts,
-                        uint64_t q, unsigned *cuts, char *why)
+                        uint64_t q, unsigned *cuts, char *why, char *plan, size_t cap)
 {
+    static const char *const modes[3] = {"before", "after", "torn"};
+    size_t used = 0;
+    plan[0] = '\0';
     uint64_t r = q ^ 0xA0761D6478BD642Full;
     sweep_rewind(s, snapshot);
     unsigned c = 1 + (unsigned)(draw(&r) % max_cuts);
     for (unsigned k = 0; k < c; k++) {
         uint64_t n = 1 + draw(&r) % (total + 8);
-        ota_nor_cut_arm(s->nor, n, (ota_nor_cut_mode_t)(draw(&r) % 3), q * 8 + k);
+        int mode = (int)(draw(&r) % 3);
+        ota_nor_cut_arm(s->nor, n, (ota_nor_cut_mode_t)mode, q * 8 + k);
+        int w = snprintf(plan + used, cap - used, "%s%llu %s", k ? ", " : "",
+                         (unsigned long long)n, modes[mode]);
+        used += w > 0 && (size_t)w < cap - used ? (size_t)w : 0;
         if (k == 0) {
             sweep_play(s);
         } else {
@@ -129,8 +136,9 @@ static void one_sequence(sweep_t *s, const uint8_t *snapshot, uint64_t total, un
                          uint64_t q, tally_t *t)
 {
     char why[128] = "";
+    char plan[160];
     unsigned cuts = 0;
-    int r = run_sequence(s, snapshot, total, max_cuts, q, &cuts, why);
+    int r = run_sequence(s, snapshot, total, max_cuts, q, &cuts, why, plan, sizeof(plan));
     bool unverified = unverified_boot(s);
     t->cuts += cuts;
     bool fail = count(t, s->sc, r, unverified, false);
@@ -141,8 +149,9 @@ static void one_sequence(sweep_t *s, const uint8_t *snapshot, uint64_t total, un
         fail = !ok;
     }
     if (fail && t->failures <= 10) {
-        printf("FAIL case %s:multi:%llu (%u cuts): %s%s\n", s->sc->name, (unsigned long long)q,
-               cuts, unverified ? "an app or bootloader that does not verify booted " : "", why);
+        printf("FAIL case %s:multi:%llu (%u cuts landed; planned at %s): %s%s\n", s->sc->name,
+               (unsigned long long)q, cuts, plan,
+               unverified ? "an app or bootloader that does not verify booted " : "", why);
     }
 }
 

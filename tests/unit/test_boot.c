@@ -451,6 +451,19 @@ static void test_rom_step(void **state)
         fx.fuses.recovery = 0x3F0000;
         assert_int_equal(ota_boot_rom_load(&env, 0x8000, &used, NULL, NULL), OTA_OK);
         assert_int_equal(used, 0x3F0000);
+        /* so does a primary whose first segment runs past the bootloader region (a torn
+         * write can leave such a length): reading it fails, the recovery copy loads */
+        assert_int_equal(ota_img_pack(ota_crypto_openssl(), &o, &img, &len, NULL), OTA_OK);
+        size_t seg = 24; /* the last segment's header, as a torn page program left it */
+        for (int i = 1; i < img[1]; i++) {
+            seg += 8 + (size_t)(img[seg + 4] | img[seg + 5] << 8 | img[seg + 6] << 16);
+        }
+        memcpy(img + seg, "\xff\x2d\x85\xff\x10\x00\xff\x00", 8); /* 0xff0010 bytes */
+        test_flash_put(fx.flash, c5->bootloader_offset, img, len);
+        free(img);
+        used = 0;
+        assert_int_equal(ota_boot_rom_load(&env, 0x8000, &used, NULL, NULL), OTA_OK);
+        assert_int_equal(used, 0x3F0000);
     }
 }
 
