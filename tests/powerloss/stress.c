@@ -3,9 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ota/ota_flashimg.h"
-#include "ota/ota_img.h"
-#include "ota/ota_posix.h"
 #include "sweep.h"
 
 /* splitmix64 step: the draws of a sequence. */
@@ -17,23 +14,6 @@ static uint64_t draw(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-/* True when the image at offset verifies in full (hash included), read without faults. */
-static bool image_verifies(sweep_t *s, uint32_t offset, uint32_t size, bool bootloader)
-{
-    ota_img_verify_opts_t o = {
-        .chip = s->chip,
-        .chip_rev = ota_flashimg_default_chip_rev(s->chip),
-        .efuse_blk_rev = ota_flashimg_default_efuse_blk_rev(s->chip),
-        .bootloader = bootloader,
-        .hash = OTA_IMG_HASH_CHECK,
-        .silent = true,
-    };
-    ota_img_meta_t meta;
-    return ota_img_verify(s->flash, ota_crypto_openssl(), offset, size, &o, &meta, NULL) ==
-               OTA_OK &&
-           (bootloader || meta.hash_checked);
-}
-
 /* After the final boot: did the board run an app (and a bootloader) that does not verify? */
 static bool unverified_boot(sweep_t *s)
 {
@@ -42,8 +22,8 @@ static bool unverified_boot(sweep_t *s)
         return false; /* no app started: counted as bricked */
     }
     uint32_t region = OTA_PART_TABLE_OFFSET_DEFAULT - s->chip->bootloader_offset;
-    return !image_verifies(s, b->res.part.offset, b->res.part.size, false) ||
-           !image_verifies(s, b->rom_offset, region, true);
+    return !sweep_image_verifies(s, b->res.part.offset, b->res.part.size, false) ||
+           !sweep_image_verifies(s, b->rom_offset, region, true);
 }
 
 /* Outcome tallies of a run of cases. */

@@ -200,6 +200,22 @@ bool sweep_boot(sweep_t *s, sweep_boot_t *b)
     return esp_dev_install(&dev) == ESP_OK;
 }
 
+bool sweep_image_verifies(sweep_t *s, uint32_t offset, uint32_t size, bool bootloader)
+{
+    ota_img_verify_opts_t o = {
+        .chip = s->chip,
+        .chip_rev = ota_flashimg_default_chip_rev(s->chip),
+        .efuse_blk_rev = ota_flashimg_default_efuse_blk_rev(s->chip),
+        .bootloader = bootloader,
+        .hash = OTA_IMG_HASH_CHECK,
+        .silent = true,
+    };
+    ota_img_meta_t meta;
+    return ota_img_verify(s->flash, ota_crypto_openssl(), offset, size, &o, &meta, NULL) ==
+               OTA_OK &&
+           (bootloader || meta.hash_checked);
+}
+
 const char *sweep_running_version(sweep_t *s, const sweep_boot_t *b)
 {
     (void)s;

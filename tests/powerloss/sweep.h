@@ -110,6 +110,10 @@ int sweep_ota_write(const void *staging, const void *final, bool finalize_with_c
 /* Description of the second-stage bootloader the ROM loaded ("" if none). */
 const char *sweep_bootloader_version(sweep_t *s, const sweep_boot_t *b);
 
+/* True when the image at offset (in a region of size bytes) verifies in full, its appended
+ * SHA-256 included, as the ROM checks a bootloader and the bootloader an app. */
+bool sweep_image_verifies(sweep_t *s, uint32_t offset, uint32_t size, bool bootloader);
+
 /* The booted app's project version ("" when none booted or no description). */
 const char *sweep_running_version(sweep_t *s, const sweep_boot_t *b);
 

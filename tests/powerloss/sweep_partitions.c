@@ -151,8 +151,9 @@ static bool same_bytes(const esp_partition_t *a, const esp_partition_t *b, uint3
 }
 
 /* The recovery path as ESP-IDF's partitions_ota example plays it: the primary is copied to the
- * recovery slot first, whatever it holds; guarded: only when the primary verifies (after an
- * interrupted update the ROM booted the recovery copy, and the primary is the damaged one). */
+ * recovery slot first, whatever it holds; guarded: only when the primary loads (after an
+ * interrupted update the ROM booted the recovery copy, and the primary is the damaged one), and
+ * the copy is read back before the primary is overwritten. */
 static void flow_bootloader_recovery_common(sweep_t *s, bool guarded)
 {
     uint32_t size = 0x8000 - s->chip->bootloader_offset;
@@ -166,8 +167,11 @@ static void flow_bootloader_recovery_common(sweep_t *s, bool guarded)
         esp_efuse_set_recovery_bootloader_offset(RECOVERY_OFFSET) != ESP_OK) {
         return;
     }
+    /* The primary is copied only when it loads as the ROM checks it (its hash included; an app
+     * learns the same from esp_rom_get_bootloader_offset(), which names the copy that booted). */
     uint32_t len = 0;
-    bool copy = !guarded || esp_image_verify_bootloader(&len) == ESP_OK;
+    bool copy = !guarded || (esp_image_verify_bootloader(&len) == ESP_OK &&
+                             sweep_image_verifies(s, primary->address, primary->size, true));
     if ((copy && esp_partition_copy(recovery, 0, primary, 0, primary->size) != ESP_OK) ||
         (copy && guarded && !same_bytes(recovery, primary, len)) ||
         sweep_ota_write(primary, primary, false, data_of(s)->image, data_of(s)->len) != ESP_OK) {
