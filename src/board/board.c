@@ -56,8 +56,8 @@ typedef struct board {
     char line[4096]; /* app console line being assembled, for --until */
     size_t line_len;
     bool matched;
-    serial_port_t *serial; /* --serial, or NULL */
-    bool download;         /* the next boot enters ROM download mode */
+    serial_port_t *serial;             /* --serial, or NULL */
+    bool download;                     /* the next boot enters ROM download mode */
     uint64_t cut_plan[BOARD_MAX_CUTS]; /* the power cuts still to come (see board_opts_t) */
     int cut_modes[BOARD_MAX_CUTS];
     int n_plan;
@@ -554,8 +554,8 @@ static void plan_cuts(board_t *b)
     b->n_plan = o->random_cuts != 0 ? 1 + (int)(plan_rng(&s) % o->random_cuts) : o->n_cuts;
     for (int k = 0; k < b->n_plan; k++) {
         b->cut_plan[k] = o->random_cuts != 0 ? 1 + plan_rng(&s) % o->random_window : o->cuts[k];
-        b->cut_modes[k] = o->cut_mode == BOARD_CUT_MODE_RANDOM ? (int)(plan_rng(&s) % 3)
-                                                               : o->cut_mode;
+        b->cut_modes[k] =
+            o->cut_mode == BOARD_CUT_MODE_RANDOM ? (int)(plan_rng(&s) % 3) : o->cut_mode;
     }
 }
 
@@ -766,8 +766,8 @@ static void flash_summary(board_t *b)
                 (double)t.max_us / 1e6, ota_nor_profile_default()->name,
                 (unsigned)ota_nor_state_wear_max(st));
     if (st->cuts > 1 || st->faults.injected > 0) {
-        board_event(b, "%llu power cuts, %llu flash faults injected",
-                    (unsigned long long)st->cuts, (unsigned long long)st->faults.injected);
+        board_event(b, "%llu power cuts, %llu flash faults injected", (unsigned long long)st->cuts,
+                    (unsigned long long)st->faults.injected);
     }
 }
 

@@ -40,7 +40,7 @@ typedef struct board_opts {
     uint64_t random_window; /* ... each at an operation drawn in 1..random_window */
     int cut_mode;           /* ota_nor_cut_mode_t, or BOARD_CUT_MODE_RANDOM */
     uint64_t seed;
-    const char *faults; /* flash fault specification (ota_nor_faults_parse), or NULL */
+    const char *faults;   /* flash fault specification (ota_nor_faults_parse), or NULL */
     uint64_t max_time_ms; /* virtual time limit since power-on, 0 = none */
     double pace;          /* virtual seconds per real second, 0 = unpaced (ota_clock_set_pace) */
     const char *serial;   /* "socket:PORT": the serial port (console, download protocol) */

@@ -212,8 +212,8 @@ static int cmd_run(int argc, char **argv)
             } else if (strcmp(optarg, "random") == 0) {
                 o.cut_mode = BOARD_CUT_MODE_RANDOM;
             } else {
-                return cli_usage_error("board run", "--cut-mode: '%s' is not before, after, torn or random",
-                                       optarg);
+                return cli_usage_error(
+                    "board run", "--cut-mode: '%s' is not before, after, torn or random", optarg);
             }
             break;
         case O_PACE: {

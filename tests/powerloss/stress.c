@@ -78,8 +78,8 @@ static int run_sequence(sweep_t *s, const uint8_t *snapshot, uint64_t total, uns
         uint64_t n = 1 + draw(&r) % (total + 8);
         int mode = (int)(draw(&r) % 3);
         ota_nor_cut_arm(s->nor, n, (ota_nor_cut_mode_t)mode, q * 8 + k);
-        int w = snprintf(plan + used, cap - used, "%s%llu %s", k ? ", " : "",
-                         (unsigned long long)n, modes[mode]);
+        int w = snprintf(plan + used, cap - used, "%s%llu %s", k ? ", " : "", (unsigned long long)n,
+                         modes[mode]);
         used += w > 0 && (size_t)w < cap - used ? (size_t)w : 0;
         if (k == 0) {
             sweep_play(s);
@@ -183,8 +183,9 @@ static int run_fault(sweep_t *s, const uint8_t *snapshot, const ota_nor_faults_t
 /* The fault's case id text (the specification ota_nor_faults_parse reads back). */
 static void fault_spec(const ota_nor_faults_t *f, char *out, size_t cap)
 {
-    snprintf(out, cap, "read-flip=%u,read-error=%u,program-drop=%u,bad-sector=0x%x,bad-mode=%s,"
-                       "wear-limit=%u,seed=%llu",
+    snprintf(out, cap,
+             "read-flip=%u,read-error=%u,program-drop=%u,bad-sector=0x%x,bad-mode=%s,"
+             "wear-limit=%u,seed=%llu",
              f->read_flip_ppm, f->read_error_ppm, f->program_drop_ppm,
              f->bad_sector ? (f->bad_sector - 1) * 0x1000u : 0u,
              f->bad_mode == OTA_NOR_BAD_ERROR ? "error" : "stuck", f->wear_limit,
@@ -204,8 +205,7 @@ static const char *const kind_names[K_COUNT] = {
 };
 
 /* One fault case, counted under its kind; prints a failure. */
-static void one_fault(sweep_t *s, const uint8_t *snapshot, const ota_nor_faults_t *f,
-                      tally_t *t)
+static void one_fault(sweep_t *s, const uint8_t *snapshot, const ota_nor_faults_t *f, tally_t *t)
 {
     char why[128];
     unsigned injected = 0;
@@ -259,9 +259,11 @@ unsigned sweep_faults(sweep_t *s, const uint8_t *snapshot, bool full, const char
             return 1;
         }
         one_fault(s, snapshot, &f, &t[0]);
-        printf("case %s: %s\n", one, t[0].failures ? "FAIL" : t[0].new_fw ? "new firmware"
-                                     : t[0].old_fw                     ? "old firmware"
-                                                                       : "other");
+        printf("case %s: %s\n", one,
+               t[0].failures ? "FAIL"
+               : t[0].new_fw ? "new firmware"
+               : t[0].old_fw ? "old firmware"
+                             : "other");
         return t[0].failures;
     }
     static const uint32_t rates[2] = {2000, 20000};

@@ -320,8 +320,7 @@ static int single_case(sweep_t *s, const uint8_t *snapshot, const char *one)
            : r == -1 ? "bricked"
                      : "other",
            why[0] ? ": " : "", why);
-    return (r == 0 || r == 1 || (r == -1 && sc->bricks_allowed) ||
-            (r == -2 && sc->others_allowed))
+    return (r == 0 || r == 1 || (r == -1 && sc->bricks_allowed) || (r == -2 && sc->others_allowed))
                ? 0
                : 1;
 }

@@ -7,12 +7,11 @@
  *                        primary bootloader (a cut in the copy bricks: measured)
  *   bootloader_recovery  the safe path on an ESP32-C5: the primary is first copied to the
  *                        recovery slot named in eFuse (when it verifies; the copy is read
- *                        back), then the new one is written in place; the ROM falls back to the recovery copy (no bricks)
- *   bootloader_recovery_idf  the same as ESP-IDF's example plays it, copying the primary
- *                        whatever it holds: a retry after a cut in the primary's write copies
- *                        the damaged primary over the recovery copy (a second cut bricks)
- *   ptable_idf           ESP-IDF's partition-table update: staged, copied over the table sector
- *                        (a cut in the copy bricks: measured)
+ *                        back), then the new one is written in place; the ROM falls back to the
+ * recovery copy (no bricks) bootloader_recovery_idf  the same as ESP-IDF's example plays it,
+ * copying the primary whatever it holds: a retry after a cut in the primary's write copies the
+ * damaged primary over the recovery copy (a second cut bricks) ptable_idf           ESP-IDF's
+ * partition-table update: staged, copied over the table sector (a cut in the copy bricks: measured)
  *   ptable_safe          otakit's power-safe table update: backup copy with a commit record
  *                        first, then the table (no bricks expected)
  *   storage              a data partition updated with finalize_with_copy: the app always boots;
@@ -142,8 +141,8 @@ static bool same_bytes(const esp_partition_t *a, const esp_partition_t *b, uint3
     uint8_t y[1024];
     for (uint32_t off = 0; off < len; off += sizeof(x)) {
         uint32_t n = len - off < sizeof(x) ? len - off : (uint32_t)sizeof(x);
-        if (esp_partition_read(a, off, x, n) != ESP_OK || esp_partition_read(b, off, y, n) != ESP_OK ||
-            memcmp(x, y, n) != 0) {
+        if (esp_partition_read(a, off, x, n) != ESP_OK ||
+            esp_partition_read(b, off, y, n) != ESP_OK || memcmp(x, y, n) != 0) {
             return false;
         }
     }

@@ -1,4 +1,5 @@
-/* Emulated NOR flash: NOR semantics, counters, wear, power cuts, faults, files, snapshots, timing. */
+/* Emulated NOR flash: NOR semantics, counters, wear, power cuts, faults, files, snapshots, timing.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -982,8 +983,8 @@ static void test_fault_parse(void **state)
     assert_int_equal(f.bad_mode, OTA_NOR_BAD_ERROR);
     assert_int_equal(f.wear_limit, 9);
     assert_int_equal(f.seed, 5);
-    static const char *const bad[] = {"read-flip=1000001", "bad-mode=flaky", "wear=3",
-                                      "read-error", "program-drop=-1", "seed=x", ""};
+    static const char *const bad[] = {"read-flip=1000001", "bad-mode=flaky", "wear=3", "read-error",
+                                      "program-drop=-1",   "seed=x",         ""};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         diag.msg[0] = '\0';
         int rc = ota_nor_faults_parse(bad[i], &f, &diag);
