@@ -12,6 +12,11 @@ set(OTAKIT_TEST_ENV
     "ASAN_OPTIONS=detect_leaks=1:abort_on_error=1"
     "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
 
+# Programs whose power-loss sweeps run as CTest entries of their own (OTAKIT_TEST_ONLY, a cmocka
+# glob; the program's entry skips them), so that -j overlaps them: NAME|GLOB...
+set(OTAKIT_UNIT_SPLITS
+    "test_kv|test_power_loss_sweep_2*|test_power_loss_sweep_3*|test_power_loss_sweep_4*"
+    "test_idfnvs|test_power_loss_sweep")
 file(GLOB OTAKIT_UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/test_*.c)
 foreach(src ${OTAKIT_UNIT_TESTS})
     get_filename_component(name ${src} NAME_WE)
@@ -26,35 +31,83 @@ foreach(src ${OTAKIT_UNIT_TESTS})
     # 77: a program of vector tests without the shared vectors reports itself skipped
     set_tests_properties(unit_${name} PROPERTIES ENVIRONMENT "${OTAKIT_TEST_ENV}" TIMEOUT 300
                          SKIP_RETURN_CODE 77)
+    foreach(split ${OTAKIT_UNIT_SPLITS})
+        string(REPLACE "|" ";" globs "${split}")
+        list(POP_FRONT globs program)
+        if(program STREQUAL name)
+            set_property(TEST unit_${name} APPEND PROPERTY ENVIRONMENT
+                         "OTAKIT_TEST_SKIP=test_power_loss_sweep*")
+            foreach(glob ${globs})
+                string(REGEX REPLACE "^test_power_loss_|[*]" "" part "${glob}")
+                add_test(NAME unit_${name}_${part} COMMAND ${name})
+                set_tests_properties(unit_${name}_${part} PROPERTIES ENVIRONMENT
+                                     "${OTAKIT_TEST_ENV};OTAKIT_TEST_ONLY=${glob}" TIMEOUT 600)
+            endforeach()
+        endif()
+    endforeach()
 endforeach()
 
 file(GLOB OTAKIT_E2E_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/e2e/*.sh)
 foreach(script ${OTAKIT_E2E_TESTS})
     get_filename_component(name ${script} NAME_WE)
-    add_test(NAME e2e_${name} COMMAND bash ${script})
-    set_tests_properties(e2e_${name} PROPERTIES ENVIRONMENT "${OTAKIT_TEST_ENV}" TIMEOUT 600
-                         SKIP_RETURN_CODE 77)
+    # a long script names its parts ("# ctest-parts: A B", tests/e2e/parts.bash): one entry each
+    file(STRINGS ${script} parts_line REGEX "^# ctest-parts: " LIMIT_COUNT 1)
+    string(REPLACE "# ctest-parts: " "" parts "${parts_line}")
+    separate_arguments(parts)
+    if(NOT parts)
+        add_test(NAME e2e_${name} COMMAND bash ${script})
+        set_tests_properties(e2e_${name} PROPERTIES ENVIRONMENT "${OTAKIT_TEST_ENV}" TIMEOUT 600
+                             SKIP_RETURN_CODE 77)
+    endif()
+    foreach(part ${parts})
+        add_test(NAME e2e_${name}_${part} COMMAND bash ${script})
+        set_tests_properties(e2e_${name}_${part} PROPERTIES ENVIRONMENT
+                             "${OTAKIT_TEST_ENV};OTAKIT_PART=${part}" TIMEOUT 600
+                             SKIP_RETURN_CODE 77)
+    endforeach()
 endforeach()
 
 # Power-loss sweeps: tests/powerloss/sweep_*.c, each a program over the sweep harness. CTest runs
-# them bounded (every operation, before/after/torn with one seed); `make sweep` runs them in full.
+# them bounded (every operation, before/after/torn with one seed; sweep_partitions one entry per
+# scenario so that -j overlaps them), plus a fixed set of multi-cut sequences (up to 5 cuts, the
+# later ones in the recovery from the one before) and the flash-fault cases; `make sweep` runs
+# them in full.
 file(GLOB OTAKIT_SWEEPS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/powerloss/sweep_*.c)
 set(OTAKIT_SWEEP_TARGETS)
+set(OTAKIT_PARTITION_SCENARIOS bootloader bootloader_recovery bootloader_recovery_idf ptable_idf
+    ptable_safe storage)
 foreach(src ${OTAKIT_SWEEPS})
     get_filename_component(name ${src} NAME_WE)
-    add_executable(${name} ${src} ${CMAKE_SOURCE_DIR}/tests/powerloss/sweep.c)
+    add_executable(${name} ${src} ${CMAKE_SOURCE_DIR}/tests/powerloss/sweep.c
+                   ${CMAKE_SOURCE_DIR}/tests/powerloss/stress.c)
     target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/tests/powerloss
                                ${CMAKE_SOURCE_DIR}/src/esp ${CMAKE_SOURCE_DIR}/src/core)
     target_link_libraries(${name} PRIVATE otakit_esp otakit_host)
-    add_test(NAME powerloss_${name} COMMAND ${name})
-    set_tests_properties(powerloss_${name} PROPERTIES ENVIRONMENT "${OTAKIT_TEST_ENV}" TIMEOUT 900)
+    set(entries "${name}=")
+    if(name STREQUAL "sweep_partitions")
+        set(entries)
+        foreach(sc ${OTAKIT_PARTITION_SCENARIOS})
+            list(APPEND entries "${name}_${sc}=--scenario|${sc}")
+        endforeach()
+    endif()
+    list(APPEND entries "${name}_multi=--multi|60" "${name}_faults=--faults")
+    foreach(entry ${entries})
+        string(REGEX REPLACE "[=|]" ";" parts "${entry}")
+        list(POP_FRONT parts test)
+        add_test(NAME powerloss_${test} COMMAND ${name} ${parts})
+        set_tests_properties(powerloss_${test} PROPERTIES ENVIRONMENT "${OTAKIT_TEST_ENV}"
+                             TIMEOUT 900)
+    endforeach()
     list(APPEND OTAKIT_SWEEP_TARGETS ${name})
 endforeach()
 if(TARGET sweep_app)
-    # The check has teeth: with the otadata write order flipped (test-only switch) the sweep
+    # The checks have teeth: with the otadata write order flipped (test-only switch) the sweeps
     # must find boards that boot neither the old nor the new app.
     add_test(NAME powerloss_sweep_app_flipped_order COMMAND sweep_app --flip --expect-failure)
-    set_tests_properties(powerloss_sweep_app_flipped_order PROPERTIES TIMEOUT 900)
+    add_test(NAME powerloss_sweep_app_multi_flipped_order
+             COMMAND sweep_app --flip --multi 200 --expect-failure)
+    set_tests_properties(powerloss_sweep_app_flipped_order powerloss_sweep_app_multi_flipped_order
+                         PROPERTIES TIMEOUT 900)
 endif()
 if(TARGET sweep_serial)
     # the writes go through the board's serial protocol (src/board/rom_serial.c)
@@ -63,6 +116,7 @@ endif()
 add_custom_target(sweep-full DEPENDS ${OTAKIT_SWEEP_TARGETS})
 foreach(name ${OTAKIT_SWEEP_TARGETS})
     add_custom_command(TARGET sweep-full POST_BUILD COMMAND ${name} --full
+                       COMMAND ${name} --multi 2000 COMMAND ${name} --faults --full
                        WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
 endforeach()
 

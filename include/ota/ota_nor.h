@@ -124,13 +124,45 @@ void ota_nor_time_model(const ota_nor_profile_t *p, const ota_nor_op_counts_t *c
 /* ------------------------------------------------------------------------------------------ */
 
 #define OTA_NOR_STATE_MAGIC 0x524F4E4Fu /* "ONOR" */
-#define OTA_NOR_STATE_VERSION 2u
+#define OTA_NOR_STATE_VERSION 3u
 
 typedef enum {
     OTA_NOR_CUT_BEFORE = 0, /* the cut operation is not performed */
     OTA_NOR_CUT_AFTER = 1,  /* the cut operation is performed completely */
     OTA_NOR_CUT_TORN = 2,   /* the cut operation is performed partly (see above) */
 } ota_nor_cut_mode_t;
+
+/* What a bad sector (stuck, or worn out) does to programs and erases aimed at it. */
+typedef enum {
+    OTA_NOR_BAD_STUCK = 0, /* they report success and change nothing */
+    OTA_NOR_BAD_ERROR = 1, /* they fail with OTA_ERR_IO and change nothing */
+} ota_nor_bad_mode_t;
+
+/*
+ * Flash faults, as a NOR chip shows them when it is damaged or aging. All zero = a perfect chip.
+ * Probabilities are in parts per million of operations; draws come from a generator seeded with
+ * `seed`, so a run replays exactly. Faults apply to ota_nor_read/program/erase (not to
+ * ota_nor_data, snapshot or restore). A fault that fires is counted in `injected`.
+ *   - read_flip_ppm:    a read returns its data with one bit flipped (the flash is unchanged)
+ *   - read_error_ppm:   a read fails with OTA_ERR_IO
+ *   - program_drop_ppm: a page program leaves some of the bits it should clear set (it reports
+ *                       success: the chip does not know)
+ *   - bad_sector:       1 + index of a bad 4 KiB sector (0 = none), behaving as bad_mode says
+ *   - wear_limit:       a sector survives this many erases (the state's wear[], which counts
+ *                       every erase attempt); the next one finds it worn out, and from then on it
+ *                       behaves as a bad sector (0 = no limit)
+ */
+typedef struct ota_nor_faults {
+    uint32_t read_flip_ppm;
+    uint32_t read_error_ppm;
+    uint32_t program_drop_ppm;
+    uint32_t bad_sector;
+    uint32_t bad_mode; /* ota_nor_bad_mode_t */
+    uint32_t wear_limit;
+    uint64_t seed;
+    uint64_t draws;    /* generator position: draws made so far */
+    uint64_t injected; /* faults that fired */
+} ota_nor_faults_t;
 
 /*
  * All mutable emulator state except the flash bytes. Plain old data: it may be placed in shared
@@ -158,10 +190,11 @@ typedef struct ota_nor_state {
     uint32_t cut_mode;                  /* ota_nor_cut_mode_t */
     uint32_t power_lost;                /* 1 from the cut until ota_nor_power_on() */
     uint64_t cuts;                      /* power cuts that happened */
+    ota_nor_faults_t faults;            /* the fault model (all zero: none) */
     uint32_t wear[OTA_NOR_MAX_SECTORS]; /* erase count per 4 KiB sector */
 } ota_nor_state_t;
 
-_Static_assert(sizeof(ota_nor_state_t) == 131216, "ota_nor_state_t layout changed");
+_Static_assert(sizeof(ota_nor_state_t) == 131264, "ota_nor_state_t layout changed");
 
 /* Zero-fills *st and marks it initialised. */
 void ota_nor_state_init(ota_nor_state_t *st);
@@ -288,6 +321,21 @@ int ota_nor_cut_arm(ota_nor_t *nor, uint64_t n, ota_nor_cut_mode_t mode, uint64_
 /* Disarms a pending cut (the power state is unchanged). */
 void ota_nor_cut_disarm(ota_nor_t *nor);
 
+/*
+ * Sets the fault model (a copy of *f; NULL = no faults). The generator restarts from f->seed and
+ * the injected count from 0. Returns OTA_OK or OTA_ERR_INVALID_ARG (NULL nor, probability above
+ * one million, bad sector outside the device, unknown bad_mode).
+ */
+int ota_nor_set_faults(ota_nor_t *nor, const ota_nor_faults_t *f);
+
+/*
+ * Parses a fault specification, comma-separated KEY=VALUE items: read-flip=PPM, read-error=PPM,
+ * program-drop=PPM, bad-sector=ADDR (the 4 KiB sector holding ADDR), bad-mode=stuck|error,
+ * wear-limit=N, seed=S. Fills *f (zeroed first). Returns OTA_OK or OTA_ERR_INVALID_ARG with
+ * diag naming the item.
+ */
+int ota_nor_faults_parse(const char *spec, ota_nor_faults_t *f, ota_diag_t *diag);
+
 /* Powers the device on again after a cut: clears the power-lost flag, keeps the contents. */
 void ota_nor_power_on(ota_nor_t *nor);
 
@@ -295,7 +343,8 @@ void ota_nor_power_on(ota_nor_t *nor);
 bool ota_nor_power_lost(const ota_nor_t *nor);
 
 /*
- * Sets the counters, wear, busy time, cut-point count and number of cuts to zero. An armed cut
+ * Sets the counters, wear, busy time, cut-point count and number of cuts to zero (the fault model
+ * stays). An armed cut
  * keeps its distance (it still hits the same number of cut points from now); the power state is
  * unchanged. Use it with ota_nor_restore to rewind a sweep cheaply.
  */

@@ -56,10 +56,14 @@ typedef struct board {
     char line[4096]; /* app console line being assembled, for --until */
     size_t line_len;
     bool matched;
-    serial_port_t *serial;      /* --serial, or NULL */
-    board_serial_console_t con; /* the port while the app runs or the chip waits */
-    bool stdin_done;            /* with a port: this command's standard input has ended */
-    bool download;              /* the next boot enters ROM download mode */
+    serial_port_t *serial;             /* --serial, or NULL */
+    board_serial_console_t con;        /* the port while the app runs or the chip waits */
+    bool stdin_done;                   /* with a port: this command's standard input has ended */
+    bool download;                     /* the next boot enters ROM download mode */
+    uint64_t cut_plan[BOARD_MAX_CUTS]; /* the power cuts still to come (see board_opts_t) */
+    int cut_modes[BOARD_MAX_CUTS];
+    int n_plan;
+    int next_cut;
 } board_t;
 
 /* ---- console ------------------------------------------------------------------------------- */
@@ -581,6 +585,39 @@ static const char *cut_mode_name(int mode)
     return mode == OTA_NOR_CUT_BEFORE ? "before" : mode == OTA_NOR_CUT_AFTER ? "after" : "torn";
 }
 
+/* splitmix64 step, for the random cut plan */
+static uint64_t plan_rng(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* The cuts of this run: the listed ones, or a random plan drawn from the seed. */
+static void plan_cuts(board_t *b)
+{
+    const board_opts_t *o = b->opts;
+    uint64_t s = o->seed;
+    b->n_plan = o->random_cuts != 0 ? 1 + (int)(plan_rng(&s) % o->random_cuts) : o->n_cuts;
+    for (int k = 0; k < b->n_plan; k++) {
+        b->cut_plan[k] = o->random_cuts != 0 ? 1 + plan_rng(&s) % o->random_window : o->cuts[k];
+        b->cut_modes[k] =
+            o->cut_mode == BOARD_CUT_MODE_RANDOM ? (int)(plan_rng(&s) % 3) : o->cut_mode;
+    }
+}
+
+/* Arms the next planned cut, counted from now; a torn cut's seed is the run's seed plus k. */
+static void arm_next_cut(board_t *b)
+{
+    int k = b->next_cut;
+    if (k < b->n_plan) {
+        ota_nor_cut_arm(b->nor, b->cut_plan[k], (ota_nor_cut_mode_t)b->cut_modes[k],
+                        b->opts->seed + (uint64_t)k);
+        b->next_cut++;
+    }
+}
+
 static void power_cut(board_t *b)
 {
     const ota_nor_state_t *st = ota_nor_state(b->nor);
@@ -589,6 +626,7 @@ static void power_cut(board_t *b)
                 (unsigned long long)st->cut_seed);
     ota_nor_power_on(b->nor);
     board_event(b, "power on");
+    arm_next_cut(b);
 }
 
 /* Starts a new boot: the clock restarts at 0, board time keeps counting. */
@@ -776,6 +814,10 @@ static void flash_summary(board_t *b)
                 (unsigned long long)st->block_erases, (double)t.typ_us / 1e6,
                 (double)t.max_us / 1e6, ota_nor_profile_default()->name,
                 (unsigned)ota_nor_state_wear_max(st));
+    if (st->cuts > 1 || st->faults.injected > 0) {
+        board_event(b, "%llu power cuts, %llu flash faults injected", (unsigned long long)st->cuts,
+                    (unsigned long long)st->faults.injected);
+    }
 }
 
 int board_run(const board_opts_t *o)
@@ -849,9 +891,18 @@ int board_run(const board_opts_t *o)
     b.shm->chip_rev =
         (uint16_t)(o->chip_rev >= 0 ? o->chip_rev : ota_flashimg_default_chip_rev(b.chip));
     b.shm->efuse_blk_rev = ota_flashimg_default_efuse_blk_rev(b.chip);
-    if (o->cut) {
-        ota_nor_cut_arm(b.nor, o->cut_at, (ota_nor_cut_mode_t)o->cut_mode, o->seed);
+    if (o->faults != NULL) {
+        ota_nor_faults_t f;
+        if (ota_nor_faults_parse(o->faults, &f, &diag) != OTA_OK ||
+            ota_nor_set_faults(b.nor, &f) != OTA_OK) {
+            fprintf(stderr, "otakit: board run: --faults: %s\n",
+                    diag.msg[0] ? diag.msg : "bad sector outside the flash");
+            status = BOARD_EXIT_USAGE;
+            goto out;
+        }
     }
+    plan_cuts(&b);
+    arm_next_cut(&b);
     if (o->serial != NULL && serial_port_open(o->serial, &b.serial) != 0) {
         status = BOARD_EXIT_USAGE;
         goto out;

@@ -20,6 +20,8 @@
 #define BOARD_EXIT_TIME 7      /* --max-time of virtual time reached */
 
 #define BOARD_MAX_GPIO_SPECS 64
+#define BOARD_MAX_CUTS 64
+#define BOARD_CUT_MODE_RANDOM (-1) /* each cut's mode drawn from the seed */
 
 typedef struct board_opts {
     const char *flash_path;
@@ -29,10 +31,16 @@ typedef struct board_opts {
     int n_gpio;
     unsigned max_boots; /* 0 = no limit */
     const char *until;  /* extended regular expression, or NULL */
-    bool cut;           /* arm a power cut */
-    uint64_t cut_at;    /* after this many flash operations (>= 1) */
-    int cut_mode;       /* ota_nor_cut_mode_t */
+    /* Power cuts: the first at the cuts[0]-th flash program/erase operation after power-on, each
+     * next one at the cuts[k]-th operation after the power-on that followed the previous cut (so
+     * a cut may land in the recovery from the one before). */
+    uint64_t cuts[BOARD_MAX_CUTS];
+    int n_cuts;
+    unsigned random_cuts;   /* instead: 1..random_cuts cuts (count drawn from seed), ... */
+    uint64_t random_window; /* ... each at an operation drawn in 1..random_window */
+    int cut_mode;           /* ota_nor_cut_mode_t, or BOARD_CUT_MODE_RANDOM */
     uint64_t seed;
+    const char *faults;   /* flash fault specification (ota_nor_faults_parse), or NULL */
     uint64_t max_time_ms; /* virtual time limit since power-on, 0 = none */
     double pace;          /* virtual seconds per real second, 0 = unpaced (ota_clock_set_pace) */
     const char *serial;   /* "socket:PORT": the serial port (console, download protocol) */

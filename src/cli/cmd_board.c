@@ -34,10 +34,16 @@ static const char run_help[] =
     "  --pace SPEED           let the virtual clock run at most SPEED times real time (1: as\n"
     "                         a chip, for tests written against hardware timing); default:\n"
     "                         unpaced, the clock jumps\n"
-    "  --power-cut-at N       cut the power at the N-th flash program/erase operation, counted\n"
-    "                         across bootloader and app, then power on again\n"
-    "  --cut-mode MODE        before | after | torn (default before)\n"
-    "  --seed S               seed of a torn cut (default 1)\n"
+    "  --power-cut-at N[,N..] cut the power at the N-th flash program/erase operation, counted\n"
+    "                         across bootloader and app, then power on again; each further N\n"
+    "                         counts from the power-on after the cut before (up to 64 cuts)\n"
+    "  --random-cuts C[:W]    instead, 1..C cuts (count drawn from --seed), each at an operation\n"
+    "                         drawn in 1..W (default 200) after power-on\n"
+    "  --cut-mode MODE        before | after | torn | random (default before)\n"
+    "  --seed S               seed of torn cuts (cut k uses S+k) and of random draws (default 1)\n"
+    "  --faults SPEC          flash faults, comma-separated: read-flip=PPM, read-error=PPM,\n"
+    "                         program-drop=PPM (per million operations), bad-sector=ADDR,\n"
+    "                         bad-mode=stuck|error, wear-limit=N (erases), seed=S\n"
     "  --size SIZE            flash size (default: FLASH's size; for a shorter merged image, as\n"
     "                         esptool merge_bin writes it, the size its bootloader header names)\n"
     "  --pad                  write FLASH back padded with 0xFF to that size and run on it\n"
@@ -66,6 +72,50 @@ static bool parse_u64(const char *s, uint64_t *out)
     return true;
 }
 
+/* --power-cut-at LIST ('c'), --random-cuts C[:W] ('r'), --faults SPEC ('f'). */
+static int parse_fault_opt(int which, const char *arg, board_opts_t *o)
+{
+    char item[32];
+    uint64_t v = 0;
+    if (which == 'f') {
+        ota_nor_faults_t f;
+        ota_diag_t diag = {{0}};
+        if (ota_nor_faults_parse(arg, &f, &diag) != OTA_OK) {
+            cli_usage_error("board run", "--faults: %s", diag.msg);
+            return -1;
+        }
+        o->faults = arg;
+        return 0;
+    }
+    if (which == 'r') {
+        const char *colon = strchr(arg, ':');
+        snprintf(item, sizeof(item), "%.*s", (int)(colon ? colon - arg : (long)strlen(arg)), arg);
+        o->random_window = 200;
+        if (!parse_u64(item, &v) || v == 0 || v > BOARD_MAX_CUTS ||
+            (colon != NULL && (!parse_u64(colon + 1, &o->random_window) || !o->random_window))) {
+            cli_usage_error("board run", "--random-cuts: '%s' is not COUNT[:WINDOW] (1..64)", arg);
+            return -1;
+        }
+        o->random_cuts = (unsigned)v;
+        return 0;
+    }
+    o->n_cuts = 0;
+    for (const char *p = arg; *p != '\0' || o->n_cuts == 0;) {
+        size_t n = strcspn(p, ",");
+        snprintf(item, sizeof(item), "%.*s", (int)(n < sizeof(item) ? n : sizeof(item) - 1), p);
+        if (n >= sizeof(item) || !parse_u64(item, &v) || v == 0 || o->n_cuts == BOARD_MAX_CUTS) {
+            cli_usage_error("board run",
+                            "--power-cut-at: '%s' is not a list of up to 64 operation numbers "
+                            "(1 or more)",
+                            arg);
+            return -1;
+        }
+        o->cuts[o->n_cuts++] = v;
+        p += n + (p[n] == ',');
+    }
+    return 0;
+}
+
 static int parse_cut_mode(const char *v, board_opts_t *o)
 {
     if (strcmp(v, "before") == 0) {
@@ -74,8 +124,11 @@ static int parse_cut_mode(const char *v, board_opts_t *o)
         o->cut_mode = OTA_NOR_CUT_AFTER;
     } else if (strcmp(v, "torn") == 0) {
         o->cut_mode = OTA_NOR_CUT_TORN;
+    } else if (strcmp(v, "random") == 0) {
+        o->cut_mode = BOARD_CUT_MODE_RANDOM;
     } else {
-        return cli_usage_error("board run", "--cut-mode: '%s' is not before, after or torn", v);
+        return cli_usage_error("board run",
+                               "--cut-mode: '%s' is not before, after, torn or random", v);
     }
     return CLI_OK;
 }
@@ -110,11 +163,11 @@ static int run_value_opt(const char *name, const char *v, board_opts_t *o, uint3
             return cli_usage_error("board run", "--max-time: '%s' is not a duration in ms", v);
         }
     } else if (strcmp(name, "--power-cut-at") == 0) {
-        if (!parse_u64(v, &o->cut_at) || o->cut_at == 0) {
-            return cli_usage_error(
-                "board run", "--power-cut-at: '%s' is not an operation number (1 or more)", v);
-        }
-        o->cut = true;
+        return parse_fault_opt('c', v, o) == 0 ? CLI_OK : CLI_USAGE;
+    } else if (strcmp(name, "--random-cuts") == 0) {
+        return parse_fault_opt('r', v, o) == 0 ? CLI_OK : CLI_USAGE;
+    } else if (strcmp(name, "--faults") == 0) {
+        return parse_fault_opt('f', v, o) == 0 ? CLI_OK : CLI_USAGE;
     } else if (strcmp(name, "--cut-mode") == 0) {
         return parse_cut_mode(v, o);
     } else if (strcmp(name, "--pace") == 0) {
@@ -142,8 +195,9 @@ static int parse_run(int argc, char **argv, board_opts_t *o, uint32_t *size, boo
                      const char **path)
 {
     static const char *const value_opts[] = {
-        "--chip",         "--chip-rev", "--gpio", "--until", "--max-boots", "--max-time", "--seed",
-        "--power-cut-at", "--cut-mode", "--size", "--pace",  "--serial",    NULL};
+        "--chip",     "--chip-rev",     "--gpio",     "--until", "--max-boots",
+        "--max-time", "--seed",         "--power-cut-at", "--cut-mode", "--size",
+        "--pace",     "--serial",       "--random-cuts", "--faults",   NULL};
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         int m = 0;

@@ -152,10 +152,17 @@ static bool both_initial(const ota_otadata_entry_t e[2])
     return !ota_otadata_seq_crc_ok(&e[0]) && !ota_otadata_seq_crc_ok(&e[1]);
 }
 
+/* write_otadata: a failed write is logged and the boot goes on with the selection made (as
+ * ESP-IDF's bootloader does); only a power cut stops the boot. */
 static int write_entry(const ota_boot_env_t *env, const bstate_t *bs, int sector,
                        const ota_otadata_entry_t *e)
 {
-    return ota_otadata_write_entry(env->flash, bs->otadata.offset, bs->otadata.size, sector, e);
+    int err = ota_otadata_write_entry(env->flash, bs->otadata.offset, bs->otadata.size, sector, e);
+    if (err != OTA_OK && err != OTA_ERR_POWER_LOSS) {
+        ota_logf(env->log, 'E', TAG, "Error in write_otadata operation. err = 0x%x", 0xFFFFFFFFu);
+        return OTA_OK;
+    }
+    return err;
 }
 
 static int select_index(const ota_boot_env_t *env, const ota_boot_cfg_t *cfg, const bstate_t *bs,
@@ -600,7 +607,9 @@ int ota_boot_rom_load(const ota_boot_env_t *env, uint32_t table_offset, uint32_t
         *used = env->chip->bootloader_offset;
         return OTA_OK;
     }
-    if (err != OTA_ERR_CORRUPT || !env->chip->recovery_bootloader || env->efuse == NULL ||
+    /* Whatever stopped the primary (a bad image, or one whose segments run past its region so
+     * that reading them fails), the ROM tries the recovery copy; only a power cut stops it. */
+    if (err == OTA_ERR_POWER_LOSS || !env->chip->recovery_bootloader || env->efuse == NULL ||
         env->efuse->read_recovery_offset == NULL) {
         return err;
     }

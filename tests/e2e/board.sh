@@ -2,22 +2,12 @@
 # The simulated board end to end: real programs booted from their images in flash, the OTA chain
 # factory -> ota_0 -> ota_1 -> ota_0 with the otadata bytes ESP-IDF writes after each step,
 # rollback (crash before confirming, mark invalid, confirm), a bootloader without rollback,
-# anti-rollback, otadata erase, the factory-reset pin, power cuts, and a real ESP32 app.
+# anti-rollback, otadata erase, the factory-reset pin, power cuts (one, several, a random
+# plan), a damaged flash chip, and a real ESP32 app.
 . "$(dirname "$0")/lib.bash"
 
 # --- a table with room for the chain: factory, two OTA slots, three update sources ----------
-cat >"$WORK/chain.csv" <<'EOF'
-# Name, Type, SubType, Offset, Size, Flags
-nvs, data, nvs, , 0x4000,
-otadata, data, ota, , 0x2000,
-phy_init, data, phy, , 0x1000,
-factory, app, factory, , 512K,
-ota_0, app, ota_0, , 512K,
-ota_1, app, ota_1, , 512K,
-upd_a, data, , , 512K,
-upd_b, data, , , 512K,
-upd_c, data, , , 512K,
-EOF
+ota_table "$WORK/chain.csv" upd_a upd_b upd_c
 cat >"$WORK/nofactory.csv" <<'EOF'
 # Name, Type, SubType, Offset, Size, Flags
 nvs, data, nvs, , 0x4000,
@@ -198,6 +188,45 @@ expect_file_has "$WORK/cut.log" '^--- power cut at flash operation 40 \(torn, se
 expect_file_has "$WORK/cut.log" '^rst:0x1 \(POWERON_RESET\)' 2
 expect_file_has "$WORK/cut.log" 'ota_test_app: running ota_test_app 1 from factory' 2
 expect_file_has "$WORK/cut.log" 'ota_test_app: running ota_test_app 4 from ota_0'
+
+# several cuts: the second lands 3 operations into the recovery from the first (the factory app
+# installing again), the third in the install after that; the last install completes
+chain_flash "$WORK/cuts.bin" "$WORK/bl.bin" "$WORK/v1.bin" "$WORK/v4.bin" "$WORK/v3.bin" "$WORK/v4.bin"
+cp "$WORK/cuts.bin" "$WORK/rcuts.bin"
+cp "$WORK/cuts.bin" "$WORK/fault.bin"
+board "$WORK/cuts.log" "$WORK/cuts.bin" --power-cut-at 40,3,60 --cut-mode torn --seed 5
+[ "$BOARD_STATUS" -eq 4 ] || fail "power cuts: board exit $BOARD_STATUS"
+expect_file_has "$WORK/cuts.log" '^--- power cut at flash operation 40 \(torn, seed 5\) ---$'
+expect_file_has "$WORK/cuts.log" '^--- power cut at flash operation 3 \(torn, seed 6\) ---$'
+expect_file_has "$WORK/cuts.log" '^--- power cut at flash operation 60 \(torn, seed 7\) ---$'
+expect_file_has "$WORK/cuts.log" '^--- 3 power cuts, 0 flash faults injected ---$'
+expect_file_has "$WORK/cuts.log" 'ota_test_app: running ota_test_app 1 from factory' 4
+expect_file_has "$WORK/cuts.log" 'ota_test_app: running ota_test_app 4 from ota_0'
+# a random plan from the seed: 1..5 cuts in the first 80 operations after each power-on
+board "$WORK/rcuts.log" "$WORK/rcuts.bin" --random-cuts 5:80 --cut-mode random --seed 9
+[ "$BOARD_STATUS" -eq 4 ] || fail "random power cuts: board exit $BOARD_STATUS"
+expect_file_has "$WORK/rcuts.log" '^--- power cut at flash operation [0-9]+ \((before|after|torn), seed 1[0-2]\) ---$' 3
+expect_file_has "$WORK/rcuts.log" 'ota_test_app: running ota_test_app 4 from ota_0'
+
+# --- 10b. a damaged flash chip: the install into a stuck sector fails cleanly ----------------
+# ota_0 starts at 0x90000; its first sector keeps its old bytes whatever is written: the app's
+# esp_ota_end finds the image invalid, nothing is selected, and the factory app goes on running
+board "$WORK/fault.log" "$WORK/fault.bin" --faults bad-sector=0x90000,bad-mode=stuck
+[ "$BOARD_STATUS" -eq 4 ] || fail "bad sector: board exit $BOARD_STATUS"
+expect_file_has "$WORK/fault.log" 'esp_ota_ops: New image failed verification'
+expect_file_has "$WORK/fault.log" 'ota_test_app: install failed: ESP_ERR_OTA_VALIDATE_FAILED'
+expect_file_lacks "$WORK/fault.log" 'running ota_test_app 4'
+expect_file_has "$WORK/fault.log" '^--- 0 power cuts, [1-9][0-9]* flash faults injected ---$'
+# bad plans and fault specifications are usage errors, one line each, nothing run
+for args in "--power-cut-at 4,,5" "--power-cut-at 0" "--random-cuts 0" "--random-cuts 65" \
+    "--cut-mode sometimes" "--faults read-flip=2000000" "--faults stuck" \
+    "--faults bad-sector=0x4000000"; do
+    # shellcheck disable=SC2086 # the arguments are split on purpose
+    board "$WORK/usage.log" "$WORK/fault.bin" $args
+    [ "$BOARD_STATUS" -eq 2 ] || fail "board run $args: exit $BOARD_STATUS, expected 2"
+    [ "$(wc -l <"$WORK/usage.log")" -eq 1 ] || fail "board run $args: $(cat "$WORK/usage.log")"
+    ok
+done
 
 # --- 11. --until stops the board; a bricked flash is reported -------------------------------
 chain_flash "$WORK/until.bin" "$WORK/bl.bin" "$WORK/v1.bin" "$WORK/v2.bin" "$WORK/v3.bin" "$WORK/v4.bin"

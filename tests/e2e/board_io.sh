@@ -5,16 +5,7 @@
 # same across boots.
 . "$(dirname "$0")/lib.bash"
 
-cat >"$WORK/table.csv" <<'EOF2'
-# Name, Type, SubType, Offset, Size, Flags
-nvs, data, nvs, , 0x4000,
-otadata, data, ota, , 0x2000,
-phy_init, data, phy, , 0x1000,
-factory, app, factory, , 512K,
-ota_0, app, ota_0, , 512K,
-ota_1, app, ota_1, , 512K,
-upd_a, data, , , 512K,
-EOF2
+ota_table "$WORK/table.csv" upd_a
 
 pack_bootloader "$WORK/bl.bin" BOOTLOADER_FACTORY_RESET=y BOOTLOADER_NUM_PIN_FACTORY_RESET=4 \
     BOOTLOADER_OTA_DATA_ERASE=y BOOTLOADER_HOLD_TIME_GPIO=5

@@ -3,6 +3,7 @@
 # output left untouched), info (what boots, read-only), read/write/erase-partition (round trips,
 # refusals, no byte outside the target partition changes), a flash built from real ESP-IDF
 # binaries against what an otadata reader printed for them, --help and error lines.
+# ctest-parts: create partitions
 set -u
 
 . "$(dirname "$0")/lib.bash"
@@ -16,6 +17,7 @@ fsize() { stat -c %s "$1"; }
 
 # --- images ------------------------------------------------------------------------------------
 head -c 3000 /dev/urandom >"$tmp/payload"
+head -c 5000 /dev/urandom >"$tmp/nvs.bin"
 "$OTAKIT" image pack -o "$tmp/boot.bin" --bootloader --chip esp32 --build-time 0 || exit 1
 "$OTAKIT" image pack -o "$tmp/app1.bin" --app --chip esp32 --payload "$tmp/payload" \
     --project demo --project-ver v1 --build-time 0 || exit 1
@@ -33,6 +35,7 @@ ota_0,    app,  ota_0,   ,        1M,
 ota_1,    app,  ota_1,   ,        1M,
 EOF
 
+if part create; then
 # --- help ------------------------------------------------------------------------------------
 for sub in create info read-partition write-partition erase-partition; do
     run flash "$sub" --help
@@ -124,7 +127,6 @@ expect_has "info no factory: boots" "$out" "Boots: ota_0 (partition ota_0 @0x200
 expect_eq "info no factory leaves the flash alone" "$(sha "$tmp/nf.bin")" "$before"
 
 # Two apps and raw data, by name; the table from a CSV file.
-head -c 5000 /dev/urandom >"$tmp/nvs.bin"
 run flash create "$tmp/b.bin" --size 4MB --table "$tmp/two_ota.csv" --bootloader "$tmp/boot.bin" \
     --app factory="$tmp/app1.bin" --app ota_1="$tmp/app2.bin" --part nvs="$tmp/nvs.bin"
 expect_eq "create with names" "$rc" 0
@@ -203,7 +205,9 @@ expect_eq "info, bad table: error line" "$err" \
     "otakit: flash info: $tmp/badtable.bin: partition table at 0x8000: partition 0 invalid magic number 0x5000"
 expect_error "info, not a flash size" 1 "" flash info "$tmp/nvs.bin"
 expect_error "info, missing file" 1 "$tmp/missing.bin" flash info "$tmp/missing.bin"
+fi # part create
 
+if part partitions; then
 # --- read / write / erase a partition ------------------------------------------------------
 cat >"$tmp/parts.csv" <<'EOF'
 nvs,      data, nvs,     ,        0x4000,
@@ -321,6 +325,7 @@ if [ -n "$R" ] && [ -f "$R/0x1000_bootloader.bin" ] && [ -f "$VECTORS/info/12.tx
 else
     echo "note: shared vectors absent; real-binary checks skipped" >&2
 fi
+fi # part partitions
 
 echo "flash.sh: $CHECKS passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

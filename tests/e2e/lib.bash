@@ -18,11 +18,14 @@
 #   pack_bootloader OUT [KEY=VALUE...]                 bootloader image with those settings
 #   otadata_entry FLASH SECTOR    the 32-byte otadata entry as hex (table at 0x8000 → 0xd000)
 #   board LOG ARGS...    run the board, output to LOG, exit status in $BOARD_STATUS
+#   ota_table OUT [SOURCE...]    the board tests' table (factory, ota_0, ota_1, data SOURCEs)
+#   part NAME / only_part NAME   parts of a long script run as CTest entries (parts.bash)
 set -u
 
 : "${OTAKIT:?OTAKIT must point at the otakit binary}"
 : "${OTAKIT_BUILD_DIR:?OTAKIT_BUILD_DIR must point at the build directory}"
 : "${OTAKIT_SOURCE_DIR:?OTAKIT_SOURCE_DIR must point at the source directory}"
+. "$(dirname "${BASH_SOURCE[0]}")/parts.bash"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/otakit-e2e.XXXXXX")
 # OTAKIT_KEEP_WORK=1 keeps the work directory (logs, flash images) for a look after a failure.
@@ -205,6 +208,26 @@ board() {
     shift
     BOARD_STATUS=0
     "$OTAKIT" board run --max-time 600000 "$@" </dev/null >"$log" 2>&1 || BOARD_STATUS=$?
+}
+
+# ota_table OUT [SOURCE...]: the board tests' table: nvs, otadata, phy_init, then factory, ota_0
+# and ota_1 of 512K each, then one 512K data partition per SOURCE (an image to install from).
+ota_table() {
+    local out=$1
+    shift
+    {
+        echo "# Name, Type, SubType, Offset, Size, Flags"
+        echo "nvs, data, nvs, , 0x4000,"
+        echo "otadata, data, ota, , 0x2000,"
+        echo "phy_init, data, phy, , 0x1000,"
+        echo "factory, app, factory, , 512K,"
+        echo "ota_0, app, ota_0, , 512K,"
+        echo "ota_1, app, ota_1, , 512K,"
+        local src
+        for src in "$@"; do
+            echo "$src, data, , , 512K,"
+        done
+    } >"$out"
 }
 
 # Checks that count a failure and go on (the command-line scripts), summed up at the end as

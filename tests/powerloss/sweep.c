@@ -157,6 +157,7 @@ static ota_sdkconfig_t *image_config(sweep_t *s, uint32_t offset, uint32_t regio
 bool sweep_boot(sweep_t *s, sweep_boot_t *b)
 {
     memset(b, 0, sizeof(*b));
+    memset(&s->last, 0, sizeof(s->last));
     esp_dev_uninstall();
     ota_boot_env_t env = {
         .flash = s->flash,
@@ -180,6 +181,7 @@ bool sweep_boot(sweep_t *s, sweep_boot_t *b)
     if (b->res.outcome != OTA_BOOT_OK) {
         return false;
     }
+    s->last = *b;
     ota_sdkconfig_free(s->app_cfg);
     s->app_cfg = image_config(s, b->res.part.offset, b->res.part.size);
     esp_dev_config_t dev = {
@@ -196,6 +198,22 @@ bool sweep_boot(sweep_t *s, sweep_boot_t *b)
         .ota_test_flags = s->otadata_flip ? OTA_OPS_TEST_SET_BOOT_ACTIVE_SECTOR : 0,
     };
     return esp_dev_install(&dev) == ESP_OK;
+}
+
+bool sweep_image_verifies(sweep_t *s, uint32_t offset, uint32_t size, bool bootloader)
+{
+    ota_img_verify_opts_t o = {
+        .chip = s->chip,
+        .chip_rev = ota_flashimg_default_chip_rev(s->chip),
+        .efuse_blk_rev = ota_flashimg_default_efuse_blk_rev(s->chip),
+        .bootloader = bootloader,
+        .hash = OTA_IMG_HASH_CHECK,
+        .silent = true,
+    };
+    ota_img_meta_t meta;
+    return ota_img_verify(s->flash, ota_crypto_openssl(), offset, size, &o, &meta, NULL) ==
+               OTA_OK &&
+           (bootloader || meta.hash_checked);
 }
 
 const char *sweep_running_version(sweep_t *s, const sweep_boot_t *b)
@@ -222,18 +240,19 @@ typedef struct stats {
     uint64_t brick_last;
 } stats_t;
 
-/* Puts the flash back to the initial state and forgets counters and eFuses. */
-static void rewind_flash(sweep_t *s, const uint8_t *snapshot)
+/* Puts the flash back to the initial state and forgets counters, faults and eFuses. */
+void sweep_rewind(sweep_t *s, const uint8_t *snapshot)
 {
     ota_nor_power_on(s->nor);
     ota_nor_cut_disarm(s->nor);
+    ota_nor_set_faults(s->nor, NULL);
     ota_nor_restore(s->nor, snapshot, SWEEP_FLASH_SIZE);
     ota_nor_reset_counters(s->nor);
     unlink(s->efuse_path);
 }
 
 /* Plays the scenario: its own play, or boot, run its flow as the app, boot the result. */
-static void play(sweep_t *s)
+void sweep_play(sweep_t *s)
 {
     if (s->sc->play != NULL) {
         s->sc->play(s);
@@ -253,9 +272,9 @@ static void play(sweep_t *s)
 static int run_case(sweep_t *s, const uint8_t *snapshot, uint64_t n, int mode, uint64_t seed,
                     char *why)
 {
-    rewind_flash(s, snapshot);
+    sweep_rewind(s, snapshot);
     ota_nor_cut_arm(s->nor, n, (ota_nor_cut_mode_t)mode, seed);
-    play(s);
+    sweep_play(s);
     ota_nor_cut_disarm(s->nor);
     ota_nor_power_on(s->nor);
     return s->sc->settle(s, why);
@@ -279,34 +298,150 @@ static int parse_case(const char *id, const char *name, uint64_t *n, int *mode, 
     return *mode < 0 ? -1 : 0;
 }
 
-int sweep_main(const sweep_scenario_t *sc, int argc, char **argv)
+/* Replays one single-cut case; returns the number of failures (0 or 1), or -1 for a bad id. */
+static int single_case(sweep_t *s, const uint8_t *snapshot, const char *one)
 {
-    bool full = false;
-    bool expect_failure = false;
-    const char *one = NULL;
-    unsigned stride = 1;
-    sweep_t s;
-    memset(&s, 0, sizeof(s));
-    s.sc = sc;
+    const sweep_scenario_t *sc = s->sc;
+    char why[128] = "";
+    uint64_t n = 0;
+    uint64_t seed = 0;
+    int mode = 0;
+    if (parse_case(one, sc->name, &n, &mode, &seed) != 0) {
+        fprintf(stderr,
+                "%s: bad case id '%s' (expected %s:N:before|after|torn:SEED, %s:multi:Q or "
+                "%s:fault:SPEC)\n",
+                sc->name, one, sc->name, sc->name, sc->name);
+        return -1;
+    }
+    int r = run_case(s, snapshot, n, mode, seed, why);
+    printf("case %s: %s%s%s\n", one,
+           r == 0    ? "old firmware"
+           : r == 1  ? "new firmware"
+           : r == -1 ? "bricked"
+                     : "other",
+           why[0] ? ": " : "", why);
+    return (r == 0 || r == 1 || (r == -1 && sc->bricks_allowed) || (r == -2 && sc->others_allowed))
+               ? 0
+               : 1;
+}
+
+/* Every operation from 1 to total (by stride), each mode: prints the figures, returns failures. */
+static unsigned single_cuts(sweep_t *s, const uint8_t *snapshot, uint64_t total, bool full,
+                            unsigned stride)
+{
+    const sweep_scenario_t *sc = s->sc;
+    char why[128];
+    stats_t st;
+    memset(&st, 0, sizeof(st));
+    int modes[5] = {OTA_NOR_CUT_BEFORE, OTA_NOR_CUT_AFTER, OTA_NOR_CUT_TORN, OTA_NOR_CUT_TORN,
+                    OTA_NOR_CUT_TORN};
+    uint64_t seeds[5] = {0, 0, 1, 2, 3};
+    int nmodes = full ? 5 : 3;
+    for (uint64_t n = 1; n <= total; n += stride) {
+        for (int k = 0; k < nmodes; k++) {
+            why[0] = '\0';
+            int r = run_case(s, snapshot, n, modes[k], seeds[k], why);
+            st.cases++;
+            int cls = r == 0 ? 0 : r == 1 ? 1 : r == -1 ? 2 : 3;
+            st.outcome[cls]++;
+            if (cls == 2) {
+                st.brick_first = st.brick_first ? st.brick_first : n;
+                st.brick_last = n;
+            }
+            if ((cls == 3 && !sc->others_allowed) || (cls == 2 && !sc->bricks_allowed)) {
+                st.failures++;
+                if (st.failures <= 10) {
+                    printf("FAIL case %s:%llu:%s:%llu: %s\n", sc->name, (unsigned long long)n,
+                           mode_name(modes[k]), (unsigned long long)seeds[k], why);
+                }
+            }
+        }
+    }
+    printf("%s: %llu flash operations, %u cases (%s): verified app booted %u (old %u, new %u, "
+           "other %u), bricked %u, failures %u\n",
+           sc->name, (unsigned long long)total, st.cases,
+           full ? "before, after, torn x3" : "before, after, torn",
+           st.outcome[0] + st.outcome[1] + st.outcome[3], st.outcome[0], st.outcome[1],
+           st.outcome[3], st.outcome[2], st.failures);
+    if (st.outcome[2] > 0) {
+        printf("%s: a cut bricks the device between flash operations %llu and %llu\n", sc->name,
+               (unsigned long long)st.brick_first, (unsigned long long)st.brick_last);
+    }
+    return st.failures;
+}
+
+typedef struct sweep_args {
+    bool full;
+    bool expect_failure;
+    bool faults;
+    const char *one;
+    unsigned stride;
+    unsigned multi;
+    unsigned max_cuts;
+} sweep_args_t;
+
+static int parse_args(sweep_t *s, sweep_args_t *a, int argc, char **argv)
+{
+    memset(a, 0, sizeof(*a));
+    a->stride = 1;
+    a->max_cuts = 5;
     for (int i = 1; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(argv[i], "--full") == 0) {
-            full = true;
+            a->full = true;
         } else if (strcmp(argv[i], "--flip") == 0) {
-            s.otadata_flip = 1;
+            s->otadata_flip = 1;
         } else if (strcmp(argv[i], "--expect-failure") == 0) {
-            expect_failure = true;
-        } else if (strcmp(argv[i], "--case") == 0 && i + 1 < argc) {
-            one = argv[++i];
-        } else if (strcmp(argv[i], "--stride") == 0 && i + 1 < argc) {
-            stride = (unsigned)strtoul(argv[++i], NULL, 0);
-            stride = stride ? stride : 1;
+            a->expect_failure = true;
+        } else if (strcmp(argv[i], "--faults") == 0) {
+            a->faults = true;
+        } else if (strcmp(argv[i], "--case") == 0 && v != NULL) {
+            a->one = argv[++i];
+        } else if (strcmp(argv[i], "--stride") == 0 && v != NULL) {
+            a->stride = (unsigned)strtoul(argv[++i], NULL, 0);
+            a->stride = a->stride ? a->stride : 1;
+        } else if (strcmp(argv[i], "--multi") == 0 && v != NULL) {
+            a->multi = (unsigned)strtoul(argv[++i], NULL, 0);
+        } else if (strcmp(argv[i], "--max-cuts") == 0 && v != NULL) {
+            a->max_cuts = (unsigned)strtoul(argv[++i], NULL, 0);
+            a->max_cuts = a->max_cuts ? a->max_cuts : 1;
         } else {
             fprintf(stderr,
-                    "usage: %s [--full] [--case ID] [--flip] [--expect-failure] "
-                    "[--stride N]\n",
+                    "usage: %s [--full] [--case ID] [--flip] [--expect-failure] [--stride N] "
+                    "[--multi N [--max-cuts K]] [--faults]\n",
                     argv[0]);
             return 2;
         }
+    }
+    return 0;
+}
+
+/* The run asked for: a replayed case, multi-cut sequences, faults or the single-cut sweep.
+ * Returns the failures, or -1 for a bad case id. */
+static long run_mode(sweep_t *s, const sweep_args_t *a, const uint8_t *snapshot, uint64_t total)
+{
+    bool multi_id = a->one != NULL && strstr(a->one, ":multi:") != NULL;
+    bool fault_id = a->one != NULL && strstr(a->one, ":fault:") != NULL;
+    if (a->multi > 0 || multi_id) {
+        return sweep_multi(s, snapshot, total, a->multi, a->max_cuts, multi_id ? a->one : NULL);
+    }
+    if (a->faults || fault_id) {
+        return sweep_faults(s, snapshot, a->full, fault_id ? a->one : NULL);
+    }
+    if (a->one != NULL) {
+        return single_case(s, snapshot, a->one);
+    }
+    return single_cuts(s, snapshot, total, a->full, a->stride);
+}
+
+int sweep_main(const sweep_scenario_t *sc, int argc, char **argv)
+{
+    sweep_t s;
+    memset(&s, 0, sizeof(s));
+    s.sc = sc;
+    sweep_args_t a;
+    if (parse_args(&s, &a, argc, argv) != 0) {
+        return 2;
     }
     esp_log_level_set("*", ESP_LOG_NONE); /* the app side logs thousands of boots */
     if (ota_nor_create_mem(SWEEP_FLASH_SIZE, NULL, &s.nor, NULL) != OTA_OK) {
@@ -316,89 +451,30 @@ int sweep_main(const sweep_scenario_t *sc, int argc, char **argv)
     s.chip = ota_chip_by_name(sc->chip != NULL ? sc->chip : "esp32");
     snprintf(s.efuse_path, sizeof(s.efuse_path), "/tmp/otakit-sweep-%d.efuse", (int)getpid());
     ota_efuse_store_file(&s.efuse, s.efuse_path, s.chip->secure_version_bits);
-    s.full = full;
+    s.full = a.full;
     sc->setup(&s);
     uint8_t *snapshot = malloc(SWEEP_FLASH_SIZE);
     ota_nor_snapshot(s.nor, snapshot, SWEEP_FLASH_SIZE);
 
     /* A run without a cut counts the operations and must end on the new firmware. */
     char why[128] = "";
-    rewind_flash(&s, snapshot);
-    play(&s);
+    sweep_rewind(&s, snapshot);
+    sweep_play(&s);
     uint64_t total = ota_nor_state(s.nor)->ops;
-    int clean = sc->settle(&s, why);
     int status = 0;
-    if (clean != 1) {
+    if (sc->settle(&s, why) != 1) {
         printf("%s: the update without a power cut does not end on the new firmware: %s\n",
                sc->name, why);
         status = 1;
     }
-
-    stats_t st;
-    memset(&st, 0, sizeof(st));
-    int modes[5] = {OTA_NOR_CUT_BEFORE, OTA_NOR_CUT_AFTER, OTA_NOR_CUT_TORN, OTA_NOR_CUT_TORN,
-                    OTA_NOR_CUT_TORN};
-    uint64_t seeds[5] = {0, 0, 1, 2, 3};
-    int nmodes = full ? 5 : 3;
-    if (one != NULL) {
-        uint64_t n = 0;
-        uint64_t seed = 0;
-        int mode = 0;
-        if (parse_case(one, sc->name, &n, &mode, &seed) != 0) {
-            fprintf(stderr, "%s: bad case id '%s' (expected %s:N:before|after|torn:SEED)\n",
-                    sc->name, one, sc->name);
-            status = 2;
-        } else {
-            int r = run_case(&s, snapshot, n, mode, seed, why);
-            printf("case %s: %s%s%s\n", one,
-                   r == 0    ? "old firmware"
-                   : r == 1  ? "new firmware"
-                   : r == -1 ? "bricked"
-                             : "other",
-                   why[0] ? ": " : "", why);
-            status = (r == 0 || r == 1 || (r == -1 && sc->bricks_allowed) ||
-                      (r == -2 && sc->others_allowed))
-                         ? 0
-                         : 1;
-        }
-    } else {
-        for (uint64_t n = 1; n <= total; n += stride) {
-            for (int k = 0; k < nmodes; k++) {
-                why[0] = '\0';
-                int r = run_case(&s, snapshot, n, modes[k], seeds[k], why);
-                st.cases++;
-                int cls = r == 0 ? 0 : r == 1 ? 1 : r == -1 ? 2 : 3;
-                st.outcome[cls]++;
-                if (cls == 2) {
-                    st.brick_first = st.brick_first ? st.brick_first : n;
-                    st.brick_last = n;
-                }
-                if ((cls == 3 && !sc->others_allowed) || (cls == 2 && !sc->bricks_allowed)) {
-                    st.failures++;
-                    if (st.failures <= 10) {
-                        printf("FAIL case %s:%llu:%s:%llu: %s\n", sc->name, (unsigned long long)n,
-                               mode_name(modes[k]), (unsigned long long)seeds[k], why);
-                    }
-                }
-            }
-        }
-        printf("%s: %llu flash operations, %u cases (%s): verified app booted %u (old %u, new %u, "
-               "other %u), bricked %u, failures %u\n",
-               sc->name, (unsigned long long)total, st.cases,
-               full ? "before, after, torn x3" : "before, after, torn",
-               st.outcome[0] + st.outcome[1] + st.outcome[3], st.outcome[0], st.outcome[1],
-               st.outcome[3], st.outcome[2], st.failures);
-        if (st.outcome[2] > 0) {
-            printf("%s: a cut bricks the device between flash operations %llu and %llu\n", sc->name,
-                   (unsigned long long)st.brick_first, (unsigned long long)st.brick_last);
-        }
-        if (st.failures > 0) {
-            status = 1;
-        }
-        if (expect_failure) {
-            printf("%s: expected failures: %s\n", sc->name, st.failures > 0 ? "found" : "none");
-            status = st.failures > 0 ? 0 : 1;
-        }
+    long failures = run_mode(&s, &a, snapshot, total);
+    if (failures < 0) {
+        status = 2;
+    } else if (a.expect_failure) {
+        printf("%s: expected failures: %s\n", sc->name, failures > 0 ? "found" : "none");
+        status = failures > 0 ? 0 : 1;
+    } else if (failures > 0) {
+        status = 1;
     }
     esp_dev_uninstall();
     ota_sdkconfig_free(s.boot_sdk);

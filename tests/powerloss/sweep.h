@@ -68,6 +68,7 @@ struct sweep {
     jmp_buf restart;       /* esp_restart() comes back here */
     void *user;            /* scenario data */
     bool full;             /* a full sweep: scenarios may use bigger images */
+    sweep_boot_t last;     /* the last boot that started an app (zero when the last did not) */
 };
 
 /* Boots the board once (ROM step, bootloader) and, when an app booted, installs the ESP-IDF
@@ -109,14 +110,43 @@ int sweep_ota_write(const void *staging, const void *final, bool finalize_with_c
 /* Description of the second-stage bootloader the ROM loaded ("" if none). */
 const char *sweep_bootloader_version(sweep_t *s, const sweep_boot_t *b);
 
+/* True when the image at offset (in a region of size bytes) verifies in full, its appended
+ * SHA-256 included, as the ROM checks a bootloader and the bootloader an app. */
+bool sweep_image_verifies(sweep_t *s, uint32_t offset, uint32_t size, bool bootloader);
+
 /* The booted app's project version ("" when none booted or no description). */
 const char *sweep_running_version(sweep_t *s, const sweep_boot_t *b);
+
+/* Puts the flash back to the snapshot; forgets counters, cuts, faults and eFuses. */
+void sweep_rewind(sweep_t *s, const uint8_t *snapshot);
+
+/* Plays the scenario's update once from power-on (stops where the power is lost). */
+void sweep_play(sweep_t *s);
+
+/*
+ * Multi-cut sequences (sweep_stress.c): sequence q cuts the power 1..max_cuts times (count,
+ * operations and modes drawn from q); after each cut the board is powered on and recovers (it
+ * settles and, when it is back on the old firmware, retries the update), and the next cut may
+ * land there. Runs `count` sequences from first_seed, or the one named by a case id
+ * "<scenario>:multi:Q". Prints the figures; returns the number of failures.
+ */
+unsigned sweep_multi(sweep_t *s, const uint8_t *snapshot, uint64_t total, unsigned count,
+                     unsigned max_cuts, const char *one);
+
+/*
+ * Flash faults (sweep_stress.c): the update runs on a faulty chip (ota_nor_faults_t): bit errors
+ * and errors on read, programs that leave bits set (rates x seeds), each sector the update
+ * writes stuck or failing, wear-out limits. It must end on the new firmware or fail cleanly on
+ * the old, booting a verified app. A case id is "<scenario>:fault:SPEC". Returns the failures.
+ */
+unsigned sweep_faults(sweep_t *s, const uint8_t *snapshot, bool full, const char *one);
 
 /*
  * Runs the sweep of one scenario and prints its figures. Options: --full (all modes, three torn
  * seeds), --case ID (replay one case), --flip (test-only otadata order flip), --expect-failure
  * (succeed only if some case fails: shows the check has teeth), --stride N (every N-th
- * operation). Returns the process exit status.
+ * operation), --multi N (N multi-cut sequences instead; --max-cuts K, default 5), --faults (the
+ * flash-fault cases instead). Returns the process exit status.
  */
 int sweep_main(const sweep_scenario_t *sc, int argc, char **argv);
 

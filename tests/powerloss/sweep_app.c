@@ -23,6 +23,7 @@
 typedef struct {
     uint8_t *image; /* the new app image */
     uint32_t len;
+    bool accepted_bad; /* esp_ota_end accepted a partition that does not hold the image */
 } app_data_t;
 
 static void setup(sweep_t *s)
@@ -72,7 +73,12 @@ static void old_app(sweep_t *s)
             return;
         }
     }
-    if (esp_ota_end(h) != ESP_OK || esp_ota_set_boot_partition(next) != ESP_OK) {
+    if (esp_ota_end(h) != ESP_OK) {
+        return;
+    }
+    /* The image is hashed: a partition that differs from it must not have been accepted. */
+    d->accepted_bad |= memcmp(ota_nor_data(s->nor) + next->address, d->image, d->len) != 0;
+    if (esp_ota_set_boot_partition(next) != ESP_OK) {
         return;
     }
     esp_restart();
@@ -118,7 +124,9 @@ static int classify(sweep_t *s, bool booted, const sweep_boot_t *b, char *why)
     if (strcmp(v, OLD_VERSION) == 0 && b->res.part.offset == 0x110000) {
         return 0;
     }
-    if (strcmp(v, NEW_VERSION) == 0 && b->res.part.offset == 0x210000) {
+    /* the new app, in ota_1 or (when a fault made the factory app install it) in ota_0 */
+    if (strcmp(v, NEW_VERSION) == 0 &&
+        (b->res.part.offset == 0x210000 || b->res.part.offset == 0x110000)) {
         return 1;
     }
     snprintf(why, 64, "booted version '%s' at 0x%x", v, (unsigned)b->res.part.offset);
@@ -128,6 +136,12 @@ static int classify(sweep_t *s, bool booted, const sweep_boot_t *b, char *why)
 /* After power-on: boot, run what booted, boot again; both boots must give old or new. */
 static int settle(sweep_t *s, char *why)
 {
+    app_data_t *d = s->user;
+    if (d->accepted_bad) {
+        d->accepted_bad = false;
+        snprintf(why, 64, "esp_ota_end accepted a bad write");
+        return -2;
+    }
     sweep_boot_t b;
     bool ok = sweep_boot(s, &b);
     int first = classify(s, ok, &b, why);

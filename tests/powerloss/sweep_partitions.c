@@ -6,10 +6,12 @@
  *   bootloader           ESP-IDF's unsafe path: staged in the passive slot, copied over the
  *                        primary bootloader (a cut in the copy bricks: measured)
  *   bootloader_recovery  the safe path on an ESP32-C5: the primary is first copied to the
- *                        recovery slot named in eFuse, then the new one is written in place; the
- *                        ROM falls back to the recovery copy (no bricks expected)
- *   ptable_idf           ESP-IDF's partition-table update: staged, copied over the table sector
- *                        (a cut in the copy bricks: measured)
+ *                        recovery slot named in eFuse (when it verifies; the copy is read
+ *                        back), then the new one is written in place; the ROM falls back to the
+ * recovery copy (no bricks) bootloader_recovery_idf  the same as ESP-IDF's example plays it,
+ * copying the primary whatever it holds: a retry after a cut in the primary's write copies the
+ * damaged primary over the recovery copy (a second cut bricks) ptable_idf           ESP-IDF's
+ * partition-table update: staged, copied over the table sector (a cut in the copy bricks: measured)
  *   ptable_safe          otakit's power-safe table update: backup copy with a commit record
  *                        first, then the table (no bricks expected)
  *   storage              a data partition updated with finalize_with_copy: the app always boots;
@@ -22,6 +24,7 @@
 #include <string.h>
 
 #include "esp_efuse.h"
+#include "esp_image_format.h"
 #include "esp_ota_ops.h"
 #include "esp_partition.h"
 #include "esp_system.h"
@@ -130,7 +133,27 @@ static void flow_bootloader_unsafe(sweep_t *s)
     esp_restart();
 }
 
-static void flow_bootloader_recovery(sweep_t *s)
+/* True when the first len bytes of a and b read back the same (a copy is checked before the
+ * original is overwritten). */
+static bool same_bytes(const esp_partition_t *a, const esp_partition_t *b, uint32_t len)
+{
+    uint8_t x[1024];
+    uint8_t y[1024];
+    for (uint32_t off = 0; off < len; off += sizeof(x)) {
+        uint32_t n = len - off < sizeof(x) ? len - off : (uint32_t)sizeof(x);
+        if (esp_partition_read(a, off, x, n) != ESP_OK ||
+            esp_partition_read(b, off, y, n) != ESP_OK || memcmp(x, y, n) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The recovery path as ESP-IDF's partitions_ota example plays it: the primary is copied to the
+ * recovery slot first, whatever it holds; guarded: only when the primary loads (after an
+ * interrupted update the ROM booted the recovery copy, and the primary is the damaged one), and
+ * the copy is read back before the primary is overwritten. */
+static void flow_bootloader_recovery_common(sweep_t *s, bool guarded)
 {
     uint32_t size = 0x8000 - s->chip->bootloader_offset;
     const esp_partition_t *primary =
@@ -140,12 +163,30 @@ static void flow_bootloader_recovery(sweep_t *s)
         find_or_register(RECOVERY_OFFSET, size, "RecoveryBTLDR", ESP_PARTITION_TYPE_BOOTLOADER,
                          ESP_PARTITION_SUBTYPE_BOOTLOADER_RECOVERY);
     if (primary == NULL || recovery == NULL ||
-        esp_efuse_set_recovery_bootloader_offset(RECOVERY_OFFSET) != ESP_OK ||
-        esp_partition_copy(recovery, 0, primary, 0, primary->size) != ESP_OK ||
+        esp_efuse_set_recovery_bootloader_offset(RECOVERY_OFFSET) != ESP_OK) {
+        return;
+    }
+    /* The primary is copied only when it loads as the ROM checks it (its hash included; an app
+     * learns the same from esp_rom_get_bootloader_offset(), which names the copy that booted). */
+    uint32_t len = 0;
+    bool copy = !guarded || (esp_image_verify_bootloader(&len) == ESP_OK &&
+                             sweep_image_verifies(s, primary->address, primary->size, true));
+    if ((copy && esp_partition_copy(recovery, 0, primary, 0, primary->size) != ESP_OK) ||
+        (copy && guarded && !same_bytes(recovery, primary, len)) ||
         sweep_ota_write(primary, primary, false, data_of(s)->image, data_of(s)->len) != ESP_OK) {
         return;
     }
     esp_restart();
+}
+
+static void flow_bootloader_recovery(sweep_t *s)
+{
+    flow_bootloader_recovery_common(s, true);
+}
+
+static void flow_bootloader_recovery_idf(sweep_t *s)
+{
+    flow_bootloader_recovery_common(s, false);
 }
 
 /* 0 old bootloader, 1 new, -1 no bootloader loads or no app boots. */
@@ -297,6 +338,13 @@ static const sweep_scenario_t scenarios[] = {
      .settle = settle_bootloader,
      .cleanup = cleanup,
      .chip = "esp32c5"},
+    {.name = "bootloader_recovery_idf",
+     .setup = setup_bootloader,
+     .flow = flow_bootloader_recovery_idf,
+     .settle = settle_bootloader,
+     .cleanup = cleanup,
+     .chip = "esp32c5",
+     .bricks_allowed = true},
     {.name = "ptable_idf",
      .setup = setup_ptable_idf,
      .flow = flow_ptable_idf,

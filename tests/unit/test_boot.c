@@ -399,6 +399,26 @@ static void test_power_loss_in_bootloader(void **state)
     assert_int_equal(res.booted, 0);
 }
 
+/* A failed otadata write (worn-out sector) is logged and the boot goes on with its selection. */
+static void test_otadata_write_error_boots_on(void **state)
+{
+    (void)state;
+    ota_boot_cfg_t cfg = {.table_offset = 0x8000, .rollback = true};
+    two_ota_flash();
+    set_otadata(0, true);
+    ota_nor_faults_t f = {.bad_sector = part("otadata")->offset / 0x1000u + 1,
+                          .bad_mode = OTA_NOR_BAD_ERROR};
+    assert_int_equal(ota_nor_set_faults(fx.nor, &f), OTA_OK);
+    boot(&cfg); /* the NEW -> PENDING_VERIFY write fails */
+    assert_int_equal(res.outcome, OTA_BOOT_OK);
+    assert_int_equal(res.booted, 0);
+    assert_true(logged("Error in write_otadata operation. err = 0xffffffff"));
+    ota_otadata_entry_t e[2];
+    read_otadata(e);
+    assert_int_equal(e[0].state, OTA_OTADATA_STATE_NEW);
+    ota_nor_set_faults(fx.nor, NULL);
+}
+
 static void test_rom_step(void **state)
 {
     (void)state;
@@ -431,6 +451,19 @@ static void test_rom_step(void **state)
         fx.fuses.recovery = 0x3F0000;
         assert_int_equal(ota_boot_rom_load(&env, 0x8000, &used, NULL, NULL), OTA_OK);
         assert_int_equal(used, 0x3F0000);
+        /* so does a primary whose first segment runs past the bootloader region (a torn
+         * write can leave such a length): reading it fails, the recovery copy loads */
+        assert_int_equal(ota_img_pack(ota_crypto_openssl(), &o, &img, &len, NULL), OTA_OK);
+        size_t seg = 24; /* the last segment's header, as a torn page program left it */
+        for (int i = 1; i < img[1]; i++) {
+            seg += 8 + (size_t)(img[seg + 4] | img[seg + 5] << 8 | img[seg + 6] << 16);
+        }
+        memcpy(img + seg, "\xff\x2d\x85\xff\x10\x00\xff\x00", 8); /* 0xff0010 bytes */
+        test_flash_put(fx.flash, c5->bootloader_offset, img, len);
+        free(img);
+        used = 0;
+        assert_int_equal(ota_boot_rom_load(&env, 0x8000, &used, NULL, NULL), OTA_OK);
+        assert_int_equal(used, 0x3F0000);
     }
 }
 
@@ -452,6 +485,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_bootable_app, setup, teardown),
         cmocka_unit_test_setup_teardown(test_power_loss_in_bootloader, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_otadata_write_error_boots_on, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rom_step, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

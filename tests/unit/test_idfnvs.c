@@ -16,6 +16,7 @@
 
 #include "ota/ota_idfnvs.h"
 #include "ota/ota_nor.h"
+#include "test_util.h"
 #include "ota/ota_otadata.h"
 
 #define PART 0x9000u
@@ -388,5 +389,6 @@ int main(void)
         cmocka_unit_test(test_full_partition),   cmocka_unit_test(test_cut_while_collecting),
         cmocka_unit_test(test_power_loss_sweep),
     };
+    test_filter_from_env();
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,5 @@
-/* Emulated NOR flash: NOR semantics, counters, wear, power cuts, files, snapshots, timing. */
+/* Emulated NOR flash: NOR semantics, counters, wear, power cuts, faults, files, snapshots, timing.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -846,6 +847,156 @@ static void test_cut_ends_a_child_process(void **state)
     munmap(shared, sizeof(*shared));
 }
 
+/* ---- fault model ---------------------------------------------------------------------------- */
+
+static void test_fault_read_flip_and_error(void **state)
+{
+    (void)state;
+    ota_nor_t *nor = mem_dev(false);
+    uint8_t buf[64];
+    uint8_t want[64];
+    memset(want, 0xFF, sizeof(want));
+    ota_nor_faults_t f = {.read_flip_ppm = 1000000u, .seed = 7};
+    assert_int_equal(ota_nor_set_faults(nor, &f), OTA_OK);
+    /* every read flips exactly one bit of what it returns; the flash is unchanged */
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(ota_nor_read(nor, 0x1000, buf, sizeof(buf)), OTA_OK);
+        int diff = 0;
+        for (size_t k = 0; k < sizeof(buf); k++) {
+            diff += __builtin_popcount((unsigned)(buf[k] ^ want[k]));
+        }
+        assert_int_equal(diff, 1);
+    }
+    assert_true(all_bytes(ota_nor_data(nor) + 0x1000, sizeof(buf), 0xFF));
+    assert_int_equal(ota_nor_state(nor)->faults.injected, 20);
+    /* read errors: every read fails; none at rate 0 */
+    ota_nor_faults_t e = {.read_error_ppm = 1000000u};
+    assert_int_equal(ota_nor_set_faults(nor, &e), OTA_OK);
+    assert_int_equal(ota_nor_read(nor, 0, buf, 4), OTA_ERR_IO);
+    assert_int_equal(ota_nor_set_faults(nor, NULL), OTA_OK);
+    assert_int_equal(ota_nor_read(nor, 0x1000, buf, sizeof(buf)), OTA_OK);
+    assert_memory_equal(buf, want, sizeof(buf));
+    /* a rate in between fires sometimes, and the same seed replays the same draws */
+    ota_nor_faults_t half = {.read_error_ppm = 500000u, .seed = 3};
+    int fails[2] = {0, 0};
+    for (int run = 0; run < 2; run++) {
+        assert_int_equal(ota_nor_set_faults(nor, &half), OTA_OK);
+        for (int i = 0; i < 200; i++) {
+            fails[run] += ota_nor_read(nor, 0, buf, 4) == OTA_ERR_IO;
+        }
+    }
+    assert_true(fails[0] > 50 && fails[0] < 150);
+    assert_int_equal(fails[0], fails[1]);
+    ota_nor_close(nor);
+}
+
+static void test_fault_program_drop(void **state)
+{
+    (void)state;
+    ota_nor_t *nor = mem_dev(false);
+    uint8_t zeros[PAGE];
+    memset(zeros, 0, sizeof(zeros));
+    ota_nor_faults_t f = {.program_drop_ppm = 1000000u, .seed = 1};
+    assert_int_equal(ota_nor_set_faults(nor, &f), OTA_OK);
+    /* the program reports success, yet some bits of one byte stay set */
+    assert_int_equal(ota_nor_program(nor, 0x2000, zeros, PAGE), OTA_OK);
+    const uint8_t *d = ota_nor_data(nor) + 0x2000;
+    int set_bytes = 0;
+    for (uint32_t i = 0; i < PAGE; i++) {
+        set_bytes += d[i] != 0;
+    }
+    assert_int_equal(set_bytes, 1);
+    /* programming it again clears them (the bits were only left set, not stuck) */
+    assert_int_equal(ota_nor_set_faults(nor, NULL), OTA_OK);
+    assert_int_equal(ota_nor_program(nor, 0x2000, zeros, PAGE), OTA_OK);
+    assert_true(all_bytes(d, PAGE, 0));
+    ota_nor_close(nor);
+}
+
+static void test_fault_bad_sector(void **state)
+{
+    (void)state;
+    ota_nor_t *nor = mem_dev(false);
+    uint8_t data[16];
+    memset(data, 0x5A, sizeof(data));
+    assert_int_equal(ota_nor_program(nor, 3 * SEC, data, sizeof(data)), OTA_OK);
+    /* stuck: program and erase report success and change nothing in that sector only */
+    ota_nor_faults_t f = {.bad_sector = 3 + 1, .bad_mode = OTA_NOR_BAD_STUCK};
+    assert_int_equal(ota_nor_set_faults(nor, &f), OTA_OK);
+    assert_int_equal(ota_nor_erase_sector(nor, 3 * SEC), OTA_OK);
+    assert_true(all_bytes(ota_nor_data(nor) + 3 * SEC, sizeof(data), 0x5A));
+    uint8_t zero[16] = {0};
+    assert_int_equal(ota_nor_program(nor, 3 * SEC + 0x100, zero, sizeof(zero)), OTA_OK);
+    assert_true(all_bytes(ota_nor_data(nor) + 3 * SEC + 0x100, sizeof(zero), 0xFF));
+    assert_int_equal(ota_nor_program(nor, 4 * SEC, zero, sizeof(zero)), OTA_OK);
+    assert_true(all_bytes(ota_nor_data(nor) + 4 * SEC, sizeof(zero), 0));
+    /* a block erase over it erases the good sectors around it */
+    assert_int_equal(ota_nor_erase_block(nor, 0), OTA_OK);
+    assert_true(all_bytes(ota_nor_data(nor) + 4 * SEC, sizeof(zero), 0xFF));
+    assert_true(all_bytes(ota_nor_data(nor) + 3 * SEC, sizeof(data), 0x5A));
+    /* error mode: both fail and nothing changes */
+    f.bad_mode = OTA_NOR_BAD_ERROR;
+    assert_int_equal(ota_nor_set_faults(nor, &f), OTA_OK);
+    assert_int_equal(ota_nor_erase_sector(nor, 3 * SEC), OTA_ERR_IO);
+    assert_int_equal(ota_nor_program(nor, 3 * SEC + 0x200, zero, sizeof(zero)), OTA_ERR_IO);
+    assert_true(all_bytes(ota_nor_data(nor) + 3 * SEC + 0x200, sizeof(zero), 0xFF));
+    assert_int_equal(ota_nor_erase_block(nor, 0), OTA_ERR_IO);
+    assert_true(all_bytes(ota_nor_data(nor) + 3 * SEC, sizeof(data), 0x5A));
+    /* a sector outside the device is refused */
+    f.bad_sector = MIB / SEC + 1;
+    assert_int_equal(ota_nor_set_faults(nor, &f), OTA_ERR_INVALID_ARG);
+    ota_nor_close(nor);
+}
+
+static void test_fault_wear_out(void **state)
+{
+    (void)state;
+    ota_nor_t *nor = mem_dev(false);
+    uint8_t zero[8] = {0};
+    ota_nor_faults_t f = {.wear_limit = 2, .bad_mode = OTA_NOR_BAD_ERROR};
+    assert_int_equal(ota_nor_set_faults(nor, &f), OTA_OK);
+    /* the sector survives two erases; the third finds it worn out, and so do programs */
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(ota_nor_erase_sector(nor, 5 * SEC), OTA_OK);
+        assert_int_equal(ota_nor_program(nor, 5 * SEC, zero, sizeof(zero)), OTA_OK);
+    }
+    assert_int_equal(ota_nor_erase_sector(nor, 5 * SEC), OTA_ERR_IO);
+    assert_true(all_bytes(ota_nor_data(nor) + 5 * SEC, sizeof(zero), 0));
+    assert_int_equal(ota_nor_program(nor, 5 * SEC + 64, zero, sizeof(zero)), OTA_ERR_IO);
+    assert_int_equal(ota_nor_erase_sector(nor, 6 * SEC), OTA_OK); /* its neighbour is fine */
+    ota_nor_close(nor);
+}
+
+static void test_fault_parse(void **state)
+{
+    (void)state;
+    ota_nor_faults_t f;
+    ota_diag_t diag = {{0}};
+    assert_int_equal(ota_nor_faults_parse("read-flip=10,read-error=20,program-drop=30,"
+                                          "bad-sector=0x3100,bad-mode=error,wear-limit=9,seed=5",
+                                          &f, &diag),
+                     OTA_OK);
+    assert_int_equal(f.read_flip_ppm, 10);
+    assert_int_equal(f.read_error_ppm, 20);
+    assert_int_equal(f.program_drop_ppm, 30);
+    assert_int_equal(f.bad_sector, 3 + 1);
+    assert_int_equal(f.bad_mode, OTA_NOR_BAD_ERROR);
+    assert_int_equal(f.wear_limit, 9);
+    assert_int_equal(f.seed, 5);
+    static const char *const bad[] = {"read-flip=1000001", "bad-mode=flaky", "wear=3", "read-error",
+                                      "program-drop=-1",   "seed=x",         ""};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        diag.msg[0] = '\0';
+        int rc = ota_nor_faults_parse(bad[i], &f, &diag);
+        if (bad[i][0] == '\0') {
+            assert_int_equal(rc, OTA_OK); /* empty: no faults */
+            continue;
+        }
+        assert_int_equal(rc, OTA_ERR_INVALID_ARG);
+        assert_true(diag.msg[0] != '\0');
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -866,6 +1017,11 @@ int main(void)
         cmocka_unit_test(test_timing_model),
         cmocka_unit_test(test_shared_state_two_devices),
         cmocka_unit_test(test_cut_ends_a_child_process),
+        cmocka_unit_test(test_fault_read_flip_and_error),
+        cmocka_unit_test(test_fault_program_drop),
+        cmocka_unit_test(test_fault_bad_sector),
+        cmocka_unit_test(test_fault_wear_out),
+        cmocka_unit_test(test_fault_parse),
     };
     return cmocka_run_group_tests(tests, NULL, tmp_cleanup);
 }

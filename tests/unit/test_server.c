@@ -26,18 +26,16 @@
 
 #include "ota/ota_server.h"
 #include "ota/ota_x509.h"
+#include "server_fixture.h"
 #include "srv_http.h"
 
 #define FW_SIZE 300007u /* not a multiple of any block size */
 #define SECRET "outside-the-root"
 
 /* Layout: TMP/www is served; TMP/x and TMP/outside/secret.bin must never be. */
-static char tmp_dir[256];
-static char www[300];
 static uint8_t fw[FW_SIZE];
 
-/* The server under test and how to reach it. */
-static ota_server_t *srv;
+/* How to reach the server under test. */
 static char base_url[128];
 static char cainfo[320];
 static bool use_tls;
@@ -54,37 +52,13 @@ typedef struct reply {
 
 /* ---- fixture ---------------------------------------------------------------------------- */
 
-static void path_in(char *out, size_t cap, const char *rel)
-{
-    snprintf(out, cap, "%s/%s", tmp_dir, rel);
-}
-
-static void write_bytes(const char *path, const void *data, size_t len)
-{
-    FILE *fp = fopen(path, "wb");
-    assert_non_null(fp);
-    assert_int_equal(fwrite(data, 1, len, fp), len);
-    assert_int_equal(fclose(fp), 0);
-}
-
-static void make_file(const char *rel, const void *data, size_t len)
-{
-    char p[512];
-    path_in(p, sizeof(p), rel);
-    write_bytes(p, data, len);
-}
-
 static int group_setup(void **state)
 {
     (void)state;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(tmp_dir, sizeof(tmp_dir), "%s/otakit-server-XXXXXX", tmp != NULL ? tmp : "/tmp");
-    if (mkdtemp(tmp_dir) == NULL) {
+    if (fixture_setup("server") != 0) {
         return -1;
     }
-    snprintf(www, sizeof(www), "%s/www", tmp_dir);
     char p[512];
-    mkdir(www, 0755);
     path_in(p, sizeof(p), "www/sub");
     mkdir(p, 0755);
     path_in(p, sizeof(p), "outside");
@@ -117,32 +91,13 @@ static int group_setup(void **state)
     path_in(p, sizeof(p), "www/fw.bin");
     struct timespec times[2] = {{1700000000, 0}, {1700000000, 123456789}};
     utimensat(AT_FDCWD, p, times, 0);
-    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    curl_global_cleanup();
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp_dir);
-    return system(cmd);
+    return 0;
 }
 
 /* Starts the server for one test; cfg may be NULL for the defaults. */
 static void start(ota_server_config_t *cfg)
 {
-    ota_server_config_t defaults = {0};
-    if (cfg == NULL) {
-        cfg = &defaults;
-    }
-    cfg->root = www;
-    cfg->bind_addr = "127.0.0.1";
-    ota_diag_t diag = {""};
-    int err = ota_server_start(cfg, &srv, &diag);
-    if (err != OTA_OK) {
-        fail_msg("server did not start: %s", diag.msg);
-    }
+    server_start(cfg);
     use_tls = ota_server_is_tls(srv);
     snprintf(base_url, sizeof(base_url), "%s://127.0.0.1:%u", use_tls ? "https" : "http",
              ota_server_port(srv));
@@ -1158,5 +1113,5 @@ int main(void)
         cmocka_unit_test(test_stop_releases_the_port),
         cmocka_unit_test(test_start_errors),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, group_setup, fixture_teardown);
 }

@@ -28,116 +28,24 @@
 
 #include "ota/ota_server.h"
 #include "ota/ota_x509.h"
+#include "server_fixture.h"
 
 #define SMALL "small file\n"
 #define BIG_SIZE (32u << 20) /* far more than the socket buffers hold */
 
-static char tmp_dir[256];
-static char www[300];
-static ota_server_t *srv;
-
 /* ---- fixture ---------------------------------------------------------------------------- */
-
-static void path_in(char *out, size_t cap, const char *rel)
-{
-    snprintf(out, cap, "%s/%s", tmp_dir, rel);
-}
-
-static void make_file(const char *rel, const void *data, size_t len)
-{
-    char p[512];
-    path_in(p, sizeof(p), rel);
-    FILE *fp = fopen(p, "wb");
-    assert_non_null(fp);
-    assert_int_equal(fwrite(data, 1, len, fp), len);
-    assert_int_equal(fclose(fp), 0);
-}
 
 static int group_setup(void **state)
 {
     (void)state;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(tmp_dir, sizeof(tmp_dir), "%s/otakit-robust-XXXXXX", tmp != NULL ? tmp : "/tmp");
-    if (mkdtemp(tmp_dir) == NULL) {
+    if (fixture_setup("robust") != 0) {
         return -1;
     }
-    snprintf(www, sizeof(www), "%s/www", tmp_dir);
-    mkdir(www, 0755);
     make_file("www/small.txt", SMALL, strlen(SMALL));
-    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    curl_global_cleanup();
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp_dir);
-    return system(cmd);
-}
-
-static void start(ota_server_config_t *cfg)
-{
-    ota_server_config_t defaults = {0};
-    if (cfg == NULL) {
-        cfg = &defaults;
-    }
-    cfg->root = www;
-    cfg->bind_addr = "127.0.0.1";
-    ota_diag_t diag = {""};
-    if (ota_server_start(cfg, &srv, &diag) != OTA_OK) {
-        fail_msg("server did not start: %s", diag.msg);
-    }
-}
-
-/* Per-test teardown: stops a server a failed assertion left running. */
-static int stop_server(void **state)
-{
-    (void)state;
-    ota_server_stop(srv, NULL);
-    srv = NULL;
     return 0;
 }
 
 /* ---- raw client ------------------------------------------------------------------------- */
-
-/* A connected TCP socket to the server. */
-static int dial(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_port = htons(ota_server_port(srv)),
-                            .sin_addr = {htonl(INADDR_LOOPBACK)}};
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    return fd;
-}
-
-static void send_all(int fd, const void *data, size_t len)
-{
-    assert_int_equal(send(fd, data, len, MSG_NOSIGNAL), (ssize_t)len);
-}
-
-/* Receives into buf (cap bytes) until the response head is complete, the peer closes or
- * timeout_ms passes without data. Returns the bytes received; buf is NUL-terminated. */
-static size_t recv_head(int fd, char *buf, size_t cap, int timeout_ms)
-{
-    size_t n = 0;
-    buf[0] = '\0';
-    while (n + 1 < cap && strstr(buf, "\r\n\r\n") == NULL) {
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        if (poll(&p, 1, timeout_ms) <= 0) {
-            break;
-        }
-        ssize_t got = recv(fd, buf + n, cap - 1 - n, 0);
-        if (got <= 0) {
-            break;
-        }
-        n += (size_t)got;
-        buf[n] = '\0';
-    }
-    return n;
-}
 
 /* The status code of the response head in buf, or -1 when there is none. */
 static int status_of(const char *buf)
@@ -187,7 +95,7 @@ static void test_fifo_is_not_served(void **state)
     path_in(fifo, sizeof(fifo), "www/pipe");
     assert_int_equal(mkfifo(fifo, 0644), 0);
     ota_server_config_t cfg = {.threads = 2};
-    start(&cfg);
+    server_start(&cfg);
     for (int i = 0; i < 6; i++) {
         assert_int_equal(request_status(RAW("GET /pipe HTTP/1.1\r\nHost: a\r\n\r\n"), 5000), 404);
         assert_int_equal(request_status(RAW("HEAD /pipe HTTP/1.1\r\nHost: a\r\n\r\n"), 5000), 404);
@@ -208,7 +116,7 @@ static void test_fifo_is_not_served(void **state)
 static void test_strict_requests(void **state)
 {
     (void)state;
-    start(NULL);
+    server_start(NULL);
     /* control: well-formed requests are served */
     assert_int_equal(request_status(RAW("GET /small.txt HTTP/1.1\r\nHost: a\r\n\r\n"), 5000), 200);
     assert_int_equal(request_status(RAW("GET /small.txt HTTP/1.0\r\n\r\n"), 5000), 200);
@@ -271,7 +179,7 @@ static void test_tls_versions(void **state)
     path_in(key, sizeof(key), "key.pem");
     assert_int_equal(ota_x509_self_signed("127.0.0.1", cert, key, 0, NULL), OTA_OK);
     ota_server_config_t cfg = {.cert_path = cert, .key_path = key};
-    start(&cfg);
+    server_start(&cfg);
     assert_int_equal(tls_handshake(cert, CURL_SSLVERSION_TLSv1_3, CURL_SSLVERSION_MAX_TLSv1_3),
                      CURLE_OK);
     assert_int_equal(tls_handshake(cert, CURL_SSLVERSION_TLSv1_2, CURL_SSLVERSION_MAX_TLSv1_2),
@@ -295,7 +203,7 @@ static void test_shrinking_file_closes_the_connection(void **state)
     assert_true(fd >= 0);
     assert_int_equal(ftruncate(fd, BIG_SIZE), 0);
     close(fd);
-    start(NULL);
+    server_start(NULL);
     int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int small = 4096; /* keep most of the body on the server's side */
     setsockopt(c, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
@@ -425,7 +333,7 @@ static void test_head_deadline(void **state)
 {
     (void)state;
     ota_server_config_t cfg = {.head_timeout_ms = 1000};
-    start(&cfg);
+    server_start(&cfg);
     int64_t took = trickle_until_closed("127.0.0.2", "",
                                         "GET /small.txt HTTP/1.1\r\nHost: a\r\nX-Slow: "
                                         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
@@ -452,7 +360,7 @@ static void test_tls_handshake_deadline(void **state)
     path_in(key, sizeof(key), "key.pem");
     assert_int_equal(ota_x509_self_signed("127.0.0.1", cert, key, 0, NULL), OTA_OK);
     ota_server_config_t cfg = {.cert_path = cert, .key_path = key, .head_timeout_ms = 1000};
-    start(&cfg);
+    server_start(&cfg);
     /* the start of a ClientHello record, one byte at a time */
     static const char hello[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"
                                 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
@@ -472,7 +380,7 @@ static void test_slow_flood(void **state)
     enum { FLOOD = 100, PER_ADDR = 16, LIMIT = 48, MORE = 4 * 16 };
     ota_server_config_t cfg = {
         .head_timeout_ms = 1500, .max_per_address = PER_ADDR, .max_connections = LIMIT};
-    start(&cfg);
+    server_start(&cfg);
     int flood[FLOOD];
     for (size_t i = 0; i < FLOOD; i++) {
         flood[i] = dial_from("127.0.0.2");
@@ -510,5 +418,5 @@ int main(void)
         cmocka_unit_test_teardown(test_tls_handshake_deadline, stop_server),
         cmocka_unit_test_teardown(test_slow_flood, stop_server),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, group_setup, fixture_teardown);
 }

@@ -115,4 +115,21 @@ static inline void test_capture_stdout(void (*fn)(void), char *buf, size_t cap)
     fclose(tmp);
 }
 
+/*
+ * CTest may run one program as several entries so that -j overlaps its long tests:
+ * OTAKIT_TEST_ONLY (a cmocka glob) keeps the tests it matches, OTAKIT_TEST_SKIP leaves them out.
+ * Call before cmocka_run_group_tests; needs <cmocka.h> included first.
+ */
+static inline void test_filter_from_env(void)
+{
+    const char *only = getenv("OTAKIT_TEST_ONLY");
+    const char *skip = getenv("OTAKIT_TEST_SKIP");
+    if (only != NULL && only[0] != '\0') {
+        cmocka_set_test_filter(only);
+    }
+    if (skip != NULL && skip[0] != '\0') {
+        cmocka_set_skip_filter(skip);
+    }
+}
+
 #endif /* OTAKIT_TEST_UTIL_H */

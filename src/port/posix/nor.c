@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -142,6 +143,60 @@ static uint64_t cut_rng(const ota_nor_t *nor)
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* Faults                                                                                    */
+/* ---------------------------------------------------------------------------------------- */
+
+/* The next draw of the fault generator (reproducible from the fault seed). */
+static uint64_t fault_rng(ota_nor_t *nor)
+{
+    ota_nor_faults_t *f = &nor->st->faults;
+    return prng_seed(f->seed ^ 0x6A09E667F3BCC909ull, ++f->draws);
+}
+
+/* True, with probability ppm per million, when a fault of that kind fires now. */
+static bool fault_fires(ota_nor_t *nor, uint32_t ppm)
+{
+    if (ppm == 0) {
+        return false;
+    }
+    uint64_t s = fault_rng(nor);
+    if (prng_next(&s) % 1000000u >= ppm) {
+        return false;
+    }
+    nor->st->faults.injected++;
+    return true;
+}
+
+/* True when sector sec is bad: the stuck sector, or worn out. */
+static bool sector_bad(const ota_nor_t *nor, uint32_t sec)
+{
+    const ota_nor_faults_t *f = &nor->st->faults;
+    return f->bad_sector == sec + 1 || (f->wear_limit != 0 && nor->st->wear[sec] > f->wear_limit);
+}
+
+/* A page program lands with some of the bits it should clear left set, in the first byte (from a
+ * random start) that has bits to clear; the rest of the page is programmed as asked. */
+static void program_drop(ota_nor_t *nor, uint8_t *dst, const uint8_t *src, uint32_t len)
+{
+    uint64_t s = fault_rng(nor);
+    uint32_t start = (uint32_t)(prng_next(&s) % len);
+    uint32_t hit = len;
+    for (uint32_t k = 0; k < len && hit == len; k++) {
+        uint32_t i = (start + k) % len;
+        hit = (dst[i] & (uint8_t)~src[i]) != 0 ? i : len;
+    }
+    for (uint32_t i = 0; i < len; i++) {
+        uint8_t clear = (uint8_t)(dst[i] & (uint8_t)~src[i]);
+        uint8_t keep = 0;
+        if (i == hit) {
+            keep = (uint8_t)(clear & (uint8_t)prng_next(&s));
+            keep = keep != 0 ? keep : (uint8_t)(clear & -clear); /* at least its lowest bit */
+        }
+        dst[i] &= (uint8_t)(src[i] | keep);
+    }
+}
+
+/* ---------------------------------------------------------------------------------------- */
 /* Operations                                                                                */
 /* ---------------------------------------------------------------------------------------- */
 
@@ -167,6 +222,14 @@ static int program_page(ota_nor_t *nor, uint32_t addr, const uint8_t *src, uint3
     if (cut == OTA_NOR_CUT_BEFORE) {
         return power_cut(nor);
     }
+    if (sector_bad(nor, addr / OTA_FLASH_SECTOR_SIZE)) {
+        nor->st->faults.injected++;
+        count_program(nor, len);
+        if (cut != CUT_NONE) {
+            return power_cut(nor);
+        }
+        return nor->st->faults.bad_mode == OTA_NOR_BAD_ERROR ? OTA_ERR_IO : OTA_OK;
+    }
     if (cut == OTA_NOR_CUT_TORN) {
         uint64_t s = cut_rng(nor);
         uint32_t done = (uint32_t)(prng_next(&s) % len);
@@ -179,8 +242,12 @@ static int program_page(ota_nor_t *nor, uint32_t addr, const uint8_t *src, uint3
         count_program(nor, len);
         return power_cut(nor);
     }
-    for (uint32_t i = 0; i < len; i++) {
-        dst[i] &= src[i];
+    if (fault_fires(nor, nor->st->faults.program_drop_ppm)) {
+        program_drop(nor, dst, src, len);
+    } else {
+        for (uint32_t i = 0; i < len; i++) {
+            dst[i] &= src[i];
+        }
     }
     count_program(nor, len);
     return cut == OTA_NOR_CUT_AFTER ? power_cut(nor) : OTA_OK;
@@ -197,11 +264,20 @@ int ota_nor_read(ota_nor_t *nor, uint32_t addr, void *dst, uint32_t len)
     if (!range_ok(nor, addr, len)) {
         return OTA_ERR_BOUNDS;
     }
-    if (len > 0) {
-        memcpy(dst, nor->mem + addr, len);
-    }
     nor->st->read_ops++;
     nor->st->read_bytes += len;
+    if (len == 0) {
+        return OTA_OK;
+    }
+    if (fault_fires(nor, nor->st->faults.read_error_ppm)) {
+        return OTA_ERR_IO;
+    }
+    memcpy(dst, nor->mem + addr, len);
+    if (fault_fires(nor, nor->st->faults.read_flip_ppm)) {
+        uint64_t s = fault_rng(nor);
+        uint64_t bit = prng_next(&s) % ((uint64_t)len * 8u);
+        ((uint8_t *)dst)[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    }
     return OTA_OK;
 }
 
@@ -250,6 +326,28 @@ int ota_nor_program(ota_nor_t *nor, uint32_t addr, const void *src, uint32_t len
 
 enum erase_kind { ERASE_SECTOR, ERASE_BLOCK, ERASE_CHIP };
 
+/* Bad sectors in [addr, addr+len), each counted as an injected fault. */
+static uint32_t erase_bad_sectors(ota_nor_t *nor, uint32_t addr, uint32_t len)
+{
+    uint32_t bad = 0;
+    for (uint32_t sec = addr / OTA_FLASH_SECTOR_SIZE; sec < (addr + len) / OTA_FLASH_SECTOR_SIZE;
+         sec++) {
+        bad += sector_bad(nor, sec) ? 1u : 0u;
+    }
+    nor->st->faults.injected += bad;
+    return bad;
+}
+
+/* A stuck erase: the good sectors of the range are erased, the bad ones keep their bytes. */
+static void erase_around_bad(ota_nor_t *nor, uint32_t addr, uint32_t len)
+{
+    for (uint32_t a = addr; a < addr + len; a += OTA_FLASH_SECTOR_SIZE) {
+        if (!sector_bad(nor, a / OTA_FLASH_SECTOR_SIZE)) {
+            memset(nor->mem + a, NOR_ERASED, OTA_FLASH_SECTOR_SIZE);
+        }
+    }
+}
+
 /* Erases [addr, addr+len) as one operation of the given kind, honouring its cut point. */
 static int erase_unit(ota_nor_t *nor, uint32_t addr, uint32_t len, enum erase_kind kind)
 {
@@ -260,7 +358,17 @@ static int erase_unit(ota_nor_t *nor, uint32_t addr, uint32_t len, enum erase_ki
         return power_cut(nor);
     }
     uint8_t *dst = nor->mem + addr;
-    if (cut == OTA_NOR_CUT_TORN) {
+    for (uint32_t sec = addr / OTA_FLASH_SECTOR_SIZE; sec < (addr + len) / OTA_FLASH_SECTOR_SIZE;
+         sec++) {
+        st->wear[sec]++;
+    }
+    uint32_t bad = erase_bad_sectors(nor, addr, len);
+    if (bad != 0 && nor->st->faults.bad_mode == OTA_NOR_BAD_ERROR) {
+        return cut == CUT_NONE ? OTA_ERR_IO : power_cut(nor);
+    }
+    if (bad != 0) {
+        erase_around_bad(nor, addr, len);
+    } else if (cut == OTA_NOR_CUT_TORN) {
         /* Each byte ends up old, erased or random. */
         uint64_t s = cut_rng(nor);
         for (uint32_t i = 0; i < len; i++) {
@@ -297,10 +405,6 @@ static int erase_unit(ota_nor_t *nor, uint32_t addr, uint32_t len, enum erase_ki
         st->busy_typ_us += p->chip_erase_typ_us;
         st->busy_max_us += p->chip_erase_max_us;
         break;
-    }
-    for (uint32_t sec = addr / OTA_FLASH_SECTOR_SIZE; sec < (addr + len) / OTA_FLASH_SECTOR_SIZE;
-         sec++) {
-        st->wear[sec]++;
     }
     return cut == CUT_NONE ? OTA_OK : power_cut(nor);
 }
@@ -414,6 +518,21 @@ void ota_nor_cut_disarm(ota_nor_t *nor)
     nor->st->cut_at = 0;
 }
 
+int ota_nor_set_faults(ota_nor_t *nor, const ota_nor_faults_t *f)
+{
+    ota_nor_faults_t none = {0};
+    f = f != NULL ? f : &none;
+    if (nor == NULL || f->read_flip_ppm > 1000000u || f->read_error_ppm > 1000000u ||
+        f->program_drop_ppm > 1000000u || f->bad_sector > nor->size / OTA_FLASH_SECTOR_SIZE ||
+        f->bad_mode > OTA_NOR_BAD_ERROR) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    nor->st->faults = *f;
+    nor->st->faults.draws = 0;
+    nor->st->faults.injected = 0;
+    return OTA_OK;
+}
+
 void ota_nor_power_on(ota_nor_t *nor)
 {
     nor->st->power_lost = 0;
@@ -432,7 +551,9 @@ void ota_nor_reset_counters(ota_nor_t *nor)
     uint64_t cut_seed = st->cut_seed;
     uint32_t cut_mode = st->cut_mode;
     uint32_t power_lost = st->power_lost;
+    ota_nor_faults_t faults = st->faults;
     ota_nor_state_init(st);
+    st->faults = faults;
     st->cut_at = cut_left;
     st->cut_n = cut_n;
     st->cut_seed = cut_seed;
@@ -753,4 +874,79 @@ void ota_nor_close(ota_nor_t *nor)
     }
     munmap(nor->mem, nor->size);
     free(nor);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Fault specification                                                                       */
+/* ---------------------------------------------------------------------------------------- */
+
+static bool parse_num(const char *v, uint64_t max, uint64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, 0);
+    if (end == v || *end != '\0' || errno != 0 || x > max || v[0] == '-') {
+        return false;
+    }
+    *out = x;
+    return true;
+}
+
+/* One KEY=VALUE item of a fault specification. */
+static bool fault_item(const char *key, const char *val, ota_nor_faults_t *f)
+{
+    uint64_t x = 0;
+    if (strcmp(key, "bad-mode") == 0) {
+        f->bad_mode = strcmp(val, "stuck") == 0 ? OTA_NOR_BAD_STUCK : OTA_NOR_BAD_ERROR;
+        return strcmp(val, "stuck") == 0 || strcmp(val, "error") == 0;
+    }
+    if (strcmp(key, "seed") == 0) {
+        return parse_num(val, UINT64_MAX, &f->seed);
+    }
+    bool ppm = strcmp(key, "read-flip") == 0 || strcmp(key, "read-error") == 0 ||
+               strcmp(key, "program-drop") == 0;
+    if (!parse_num(val, ppm ? 1000000u : UINT32_MAX, &x)) {
+        return false;
+    }
+    if (strcmp(key, "read-flip") == 0) {
+        f->read_flip_ppm = (uint32_t)x;
+    } else if (strcmp(key, "read-error") == 0) {
+        f->read_error_ppm = (uint32_t)x;
+    } else if (strcmp(key, "program-drop") == 0) {
+        f->program_drop_ppm = (uint32_t)x;
+    } else if (strcmp(key, "bad-sector") == 0 && x < OTA_NOR_MAX_SIZE) {
+        f->bad_sector = (uint32_t)(x / OTA_FLASH_SECTOR_SIZE) + 1;
+    } else if (strcmp(key, "wear-limit") == 0) {
+        f->wear_limit = (uint32_t)x;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+int ota_nor_faults_parse(const char *spec, ota_nor_faults_t *f, ota_diag_t *diag)
+{
+    memset(f, 0, sizeof(*f));
+    if (spec == NULL) {
+        return ota_diag_set(diag, OTA_ERR_INVALID_ARG, "no fault specification");
+    }
+    char item[96];
+    for (const char *p = spec; *p != '\0';) {
+        size_t n = strcspn(p, ",");
+        int len = snprintf(item, sizeof(item), "%.*s", (int)n, p);
+        char *eq = strchr(item, '=');
+        if (len < 0 || (size_t)len >= sizeof(item) || eq == NULL) {
+            return ota_diag_set(diag, OTA_ERR_INVALID_ARG, "'%.*s' is not KEY=VALUE", (int)n, p);
+        }
+        *eq = '\0';
+        if (!fault_item(item, eq + 1, f)) {
+            return ota_diag_set(diag, OTA_ERR_INVALID_ARG,
+                                "'%s=%s': expected read-flip|read-error|program-drop=PPM "
+                                "(0..1000000), bad-sector=ADDR, bad-mode=stuck|error, "
+                                "wear-limit=N or seed=S",
+                                item, eq + 1);
+        }
+        p += n + (p[n] == ',');
+    }
+    return OTA_OK;
 }
