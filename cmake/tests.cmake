@@ -15,7 +15,6 @@ set(OTAKIT_TEST_ENV
 # Programs whose power-loss sweeps run as CTest entries of their own (OTAKIT_TEST_ONLY, a cmocka
 # glob; the program's entry skips them), so that -j overlaps them: NAME|GLOB...
 set(OTAKIT_UNIT_SPLITS
-    "test_kv|test_power_loss_sweep_2*|test_power_loss_sweep_3*|test_power_loss_sweep_4*"
     "test_idfnvs|test_power_loss_sweep")
 file(GLOB OTAKIT_UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/test_*.c)
 foreach(src ${OTAKIT_UNIT_TESTS})
