@@ -20,7 +20,7 @@ expect_error "unknown option" 2 "unknown option '--bogus'" board run "$WORK/flas
 expect_error "missing value" 2 "option --serial needs a value" board run "$WORK/flash.bin" --serial
 expect_error "zero boots" 2 "--max-boots: '0' is not a count" board run "$WORK/flash.bin" \
     --max-boots 0
-expect_error "cut mode" 2 "--cut-mode: 'sideways' is not before, after or torn" board run \
+expect_error "cut mode" 2 "--cut-mode: 'sideways' is not before, after, torn or random" board run \
     "$WORK/flash.bin" --cut-mode=sideways
 expect_error "pace" 2 "--pace: '0' is not a speed above 0" board run "$WORK/flash.bin" --pace 0
 expect_error "size" 2 "--size: '3MB' is not 1MB .. 128MB" board run "$WORK/flash.bin" --size 3MB
