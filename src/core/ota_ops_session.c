@@ -142,8 +142,8 @@ static int peek(const ota_ops_dev_t *dev, const ota_session_t *s, const uint8_t 
 /*
  * Sequential erase of an app image: how far the image reaches, from its header (segment count,
  * hash flag) and its segment headers, in flash or in the bytes being written (data, size).
- * s->span only grows, and never past the image's end: a block erased inside it holds image
- * bytes only.
+ * s->walk is 1 while segment headers remain to be read (the image goes on past s->span), 2 once
+ * the last one is read (s->span is then the image's length) or when the bytes are no app image.
  */
 static void track_span(const ota_ops_dev_t *dev, ota_session_t *s, const uint8_t *data,
                        size_t size)
@@ -184,9 +184,10 @@ static void track_span(const ota_ops_dev_t *dev, ota_session_t *s, const uint8_t
 }
 
 /*
- * Sequential erase: the sectors [wrote, wrote+size) reaches that are not erased yet, where a
- * whole 64 KiB block inside the image's known span and the partition is one block erase (the
- * watchdog then waits on one block erase at most).
+ * Sequential erase: the sectors [wrote, wrote+size) reaches that are not erased yet. A whole
+ * 64 KiB block inside the partition is one block erase while the app image goes on (segment
+ * headers remain) or lies before its end; past the end, sectors. The watchdog then waits on one
+ * block erase at most.
  */
 static int erase_ahead(const ota_ops_dev_t *dev, ota_session_t *s, size_t size)
 {
@@ -204,8 +205,8 @@ static int erase_ahead(const ota_ops_dev_t *dev, ota_session_t *s, size_t size)
     }
     while (from < need) {
         uint64_t unit = es;
-        if ((s->staging->offset + from) % bs == 0 && from + bs <= s->span &&
-            from + bs <= s->staging->size) {
+        bool in_image = s->walk == 1 || from + bs <= s->span;
+        if ((s->staging->offset + from) % bs == 0 && in_image && from + bs <= s->staging->size) {
             unit = bs;
         }
         if (from > SIZE_MAX) {

@@ -34,6 +34,7 @@ void app_main(void);
 static ota_board_shm_t *shm;
 static ota_nor_t *nor;
 static ota_timed_flash_t timed;
+static ota_nor_profile_t profile; /* the timing model of timed */
 static ota_efuse_store_t efuse;
 static ota_sdkconfig_t *config;
 static uint8_t *files; /* the running image's embedded-files table (a copy) */
@@ -242,6 +243,10 @@ int main(int argc, char **argv)
         snprintf(id, sizeof(id), "%u", (unsigned)shm->chip_id);
         host_error("the board names an unknown chip id %s", id);
     }
+    /* the board's flash part and the bootloader header's SPI mode and frequency, as the board */
+    ota_nor_profile_for_flash(ota_nor_size(nor), chip, ota_nor_data(nor) + chip->bootloader_offset,
+                              &profile);
+    timed.profile = &profile;
     if (shm->efuse_offset != 0) {
         ota_efuse_store_flash(&efuse, &timed.flash, shm->efuse_offset, chip->secure_version_bits);
     } else {
