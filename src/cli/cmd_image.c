@@ -11,7 +11,6 @@
 
 #include "ota/ota_img.h"
 #include "ota/ota_img_build.h"
-#include "ota/ota_memflash.h"
 #include "ota/ota_posix.h"
 #include "ota/ota_sdkconfig.h"
 
