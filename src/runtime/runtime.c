@@ -37,7 +37,9 @@ static ota_timed_flash_t timed;
 static ota_nor_profile_t profile; /* the timing model of timed */
 static ota_efuse_store_t efuse;
 static ota_sdkconfig_t *config;
-static uint8_t *files; /* the running image's embedded-files table (a copy) */
+/* the running image's embedded-files table, read in place from the flash mapping as ESP-IDF
+ * apps read them through the flash cache: file-backed pages, no copy however large they are */
+static const uint8_t *files;
 static uint32_t files_len;
 
 /* ---- ota_app.h ----------------------------------------------------------------------------- */
@@ -183,7 +185,7 @@ static void load_image_config(void)
         host_error("the image's sdkconfig does not parse: %s", ota_diag_why(&diag, err));
     }
     if (info.has_files) {
-        files = flash_copy(shm->running_offset + info.files_offset, info.files_len);
+        files = ota_nor_data(nor) + shm->running_offset + info.files_offset;
         files_len = info.files_len;
     }
 }
