@@ -10,7 +10,7 @@
 
 #include "ota_le.h"
 
-#define CHUNK 1024u
+#define CHUNK 4096u
 
 /* The field widths of each record add up to its size. */
 _Static_assert(1 + 1 + 1 + 1 + 4 + 1 + 3 + 2 + 1 + 2 + 2 + 4 + 1 == OTA_IMG_HEADER_LEN,
