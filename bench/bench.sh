@@ -22,7 +22,11 @@ otakit="$build/otakit"
 RUNS=${BENCH_RUNS:-5}
 [ "$RUNS" -ge 5 ] || RUNS=5
 CURVE_RUNS=${BENCH_CURVE_RUNS:-3}
-work=$(mktemp -d "${TMPDIR:-/tmp}/otakit-bench.XXXXXX")
+# The flash images live in RAM (/dev/shm when it is there) as a chip's flash does: on a disk file
+# system an update would also pay the kernel's writeback of every page it dirties.
+tmp=${TMPDIR:-/tmp}
+[ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ] && tmp=/dev/shm
+work=$(mktemp -d "$tmp/otakit-bench.XXXXXX")
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do
