@@ -52,6 +52,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ota/ota_chip.h"
 #include "ota/ota_err.h"
 #include "ota/ota_flash.h"
 
@@ -79,6 +80,7 @@ typedef struct ota_nor_profile {
     uint32_t chip_erase_typ_us; /* whole-chip erase */
     uint32_t chip_erase_max_us;
     uint32_t read_bytes_per_s; /* read throughput; 0 = reads are not modeled */
+    uint32_t size;             /* the part's capacity in bytes */
 } ota_nor_profile_t;
 
 /* Operation counts fed to the timing model. */
@@ -108,6 +110,16 @@ const ota_nor_profile_t *ota_nor_profile_default(void);
  * The returned struct is static.
  */
 const ota_nor_profile_t *ota_nor_profile_find(const char *name);
+
+/*
+ * The flash a board with a flash of `size` bytes is modeled on: the W25Q..JV part of that size
+ * (the smallest part at least that large, else the largest), reading at the data rate of the SPI
+ * mode and frequency in `header` (the first 4 bytes of the image the bootloader sets the flash up
+ * from: byte 2 the mode, byte 3's low nibble the chip's frequency code): 4 bits per clock in QIO
+ * and QOUT, 2 in DIO and DOUT. Without an image (header NULL or no 0xE9 magic): DIO at 40 MHz.
+ */
+void ota_nor_profile_for_flash(uint32_t size, const ota_chip_t *chip, const uint8_t *header,
+                               ota_nor_profile_t *out);
 
 /* The index-th profile of the table (0-based), or NULL past the end. Static. */
 const ota_nor_profile_t *ota_nor_profile_at(size_t index);

@@ -116,6 +116,16 @@ typedef struct ota_session {
     bool need_erase;           /* sequential erase (OTA_OPS_SEQUENTIAL_WRITES) */
     bool resumed;              /* opened by ota_ops_resume */
     uint32_t wrote_size;       /* bytes written (or the resume offset) */
+    /* Sequential erase: staging bytes below erased_to are erased; the app image reaches at
+     * least span bytes, as its headers written so far say (walk: 0 header unread, 1 reading
+     * segment headers, the next at walk_at with walk_left to go, 2 done: span is the image's
+     * length, or no app image; walk_hash: a SHA-256 follows the checksum) */
+    uint32_t erased_to;
+    uint32_t span;
+    uint32_t walk_at;
+    uint8_t walk_left;
+    uint8_t walk;
+    bool walk_hash;
 } ota_session_t;
 
 /* ---- partition list ------------------------------------------------------------------------ */
@@ -246,7 +256,9 @@ int ota_ops_set_final(const ota_ops_dev_t *dev, ota_session_t *s, const ota_part
  * OTA_ERR_INVALID_ARG; size 0: OTA_OK, nothing done; closed session: OTA_ERR_INVALID_ARG.
  * With sequential erase, first erases the sectors the bytes reach that are not erased yet
  * (from wrote_size when it is sector-aligned, else from the next sector) and returns an erase
- * error. The first byte of the image (wrote_size 0) is checked by the final partition's type:
+ * error; a 64 KiB block (one erase) replaces its 16 sectors when the whole block lies inside
+ * the partition and the app image goes on past it: segment headers remain to be read, or the
+ * last one has been read and the image ends after the block. The first byte of the image (wrote_size 0) is checked by the final partition's type:
  * app or bootloader must start with 0xE9 ("OTA image has invalid magic byte (expected 0xE9, saw
  * 0x%02x)"), a partition table with the LE word 0x50AA ("Partition table image has invalid
  * magic word (expected 0x50AA, saw 0x%04x)"; a 1-byte first write is checked on its one byte);

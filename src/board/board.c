@@ -47,6 +47,7 @@ typedef struct board {
     int shm_fd;
     ota_nor_t *nor;
     ota_timed_flash_t timed;
+    ota_nor_profile_t profile; /* the timing model of b->timed */
     const ota_flash_t *flash;
     const ota_chip_t *chip;
     ota_efuse_store_t efuse;
@@ -806,13 +807,13 @@ static void flash_summary(board_t *b)
     ota_nor_op_counts_t counts;
     ota_nor_time_t t;
     ota_nor_state_counts(st, &counts);
-    ota_nor_time_model(ota_nor_profile_default(), &counts, &t);
+    ota_nor_time_model(b->timed.profile, &counts, &t);
     board_event(b,
                 "flash: %llu page programs, %llu sector erases, %llu block erases; modeled busy "
                 "time %.2f s typical, %.2f s worst case (%s); highest sector wear %u",
                 (unsigned long long)st->program_ops, (unsigned long long)st->sector_erases,
                 (unsigned long long)st->block_erases, (double)t.typ_us / 1e6,
-                (double)t.max_us / 1e6, ota_nor_profile_default()->name,
+                (double)t.max_us / 1e6, b->timed.profile->name,
                 (unsigned)ota_nor_state_wear_max(st));
     if (st->cuts > 1 || st->faults.injected > 0) {
         board_event(b, "%llu power cuts, %llu flash faults injected", (unsigned long long)st->cuts,
@@ -887,6 +888,9 @@ int board_run(const board_opts_t *o)
         }
         goto out;
     }
+    ota_nor_profile_for_flash(ota_nor_size(b.nor), b.chip,
+                              ota_nor_data(b.nor) + b.chip->bootloader_offset, &b.profile);
+    b.timed.profile = &b.profile;
     b.shm->chip_id = b.chip->id;
     b.shm->chip_rev =
         (uint16_t)(o->chip_rev >= 0 ? o->chip_rev : ota_flashimg_default_chip_rev(b.chip));

@@ -2,13 +2,15 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "ota/ota_img.h"
 #include "ota/ota_img_build.h"
-#include "ota/ota_memflash.h"
 #include "ota/ota_posix.h"
 #include "ota/ota_sdkconfig.h"
 
@@ -514,6 +516,147 @@ static void print_result(const ota_flash_t *f, size_t len, const verify_args_t *
     }
 }
 
+/*
+ * The file as a read-only flash for the verifier: bytes past its end read as erased (0xFF), so
+ * the file stands in an erased partition. Reads go through a window of FILE_WINDOW bytes, so the
+ * memory used does not grow with the file and the file is read once.
+ */
+#define FILE_WINDOW (256u * 1024u)
+
+typedef struct file_flash {
+    int fd;
+    uint64_t len;         /* file length */
+    uint32_t win_addr;    /* flash address of win[0] */
+    uint32_t win_len;     /* valid bytes in win (0: empty) */
+    uint8_t win[FILE_WINDOW];
+} file_flash_t;
+
+static int file_fill(file_flash_t *ff, uint32_t addr)
+{
+    uint32_t got = 0;
+    while (addr + (uint64_t)got < ff->len && got < FILE_WINDOW) {
+        ssize_t n = pread(ff->fd, ff->win + got, FILE_WINDOW - got, (off_t)addr + got);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return OTA_ERR_IO;
+        }
+        got += (uint32_t)n;
+    }
+    memset(ff->win + got, 0xFF, FILE_WINDOW - got);
+    ff->win_addr = addr;
+    ff->win_len = FILE_WINDOW;
+    return OTA_OK;
+}
+
+static int file_read(void *ctx, uint32_t addr, void *dst, uint32_t len)
+{
+    file_flash_t *ff = ctx;
+    uint8_t *d = dst;
+    while (len > 0) {
+        if (addr < ff->win_addr || addr - ff->win_addr >= ff->win_len) {
+            int err = file_fill(ff, addr);
+            if (err != OTA_OK) {
+                return err;
+            }
+        }
+        uint32_t at = addr - ff->win_addr;
+        uint32_t n = ff->win_len - at < len ? ff->win_len - at : len;
+        memcpy(d, ff->win + at, n);
+        d += n;
+        addr += n;
+        len -= n;
+    }
+    return OTA_OK;
+}
+
+static int file_readonly(void *ctx, uint32_t addr, const void *src, uint32_t len)
+{
+    (void)ctx, (void)addr, (void)src, (void)len;
+    return OTA_ERR_READONLY;
+}
+
+static int file_no_erase(void *ctx, uint32_t addr, uint32_t len)
+{
+    (void)ctx, (void)addr, (void)len;
+    return OTA_ERR_READONLY;
+}
+
+/* Opens path as a flash of size bytes (at least the file's length). */
+static int file_flash_open(const char *path, ota_flash_t *f, file_flash_t **out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return cli_error("%s: cannot open: %s", path, strerror(errno));
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return cli_error("%s: not a regular file", path);
+    }
+    if ((uint64_t)st.st_size > 64u * 1024 * 1024) {
+        close(fd);
+        return cli_error("image verify: %s: larger than 64 MiB", path);
+    }
+    file_flash_t *ff = malloc(sizeof(*ff));
+    if (ff == NULL) {
+        close(fd);
+        return cli_error("image verify: %s: out of memory", path);
+    }
+    *ff = (file_flash_t){.fd = fd, .len = (uint64_t)st.st_size};
+    memset(f, 0, sizeof(*f));
+    f->ctx = ff;
+    f->size = (uint32_t)st.st_size;
+    f->sector_size = OTA_FLASH_SECTOR_SIZE;
+    f->block_size = OTA_FLASH_BLOCK_SIZE;
+    f->page_size = OTA_FLASH_PAGE_SIZE;
+    f->erase_value = 0xFF;
+    f->read = file_read;
+    f->program = file_readonly;
+    f->erase = file_no_erase;
+    *out = ff;
+    return CLI_OK;
+}
+
+static void file_flash_close(file_flash_t *ff)
+{
+    close(ff->fd);
+    free(ff);
+}
+
+/* The options the image itself sets when the command line does not. */
+static int verify_defaults(const ota_flash_t *f, verify_args_t *a, ota_img_verify_opts_t *o)
+{
+    uint8_t h[OTA_IMG_HEADER_LEN];
+    memset(h, 0xFF, sizeof(h));
+    ota_flash_read(f, 0, h, f->size < sizeof(h) ? f->size : (uint32_t)sizeof(h));
+    if (a->chip == NULL) {
+        uint16_t id = f->size >= 14 ? (uint16_t)(h[12] | h[13] << 8) : OTA_CHIP_ID_INVALID;
+        a->chip = ota_chip_by_id(id);
+        if (a->chip == NULL || a->chip->legacy) {
+            return cli_error("image verify: %s: image chip ID %u is not a known chip (use --chip)",
+                             a->path, (unsigned)id);
+        }
+    }
+    memset(o, 0, sizeof(*o));
+    o->chip = a->chip;
+    o->bootloader = a->bootloader;
+    o->secure_boot_v2 = a->sbv2;
+    o->log = print_log;
+    o->mmu_page_size = a->has_mmu ? a->mmu : ota_chip_default_mmu_page_size(a->chip, h[3] >> 4);
+    o->chip_rev = (uint16_t)(a->has_rev ? a->chip_rev : (uint32_t)(h[15] | h[16] << 8));
+    if (a->has_blk) {
+        o->efuse_blk_rev = (uint16_t)a->blk_rev;
+    } else if (!a->bootloader) {
+        ota_app_desc_t d;
+        if (ota_img_read_app_desc(f, 0, &d) == OTA_OK) {
+            o->efuse_blk_rev = d.min_efuse_blk_rev_full;
+        }
+    }
+    return CLI_OK;
+}
+
 static int cmd_verify(int argc, char **argv)
 {
     if (cli_help(argc, argv, verify_help)) {
@@ -525,55 +668,21 @@ static int cmd_verify(int argc, char **argv)
     if (rc != CLI_OK) {
         return rc;
     }
-    uint8_t *data = NULL;
-    size_t len = 0;
-    if (cli_read_file(a.path, &data, &len) != CLI_OK) {
+    ota_flash_t f;
+    file_flash_t *ff = NULL;
+    if (file_flash_open(a.path, &f, &ff) != CLI_OK) {
         return CLI_FAIL;
     }
-    if (len > 64u * 1024 * 1024) {
-        free(data);
-        return cli_error("image verify: %s: larger than 64 MiB", a.path);
-    }
-    if (a.chip == NULL) {
-        uint16_t id = len >= 14 ? (uint16_t)(data[12] | data[13] << 8) : OTA_CHIP_ID_INVALID;
-        a.chip = ota_chip_by_id(id);
-        if (a.chip == NULL || a.chip->legacy) {
-            free(data);
-            return cli_error("image verify: %s: image chip ID %u is not a known chip (use --chip)",
-                             a.path, (unsigned)id);
-        }
-    }
-    uint32_t part = a.has_part ? a.part_size : (uint32_t)len;
+    uint32_t len = f.size;
+    uint32_t part = a.has_part ? a.part_size : len;
     /* The file in an erased flash, with room for segment lengths that run past it. */
-    size_t room = part < OTA_IMG_MAX_PARTITION ? part : OTA_IMG_MAX_PARTITION;
-    size_t flash_len = (room > len ? room : len) + OTA_IMG_SEG_MAX_LEN * 2u;
-    uint8_t *flash = malloc(flash_len);
-    if (flash == NULL) {
-        free(data);
-        return cli_error("image verify: %s: out of memory", a.path);
-    }
-    memset(flash, 0xFF, flash_len);
-    memcpy(flash, data, len);
-    free(data);
-    ota_flash_t f;
-    ota_memflash_t mem;
-    ota_memflash_init(&f, &mem, flash, (uint32_t)flash_len, true);
+    uint32_t room = part < OTA_IMG_MAX_PARTITION ? part : OTA_IMG_MAX_PARTITION;
+    f.size = (room > len ? room : len) + OTA_IMG_SEG_MAX_LEN * 2u;
 
     ota_img_verify_opts_t o;
-    memset(&o, 0, sizeof(o));
-    o.chip = a.chip;
-    o.bootloader = a.bootloader;
-    o.secure_boot_v2 = a.sbv2;
-    o.log = print_log;
-    o.mmu_page_size = a.has_mmu ? a.mmu : ota_chip_default_mmu_page_size(a.chip, flash[3] >> 4);
-    o.chip_rev = (uint16_t)(a.has_rev ? a.chip_rev : (uint32_t)(flash[15] | flash[16] << 8));
-    if (a.has_blk) {
-        o.efuse_blk_rev = (uint16_t)a.blk_rev;
-    } else if (!a.bootloader) {
-        ota_app_desc_t d;
-        if (ota_img_read_app_desc(&f, 0, &d) == OTA_OK) {
-            o.efuse_blk_rev = d.min_efuse_blk_rev_full;
-        }
+    if (verify_defaults(&f, &a, &o) != CLI_OK) {
+        file_flash_close(ff);
+        return CLI_FAIL;
     }
     ota_img_meta_t m;
     ota_diag_t diag = {{0}};
@@ -585,7 +694,7 @@ static int cmd_verify(int argc, char **argv)
         fflush(stdout);
         rc = cli_error("image verify: %s: %s", a.path, ota_diag_why(&diag, err));
     }
-    free(flash);
+    file_flash_close(ff);
     return rc;
 }
 

@@ -123,28 +123,103 @@ int ota_ops_set_final(const ota_ops_dev_t *dev, ota_session_t *s, const ota_part
     return OTA_OK;
 }
 
-/* Sequential erase: the sectors [wrote, wrote+size) reaches that are not erased yet. */
-static int erase_ahead(const ota_ops_dev_t *dev, const ota_session_t *s, size_t size)
+/* n bytes of the image at off: from flash below wrote_size, from data (being written there) on. */
+static int peek(const ota_ops_dev_t *dev, const ota_session_t *s, const uint8_t *data, uint32_t off,
+                uint8_t *dst, uint32_t n)
+{
+    uint32_t w = s->wrote_size;
+    uint32_t in_flash = off >= w ? 0 : w - off < n ? w - off : n;
+    if (in_flash > 0) {
+        int err = ota_ops_part_read(dev, s->staging, off, dst, in_flash);
+        if (err != OTA_OK) {
+            return err;
+        }
+    }
+    memcpy(dst + in_flash, data + (off + in_flash - w), n - in_flash);
+    return OTA_OK;
+}
+
+/*
+ * Sequential erase of an app image: how far the image reaches, from its header (segment count,
+ * hash flag) and its segment headers, in flash or in the bytes being written (data, size).
+ * s->walk is 1 while segment headers remain to be read (the image goes on past s->span), 2 once
+ * the last one is read (s->span is then the image's length) or when the bytes are no app image.
+ */
+static void track_span(const ota_ops_dev_t *dev, ota_session_t *s, const uint8_t *data,
+                       size_t size)
+{
+    uint64_t avail = (uint64_t)s->wrote_size + size;
+    uint8_t h[OTA_IMG_HEADER_LEN];
+    if (s->walk == 0 && avail >= sizeof(h)) {
+        s->walk = 2;
+        if (s->final->type == OTA_PART_TYPE_APP && peek(dev, s, data, 0, h, sizeof(h)) == OTA_OK &&
+            h[0] == OTA_IMG_MAGIC && h[1] <= OTA_IMG_MAX_SEGMENTS) {
+            s->walk = 1;
+            s->walk_left = h[1];
+            s->walk_hash = h[23] == 1;
+            s->walk_at = OTA_IMG_HEADER_LEN;
+            s->span = s->walk_at;
+        }
+    }
+    while (s->walk == 1 && s->walk_left > 0 &&
+           (uint64_t)s->walk_at + OTA_IMG_SEG_HEADER_LEN <= avail) {
+        uint8_t sh[OTA_IMG_SEG_HEADER_LEN];
+        uint32_t len = 1; /* invalid unless read */
+        if (peek(dev, s, data, s->walk_at, sh, sizeof(sh)) == OTA_OK) {
+            len = ota_get_le32(sh + 4);
+        }
+        uint64_t end = (uint64_t)s->walk_at + sizeof(sh) + len;
+        if (len % 4 != 0 || len >= OTA_IMG_SEG_MAX_LEN || end > s->staging->size) {
+            s->walk = 2; /* the verifier will refuse it: no more blocks */
+            return;
+        }
+        s->walk_at = (uint32_t)end;
+        s->span = s->walk_at;
+        s->walk_left--;
+    }
+    if (s->walk == 1 && s->walk_left == 0) {
+        s->walk = 2;
+        s->span = ((s->walk_at + 1 + 15) & ~15u) + (s->walk_hash ? OTA_IMG_HASH_LEN : 0);
+    }
+}
+
+/*
+ * Sequential erase: the sectors [wrote, wrote+size) reaches that are not erased yet. A whole
+ * 64 KiB block inside the partition is one block erase while the app image goes on (segment
+ * headers remain) or lies before its end; past the end, sectors. The watchdog then waits on one
+ * block erase at most.
+ */
+static int erase_ahead(const ota_ops_dev_t *dev, ota_session_t *s, size_t size)
 {
     const uint64_t es = OTA_OPS_ERASE_SIZE;
-    uint64_t wrote = s->wrote_size;
-    uint64_t first = wrote / es;
-    uint64_t last = (wrote + size - 1) / es;
-    uint64_t off;
-    uint64_t len;
-    if (wrote % es == 0) {
-        off = wrote;
-        len = (last - first + 1) * es;
-    } else if (first != last) {
-        off = (first + 1) * es;
-        len = (last - first) * es;
-    } else {
-        return OTA_OK; /* the current sector was erased when it was entered */
+    const uint64_t bs = OTA_FLASH_BLOCK_SIZE;
+    uint64_t from = ((uint64_t)s->wrote_size + es - 1) / es * es;
+    uint64_t need = (uint64_t)s->wrote_size + size;
+    uint64_t end = (need + es - 1) / es * es;
+    if (s->erased_to > from) {
+        from = s->erased_to;
     }
-    if (off > SIZE_MAX || len > SIZE_MAX) {
-        return OTA_ERR_SIZE;
+    if (end > s->staging->size && from < end) {
+        /* refused as a whole, before anything is erased */
+        return ota_ops_part_erase(dev, s->staging, (size_t)from, (size_t)(end - from));
     }
-    return ota_ops_part_erase(dev, s->staging, (size_t)off, (size_t)len);
+    while (from < need) {
+        uint64_t unit = es;
+        bool in_image = s->walk == 1 || from + bs <= s->span;
+        if ((s->staging->offset + from) % bs == 0 && in_image && from + bs <= s->staging->size) {
+            unit = bs;
+        }
+        if (from > SIZE_MAX) {
+            return OTA_ERR_SIZE;
+        }
+        int err = ota_ops_part_erase(dev, s->staging, (size_t)from, (size_t)unit);
+        if (err != OTA_OK) {
+            return err;
+        }
+        from += unit;
+        s->erased_to = (uint32_t)from;
+    }
+    return OTA_OK;
 }
 
 /* First-byte check by the final partition's type. */
@@ -185,6 +260,7 @@ int ota_ops_write(const ota_ops_dev_t *dev, ota_session_t *s, const void *data, 
         return OTA_ERR_INVALID_ARG;
     }
     if (s->need_erase) {
+        track_span(dev, s, data, size);
         int err = erase_ahead(dev, s, size);
         if (err != OTA_OK) {
             return err;

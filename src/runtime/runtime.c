@@ -33,9 +33,12 @@ void app_main(void);
 static ota_board_shm_t *shm;
 static ota_nor_t *nor;
 static ota_timed_flash_t timed;
+static ota_nor_profile_t profile; /* the timing model of timed */
 static ota_efuse_store_t efuse;
 static ota_sdkconfig_t *config;
-static uint8_t *files; /* the running image's embedded-files table (a copy) */
+/* the running image's embedded-files table, read in place from the flash mapping as ESP-IDF
+ * apps read them through the flash cache: file-backed pages, no copy however large they are */
+static const uint8_t *files;
 static uint32_t files_len;
 
 /* An embedded file of the running image (`otakit image pack --embed`; NUL-terminated), or NULL. */
@@ -161,7 +164,7 @@ static void load_image_config(void)
         host_error("the image's sdkconfig does not parse: %s", ota_diag_why(&diag, err));
     }
     if (info.has_files) {
-        files = flash_copy(shm->running_offset + info.files_offset, info.files_len);
+        files = ota_nor_data(nor) + shm->running_offset + info.files_offset;
         files_len = info.files_len;
     }
 }
@@ -223,6 +226,10 @@ int main(int argc, char **argv)
         snprintf(id, sizeof(id), "%u", (unsigned)shm->chip_id);
         host_error("the board names an unknown chip id %s", id);
     }
+    /* the board's flash part and the bootloader header's SPI mode and frequency, as the board */
+    ota_nor_profile_for_flash(ota_nor_size(nor), chip, ota_nor_data(nor) + chip->bootloader_offset,
+                              &profile);
+    timed.profile = &profile;
     if (shm->efuse_offset != 0) {
         ota_efuse_store_flash(&efuse, &timed.flash, shm->efuse_offset, chip->secure_version_bits);
     } else {

@@ -723,6 +723,26 @@ static void test_timing_model(void **state)
     assert_int_equal(p->chip_erase_typ_us, 10000000);
     assert_int_equal(p->chip_erase_max_us, 50000000);
 
+    /* The part follows the flash size; reads follow the image header's mode and frequency. */
+    ota_nor_profile_t b;
+    const ota_chip_t *esp32 = ota_chip_by_name("esp32");
+    const uint8_t dio40[4] = {0xE9, 3, 2, 0x20}; /* DIO, 40 MHz (code 0x0), 4 MiB */
+    const uint8_t qio80[4] = {0xE9, 3, 0, 0x2F}; /* QIO, 80 MHz (code 0xF) */
+    ota_nor_profile_for_flash(4u << 20, esp32, dio40, &b);
+    assert_string_equal(b.name, "W25Q32JV");
+    assert_int_equal(b.read_bytes_per_s, 10000000); /* 40 MHz x 2 bits */
+    ota_nor_profile_for_flash(16u << 20, esp32, qio80, &b);
+    assert_string_equal(b.name, "W25Q128JV");
+    assert_int_equal(b.chip_erase_typ_us, 40000000);
+    assert_int_equal(b.read_bytes_per_s, 40000000); /* 80 MHz x 4 bits */
+    ota_nor_profile_for_flash(8u << 20, esp32, NULL, &b); /* no image: DIO 40 MHz */
+    assert_string_equal(b.name, "W25Q64JV");
+    assert_int_equal(b.read_bytes_per_s, 10000000);
+    ota_nor_profile_for_flash(1u << 20, esp32, dio40, &b);
+    assert_string_equal(b.name, "W25Q16JV");
+    ota_nor_profile_for_flash(128u << 20, esp32, dio40, &b);
+    assert_string_equal(b.name, "W25Q256JV");
+
     /* Known sequence: 3 page programs (600 bytes from 0x80), 2 sector erases, 1 block erase,
      * 1 chip erase, 40000 bytes read. */
     ota_nor_t *nor = mem_dev(false);

@@ -374,6 +374,66 @@ static void test_sequential_erase(void **state)
     assert_int_equal(ota_ops_write(&fx.dev, &s2, buf, 11), OTA_ERR_SIZE);
 }
 
+/* Sequential erase of an app image: a whole 64 KiB block inside the image, as far as its headers
+ * written so far tell, is one block erase; the rest are sector erases. */
+static void test_sequential_block_erase(void **state)
+{
+    (void)state;
+    two_ota_board();
+    const ota_part_t *p = part("ota_0");
+    /* two segments (0xE0 and 0x30000 bytes), hash appended: the image is 0x30130 bytes and its
+     * segment headers are all in the first write */
+    static uint8_t img[0x30130];
+    memset(img, 0x5A, sizeof(img));
+    memset(img, 0, 0x108);
+    img[0] = 0xE9;
+    img[1] = 2;
+    img[23] = 1;
+    img[28] = 0xE0;
+    img[0x100 + 6] = 0x03;
+    for (int pass = 0; pass < 2; pass++) {
+        ota_session_t s;
+        assert_int_equal(ota_ops_begin(&fx.dev, p, OTA_OPS_SEQUENTIAL_WRITES, &s), OTA_OK);
+        uint64_t sectors = sector_erases();
+        uint64_t blocks = ota_nor_state(fx.nor)->block_erases;
+        uint64_t ops = erase_ops();
+        /* pass 0: 1000-byte writes; pass 1: one write of everything */
+        uint32_t step = pass == 0 ? 1000 : (uint32_t)sizeof(img);
+        for (uint32_t off = 0; off < sizeof(img); off += step) {
+            uint32_t n = sizeof(img) - off < step ? (uint32_t)sizeof(img) - off : step;
+            assert_int_equal(ota_ops_write(&fx.dev, &s, img + off, n), OTA_OK);
+        }
+        /* blocks 0, 1 and 2; the last 0x130 bytes in one sector; one erase per unit */
+        assert_int_equal(ota_nor_state(fx.nor)->block_erases - blocks, 3);
+        assert_int_equal(sector_erases() - sectors, 1);
+        assert_int_equal(erase_ops() - ops, 4);
+        assert_memory_equal(ota_nor_data(fx.nor) + p->offset, img, sizeof(img));
+        assert_int_equal(ota_ops_abort(&s), OTA_OK);
+    }
+
+    /* segment headers still to come: the image goes on, blocks; a block past the image's end
+     * once the last header is read: sectors */
+    memset(img, 0x5A, sizeof(img));
+    memset(img, 0, 32);
+    img[0] = 0xE9;
+    img[1] = 2;
+    img[29] = 0x04; /* segment 0: 0x10400 bytes, segment 1's header at 0x10420 */
+    img[30] = 0x01;
+    memset(img + 0x10420, 0, 8);
+    img[0x10420 + 6] = 0x01; /* segment 1: 0x10000 bytes, the image ends at 0x20430 */
+    ota_session_t s;
+    assert_int_equal(ota_ops_begin(&fx.dev, p, OTA_OPS_SEQUENTIAL_WRITES, &s), OTA_OK);
+    uint64_t sectors = sector_erases();
+    uint64_t blocks = ota_nor_state(fx.nor)->block_erases;
+    for (uint32_t off = 0; off < 0x20430; off += 0x400) {
+        assert_int_equal(ota_ops_write(&fx.dev, &s, img + off, 0x400), OTA_OK);
+    }
+    /* blocks 0 and 1 (block 1 reached before segment 1's header was read); the end, a sector */
+    assert_int_equal(ota_nor_state(fx.nor)->block_erases - blocks, 2);
+    assert_int_equal(sector_erases() - sectors, 1);
+    assert_int_equal(s.span, 0x20430);
+}
+
 static void test_write_first_byte(void **state)
 {
     (void)state;
@@ -1340,6 +1400,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_begin_pending_verify, setup, teardown),
         cmocka_unit_test_setup_teardown(test_begin_invalidates_inactive_slot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sequential_erase, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sequential_block_erase, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_first_byte, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_at, setup, teardown),
         cmocka_unit_test_setup_teardown(test_end, setup, teardown),
