@@ -16,6 +16,7 @@
  */
 #include "esp_http_client.h"
 #include "esp_crt_bundle_priv.h"
+#include "esp_http_client_priv.h"
 #include "esp_log.h"
 
 #include <errno.h>
@@ -486,12 +487,32 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *
     return 0;
 }
 
+/* The test seam (esp_http_client_priv.h). */
+static esp_http_client_connect_fn connect_hook;
+static void *connect_hook_ctx;
+
+void esp_http_client_set_connect_hook(esp_http_client_connect_fn fn, void *ctx)
+{
+    connect_hook = fn;
+    connect_hook_ctx = ctx;
+}
+
+static int on_sockopt_connected(void *userdata, curl_socket_t fd, curlsocktype purpose)
+{
+    (void)userdata;
+    (void)fd;
+    (void)purpose;
+    return CURL_SOCKOPT_ALREADY_CONNECTED;
+}
+
 static curl_socket_t on_open_socket(void *userdata, curlsocktype purpose,
                                     struct curl_sockaddr *addr)
 {
     (void)purpose;
     esp_http_client_t *c = userdata;
-    int fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+    int fd = connect_hook != NULL
+                 ? connect_hook(connect_hook_ctx)
+                 : socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
     if (fd < 0) {
         return CURL_SOCKET_BAD;
     }
@@ -894,6 +915,9 @@ static void setup_easy(esp_http_client_t *c)
     curl_easy_setopt(e, CURLOPT_DEBUGDATA, c);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, c);
+    if (connect_hook != NULL) {
+        curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, on_sockopt_connected);
+    }
     curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
     curl_easy_setopt(e, CURLOPT_PREREQDATA, c);
     curl_easy_setopt(e, CURLOPT_BUFFERSIZE, (long)c->rx_cap);
