@@ -41,14 +41,20 @@ static int nclient;
  * is already connected (a regression fixed in curl 8.0, curl/curl#10626), so this program
  * provides connect() for the ends it handed out, and the system call for everything else.
  */
-int connect(int fd, const struct sockaddr *addr, socklen_t len)
+#if defined(__USE_GNU) && !defined(__cplusplus)
+#define SOCKADDR_OF(a) ((a).__sockaddr__) /* glibc's transparent union */
+#else
+#define SOCKADDR_OF(a) (a)
+#endif
+
+int connect(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
 {
     for (int i = 0; i < nclient; i++) {
         if (client_fds[i] == fd) {
             return 0;
         }
     }
-    return (int)syscall(SYS_connect, fd, addr, len);
+    return (int)syscall(SYS_connect, fd, SOCKADDR_OF(addr), len);
 }
 
 static int connect_fn(void *ctx)
