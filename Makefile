@@ -55,9 +55,10 @@ fuzz: deps
 	./tests/fuzz/run.sh fuzz $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_JOBS)
 
 # ThreadSanitizer (no ASan): the tests of what runs threads - the firmware server, esp_http_client
-# on libcurl's multi interface, esp_https_ota, FreeRTOS tasks, esp_http_server and the board.
+# on libcurl's multi interface, esp_https_ota, FreeRTOS tasks, esp_http_server and the board (its
+# serial port, the board run by the e2e scripts). A report fails the test (exit status 66).
 TSAN_BUILD ?= build-tsan
-TSAN_TESTS ?= unit_test_(server|server_robust|http_server|http_client|https_ota|freertos|esp_platform|serial_port|rom_serial)$$|fuzz_(srv_request|http_client)$$
+TSAN_TESTS ?= unit_test_(server|server_robust|http_server|http_client|https_ota|freertos|esp_platform|serial_port|rom_serial)$$|e2e_(board|board_io|rtos|serve)$$|fuzz_(srv_request|http_client)$$
 
 tsan: deps
 	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DOTAKIT_TSAN=ON
