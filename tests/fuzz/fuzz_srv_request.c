@@ -153,7 +153,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len = 0;
     exchange(data, size, &out, &len);
     FUZZ_CHECK(len == 0 || strncmp(out, "HTTP/1.", 7) == 0);
-    FUZZ_CHECK(memmem(out, len, SECRET, strlen(SECRET)) == NULL);
+    /* error pages echo the method and the path, so a request may carry the text itself */
+    FUZZ_CHECK(memmem(out, len, SECRET, strlen(SECRET)) == NULL ||
+               memmem(data, size, SECRET, strlen(SECRET)) != NULL);
     check_ranges(out, len);
     free(out);
     return 0;
