@@ -38,10 +38,18 @@ static bool plain_labels(const ota_part_table_t *t)
 /*
  * The generator reads CSV lines in order and refuses one that starts before the previous one
  * ends, while a binary table may list its entries in any order: only tables in ascending order
- * come back (gen_esp32part.py's own round trip has the same limit).
+ * come back (gen_esp32part.py's own round trip has the same limit). Bootloader and partition-table
+ * entries are placed by options in CSV text, whatever the binary said: such tables are skipped.
  */
 static bool ascending(const ota_part_table_t *t)
 {
+    for (int i = 0; i < t->count; i++) {
+        /* in CSV text their offset and size come from options and fixed sizes, not the line */
+        if (t->parts[i].type == OTA_PART_TYPE_BOOTLOADER ||
+            t->parts[i].type == OTA_PART_TYPE_PARTITION_TABLE) {
+            return false;
+        }
+    }
     for (int i = 1; i < t->count; i++) {
         if (t->parts[i].offset < (uint64_t)t->parts[i - 1].offset + t->parts[i - 1].size) {
             return false;
