@@ -133,6 +133,7 @@ struct esp_http_client {
     CURLM *multi;
     struct curl_slist *req_headers;
     bool attached; /* easy is in multi */
+    unsigned transfers; /* transfers started on easy */
     bool done;     /* the transfer ended */
     CURLcode result;
     long os_errno;
@@ -1198,6 +1199,28 @@ static esp_err_t prepare(esp_http_client_t *c)
 }
 
 /*
+ * libcurl 7.88 (Debian 12) keeps a pointer to the last response header it stored across the
+ * transfers of one easy handle and follows it when the next response starts with a folded
+ * (obs-fold) line: a use-after-free inside libcurl (fixed in curl 8.0, "headers: clear (possibly)
+ * lingering pointer in init"). So every transfer after the first runs on a fresh copy of the
+ * handle, with the same options; connections live in the multi handle's cache, so a kept-alive
+ * connection is still reused.
+ */
+static esp_err_t renew_easy(esp_http_client_t *c)
+{
+    if (c->transfers++ == 0) {
+        return ESP_OK;
+    }
+    CURL *fresh = curl_easy_duphandle(c->easy);
+    if (fresh == NULL) {
+        return ESP_ERR_NO_MEM;
+    }
+    curl_easy_cleanup(c->easy);
+    c->easy = fresh;
+    return ESP_OK;
+}
+
+/*
  * Starts a request: connects (or reuses the connection) and sends the request headers. body_len
  * is the request body size; from_post_field selects the post field as the body (perform), else
  * the body comes from esp_http_client_write.
@@ -1205,7 +1228,11 @@ static esp_err_t prepare(esp_http_client_t *c)
 static esp_err_t start_request(esp_http_client_t *c, int64_t body_len, bool from_post_field)
 {
     end_transfer(c);
-    esp_err_t err = prepare(c);
+    esp_err_t err = renew_easy(c);
+    if (err != ESP_OK) {
+        return err;
+    }
+    err = prepare(c);
     if (err != ESP_OK) {
         return err;
     }
