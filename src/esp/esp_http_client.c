@@ -134,6 +134,7 @@ struct esp_http_client {
     struct curl_slist *req_headers;
     bool attached; /* easy is in multi */
     unsigned transfers; /* transfers started on easy */
+    CURLSH *share;      /* TLS sessions kept across the easy handles (save_client_session) */
     bool done;     /* the transfer ended */
     CURLcode result;
     long os_errno;
@@ -923,6 +924,10 @@ static void setup_easy(esp_http_client_t *c)
     curl_easy_setopt(e, CURLOPT_PREREQDATA, c);
     curl_easy_setopt(e, CURLOPT_BUFFERSIZE, (long)c->rx_cap);
     curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, c->session_cache ? 1L : 0L);
+    if (c->session_cache && c->share == NULL && (c->share = curl_share_init()) != NULL) {
+        curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    }
+    curl_easy_setopt(e, CURLOPT_SHARE, c->share);
     if (c->keep_alive_enable) {
         curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
         curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, (long)c->keep_alive_idle);
@@ -1204,7 +1209,7 @@ static esp_err_t prepare(esp_http_client_t *c)
  * (obs-fold) line: a use-after-free inside libcurl (fixed in curl 8.0, "headers: clear (possibly)
  * lingering pointer in init"). So every transfer after the first runs on a fresh copy of the
  * handle, with the same options; connections live in the multi handle's cache, so a kept-alive
- * connection is still reused.
+ * connection is still reused, and TLS sessions (save_client_session) in the client's share.
  */
 static esp_err_t renew_easy(esp_http_client_t *c)
 {
@@ -1217,6 +1222,7 @@ static esp_err_t renew_easy(esp_http_client_t *c)
     }
     curl_easy_cleanup(c->easy);
     c->easy = fresh;
+    curl_easy_setopt(fresh, CURLOPT_SHARE, c->share); /* the TLS sessions go on */
     return ESP_OK;
 }
 
@@ -1748,6 +1754,9 @@ esp_err_t esp_http_client_cleanup(esp_http_client_handle_t client)
     }
     if (client->easy != NULL) {
         curl_easy_cleanup(client->easy);
+    }
+    if (client->share != NULL) {
+        curl_share_cleanup(client->share);
     }
     curl_slist_free_all(client->req_headers);
     header_clear(client);
