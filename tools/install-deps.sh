@@ -10,6 +10,7 @@ packages=(
     libmicrohttpd-dev             # firmware server, esp_http_server
     libcjson-dev                  # cJSON for apps (ESP-IDF's json component), flasher_args.json
     libcmocka-dev                 # unit tests
+    clang libclang-rt-dev         # make fuzz: libFuzzer and its sanitizers
     nginx-light                   # second firmware server in end-to-end tests
     python3 python3-venv python3-yaml  # otakit build: manifests
     python3-kconfiglib            # otakit build: Kconfig, as ESP-IDF's kconfgen

@@ -16,6 +16,7 @@
  */
 #include "esp_http_client.h"
 #include "esp_crt_bundle_priv.h"
+#include "esp_http_client_priv.h"
 #include "esp_log.h"
 
 #include <errno.h>
@@ -132,6 +133,8 @@ struct esp_http_client {
     CURLM *multi;
     struct curl_slist *req_headers;
     bool attached; /* easy is in multi */
+    unsigned transfers; /* transfers started on easy */
+    CURLSH *share;      /* TLS sessions kept across the easy handles (save_client_session) */
     bool done;     /* the transfer ended */
     CURLcode result;
     long os_errno;
@@ -486,12 +489,32 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *
     return 0;
 }
 
+/* The test seam (esp_http_client_priv.h). */
+static esp_http_client_connect_fn connect_hook;
+static void *connect_hook_ctx;
+
+void esp_http_client_set_connect_hook(esp_http_client_connect_fn fn, void *ctx)
+{
+    connect_hook = fn;
+    connect_hook_ctx = ctx;
+}
+
+static int on_sockopt_connected(void *userdata, curl_socket_t fd, curlsocktype purpose)
+{
+    (void)userdata;
+    (void)fd;
+    (void)purpose;
+    return CURL_SOCKOPT_ALREADY_CONNECTED;
+}
+
 static curl_socket_t on_open_socket(void *userdata, curlsocktype purpose,
                                     struct curl_sockaddr *addr)
 {
     (void)purpose;
     esp_http_client_t *c = userdata;
-    int fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+    int fd = connect_hook != NULL
+                 ? connect_hook(connect_hook_ctx)
+                 : socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
     if (fd < 0) {
         return CURL_SOCKET_BAD;
     }
@@ -894,10 +917,17 @@ static void setup_easy(esp_http_client_t *c)
     curl_easy_setopt(e, CURLOPT_DEBUGDATA, c);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, c);
+    if (connect_hook != NULL) {
+        curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, on_sockopt_connected);
+    }
     curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
     curl_easy_setopt(e, CURLOPT_PREREQDATA, c);
     curl_easy_setopt(e, CURLOPT_BUFFERSIZE, (long)c->rx_cap);
     curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, c->session_cache ? 1L : 0L);
+    if (c->session_cache && c->share == NULL && (c->share = curl_share_init()) != NULL) {
+        curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    }
+    curl_easy_setopt(e, CURLOPT_SHARE, c->share);
     if (c->keep_alive_enable) {
         curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
         curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, (long)c->keep_alive_idle);
@@ -1174,6 +1204,29 @@ static esp_err_t prepare(esp_http_client_t *c)
 }
 
 /*
+ * libcurl 7.88 (Debian 12) keeps a pointer to the last response header it stored across the
+ * transfers of one easy handle and follows it when the next response starts with a folded
+ * (obs-fold) line: a use-after-free inside libcurl (fixed in curl 8.0, "headers: clear (possibly)
+ * lingering pointer in init"). So every transfer after the first runs on a fresh copy of the
+ * handle, with the same options; connections live in the multi handle's cache, so a kept-alive
+ * connection is still reused, and TLS sessions (save_client_session) in the client's share.
+ */
+static esp_err_t renew_easy(esp_http_client_t *c)
+{
+    if (c->transfers++ == 0) {
+        return ESP_OK;
+    }
+    CURL *fresh = curl_easy_duphandle(c->easy);
+    if (fresh == NULL) {
+        return ESP_ERR_NO_MEM;
+    }
+    curl_easy_cleanup(c->easy);
+    c->easy = fresh;
+    curl_easy_setopt(fresh, CURLOPT_SHARE, c->share); /* the TLS sessions go on */
+    return ESP_OK;
+}
+
+/*
  * Starts a request: connects (or reuses the connection) and sends the request headers. body_len
  * is the request body size; from_post_field selects the post field as the body (perform), else
  * the body comes from esp_http_client_write.
@@ -1181,7 +1234,11 @@ static esp_err_t prepare(esp_http_client_t *c)
 static esp_err_t start_request(esp_http_client_t *c, int64_t body_len, bool from_post_field)
 {
     end_transfer(c);
-    esp_err_t err = prepare(c);
+    esp_err_t err = renew_easy(c);
+    if (err != ESP_OK) {
+        return err;
+    }
+    err = prepare(c);
     if (err != ESP_OK) {
         return err;
     }
@@ -1697,6 +1754,9 @@ esp_err_t esp_http_client_cleanup(esp_http_client_handle_t client)
     }
     if (client->easy != NULL) {
         curl_easy_cleanup(client->easy);
+    }
+    if (client->share != NULL) {
+        curl_share_cleanup(client->share);
     }
     curl_slist_free_all(client->req_headers);
     header_clear(client);
