@@ -277,3 +277,14 @@ random_bytes() {
 pseudo_random() {
     echo $(((($1 * 1103515245) + 12345) % 2147483648))
 }
+
+# need_python MODULE...: PY is Debian's python3 when it has every MODULE (else the first python3
+# on PATH); without them the test is skipped (exit 77).
+need_python() {
+    PY=/usr/bin/python3
+    [ -x "$PY" ] || PY=$(command -v python3)
+    if ! "$PY" -c "import $(IFS=,; echo "$*")" 2>/dev/null; then
+        echo "SKIP: Python modules missing: $* (tools/install-deps.sh installs them)"
+        exit 77
+    fi
+}

@@ -12,12 +12,7 @@ if [ ! -d "$ESPTOOL_DIR/esptool" ]; then
     exit 77
 fi
 # Debian's python3 with its packages (another python3 earlier in PATH may lack them).
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=$(command -v python3)
-if ! "$PY" -c 'import serial, bitstring, cryptography, yaml, intelhex, rich_click' 2>/dev/null; then
-    echo "SKIP: esptool's Python modules are missing (tools/install-deps.sh installs them)"
-    exit 77
-fi
+need_python serial bitstring cryptography yaml intelhex rich_click
 
 esptool() {
     PYTHONPATH="$ESPTOOL_DIR" "$PY" -m esptool "$@" >"$WORK/esptool.log" 2>&1

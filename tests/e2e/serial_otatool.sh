@@ -7,12 +7,7 @@
 . "$(dirname "$0")/netlib.bash"
 . "$(dirname "$0")/idflib.bash"
 
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=$(command -v python3)
-if ! "$PY" -c 'import serial, bitstring, cryptography, yaml, intelhex, rich_click' 2>/dev/null; then
-    echo "SKIP: esptool's Python modules are missing (tools/install-deps.sh installs them)"
-    exit 77
-fi
+need_python serial bitstring cryptography yaml intelhex rich_click
 
 idf_copy examples/system/ota/otatool otatool
 idf_build otatool

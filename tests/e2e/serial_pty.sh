@@ -8,12 +8,7 @@
 . "$(dirname "$0")/netlib.bash"
 
 ESPTOOL_DIR="$OTAKIT_SOURCE_DIR/../shared/conformance/esp-idf/components/esptool_py/esptool"
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=$(command -v python3)
-if ! "$PY" -c 'import serial' 2>/dev/null; then
-    echo "SKIP: python3-serial is missing (tools/install-deps.sh installs it)"
-    exit 77
-fi
+need_python serial
 
 FLASH=$WORK/flash.bin
 pack_test_app "$WORK/echo.bin" 1 "echo"
