@@ -16,8 +16,12 @@ $(BUILD)/CMakeCache.txt:
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
+# ESP-IDF's own tests run at a chip's pace and mostly wait: two test slots more than the cores
+# keep the cores busy meanwhile.
+TEST_JOBS ?= $(shell echo $$(($(JOBS) + 2)))
+
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j $(TEST_JOBS)
 
 demo: build
 	./tools/demo.sh $(BUILD)

@@ -135,10 +135,15 @@ set(OTAKIT_CONFORMANCE_TESTS
     advanced_ota=examples/system/ota/advanced_https_ota/pytest_advanced_ota.py
     partitions_ota=examples/system/ota/partitions_ota/pytest_partitions_ota.py
     otatool=examples/system/ota/otatool/pytest_otatool.py=esp32=--otakit-serial=esptool
-    app_update=components/app_update/test_apps/test_app_update/pytest_app_update_ut.py
+    "app_update=components/app_update/test_apps/test_app_update/pytest_app_update_ut.py=esp32=-k=not with_rollback"
+    app_update_rollback=components/app_update/test_apps/test_app_update/pytest_app_update_ut.py=esp32=-k=with_rollback
     # The recovery bootloader needs a chip whose ROM has it; the file's other tests on that chip
     # repeat what the esp32 entry runs.
     app_update_esp32c5=components/app_update/test_apps/test_app_update/pytest_app_update_ut.py=esp32c5=-k=test_recovery_bootloader_update)
+# The fixed ports each file's servers bind (the others bind none): files sharing a port take
+# turns, the rest overlap.
+set(OTAKIT_CONFORMANCE_PORTS native_ota=8070,8002 advanced_ota=8070,8001,8081 simple_ota=8000
+    partitions_ota=8000)
 # name=file[=target[=pytest arguments...]]
 foreach(entry ${OTAKIT_CONFORMANCE_TESTS})
     string(REPLACE "=" ";" parts "${entry}")
@@ -146,6 +151,17 @@ foreach(entry ${OTAKIT_CONFORMANCE_TESTS})
     list(SUBLIST parts 1 -1 args)
     add_test(NAME conformance_${name}
              COMMAND bash ${CMAKE_SOURCE_DIR}/tests/conformance/run.sh ${args})
+    # COST: they run at a chip's pace, mostly waiting, so they start first and overlap the rest
     set_tests_properties(conformance_${name} PROPERTIES ENVIRONMENT "${OTAKIT_TEST_ENV}"
-                         TIMEOUT 1200 SKIP_RETURN_CODE 77 RESOURCE_LOCK esp_idf_test_ports)
+                         TIMEOUT 1200 SKIP_RETURN_CODE 77 COST 1000)
+    set(locks)
+    foreach(ports ${OTAKIT_CONFORMANCE_PORTS})
+        if(ports MATCHES "^${name}=(.*)$")
+            string(REGEX REPLACE "([0-9]+)" "port_\\1" locks "${CMAKE_MATCH_1}")
+            string(REPLACE "," ";" locks "${locks}")
+        endif()
+    endforeach()
+    if(locks)
+        set_tests_properties(conformance_${name} PROPERTIES RESOURCE_LOCK "${locks}")
+    endif()
 endforeach()
