@@ -32,7 +32,7 @@
 #define MAX_STEPS 128
 
 /* The keys the sweep follows. */
-enum { K_URL, K_WR_LEN, K_BOOTS, K_CAL, K_SERIAL, K_MAC, NKEYS };
+enum { K_URL, K_WR_LEN, K_BOOTS, K_CAL, K_SERIAL, K_MAC, K_MODEL, K_HW, NKEYS };
 
 typedef struct {
     const char *ns;
@@ -48,6 +48,8 @@ static const key_def_t keys[NKEYS] = {
     [K_CAL] = {"cfg", "cal", NVS_TYPE_BLOB, true},
     [K_SERIAL] = {"keep", "serial", NVS_TYPE_STR, false},
     [K_MAC] = {"keep", "mac", NVS_TYPE_BLOB, false},
+    [K_MODEL] = {"keep", "model", NVS_TYPE_U32, false},
+    [K_HW] = {"keep", "hw", NVS_TYPE_STR, false},
 };
 
 /* One call of the workload: set key to the value numbered v, or erase the whole namespace. */
@@ -187,19 +189,23 @@ static esp_err_t run_step(const step_t *st)
 }
 
 /* Setup's app: the values the board had before, then counter updates until the partition is
- * nearly full (the workload then collects pages). */
+ * nearly full (the workload then collects pages). The keys the app never changes are written
+ * among the counter updates, so that the pages the workload collects hold live items. */
 static void seed_app(sweep_t *s)
 {
     nvs_data_t *d = data_of(s);
-    step_t seed[] = {{false, K_SERIAL, 7}, {false, K_MAC, 8}, {false, K_CAL, 1}};
-    bool ok = boot_init() == ESP_OK;
-    for (size_t i = 0; ok && i < sizeof(seed) / sizeof(seed[0]); i++) {
-        ok = run_step(&seed[i]) == ESP_OK;
-        d->initial[seed[i].key] = (mval_t){true, seed[i].v};
-    }
+    static const step_t keep[] = {
+        {false, K_SERIAL, 7}, {false, K_MAC, 8}, {false, K_MODEL, 9}, {false, K_HW, 10}};
+    bool ok = boot_init() == ESP_OK && run_step(&(step_t){false, K_CAL, 1}) == ESP_OK;
+    d->initial[K_CAL] = (mval_t){true, 1};
     for (uint32_t i = 0; ok && i < 480; i++) {
         ok = run_step(&(step_t){false, K_BOOTS, i}) == ESP_OK;
         d->initial[K_BOOTS] = (mval_t){true, i};
+        if (ok && i % 100 == 50) {
+            const step_t *k = &keep[(i / 100) % 4];
+            ok = run_step(k) == ESP_OK;
+            d->initial[k->key] = (mval_t){true, k->v};
+        }
     }
     if (!ok) {
         fprintf(stderr, "sweep_nvs: the setup's writes failed\n");
