@@ -327,7 +327,7 @@ static void check_live(ota_nor_t *nor, uint32_t live, uint64_t n1, uint64_t n2)
 /* A set that collects a page holding live items is cut (every ninth operation, after and
  * torn); the mount that finishes the collection is then cut at any of its operations (before,
  * after or torn in turn); the next mount must still find every live key. */
-static void test_cut_while_repairing_collection(void **state)
+static void test_power_loss_repair_cut(void **state)
 {
     (void)state;
     ota_nor_t *nor = NULL;
@@ -519,7 +519,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_values_and_bytes), cmocka_unit_test(test_updates_collect_garbage),
         cmocka_unit_test(test_full_partition),   cmocka_unit_test(test_cut_while_collecting),
-        cmocka_unit_test(test_cut_while_repairing_collection),
+        cmocka_unit_test(test_power_loss_repair_cut),
         cmocka_unit_test(test_power_loss_sweep),
     };
     test_filter_from_env();
