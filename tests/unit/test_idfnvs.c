@@ -2,7 +2,8 @@
  * ESP-IDF's NVS format: values of every type, multi-page blobs, updates and garbage collection
  * with the reserved page, erasing, the page and entry bytes ESP-IDF defines, and a power-loss
  * sweep (before, after, torn at every flash operation of an update workload): every key keeps its
- * old or its new value and keys the workload does not touch are never lost.
+ * old or its new value and keys the workload does not touch are never lost. A second cut, during
+ * the mount that finishes a cut garbage collection, loses no live item either.
  */
 #include <setjmp.h>
 #include <stdarg.h>
