@@ -518,8 +518,10 @@ static void test_power_loss_sweep(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_values_and_bytes), cmocka_unit_test(test_updates_collect_garbage),
-        cmocka_unit_test(test_full_partition),   cmocka_unit_test(test_cut_while_collecting),
+        cmocka_unit_test(test_values_and_bytes),
+        cmocka_unit_test(test_updates_collect_garbage),
+        cmocka_unit_test(test_full_partition),
+        cmocka_unit_test(test_cut_while_collecting),
         cmocka_unit_test(test_power_loss_repair_cut),
         cmocka_unit_test(test_power_loss_sweep),
     };
