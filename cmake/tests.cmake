@@ -15,7 +15,7 @@ set(OTAKIT_TEST_ENV
 # Programs whose power-loss sweeps run as CTest entries of their own (OTAKIT_TEST_ONLY, a cmocka
 # glob; the program's entry skips them), so that -j overlaps them: NAME|GLOB...
 set(OTAKIT_UNIT_SPLITS
-    "test_idfnvs|test_power_loss_sweep")
+    "test_idfnvs|test_power_loss_sweep|test_power_loss_repair_cut")
 file(GLOB OTAKIT_UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/test_*.c)
 foreach(src ${OTAKIT_UNIT_TESTS})
     get_filename_component(name ${src} NAME_WE)
@@ -35,7 +35,7 @@ foreach(src ${OTAKIT_UNIT_TESTS})
         list(POP_FRONT globs program)
         if(program STREQUAL name)
             set_property(TEST unit_${name} APPEND PROPERTY ENVIRONMENT
-                         "OTAKIT_TEST_SKIP=test_power_loss_sweep*")
+                         "OTAKIT_TEST_SKIP=test_power_loss_*")
             foreach(glob ${globs})
                 string(REGEX REPLACE "^test_power_loss_|[*]" "" part "${glob}")
                 add_test(NAME unit_${name}_${part} COMMAND ${name})

@@ -249,6 +249,9 @@ void sweep_rewind(sweep_t *s, const uint8_t *snapshot)
     ota_nor_restore(s->nor, snapshot, SWEEP_FLASH_SIZE);
     ota_nor_reset_counters(s->nor);
     unlink(s->efuse_path);
+    if (s->sc->rewound != NULL) {
+        s->sc->rewound(s);
+    }
 }
 
 /* Plays the scenario: its own play, or boot, run its flow as the app, boot the result. */

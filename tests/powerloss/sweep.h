@@ -46,6 +46,9 @@ typedef struct sweep_scenario {
     int (*settle)(sweep_t *s, char *why);
     /* Frees what setup put in s->user (may be NULL: plain free of s->user). */
     void (*cleanup)(sweep_t *s);
+    /* Called when the flash is put back to the initial snapshot (may be NULL): a scenario that
+     * models the state its flow starts from forgets the state an earlier case left. */
+    void (*rewound)(sweep_t *s);
     /* Bricking is a known property of this update path (measured, not a failure). */
     bool bricks_allowed;
     /* An outcome that is neither old nor new is a known property (a data partition caught

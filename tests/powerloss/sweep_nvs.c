@@ -8,6 +8,12 @@
  *   - the entry of the interrupted call holds its old or its new value;
  *   - keys the app never touches are intact, and the store takes writes again.
  * A case where some entry breaks these rules counts its entries as lost and fails.
+ *
+ * Under multi-cut sequences the board, back on the old state after a check, runs the workload
+ * again from its first call, on the store as the check found it: a run's committed state is
+ * that found state with the calls of this run that returned applied (a key the run has not
+ * reached yet keeps what an earlier run left). A check the power cut finds nothing: it is done
+ * again on the next power-on.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +32,7 @@
 #define MAX_STEPS 128
 
 /* The keys the sweep follows. */
-enum { K_URL, K_WR_LEN, K_BOOTS, K_CAL, K_SERIAL, K_MAC, NKEYS };
+enum { K_URL, K_WR_LEN, K_BOOTS, K_CAL, K_SERIAL, K_MAC, K_MODEL, K_HW, NKEYS };
 
 typedef struct {
     const char *ns;
@@ -42,6 +48,8 @@ static const key_def_t keys[NKEYS] = {
     [K_CAL] = {"cfg", "cal", NVS_TYPE_BLOB, true},
     [K_SERIAL] = {"keep", "serial", NVS_TYPE_STR, false},
     [K_MAC] = {"keep", "mac", NVS_TYPE_BLOB, false},
+    [K_MODEL] = {"keep", "model", NVS_TYPE_U32, false},
+    [K_HW] = {"keep", "hw", NVS_TYPE_STR, false},
 };
 
 /* One call of the workload: set key to the value numbered v, or erase the whole namespace. */
@@ -60,8 +68,10 @@ typedef struct {
 typedef struct {
     step_t steps[MAX_STEPS];
     int nsteps;
-    mval_t initial[NKEYS];
-    int done; /* steps whose call returned ESP_OK in this run: committed */
+    mval_t initial[NKEYS]; /* the setup's state (the snapshot's) */
+    mval_t base[NKEYS];    /* the store's state when this run began: initial, or the last check's */
+    int done;              /* steps whose call returned ESP_OK in this run: committed */
+    bool in_call;          /* the call of step `done` was under way when the run stopped */
     unsigned cases;
     unsigned committed_checked; /* committed entries checked over all cases */
     unsigned lost;              /* entries neither committed nor the interrupted call's */
@@ -123,10 +133,10 @@ static void build_steps(nvs_data_t *d)
     }
 }
 
-/* The model after the first n steps. */
+/* The model after the first n steps of this run. */
 static void model_at(const nvs_data_t *d, int n, mval_t *m)
 {
-    memcpy(m, d->initial, sizeof(d->initial));
+    memcpy(m, d->base, sizeof(d->base));
     for (int i = 0; i < n && i < d->nsteps; i++) {
         const step_t *st = &d->steps[i];
         if (!st->erase_all) {
@@ -179,19 +189,23 @@ static esp_err_t run_step(const step_t *st)
 }
 
 /* Setup's app: the values the board had before, then counter updates until the partition is
- * nearly full (the workload then collects pages). */
+ * nearly full (the workload then collects pages). The keys the app never changes are written
+ * among the counter updates, so that the pages the workload collects hold live items. */
 static void seed_app(sweep_t *s)
 {
     nvs_data_t *d = data_of(s);
-    step_t seed[] = {{false, K_SERIAL, 7}, {false, K_MAC, 8}, {false, K_CAL, 1}};
-    bool ok = boot_init() == ESP_OK;
-    for (size_t i = 0; ok && i < sizeof(seed) / sizeof(seed[0]); i++) {
-        ok = run_step(&seed[i]) == ESP_OK;
-        d->initial[seed[i].key] = (mval_t){true, seed[i].v};
-    }
+    static const step_t keep[] = {
+        {false, K_SERIAL, 7}, {false, K_MAC, 8}, {false, K_MODEL, 9}, {false, K_HW, 10}};
+    bool ok = boot_init() == ESP_OK && run_step(&(step_t){false, K_CAL, 1}) == ESP_OK;
+    d->initial[K_CAL] = (mval_t){true, 1};
     for (uint32_t i = 0; ok && i < 480; i++) {
         ok = run_step(&(step_t){false, K_BOOTS, i}) == ESP_OK;
         d->initial[K_BOOTS] = (mval_t){true, i};
+        if (ok && i % 100 == 50) {
+            const step_t *k = &keep[(i / 100) % 4];
+            ok = run_step(k) == ESP_OK;
+            d->initial[k->key] = (mval_t){true, k->v};
+        }
     }
     if (!ok) {
         fprintf(stderr, "sweep_nvs: the setup's writes failed\n");
@@ -224,15 +238,27 @@ static void flow(sweep_t *s)
 {
     nvs_data_t *d = data_of(s);
     d->done = 0;
+    d->in_call = false;
     if (boot_init() != ESP_OK) {
         return;
     }
     for (int i = 0; i < d->nsteps && !sweep_power_lost(s); i++) {
+        d->in_call = true;
         if (run_step(&d->steps[i]) != ESP_OK) {
             return;
         }
         d->done = i + 1;
+        d->in_call = false;
     }
+}
+
+/* The flash is back to the snapshot: the next run starts from the setup's state. */
+static void rewound(sweep_t *s)
+{
+    nvs_data_t *d = data_of(s);
+    memcpy(d->base, d->initial, sizeof(d->initial));
+    d->done = 0;
+    d->in_call = false;
 }
 
 /* Reads key k into got (*len bytes). */
@@ -276,14 +302,16 @@ static bool holds(nvs_handle_t h, int k, const mval_t *m)
 }
 
 /* Checks every key against the committed model and the interrupted call's; returns the keys
- * that match neither, and whether the store holds the workload's end state. */
-static unsigned check_keys(nvs_data_t *d, bool *at_end, char *why)
+ * that match neither, what each key holds (found), the committed entries checked, and whether
+ * the store holds the workload's end state. */
+static unsigned check_keys(const nvs_data_t *d, mval_t *found, unsigned *checked, bool *at_end,
+                           char *why)
 {
     mval_t committed[NKEYS];
     mval_t next[NKEYS];
     mval_t end[NKEYS];
     model_at(d, d->done, committed);
-    model_at(d, d->done + 1, next);
+    model_at(d, d->in_call ? d->done + 1 : d->done, next);
     model_at(d, d->nsteps, end);
     unsigned lost = 0;
     *at_end = true;
@@ -296,7 +324,8 @@ static unsigned check_keys(nvs_data_t *d, bool *at_end, char *why)
         bool new_ok = keys[k].touched && holds(h, k, &next[k]);
         *at_end = *at_end && holds(h, k, &end[k]);
         nvs_close(h);
-        d->committed_checked += committed[k].present;
+        *checked += committed[k].present;
+        found[k] = old_ok || !new_ok ? committed[k] : next[k];
         if (!old_ok && !new_ok) {
             lost++;
             snprintf(why, 64, "%s:%s lost (%d calls committed)", keys[k].ns, keys[k].key, d->done);
@@ -305,25 +334,47 @@ static unsigned check_keys(nvs_data_t *d, bool *at_end, char *why)
     return lost;
 }
 
-/* The app after power-on: nvs_flash_init, every key checked, one more write. */
-static void check_app(sweep_t *s)
+/* The app after power-on: nvs_flash_init, every key checked, one more write. What it found
+ * becomes the state the next run of the workload starts from. A check the power cut counts
+ * nothing (its reads fail); *cut says so. */
+static void check_app(sweep_t *s, bool *cut)
 {
     nvs_data_t *d = data_of(s);
     nvs_handle_t h = 0;
+    mval_t found[NKEYS];
+    unsigned checked = 0;
+    unsigned lost = 0;
     esp_err_t err = boot_init();
     if (err != ESP_OK) {
         snprintf(d->why, sizeof(d->why), "nvs_flash_init: %s", esp_err_to_name(err));
-        d->lost += NKEYS;
-        return;
+        lost = NKEYS;
+    } else {
+        lost = check_keys(d, found, &checked, &d->at_end, d->why);
     }
-    unsigned lost = check_keys(d, &d->at_end, d->why);
-    d->lost += lost;
     if (lost == 0 &&
         (nvs_open("after", NVS_READWRITE, &h) != ESP_OK || nvs_set_u8(h, "k", 1) != ESP_OK)) {
         snprintf(d->why, sizeof(d->why), "the store takes no write after the cut");
-        d->lost++;
+        lost = 1;
     }
     nvs_close(h);
+    *cut = sweep_power_lost(s);
+    if (*cut) {
+        return;
+    }
+    d->lost += lost;
+    d->committed_checked += checked;
+    if (lost == 0) {
+        memcpy(d->base, found, sizeof(found));
+        d->done = 0;
+        d->in_call = false;
+    }
+}
+
+static bool check_cut;
+
+static void check_app_main(sweep_t *s)
+{
+    check_app(s, &check_cut);
 }
 
 /* After power-on: 1 the store holds the workload's end state, 0 an earlier one with nothing
@@ -346,7 +397,12 @@ static int settle(sweep_t *s, char *why)
     unsigned before = d->lost;
     d->why[0] = '\0';
     d->at_end = false;
-    sweep_run_app(s, check_app);
+    check_cut = false;
+    sweep_run_app(s, check_app_main);
+    if (check_cut) {
+        snprintf(why, 64, "the check was cut");
+        return -2;
+    }
     d->cases++;
     if (d->lost != before) {
         snprintf(why, 64, "%s", d->why);
@@ -369,6 +425,7 @@ static const sweep_scenario_t scenario = {
     .flow = flow,
     .settle = settle,
     .cleanup = cleanup,
+    .rewound = rewound,
 };
 
 int main(int argc, char **argv)

@@ -2,7 +2,8 @@
  * ESP-IDF's NVS format: values of every type, multi-page blobs, updates and garbage collection
  * with the reserved page, erasing, the page and entry bytes ESP-IDF defines, and a power-loss
  * sweep (before, after, torn at every flash operation of an update workload): every key keeps its
- * old or its new value and keys the workload does not touch are never lost.
+ * old or its new value and keys the workload does not touch are never lost. A second cut, during
+ * the mount that finishes a cut garbage collection, loses no live item either.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -247,6 +248,138 @@ static void test_cut_while_collecting(void **state)
     ota_nor_close(nor);
 }
 
+/* ---- a cut during the repair of a cut collection ------------------------------------------- */
+
+#define SMALL 0x100000u /* the smallest device */
+
+/* Fills the partition with a counter and, after every sixth update, a live key l<i> (so that
+ * every full page, the collected one too, holds live items) until the next new item starts a
+ * garbage collection. Returns the live keys written. */
+static uint32_t fill_with_live(ota_idfnvs_t *s)
+{
+    uint32_t live = 0;
+    for (uint32_t i = 0;; i++) {
+        uint32_t active = s->order[s->nused - 1];
+        if (s->nused == s->npages - 1 && s->page[active].next_free == OTA_IDFNVS_ENTRIES) {
+            return live;
+        }
+        char key[16];
+        snprintf(key, sizeof(key), "l%u", (unsigned)live);
+        bool put_live = i % 6 == 5;
+        assert_int_equal(ota_idfnvs_set(s, "w", put_live ? key : "churn", OTA_IDFNVS_U32,
+                                        put_live ? &live : &i, 4),
+                         OTA_OK);
+        live += put_live;
+    }
+}
+
+/* Whether the partition has a page in the freeing state (a collection was cut). */
+static bool has_freeing_page(ota_nor_t *nor)
+{
+    const uint8_t *d = ota_nor_data(nor);
+    for (uint32_t p = 0; p < PART_SIZE / OTA_IDFNVS_PAGE_SIZE; p++) {
+        const uint8_t *h = d + PART + p * OTA_IDFNVS_PAGE_SIZE;
+        if (h[0] == 0xF8 && h[1] == 0xFF && h[2] == 0xFF && h[3] == 0xFF) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* What one pass over the store found: live keys holding their values, the counter, "new". */
+typedef struct found {
+    uint32_t live_ok;
+    bool churn;
+    bool new_bad;
+} found_t;
+
+static int found_fn(void *ctx, const ota_idfnvs_value_t *v)
+{
+    found_t *f = ctx;
+    unsigned i = 0;
+    char tail = 0;
+    if (strcmp(v->ns, "w") != 0) {
+        return 0;
+    }
+    if (sscanf(v->key, "l%u%c", &i, &tail) == 1 && v->num == i) {
+        f->live_ok++;
+    }
+    f->churn |= strcmp(v->key, "churn") == 0;
+    f->new_bad |= strcmp(v->key, "new") == 0 && v->num != 7;
+    return 0;
+}
+
+/* Mounts after the cuts and checks every live key, the counter and the interrupted item. */
+static void check_live(ota_nor_t *nor, uint32_t live, uint64_t n1, uint64_t n2)
+{
+    ota_idfnvs_t s;
+    found_t f = {0, false, false};
+    int err = ota_idfnvs_mount(&s, ota_nor_flash(nor), PART, PART_SIZE);
+    if (err == OTA_OK) {
+        err = ota_idfnvs_foreach(&s, found_fn, &f);
+    }
+    if (err != OTA_OK || f.live_ok != live || !f.churn || f.new_bad) {
+        fail_msg("cuts at %llu, %llu: error %d, %u of %u live keys, churn %d, new %s",
+                 (unsigned long long)n1, (unsigned long long)n2, err, (unsigned)f.live_ok,
+                 (unsigned)live, f.churn, f.new_bad ? "wrong" : "old or new");
+    }
+}
+
+/* A set that collects a page holding live items is cut (every ninth operation, after and
+ * torn); the mount that finishes the collection is then cut at any of its operations (before,
+ * after or torn in turn); the next mount must still find every live key. */
+static void test_power_loss_repair_cut(void **state)
+{
+    (void)state;
+    ota_nor_t *nor = NULL;
+    assert_int_equal(ota_nor_create_mem(SMALL, NULL, &nor, NULL), OTA_OK);
+    ota_idfnvs_t s;
+    mount(&s, nor);
+    uint32_t live = fill_with_live(&s);
+    assert_true(live > 60);
+    static uint8_t base[SMALL];
+    static uint8_t mid[SMALL];
+    assert_int_equal(ota_nor_snapshot(nor, base, sizeof(base)), OTA_OK);
+    ota_nor_reset_counters(nor);
+    uint32_t v = 7;
+    assert_int_equal(ota_idfnvs_set(&s, "w", "new", OTA_IDFNVS_U32, &v, 4), OTA_OK);
+    uint64_t ops1 = ota_nor_state(nor)->ops;
+    unsigned repairs = 0;
+    unsigned cases = 0;
+    for (uint64_t n1 = 1; n1 <= ops1; n1 += 9) {
+        for (int m1 = OTA_NOR_CUT_AFTER; m1 <= OTA_NOR_CUT_TORN; m1++) {
+            assert_int_equal(ota_nor_restore(nor, base, sizeof(base)), OTA_OK);
+            mount(&s, nor);
+            ota_nor_cut_arm(nor, n1, (ota_nor_cut_mode_t)m1, n1);
+            (void)ota_idfnvs_set(&s, "w", "new", OTA_IDFNVS_U32, &v, 4);
+            ota_nor_cut_disarm(nor);
+            ota_nor_power_on(nor);
+            if (!has_freeing_page(nor)) {
+                continue;
+            }
+            repairs++;
+            assert_int_equal(ota_nor_snapshot(nor, mid, sizeof(mid)), OTA_OK);
+            uint64_t before = ota_nor_state(nor)->ops;
+            mount(&s, nor);
+            uint64_t ops2 = ota_nor_state(nor)->ops - before;
+            for (uint64_t n2 = 1; n2 <= ops2; n2++) {
+                int m2 = OTA_NOR_CUT_BEFORE + (int)((n1 + n2) % 3);
+                assert_int_equal(ota_nor_restore(nor, mid, sizeof(mid)), OTA_OK);
+                ota_nor_cut_arm(nor, n2, (ota_nor_cut_mode_t)m2, n1 * 1000 + n2);
+                (void)ota_idfnvs_mount(&s, ota_nor_flash(nor), PART, PART_SIZE);
+                ota_nor_cut_disarm(nor);
+                ota_nor_power_on(nor);
+                check_live(nor, live, n1, n2);
+                cases++;
+            }
+        }
+    }
+    print_message("first cuts leaving a collection to finish: %u, second cuts: %u\n", repairs,
+                  cases);
+    assert_true(repairs > 5);
+    ota_nor_close(nor);
+}
+
 /* ---- power-loss sweep ----------------------------------------------------------------------- */
 
 static uint8_t old_blob[6000];
@@ -385,8 +518,11 @@ static void test_power_loss_sweep(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_values_and_bytes), cmocka_unit_test(test_updates_collect_garbage),
-        cmocka_unit_test(test_full_partition),   cmocka_unit_test(test_cut_while_collecting),
+        cmocka_unit_test(test_values_and_bytes),
+        cmocka_unit_test(test_updates_collect_garbage),
+        cmocka_unit_test(test_full_partition),
+        cmocka_unit_test(test_cut_while_collecting),
+        cmocka_unit_test(test_power_loss_repair_cut),
         cmocka_unit_test(test_power_loss_sweep),
     };
     test_filter_from_env();
