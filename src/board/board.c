@@ -417,13 +417,14 @@ static void close_input(board_t *b)
     }
 }
 
-/* Runs the app whose payload is at [offset, offset+len) of the flash; returns how it ended. */
-static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t len)
+/* Writes the app's payload at [offset, offset+len) of the flash into an anonymous file; returns
+ * its descriptor, or -1 (reported). */
+static int app_program_file(board_t *b, const char *name, uint32_t offset, uint32_t len)
 {
     int mfd = memfd_create(name, MFD_CLOEXEC);
     if (mfd < 0) {
         board_event(b, "cannot create the app's program file: %s", strerror(errno));
-        return APP_HOST_ERROR;
+        return -1;
     }
     const uint8_t *payload = ota_nor_data(b->nor) + offset;
     size_t done = 0;
@@ -432,21 +433,47 @@ static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t
         if (w <= 0) {
             close(mfd);
             board_event(b, "cannot write the app's program file");
-            return APP_HOST_ERROR;
+            return -1;
         }
         done += (size_t)w;
     }
+    return mfd;
+}
+
+/* In the forked child: becomes the app program mfd, its console on out (and its input on in,
+ * when not -1). Never returns. */
+static _Noreturn void app_child(int mfd, const char *name, char **env, pid_t board, int out, int in)
+{
+    /* The app is the chip's code: it never outlives the board process (power). */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != board) {
+        _exit(OTA_APP_EXIT_HOST_ERROR);
+    }
+    dup2(out, STDOUT_FILENO);
+    dup2(out, STDERR_FILENO);
+    if (in >= 0) {
+        dup2(in, STDIN_FILENO);
+    }
+    char *argv[] = {(char *)name, NULL};
+    fexecve(mfd, argv, env);
+    fprintf(stderr, "--- cannot execute the app: %s ---\n", strerror(errno));
+    _exit(OTA_APP_EXIT_HOST_ERROR);
+}
+
+/* Starts the app program mfd (closed here); *console gets the read end of its console output,
+ * b->con.app_in the write end of its input (with a port). Returns its pid, or -1. */
+static pid_t start_app(board_t *b, const char *name, int mfd, int *console)
+{
     int pipefd[2];
     int infd[2] = {-1, -1}; /* with a port: the app's console input, fed by the board */
     if (pipe2(pipefd, O_CLOEXEC) != 0) {
         close(mfd);
-        return APP_HOST_ERROR;
+        return -1;
     }
     if (b->serial != NULL && pipe2(infd, O_CLOEXEC) != 0) {
         close(mfd);
         close(pipefd[0]);
         close(pipefd[1]);
-        return APP_HOST_ERROR;
+        return -1;
     }
     char **env = NULL;
     child_env(&env, b->shm_fd, b->colors);
@@ -454,19 +481,7 @@ static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t
     pid_t board = getpid();
     pid_t pid = fork();
     if (pid == 0) {
-        /* The app is the chip's code: it never outlives the board process (power). */
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != board) {
-            _exit(OTA_APP_EXIT_HOST_ERROR);
-        }
-        dup2(pipefd[1], STDOUT_FILENO);
-        dup2(pipefd[1], STDERR_FILENO);
-        if (infd[0] >= 0) {
-            dup2(infd[0], STDIN_FILENO);
-        }
-        char *argv[] = {(char *)name, NULL};
-        fexecve(mfd, argv, env);
-        fprintf(stderr, "--- cannot execute the app: %s ---\n", strerror(errno));
-        _exit(OTA_APP_EXIT_HOST_ERROR);
+        app_child(mfd, name, env, board, pipefd[1], infd[0]);
     }
     free_env(env);
     close(mfd);
@@ -479,17 +494,25 @@ static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t
     if (pid < 0) {
         close(pipefd[0]);
         close_input(b);
-        return APP_HOST_ERROR;
+        return -1;
     }
+    *console = pipefd[0];
+    return pid;
+}
 
+/* Relays the app's console until the app closes it, killing the app when --until matched, a
+ * reset came through the port or the time limit passed. Returns why it was killed, or
+ * APP_RETURNED when it was not. */
+static app_end_t pump_app(board_t *b, pid_t pid, int console)
+{
     app_end_t end = APP_RETURNED;
     bool killed = false;
     char buf[4096];
     for (;;) {
-        struct pollfd pfd = {.fd = pipefd[0], .events = POLLIN};
+        struct pollfd pfd = {.fd = console, .events = POLLIN};
         int r = poll(&pfd, 1, 20);
         if (r > 0) {
-            ssize_t n = read(pipefd[0], buf, sizeof(buf));
+            ssize_t n = read(console, buf, sizeof(buf));
             if (n > 0) {
                 console_bytes(b, buf, (size_t)n);
             } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
@@ -516,7 +539,57 @@ static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t
             end = APP_TIME;
         }
     }
-    close(pipefd[0]);
+    return end;
+}
+
+/* How an app program that ended by itself ended, from its wait status. */
+static app_end_t app_exit_end(board_t *b, int status)
+{
+    if (!WIFEXITED(status)) {
+        board_event(b, "the app program was killed by signal %d", WTERMSIG(status));
+        return APP_PANIC;
+    }
+    switch (WEXITSTATUS(status)) {
+    case OTA_APP_EXIT_RETURNED:
+        return APP_RETURNED;
+    case OTA_APP_EXIT_RESTART:
+        return APP_RESTART;
+    case OTA_APP_EXIT_POWER_LOSS:
+        return APP_POWER_LOSS;
+    case OTA_APP_EXIT_PANIC:
+        return APP_PANIC;
+    case OTA_APP_EXIT_DEEP_SLEEP:
+        return APP_DEEP_SLEEP;
+    case OTA_APP_EXIT_SLEEP_FOREVER:
+        board_event(b, "the chip sleeps with no wake-up source");
+        return APP_ASLEEP;
+    case OTA_APP_EXIT_IDLE:
+        board_event(b, "every task of the app waits with no timeout");
+        return APP_ASLEEP;
+    case OTA_APP_EXIT_SANITIZER:
+        board_event(b, "the app program hit a sanitizer error (a host bug, not a device "
+                       "behaviour)");
+        return APP_HOST_ERROR;
+    default:
+        board_event(b, "the app program exited with status %d", WEXITSTATUS(status));
+        return APP_HOST_ERROR;
+    }
+}
+
+/* Runs the app whose payload is at [offset, offset+len) of the flash; returns how it ended. */
+static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t len)
+{
+    int mfd = app_program_file(b, name, offset, len);
+    if (mfd < 0) {
+        return APP_HOST_ERROR;
+    }
+    int console = -1;
+    pid_t pid = start_app(b, name, mfd, &console);
+    if (pid < 0) {
+        return APP_HOST_ERROR;
+    }
+    app_end_t end = pump_app(b, pid, console);
+    close(console);
     close_input(b);
     if (b->line_len > 0) {
         b->line[b->line_len] = '\0';
@@ -526,41 +599,13 @@ static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    if (killed) {
-        return b->matched ? APP_UNTIL : end;
-    }
     if (b->matched) {
         return APP_UNTIL;
     }
-    if (WIFEXITED(status)) {
-        switch (WEXITSTATUS(status)) {
-        case OTA_APP_EXIT_RETURNED:
-            return APP_RETURNED;
-        case OTA_APP_EXIT_RESTART:
-            return APP_RESTART;
-        case OTA_APP_EXIT_POWER_LOSS:
-            return APP_POWER_LOSS;
-        case OTA_APP_EXIT_PANIC:
-            return APP_PANIC;
-        case OTA_APP_EXIT_DEEP_SLEEP:
-            return APP_DEEP_SLEEP;
-        case OTA_APP_EXIT_SLEEP_FOREVER:
-            board_event(b, "the chip sleeps with no wake-up source");
-            return APP_ASLEEP;
-        case OTA_APP_EXIT_IDLE:
-            board_event(b, "every task of the app waits with no timeout");
-            return APP_ASLEEP;
-        case OTA_APP_EXIT_SANITIZER:
-            board_event(b, "the app program hit a sanitizer error (a host bug, not a device "
-                           "behaviour)");
-            return APP_HOST_ERROR;
-        default:
-            board_event(b, "the app program exited with status %d", WEXITSTATUS(status));
-            return APP_HOST_ERROR;
-        }
+    if (end != APP_RETURNED) {
+        return end; /* killed by the board */
     }
-    board_event(b, "the app program was killed by signal %d", WTERMSIG(status));
-    return APP_PANIC;
+    return app_exit_end(b, status);
 }
 
 /* ---- the run ------------------------------------------------------------------------------- */
