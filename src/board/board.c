@@ -686,161 +686,207 @@ static void reset(board_t *b, uint32_t reason)
     }
 }
 
+/* Besides the BOARD_EXIT_* values, a step of the boot loop returns one of these. */
+#define BOOT_AGAIN (-1) /* reset the chip and boot again */
+#define BOOT_ON (-2)    /* go on with this boot */
+
+/* The chip stopped (the run would end with status): it boots again when a reset comes through
+ * the port. */
+static int chip_stopped(board_t *b, int status)
+{
+    return board_wait_reset(b) ? BOOT_AGAIN : status;
+}
+
+/* The ROM step: checks the second-stage bootloader; *used gets its size and *efuse_table the
+ * table offset the eFuses were found with. Returns BOOT_ON, BOOT_AGAIN or BOARD_EXIT_BRICKED. */
+static int boot_rom(board_t *b, const ota_boot_env_t *env, uint32_t *used, uint32_t *efuse_table)
+{
+    /* The ROM reads the eFuses (the recovery bootloader offset) before any bootloader runs:
+     * they are found with the table offset of the last boot (0x8000 at power-on). */
+    *efuse_table = b->shm->table_offset ? b->shm->table_offset : OTA_PART_TABLE_OFFSET_DEFAULT;
+    setup_efuse(b, *efuse_table);
+    /* The ROM does not know the table offset; the bootloader region ends at 0x8000 unless
+     * the bootloader says otherwise, so check with the largest sane region first. */
+    int err = rom_step(b, env, OTA_PART_TABLE_OFFSET_DEFAULT, used);
+    b->shm->rom_bootloader_offset = err == OTA_OK ? *used : 0;
+    if (err == OTA_ERR_POWER_LOSS) {
+        power_cut(b);
+        return BOOT_AGAIN;
+    }
+    if (err != OTA_OK) {
+        board_event(b, "bricked: no valid second-stage bootloader at 0x%x",
+                    (unsigned)b->chip->bootloader_offset);
+        return chip_stopped(b, BOARD_EXIT_BRICKED);
+    }
+    return BOOT_ON;
+}
+
+/* The second-stage bootloader (used bytes at the bootloader offset): its configuration, banner
+ * and run; *res gets the app it chose. Returns BOOT_ON, BOOT_AGAIN or BOARD_EXIT_BRICKED. */
+static int boot_second_stage(board_t *b, const ota_boot_env_t *env, uint32_t used,
+                             uint32_t efuse_table, ota_boot_result_t *res)
+{
+    ota_sdkconfig_t *bcfg =
+        bootloader_config(b, used, OTA_PART_TABLE_OFFSET_DEFAULT - b->chip->bootloader_offset);
+    ota_boot_cfg_t cfg;
+    ota_boot_cfg_from_sdkconfig(bcfg, &cfg);
+    b->shm->table_offset = cfg.table_offset;
+    if (cfg.table_offset != efuse_table) {
+        setup_efuse(b, cfg.table_offset);
+    }
+    bootloader_banner(b, used);
+    ota_boot_run(env, &cfg, res);
+    ota_sdkconfig_free(bcfg);
+    if (res->outcome == OTA_BOOT_FLASH_ERROR && res->err == OTA_ERR_POWER_LOSS) {
+        power_cut(b);
+        return BOOT_AGAIN;
+    }
+    if (res->outcome != OTA_BOOT_OK) {
+        board_event(b, "bricked: %s",
+                    res->outcome == OTA_BOOT_TABLE_ERROR   ? "the partition table is invalid"
+                    : res->outcome == OTA_BOOT_NO_BOOTABLE ? "no bootable app"
+                    : res->outcome == OTA_BOOT_SELECT_ERROR
+                        ? "the bootloader cannot select a partition"
+                        : "flash failure in the bootloader");
+        return chip_stopped(b, BOARD_EXIT_BRICKED);
+    }
+    ota_logf(env->log, 'I', "boot", "Disabling RNG early entropy source...");
+    return BOOT_ON;
+}
+
+/* What the board does after the app ended as end: *reason gets the next reset's reason. Returns
+ * BOOT_AGAIN or a BOARD_EXIT_* value. */
+static int app_ended(board_t *b, app_end_t end, uint32_t *reason)
+{
+    switch (end) {
+    case APP_RETURNED:
+        board_event(b, "the app returned; nothing left to run");
+        *reason = OTA_BOARD_RST_POWERON;
+        return chip_stopped(b, BOARD_EXIT_RETURNED);
+    case APP_RESTART:
+        *reason = OTA_BOARD_RST_SW;
+        break;
+    case APP_POWER_LOSS:
+        power_cut(b);
+        *reason = OTA_BOARD_RST_POWERON;
+        break;
+    case APP_PANIC:
+        *reason = OTA_BOARD_RST_PANIC;
+        break;
+    case APP_DEEP_SLEEP:
+        *reason = OTA_BOARD_RST_DEEPSLEEP;
+        break;
+    case APP_ASLEEP:
+        board_event(b, "nothing left to run");
+        return BOARD_EXIT_RETURNED;
+    case APP_RESET:
+        *reason = OTA_BOARD_RST_POWERON;
+        break;
+    case APP_UNTIL:
+        return BOARD_EXIT_UNTIL;
+    case APP_TIME:
+        board_event(b, "stopped at the time limit");
+        return BOARD_EXIT_TIME;
+    case APP_HOST_ERROR:
+    default:
+        return BOARD_EXIT_ERROR;
+    }
+    return b->matched ? BOARD_EXIT_UNTIL : BOOT_AGAIN;
+}
+
+/* Runs the app the bootloader chose in res, when it can run on the host. Returns BOOT_AGAIN or a
+ * BOARD_EXIT_* value; *reason gets the next reset's reason. */
+static int boot_app(board_t *b, const ota_boot_result_t *res, uint32_t *reason)
+{
+    ota_img_host_info_t info;
+    ota_diag_t diag = {{0}};
+    int err = ota_img_host_locate(b->flash, res->part.offset, res->part.size, &info, &diag);
+    if (err != OTA_OK || !info.has_payload) {
+        const ota_img_meta_t *m = &res->meta;
+        const ota_chip_t *ic = ota_chip_by_id(m->header.chip_id);
+        board_event(b, "boots project %s version %s for chip %s; not executable on the host",
+                    m->has_app_desc ? m->app_desc.project_name : "(no app description)",
+                    m->has_app_desc ? m->app_desc.version : "-", ic ? ic->name : "unknown");
+        *reason = OTA_BOARD_RST_POWERON;
+        return chip_stopped(b, BOARD_EXIT_FOREIGN);
+    }
+    b->shm->running_offset = res->part.offset;
+    b->shm->running_size = res->part.size;
+    b->shm->table_offset = res->table_used; /* the app loads the table the bootloader used */
+    const char *name = res->meta.has_app_desc ? res->meta.app_desc.project_name : "app";
+    app_end_t end = run_app(b, name[0] ? name : "app", res->part.offset + info.payload_offset,
+                            info.payload_len);
+    return app_ended(b, end, reason);
+}
+
+/* One boot from the flash after a reset for reason: ROM, bootloader, app. Returns BOOT_AGAIN or
+ * a BOARD_EXIT_* value; *reason gets the next reset's reason. */
+static int boot_once(board_t *b, uint32_t *reason)
+{
+    ota_boot_env_t env = {
+        .flash = b->flash,
+        .crypto = ota_crypto_openssl(),
+        .chip = b->chip,
+        .chip_rev = b->shm->chip_rev,
+        .efuse_blk_rev = b->shm->efuse_blk_rev,
+        .efuse = &b->efuse.ops,
+        .gpio_hold = gpio_hold,
+        .gpio_ctx = b,
+        .power_on = *reason == OTA_BOARD_RST_POWERON,
+    };
+    const ota_log_t sink = {boot_log, b};
+    env.log = &sink;
+    *reason = OTA_BOARD_RST_POWERON; /* unless the app ends otherwise */
+
+    uint32_t used = 0;
+    uint32_t efuse_table = 0;
+    int step = boot_rom(b, &env, &used, &efuse_table);
+    if (step != BOOT_ON) {
+        return step;
+    }
+    static ota_boot_result_t res;
+    step = boot_second_stage(b, &env, used, efuse_table, &res);
+    if (step != BOOT_ON) {
+        return step;
+    }
+    return boot_app(b, &res, reason);
+}
+
+/* The limit (--max-boots, --max-time) the run has reached, or BOOT_ON. */
+static int run_limit(board_t *b)
+{
+    if (b->opts->max_boots != 0 && b->shm->boot_count >= b->opts->max_boots) {
+        board_event(b, "stopped after %u boots", b->shm->boot_count);
+        return BOARD_EXIT_MAX_BOOTS;
+    }
+    if (b->opts->max_time_ms != 0 && ota_board_time_us(b->shm) / 1000u >= b->opts->max_time_ms) {
+        board_event(b, "stopped at the time limit");
+        return BOARD_EXIT_TIME;
+    }
+    return BOOT_ON;
+}
+
+/* Boots the chip again and again until a BOARD_EXIT_* condition; returns it. */
 static int boot_loop(board_t *b)
 {
     uint32_t reason = OTA_BOARD_RST_POWERON;
     for (;;) {
-        if (b->opts->max_boots != 0 && b->shm->boot_count >= b->opts->max_boots) {
-            board_event(b, "stopped after %u boots", b->shm->boot_count);
-            return BOARD_EXIT_MAX_BOOTS;
-        }
-        if (b->opts->max_time_ms != 0 &&
-            ota_board_time_us(b->shm) / 1000u >= b->opts->max_time_ms) {
-            board_event(b, "stopped at the time limit");
-            return BOARD_EXIT_TIME;
+        int stop = run_limit(b);
+        if (stop != BOOT_ON) {
+            return stop;
         }
         reset(b, reason);
         b->shm->boot_count++;
         if (b->download) {
-            int dl = board_download(b);
             reason = OTA_BOARD_RST_POWERON;
-            if (dl == BOARD_DL_POWER_LOSS) {
+            if (board_download(b) == BOARD_DL_POWER_LOSS) {
                 power_cut(b);
             }
             continue;
         }
-
-        ota_boot_env_t env = {
-            .flash = b->flash,
-            .crypto = ota_crypto_openssl(),
-            .chip = b->chip,
-            .chip_rev = b->shm->chip_rev,
-            .efuse_blk_rev = b->shm->efuse_blk_rev,
-            .efuse = &b->efuse.ops,
-            .gpio_hold = gpio_hold,
-            .gpio_ctx = b,
-            .power_on = reason == OTA_BOARD_RST_POWERON,
-        };
-        const ota_log_t sink = {boot_log, b};
-        env.log = &sink;
-
-        /* The ROM does not know the table offset; the bootloader region ends at 0x8000 unless
-         * the bootloader says otherwise, so check with the largest sane region first. */
-        uint32_t used = 0;
-        /* The ROM reads the eFuses (the recovery bootloader offset) before any bootloader runs:
-         * they are found with the table offset of the last boot (0x8000 at power-on). */
-        uint32_t efuse_table =
-            b->shm->table_offset ? b->shm->table_offset : OTA_PART_TABLE_OFFSET_DEFAULT;
-        setup_efuse(b, efuse_table);
-        int err = rom_step(b, &env, OTA_PART_TABLE_OFFSET_DEFAULT, &used);
-        b->shm->rom_bootloader_offset = err == OTA_OK ? used : 0;
-        if (err == OTA_ERR_POWER_LOSS) {
-            power_cut(b);
-            reason = OTA_BOARD_RST_POWERON;
-            continue;
-        }
-        if (err != OTA_OK) {
-            board_event(b, "bricked: no valid second-stage bootloader at 0x%x",
-                        (unsigned)b->chip->bootloader_offset);
-            if (board_wait_reset(b)) {
-                reason = OTA_BOARD_RST_POWERON;
-                continue;
-            }
-            return BOARD_EXIT_BRICKED;
-        }
-        ota_sdkconfig_t *bcfg =
-            bootloader_config(b, used, OTA_PART_TABLE_OFFSET_DEFAULT - b->chip->bootloader_offset);
-        ota_boot_cfg_t cfg;
-        ota_boot_cfg_from_sdkconfig(bcfg, &cfg);
-        b->shm->table_offset = cfg.table_offset;
-        if (cfg.table_offset != efuse_table) {
-            setup_efuse(b, cfg.table_offset);
-        }
-        bootloader_banner(b, used);
-
-        static ota_boot_result_t res;
-        ota_boot_run(&env, &cfg, &res);
-        ota_sdkconfig_free(bcfg);
-
-        if (res.outcome == OTA_BOOT_FLASH_ERROR && res.err == OTA_ERR_POWER_LOSS) {
-            power_cut(b);
-            reason = OTA_BOARD_RST_POWERON;
-            continue;
-        }
-        if (res.outcome != OTA_BOOT_OK) {
-            board_event(b, "bricked: %s",
-                        res.outcome == OTA_BOOT_TABLE_ERROR   ? "the partition table is invalid"
-                        : res.outcome == OTA_BOOT_NO_BOOTABLE ? "no bootable app"
-                        : res.outcome == OTA_BOOT_SELECT_ERROR
-                            ? "the bootloader cannot select a partition"
-                            : "flash failure in the bootloader");
-            if (board_wait_reset(b)) {
-                reason = OTA_BOARD_RST_POWERON;
-                continue;
-            }
-            return BOARD_EXIT_BRICKED;
-        }
-        ota_logf(&sink, 'I', "boot", "Disabling RNG early entropy source...");
-
-        ota_img_host_info_t info;
-        ota_diag_t diag = {{0}};
-        err = ota_img_host_locate(b->flash, res.part.offset, res.part.size, &info, &diag);
-        if (err != OTA_OK || !info.has_payload) {
-            const ota_img_meta_t *m = &res.meta;
-            const ota_chip_t *ic = ota_chip_by_id(m->header.chip_id);
-            board_event(b, "boots project %s version %s for chip %s; not executable on the host",
-                        m->has_app_desc ? m->app_desc.project_name : "(no app description)",
-                        m->has_app_desc ? m->app_desc.version : "-", ic ? ic->name : "unknown");
-            if (board_wait_reset(b)) {
-                reason = OTA_BOARD_RST_POWERON;
-                continue;
-            }
-            return BOARD_EXIT_FOREIGN;
-        }
-        b->shm->running_offset = res.part.offset;
-        b->shm->running_size = res.part.size;
-        b->shm->table_offset = res.table_used; /* the app loads the table the bootloader used */
-        const char *name = res.meta.has_app_desc ? res.meta.app_desc.project_name : "app";
-        app_end_t end = run_app(b, name[0] ? name : "app", res.part.offset + info.payload_offset,
-                                info.payload_len);
-        switch (end) {
-        case APP_RETURNED:
-            board_event(b, "the app returned; nothing left to run");
-            if (board_wait_reset(b)) {
-                reason = OTA_BOARD_RST_POWERON;
-                continue;
-            }
-            return BOARD_EXIT_RETURNED;
-        case APP_RESTART:
-            reason = OTA_BOARD_RST_SW;
-            break;
-        case APP_POWER_LOSS:
-            power_cut(b);
-            reason = OTA_BOARD_RST_POWERON;
-            break;
-        case APP_PANIC:
-            reason = OTA_BOARD_RST_PANIC;
-            break;
-        case APP_DEEP_SLEEP:
-            reason = OTA_BOARD_RST_DEEPSLEEP;
-            break;
-        case APP_ASLEEP:
-            board_event(b, "nothing left to run");
-            return BOARD_EXIT_RETURNED;
-        case APP_RESET:
-            reason = OTA_BOARD_RST_POWERON;
-            break;
-        case APP_UNTIL:
-            return BOARD_EXIT_UNTIL;
-        case APP_TIME:
-            board_event(b, "stopped at the time limit");
-            return BOARD_EXIT_TIME;
-        case APP_HOST_ERROR:
-        default:
-            return BOARD_EXIT_ERROR;
-        }
-        if (b->matched) {
-            return BOARD_EXIT_UNTIL;
+        stop = boot_once(b, &reason);
+        if (stop != BOOT_AGAIN) {
+            return stop;
         }
     }
 }
