@@ -912,6 +912,114 @@ static void flash_summary(board_t *b)
     }
 }
 
+/* The shared memory, holding the flash image's real path, the clock and the --gpio inputs.
+ * Returns BOOT_ON or a BOARD_EXIT_* value (reported). */
+static int board_open_shm(board_t *b, char *path)
+{
+    const board_opts_t *o = b->opts;
+    if (realpath(o->flash_path, path) == NULL) {
+        fprintf(stderr, "otakit: board run: %s: %s\n", o->flash_path, strerror(errno));
+        return BOARD_EXIT_ERROR;
+    }
+    b->shm_fd = ota_board_shm_create(&b->shm);
+    if (b->shm_fd < 0) {
+        fprintf(stderr, "otakit: board run: cannot create shared memory: %s\n", strerror(errno));
+        return BOARD_EXIT_ERROR;
+    }
+    int plen = snprintf(b->shm->flash_path, sizeof(b->shm->flash_path), "%s", path);
+    if (plen < 0 || (size_t)plen >= sizeof(b->shm->flash_path) - sizeof(".efuse")) {
+        fprintf(stderr, "otakit: board run: %s: path too long\n", o->flash_path);
+        return BOARD_EXIT_ERROR;
+    }
+    ota_clock_attach(&b->shm->clock_us);
+    for (int i = 0; i < o->n_gpio; i++) {
+        if (ota_board_gpio_parse(b->shm, o->gpio[i]) != 0) {
+            fprintf(stderr, "otakit: board run: --gpio %s: expected PIN=LEVEL[@MS]\n", o->gpio[i]);
+            return BOARD_EXIT_USAGE;
+        }
+    }
+    return BOOT_ON;
+}
+
+/* The flash image at path, its timing model and chip. Returns BOOT_ON or a BOARD_EXIT_* value
+ * (reported). */
+static int board_open_flash(board_t *b, const char *path)
+{
+    const board_opts_t *o = b->opts;
+    ota_nor_config_t ncfg = {.state = &b->shm->nor};
+    ota_diag_t diag = {{0}};
+    if (ota_nor_open(path, &ncfg, &b->nor, &diag) != OTA_OK) {
+        fprintf(stderr, "otakit: board run: %s: %s\n", o->flash_path, diag.msg);
+        return BOARD_EXIT_ERROR;
+    }
+    ota_timed_flash_init(&b->timed, ota_nor_flash(b->nor), ota_nor_state(b->nor), NULL);
+    b->flash = &b->timed.flash;
+    b->chip = o->chip != NULL
+                  ? ota_chip_by_name(o->chip)
+                  : ota_flashimg_detect_chip(ota_nor_data(b->nor), ota_nor_size(b->nor));
+    if (b->chip == NULL) {
+        if (o->chip != NULL) {
+            fprintf(stderr, "otakit: board run: --chip %s: unknown chip\n", o->chip);
+        } else {
+            fprintf(stderr,
+                    "otakit: board run: %s: no bootloader image for any chip at its "
+                    "bootloader offset (0x0, 0x1000 or 0x2000); give --chip\n",
+                    o->flash_path);
+        }
+        return BOARD_EXIT_ERROR;
+    }
+    ota_nor_profile_for_flash(ota_nor_size(b->nor), b->chip,
+                              ota_nor_data(b->nor) + b->chip->bootloader_offset, &b->profile);
+    b->timed.profile = &b->profile;
+    b->shm->chip_id = b->chip->id;
+    b->shm->chip_rev =
+        (uint16_t)(o->chip_rev >= 0 ? o->chip_rev : ota_flashimg_default_chip_rev(b->chip));
+    b->shm->efuse_blk_rev = ota_flashimg_default_efuse_blk_rev(b->chip);
+    return BOOT_ON;
+}
+
+/* The flash faults (--faults), the power cuts, the serial port (--serial). Returns BOOT_ON or a
+ * BOARD_EXIT_* value (reported). */
+static int board_arm(board_t *b)
+{
+    const board_opts_t *o = b->opts;
+    if (o->faults != NULL) {
+        ota_nor_faults_t f;
+        ota_diag_t diag = {{0}};
+        if (ota_nor_faults_parse(o->faults, &f, &diag) != OTA_OK ||
+            ota_nor_set_faults(b->nor, &f) != OTA_OK) {
+            fprintf(stderr, "otakit: board run: --faults: %s\n",
+                    diag.msg[0] ? diag.msg : "bad sector outside the flash");
+            return BOARD_EXIT_USAGE;
+        }
+    }
+    plan_cuts(b);
+    arm_next_cut(b);
+    if (o->serial != NULL && serial_port_open(o->serial, &b->serial) != 0) {
+        return BOARD_EXIT_USAGE;
+    }
+    b->con.port = b->serial;
+    b->con.app_in = -1;
+    b->download = o->download;
+    return BOOT_ON;
+}
+
+static void board_close(board_t *b)
+{
+    serial_port_close(b->serial);
+    if (b->nor != NULL) {
+        ota_nor_close(b->nor);
+    }
+    ota_clock_attach(NULL);
+    if (b->shm != NULL) {
+        munmap(b->shm, sizeof(*b->shm));
+        close(b->shm_fd);
+    }
+    if (b->have_until) {
+        regfree(&b->until);
+    }
+}
+
 int board_run(const board_opts_t *o)
 {
     board_t b;
@@ -934,91 +1042,18 @@ int board_run(const board_opts_t *o)
         }
         b.have_until = true;
     }
-    int status = BOARD_EXIT_ERROR;
     char path[PATH_MAX];
-    if (realpath(o->flash_path, path) == NULL) {
-        fprintf(stderr, "otakit: board run: %s: %s\n", o->flash_path, strerror(errno));
-        goto out;
+    int status = board_open_shm(&b, path);
+    if (status == BOOT_ON) {
+        status = board_open_flash(&b, path);
     }
-    b.shm_fd = ota_board_shm_create(&b.shm);
-    if (b.shm_fd < 0) {
-        fprintf(stderr, "otakit: board run: cannot create shared memory: %s\n", strerror(errno));
-        goto out;
+    if (status == BOOT_ON) {
+        status = board_arm(&b);
     }
-    int plen = snprintf(b.shm->flash_path, sizeof(b.shm->flash_path), "%s", path);
-    if (plen < 0 || (size_t)plen >= sizeof(b.shm->flash_path) - sizeof(".efuse")) {
-        fprintf(stderr, "otakit: board run: %s: path too long\n", o->flash_path);
-        goto out;
+    if (status == BOOT_ON) {
+        status = boot_loop(&b);
+        flash_summary(&b);
     }
-    ota_clock_attach(&b.shm->clock_us);
-    for (int i = 0; i < o->n_gpio; i++) {
-        if (ota_board_gpio_parse(b.shm, o->gpio[i]) != 0) {
-            fprintf(stderr, "otakit: board run: --gpio %s: expected PIN=LEVEL[@MS]\n", o->gpio[i]);
-            status = BOARD_EXIT_USAGE;
-            goto out;
-        }
-    }
-    ota_nor_config_t ncfg = {.state = &b.shm->nor};
-    ota_diag_t diag = {{0}};
-    if (ota_nor_open(path, &ncfg, &b.nor, &diag) != OTA_OK) {
-        fprintf(stderr, "otakit: board run: %s: %s\n", o->flash_path, diag.msg);
-        goto out;
-    }
-    ota_timed_flash_init(&b.timed, ota_nor_flash(b.nor), ota_nor_state(b.nor), NULL);
-    b.flash = &b.timed.flash;
-    b.chip = o->chip != NULL ? ota_chip_by_name(o->chip)
-                             : ota_flashimg_detect_chip(ota_nor_data(b.nor), ota_nor_size(b.nor));
-    if (b.chip == NULL) {
-        if (o->chip != NULL) {
-            fprintf(stderr, "otakit: board run: --chip %s: unknown chip\n", o->chip);
-        } else {
-            fprintf(stderr,
-                    "otakit: board run: %s: no bootloader image for any chip at its "
-                    "bootloader offset (0x0, 0x1000 or 0x2000); give --chip\n",
-                    o->flash_path);
-        }
-        goto out;
-    }
-    ota_nor_profile_for_flash(ota_nor_size(b.nor), b.chip,
-                              ota_nor_data(b.nor) + b.chip->bootloader_offset, &b.profile);
-    b.timed.profile = &b.profile;
-    b.shm->chip_id = b.chip->id;
-    b.shm->chip_rev =
-        (uint16_t)(o->chip_rev >= 0 ? o->chip_rev : ota_flashimg_default_chip_rev(b.chip));
-    b.shm->efuse_blk_rev = ota_flashimg_default_efuse_blk_rev(b.chip);
-    if (o->faults != NULL) {
-        ota_nor_faults_t f;
-        if (ota_nor_faults_parse(o->faults, &f, &diag) != OTA_OK ||
-            ota_nor_set_faults(b.nor, &f) != OTA_OK) {
-            fprintf(stderr, "otakit: board run: --faults: %s\n",
-                    diag.msg[0] ? diag.msg : "bad sector outside the flash");
-            status = BOARD_EXIT_USAGE;
-            goto out;
-        }
-    }
-    plan_cuts(&b);
-    arm_next_cut(&b);
-    if (o->serial != NULL && serial_port_open(o->serial, &b.serial) != 0) {
-        status = BOARD_EXIT_USAGE;
-        goto out;
-    }
-    b.con.port = b.serial;
-    b.con.app_in = -1;
-    b.download = o->download;
-    status = boot_loop(&b);
-    flash_summary(&b);
-out:
-    serial_port_close(b.serial);
-    if (b.nor != NULL) {
-        ota_nor_close(b.nor);
-    }
-    ota_clock_attach(NULL);
-    if (b.shm != NULL) {
-        munmap(b.shm, sizeof(*b.shm));
-        close(b.shm_fd);
-    }
-    if (b.have_until) {
-        regfree(&b.until);
-    }
+    board_close(&b);
     return status;
 }
