@@ -417,13 +417,14 @@ static void close_input(board_t *b)
     }
 }
 
-/* Runs the app whose payload is at [offset, offset+len) of the flash; returns how it ended. */
-static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t len)
+/* Writes the app's payload at [offset, offset+len) of the flash into an anonymous file; returns
+ * its descriptor, or -1 (reported). */
+static int app_program_file(board_t *b, const char *name, uint32_t offset, uint32_t len)
 {
     int mfd = memfd_create(name, MFD_CLOEXEC);
     if (mfd < 0) {
         board_event(b, "cannot create the app's program file: %s", strerror(errno));
-        return APP_HOST_ERROR;
+        return -1;
     }
     const uint8_t *payload = ota_nor_data(b->nor) + offset;
     size_t done = 0;
@@ -432,21 +433,47 @@ static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t
         if (w <= 0) {
             close(mfd);
             board_event(b, "cannot write the app's program file");
-            return APP_HOST_ERROR;
+            return -1;
         }
         done += (size_t)w;
     }
+    return mfd;
+}
+
+/* In the forked child: becomes the app program mfd, its console on out (and its input on in,
+ * when not -1). Never returns. */
+static _Noreturn void app_child(int mfd, const char *name, char **env, pid_t board, int out, int in)
+{
+    /* The app is the chip's code: it never outlives the board process (power). */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != board) {
+        _exit(OTA_APP_EXIT_HOST_ERROR);
+    }
+    dup2(out, STDOUT_FILENO);
+    dup2(out, STDERR_FILENO);
+    if (in >= 0) {
+        dup2(in, STDIN_FILENO);
+    }
+    char *argv[] = {(char *)name, NULL};
+    fexecve(mfd, argv, env);
+    fprintf(stderr, "--- cannot execute the app: %s ---\n", strerror(errno));
+    _exit(OTA_APP_EXIT_HOST_ERROR);
+}
+
+/* Starts the app program mfd (closed here); *console gets the read end of its console output,
+ * b->con.app_in the write end of its input (with a port). Returns its pid, or -1. */
+static pid_t start_app(board_t *b, const char *name, int mfd, int *console)
+{
     int pipefd[2];
     int infd[2] = {-1, -1}; /* with a port: the app's console input, fed by the board */
     if (pipe2(pipefd, O_CLOEXEC) != 0) {
         close(mfd);
-        return APP_HOST_ERROR;
+        return -1;
     }
     if (b->serial != NULL && pipe2(infd, O_CLOEXEC) != 0) {
         close(mfd);
         close(pipefd[0]);
         close(pipefd[1]);
-        return APP_HOST_ERROR;
+        return -1;
     }
     char **env = NULL;
     child_env(&env, b->shm_fd, b->colors);
@@ -454,19 +481,7 @@ static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t
     pid_t board = getpid();
     pid_t pid = fork();
     if (pid == 0) {
-        /* The app is the chip's code: it never outlives the board process (power). */
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != board) {
-            _exit(OTA_APP_EXIT_HOST_ERROR);
-        }
-        dup2(pipefd[1], STDOUT_FILENO);
-        dup2(pipefd[1], STDERR_FILENO);
-        if (infd[0] >= 0) {
-            dup2(infd[0], STDIN_FILENO);
-        }
-        char *argv[] = {(char *)name, NULL};
-        fexecve(mfd, argv, env);
-        fprintf(stderr, "--- cannot execute the app: %s ---\n", strerror(errno));
-        _exit(OTA_APP_EXIT_HOST_ERROR);
+        app_child(mfd, name, env, board, pipefd[1], infd[0]);
     }
     free_env(env);
     close(mfd);
@@ -479,17 +494,25 @@ static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t
     if (pid < 0) {
         close(pipefd[0]);
         close_input(b);
-        return APP_HOST_ERROR;
+        return -1;
     }
+    *console = pipefd[0];
+    return pid;
+}
 
+/* Relays the app's console until the app closes it, killing the app when --until matched, a
+ * reset came through the port or the time limit passed. Returns why it was killed, or
+ * APP_RETURNED when it was not. */
+static app_end_t pump_app(board_t *b, pid_t pid, int console)
+{
     app_end_t end = APP_RETURNED;
     bool killed = false;
     char buf[4096];
     for (;;) {
-        struct pollfd pfd = {.fd = pipefd[0], .events = POLLIN};
+        struct pollfd pfd = {.fd = console, .events = POLLIN};
         int r = poll(&pfd, 1, 20);
         if (r > 0) {
-            ssize_t n = read(pipefd[0], buf, sizeof(buf));
+            ssize_t n = read(console, buf, sizeof(buf));
             if (n > 0) {
                 console_bytes(b, buf, (size_t)n);
             } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
@@ -516,7 +539,57 @@ static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t
             end = APP_TIME;
         }
     }
-    close(pipefd[0]);
+    return end;
+}
+
+/* How an app program that ended by itself ended, from its wait status. */
+static app_end_t app_exit_end(board_t *b, int status)
+{
+    if (!WIFEXITED(status)) {
+        board_event(b, "the app program was killed by signal %d", WTERMSIG(status));
+        return APP_PANIC;
+    }
+    switch (WEXITSTATUS(status)) {
+    case OTA_APP_EXIT_RETURNED:
+        return APP_RETURNED;
+    case OTA_APP_EXIT_RESTART:
+        return APP_RESTART;
+    case OTA_APP_EXIT_POWER_LOSS:
+        return APP_POWER_LOSS;
+    case OTA_APP_EXIT_PANIC:
+        return APP_PANIC;
+    case OTA_APP_EXIT_DEEP_SLEEP:
+        return APP_DEEP_SLEEP;
+    case OTA_APP_EXIT_SLEEP_FOREVER:
+        board_event(b, "the chip sleeps with no wake-up source");
+        return APP_ASLEEP;
+    case OTA_APP_EXIT_IDLE:
+        board_event(b, "every task of the app waits with no timeout");
+        return APP_ASLEEP;
+    case OTA_APP_EXIT_SANITIZER:
+        board_event(b, "the app program hit a sanitizer error (a host bug, not a device "
+                       "behaviour)");
+        return APP_HOST_ERROR;
+    default:
+        board_event(b, "the app program exited with status %d", WEXITSTATUS(status));
+        return APP_HOST_ERROR;
+    }
+}
+
+/* Runs the app whose payload is at [offset, offset+len) of the flash; returns how it ended. */
+static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t len)
+{
+    int mfd = app_program_file(b, name, offset, len);
+    if (mfd < 0) {
+        return APP_HOST_ERROR;
+    }
+    int console = -1;
+    pid_t pid = start_app(b, name, mfd, &console);
+    if (pid < 0) {
+        return APP_HOST_ERROR;
+    }
+    app_end_t end = pump_app(b, pid, console);
+    close(console);
     close_input(b);
     if (b->line_len > 0) {
         b->line[b->line_len] = '\0';
@@ -526,41 +599,13 @@ static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    if (killed) {
-        return b->matched ? APP_UNTIL : end;
-    }
     if (b->matched) {
         return APP_UNTIL;
     }
-    if (WIFEXITED(status)) {
-        switch (WEXITSTATUS(status)) {
-        case OTA_APP_EXIT_RETURNED:
-            return APP_RETURNED;
-        case OTA_APP_EXIT_RESTART:
-            return APP_RESTART;
-        case OTA_APP_EXIT_POWER_LOSS:
-            return APP_POWER_LOSS;
-        case OTA_APP_EXIT_PANIC:
-            return APP_PANIC;
-        case OTA_APP_EXIT_DEEP_SLEEP:
-            return APP_DEEP_SLEEP;
-        case OTA_APP_EXIT_SLEEP_FOREVER:
-            board_event(b, "the chip sleeps with no wake-up source");
-            return APP_ASLEEP;
-        case OTA_APP_EXIT_IDLE:
-            board_event(b, "every task of the app waits with no timeout");
-            return APP_ASLEEP;
-        case OTA_APP_EXIT_SANITIZER:
-            board_event(b, "the app program hit a sanitizer error (a host bug, not a device "
-                           "behaviour)");
-            return APP_HOST_ERROR;
-        default:
-            board_event(b, "the app program exited with status %d", WEXITSTATUS(status));
-            return APP_HOST_ERROR;
-        }
+    if (end != APP_RETURNED) {
+        return end; /* killed by the board */
     }
-    board_event(b, "the app program was killed by signal %d", WTERMSIG(status));
-    return APP_PANIC;
+    return app_exit_end(b, status);
 }
 
 /* ---- the run ------------------------------------------------------------------------------- */
@@ -641,161 +686,207 @@ static void reset(board_t *b, uint32_t reason)
     }
 }
 
+/* Besides the BOARD_EXIT_* values, a step of the boot loop returns one of these. */
+#define BOOT_AGAIN (-1) /* reset the chip and boot again */
+#define BOOT_ON (-2)    /* go on with this boot */
+
+/* The chip stopped (the run would end with status): it boots again when a reset comes through
+ * the port. */
+static int chip_stopped(board_t *b, int status)
+{
+    return board_wait_reset(b) ? BOOT_AGAIN : status;
+}
+
+/* The ROM step: checks the second-stage bootloader; *used gets its size and *efuse_table the
+ * table offset the eFuses were found with. Returns BOOT_ON, BOOT_AGAIN or BOARD_EXIT_BRICKED. */
+static int boot_rom(board_t *b, const ota_boot_env_t *env, uint32_t *used, uint32_t *efuse_table)
+{
+    /* The ROM reads the eFuses (the recovery bootloader offset) before any bootloader runs:
+     * they are found with the table offset of the last boot (0x8000 at power-on). */
+    *efuse_table = b->shm->table_offset ? b->shm->table_offset : OTA_PART_TABLE_OFFSET_DEFAULT;
+    setup_efuse(b, *efuse_table);
+    /* The ROM does not know the table offset; the bootloader region ends at 0x8000 unless
+     * the bootloader says otherwise, so check with the largest sane region first. */
+    int err = rom_step(b, env, OTA_PART_TABLE_OFFSET_DEFAULT, used);
+    b->shm->rom_bootloader_offset = err == OTA_OK ? *used : 0;
+    if (err == OTA_ERR_POWER_LOSS) {
+        power_cut(b);
+        return BOOT_AGAIN;
+    }
+    if (err != OTA_OK) {
+        board_event(b, "bricked: no valid second-stage bootloader at 0x%x",
+                    (unsigned)b->chip->bootloader_offset);
+        return chip_stopped(b, BOARD_EXIT_BRICKED);
+    }
+    return BOOT_ON;
+}
+
+/* The second-stage bootloader (used bytes at the bootloader offset): its configuration, banner
+ * and run; *res gets the app it chose. Returns BOOT_ON, BOOT_AGAIN or BOARD_EXIT_BRICKED. */
+static int boot_second_stage(board_t *b, const ota_boot_env_t *env, uint32_t used,
+                             uint32_t efuse_table, ota_boot_result_t *res)
+{
+    ota_sdkconfig_t *bcfg =
+        bootloader_config(b, used, OTA_PART_TABLE_OFFSET_DEFAULT - b->chip->bootloader_offset);
+    ota_boot_cfg_t cfg;
+    ota_boot_cfg_from_sdkconfig(bcfg, &cfg);
+    b->shm->table_offset = cfg.table_offset;
+    if (cfg.table_offset != efuse_table) {
+        setup_efuse(b, cfg.table_offset);
+    }
+    bootloader_banner(b, used);
+    ota_boot_run(env, &cfg, res);
+    ota_sdkconfig_free(bcfg);
+    if (res->outcome == OTA_BOOT_FLASH_ERROR && res->err == OTA_ERR_POWER_LOSS) {
+        power_cut(b);
+        return BOOT_AGAIN;
+    }
+    if (res->outcome != OTA_BOOT_OK) {
+        board_event(b, "bricked: %s",
+                    res->outcome == OTA_BOOT_TABLE_ERROR   ? "the partition table is invalid"
+                    : res->outcome == OTA_BOOT_NO_BOOTABLE ? "no bootable app"
+                    : res->outcome == OTA_BOOT_SELECT_ERROR
+                        ? "the bootloader cannot select a partition"
+                        : "flash failure in the bootloader");
+        return chip_stopped(b, BOARD_EXIT_BRICKED);
+    }
+    ota_logf(env->log, 'I', "boot", "Disabling RNG early entropy source...");
+    return BOOT_ON;
+}
+
+/* What the board does after the app ended as end: *reason gets the next reset's reason. Returns
+ * BOOT_AGAIN or a BOARD_EXIT_* value. */
+static int app_ended(board_t *b, app_end_t end, uint32_t *reason)
+{
+    switch (end) {
+    case APP_RETURNED:
+        board_event(b, "the app returned; nothing left to run");
+        *reason = OTA_BOARD_RST_POWERON;
+        return chip_stopped(b, BOARD_EXIT_RETURNED);
+    case APP_RESTART:
+        *reason = OTA_BOARD_RST_SW;
+        break;
+    case APP_POWER_LOSS:
+        power_cut(b);
+        *reason = OTA_BOARD_RST_POWERON;
+        break;
+    case APP_PANIC:
+        *reason = OTA_BOARD_RST_PANIC;
+        break;
+    case APP_DEEP_SLEEP:
+        *reason = OTA_BOARD_RST_DEEPSLEEP;
+        break;
+    case APP_ASLEEP:
+        board_event(b, "nothing left to run");
+        return BOARD_EXIT_RETURNED;
+    case APP_RESET:
+        *reason = OTA_BOARD_RST_POWERON;
+        break;
+    case APP_UNTIL:
+        return BOARD_EXIT_UNTIL;
+    case APP_TIME:
+        board_event(b, "stopped at the time limit");
+        return BOARD_EXIT_TIME;
+    case APP_HOST_ERROR:
+    default:
+        return BOARD_EXIT_ERROR;
+    }
+    return b->matched ? BOARD_EXIT_UNTIL : BOOT_AGAIN;
+}
+
+/* Runs the app the bootloader chose in res, when it can run on the host. Returns BOOT_AGAIN or a
+ * BOARD_EXIT_* value; *reason gets the next reset's reason. */
+static int boot_app(board_t *b, const ota_boot_result_t *res, uint32_t *reason)
+{
+    ota_img_host_info_t info;
+    ota_diag_t diag = {{0}};
+    int err = ota_img_host_locate(b->flash, res->part.offset, res->part.size, &info, &diag);
+    if (err != OTA_OK || !info.has_payload) {
+        const ota_img_meta_t *m = &res->meta;
+        const ota_chip_t *ic = ota_chip_by_id(m->header.chip_id);
+        board_event(b, "boots project %s version %s for chip %s; not executable on the host",
+                    m->has_app_desc ? m->app_desc.project_name : "(no app description)",
+                    m->has_app_desc ? m->app_desc.version : "-", ic ? ic->name : "unknown");
+        *reason = OTA_BOARD_RST_POWERON;
+        return chip_stopped(b, BOARD_EXIT_FOREIGN);
+    }
+    b->shm->running_offset = res->part.offset;
+    b->shm->running_size = res->part.size;
+    b->shm->table_offset = res->table_used; /* the app loads the table the bootloader used */
+    const char *name = res->meta.has_app_desc ? res->meta.app_desc.project_name : "app";
+    app_end_t end = run_app(b, name[0] ? name : "app", res->part.offset + info.payload_offset,
+                            info.payload_len);
+    return app_ended(b, end, reason);
+}
+
+/* One boot from the flash after a reset for reason: ROM, bootloader, app. Returns BOOT_AGAIN or
+ * a BOARD_EXIT_* value; *reason gets the next reset's reason. */
+static int boot_once(board_t *b, uint32_t *reason)
+{
+    ota_boot_env_t env = {
+        .flash = b->flash,
+        .crypto = ota_crypto_openssl(),
+        .chip = b->chip,
+        .chip_rev = b->shm->chip_rev,
+        .efuse_blk_rev = b->shm->efuse_blk_rev,
+        .efuse = &b->efuse.ops,
+        .gpio_hold = gpio_hold,
+        .gpio_ctx = b,
+        .power_on = *reason == OTA_BOARD_RST_POWERON,
+    };
+    const ota_log_t sink = {boot_log, b};
+    env.log = &sink;
+    *reason = OTA_BOARD_RST_POWERON; /* unless the app ends otherwise */
+
+    uint32_t used = 0;
+    uint32_t efuse_table = 0;
+    int step = boot_rom(b, &env, &used, &efuse_table);
+    if (step != BOOT_ON) {
+        return step;
+    }
+    static ota_boot_result_t res;
+    step = boot_second_stage(b, &env, used, efuse_table, &res);
+    if (step != BOOT_ON) {
+        return step;
+    }
+    return boot_app(b, &res, reason);
+}
+
+/* The limit (--max-boots, --max-time) the run has reached, or BOOT_ON. */
+static int run_limit(board_t *b)
+{
+    if (b->opts->max_boots != 0 && b->shm->boot_count >= b->opts->max_boots) {
+        board_event(b, "stopped after %u boots", b->shm->boot_count);
+        return BOARD_EXIT_MAX_BOOTS;
+    }
+    if (b->opts->max_time_ms != 0 && ota_board_time_us(b->shm) / 1000u >= b->opts->max_time_ms) {
+        board_event(b, "stopped at the time limit");
+        return BOARD_EXIT_TIME;
+    }
+    return BOOT_ON;
+}
+
+/* Boots the chip again and again until a BOARD_EXIT_* condition; returns it. */
 static int boot_loop(board_t *b)
 {
     uint32_t reason = OTA_BOARD_RST_POWERON;
     for (;;) {
-        if (b->opts->max_boots != 0 && b->shm->boot_count >= b->opts->max_boots) {
-            board_event(b, "stopped after %u boots", b->shm->boot_count);
-            return BOARD_EXIT_MAX_BOOTS;
-        }
-        if (b->opts->max_time_ms != 0 &&
-            ota_board_time_us(b->shm) / 1000u >= b->opts->max_time_ms) {
-            board_event(b, "stopped at the time limit");
-            return BOARD_EXIT_TIME;
+        int stop = run_limit(b);
+        if (stop != BOOT_ON) {
+            return stop;
         }
         reset(b, reason);
         b->shm->boot_count++;
         if (b->download) {
-            int dl = board_download(b);
             reason = OTA_BOARD_RST_POWERON;
-            if (dl == BOARD_DL_POWER_LOSS) {
+            if (board_download(b) == BOARD_DL_POWER_LOSS) {
                 power_cut(b);
             }
             continue;
         }
-
-        ota_boot_env_t env = {
-            .flash = b->flash,
-            .crypto = ota_crypto_openssl(),
-            .chip = b->chip,
-            .chip_rev = b->shm->chip_rev,
-            .efuse_blk_rev = b->shm->efuse_blk_rev,
-            .efuse = &b->efuse.ops,
-            .gpio_hold = gpio_hold,
-            .gpio_ctx = b,
-            .power_on = reason == OTA_BOARD_RST_POWERON,
-        };
-        const ota_log_t sink = {boot_log, b};
-        env.log = &sink;
-
-        /* The ROM does not know the table offset; the bootloader region ends at 0x8000 unless
-         * the bootloader says otherwise, so check with the largest sane region first. */
-        uint32_t used = 0;
-        /* The ROM reads the eFuses (the recovery bootloader offset) before any bootloader runs:
-         * they are found with the table offset of the last boot (0x8000 at power-on). */
-        uint32_t efuse_table =
-            b->shm->table_offset ? b->shm->table_offset : OTA_PART_TABLE_OFFSET_DEFAULT;
-        setup_efuse(b, efuse_table);
-        int err = rom_step(b, &env, OTA_PART_TABLE_OFFSET_DEFAULT, &used);
-        b->shm->rom_bootloader_offset = err == OTA_OK ? used : 0;
-        if (err == OTA_ERR_POWER_LOSS) {
-            power_cut(b);
-            reason = OTA_BOARD_RST_POWERON;
-            continue;
-        }
-        if (err != OTA_OK) {
-            board_event(b, "bricked: no valid second-stage bootloader at 0x%x",
-                        (unsigned)b->chip->bootloader_offset);
-            if (board_wait_reset(b)) {
-                reason = OTA_BOARD_RST_POWERON;
-                continue;
-            }
-            return BOARD_EXIT_BRICKED;
-        }
-        ota_sdkconfig_t *bcfg =
-            bootloader_config(b, used, OTA_PART_TABLE_OFFSET_DEFAULT - b->chip->bootloader_offset);
-        ota_boot_cfg_t cfg;
-        ota_boot_cfg_from_sdkconfig(bcfg, &cfg);
-        b->shm->table_offset = cfg.table_offset;
-        if (cfg.table_offset != efuse_table) {
-            setup_efuse(b, cfg.table_offset);
-        }
-        bootloader_banner(b, used);
-
-        static ota_boot_result_t res;
-        ota_boot_run(&env, &cfg, &res);
-        ota_sdkconfig_free(bcfg);
-
-        if (res.outcome == OTA_BOOT_FLASH_ERROR && res.err == OTA_ERR_POWER_LOSS) {
-            power_cut(b);
-            reason = OTA_BOARD_RST_POWERON;
-            continue;
-        }
-        if (res.outcome != OTA_BOOT_OK) {
-            board_event(b, "bricked: %s",
-                        res.outcome == OTA_BOOT_TABLE_ERROR   ? "the partition table is invalid"
-                        : res.outcome == OTA_BOOT_NO_BOOTABLE ? "no bootable app"
-                        : res.outcome == OTA_BOOT_SELECT_ERROR
-                            ? "the bootloader cannot select a partition"
-                            : "flash failure in the bootloader");
-            if (board_wait_reset(b)) {
-                reason = OTA_BOARD_RST_POWERON;
-                continue;
-            }
-            return BOARD_EXIT_BRICKED;
-        }
-        ota_logf(&sink, 'I', "boot", "Disabling RNG early entropy source...");
-
-        ota_img_host_info_t info;
-        ota_diag_t diag = {{0}};
-        err = ota_img_host_locate(b->flash, res.part.offset, res.part.size, &info, &diag);
-        if (err != OTA_OK || !info.has_payload) {
-            const ota_img_meta_t *m = &res.meta;
-            const ota_chip_t *ic = ota_chip_by_id(m->header.chip_id);
-            board_event(b, "boots project %s version %s for chip %s; not executable on the host",
-                        m->has_app_desc ? m->app_desc.project_name : "(no app description)",
-                        m->has_app_desc ? m->app_desc.version : "-", ic ? ic->name : "unknown");
-            if (board_wait_reset(b)) {
-                reason = OTA_BOARD_RST_POWERON;
-                continue;
-            }
-            return BOARD_EXIT_FOREIGN;
-        }
-        b->shm->running_offset = res.part.offset;
-        b->shm->running_size = res.part.size;
-        b->shm->table_offset = res.table_used; /* the app loads the table the bootloader used */
-        const char *name = res.meta.has_app_desc ? res.meta.app_desc.project_name : "app";
-        app_end_t end = run_app(b, name[0] ? name : "app", res.part.offset + info.payload_offset,
-                                info.payload_len);
-        switch (end) {
-        case APP_RETURNED:
-            board_event(b, "the app returned; nothing left to run");
-            if (board_wait_reset(b)) {
-                reason = OTA_BOARD_RST_POWERON;
-                continue;
-            }
-            return BOARD_EXIT_RETURNED;
-        case APP_RESTART:
-            reason = OTA_BOARD_RST_SW;
-            break;
-        case APP_POWER_LOSS:
-            power_cut(b);
-            reason = OTA_BOARD_RST_POWERON;
-            break;
-        case APP_PANIC:
-            reason = OTA_BOARD_RST_PANIC;
-            break;
-        case APP_DEEP_SLEEP:
-            reason = OTA_BOARD_RST_DEEPSLEEP;
-            break;
-        case APP_ASLEEP:
-            board_event(b, "nothing left to run");
-            return BOARD_EXIT_RETURNED;
-        case APP_RESET:
-            reason = OTA_BOARD_RST_POWERON;
-            break;
-        case APP_UNTIL:
-            return BOARD_EXIT_UNTIL;
-        case APP_TIME:
-            board_event(b, "stopped at the time limit");
-            return BOARD_EXIT_TIME;
-        case APP_HOST_ERROR:
-        default:
-            return BOARD_EXIT_ERROR;
-        }
-        if (b->matched) {
-            return BOARD_EXIT_UNTIL;
+        stop = boot_once(b, &reason);
+        if (stop != BOOT_AGAIN) {
+            return stop;
         }
     }
 }
@@ -821,6 +912,114 @@ static void flash_summary(board_t *b)
     }
 }
 
+/* The shared memory, holding the flash image's real path, the clock and the --gpio inputs.
+ * Returns BOOT_ON or a BOARD_EXIT_* value (reported). */
+static int board_open_shm(board_t *b, char *path)
+{
+    const board_opts_t *o = b->opts;
+    if (realpath(o->flash_path, path) == NULL) {
+        fprintf(stderr, "otakit: board run: %s: %s\n", o->flash_path, strerror(errno));
+        return BOARD_EXIT_ERROR;
+    }
+    b->shm_fd = ota_board_shm_create(&b->shm);
+    if (b->shm_fd < 0) {
+        fprintf(stderr, "otakit: board run: cannot create shared memory: %s\n", strerror(errno));
+        return BOARD_EXIT_ERROR;
+    }
+    int plen = snprintf(b->shm->flash_path, sizeof(b->shm->flash_path), "%s", path);
+    if (plen < 0 || (size_t)plen >= sizeof(b->shm->flash_path) - sizeof(".efuse")) {
+        fprintf(stderr, "otakit: board run: %s: path too long\n", o->flash_path);
+        return BOARD_EXIT_ERROR;
+    }
+    ota_clock_attach(&b->shm->clock_us);
+    for (int i = 0; i < o->n_gpio; i++) {
+        if (ota_board_gpio_parse(b->shm, o->gpio[i]) != 0) {
+            fprintf(stderr, "otakit: board run: --gpio %s: expected PIN=LEVEL[@MS]\n", o->gpio[i]);
+            return BOARD_EXIT_USAGE;
+        }
+    }
+    return BOOT_ON;
+}
+
+/* The flash image at path, its timing model and chip. Returns BOOT_ON or a BOARD_EXIT_* value
+ * (reported). */
+static int board_open_flash(board_t *b, const char *path)
+{
+    const board_opts_t *o = b->opts;
+    ota_nor_config_t ncfg = {.state = &b->shm->nor};
+    ota_diag_t diag = {{0}};
+    if (ota_nor_open(path, &ncfg, &b->nor, &diag) != OTA_OK) {
+        fprintf(stderr, "otakit: board run: %s: %s\n", o->flash_path, diag.msg);
+        return BOARD_EXIT_ERROR;
+    }
+    ota_timed_flash_init(&b->timed, ota_nor_flash(b->nor), ota_nor_state(b->nor), NULL);
+    b->flash = &b->timed.flash;
+    b->chip = o->chip != NULL
+                  ? ota_chip_by_name(o->chip)
+                  : ota_flashimg_detect_chip(ota_nor_data(b->nor), ota_nor_size(b->nor));
+    if (b->chip == NULL) {
+        if (o->chip != NULL) {
+            fprintf(stderr, "otakit: board run: --chip %s: unknown chip\n", o->chip);
+        } else {
+            fprintf(stderr,
+                    "otakit: board run: %s: no bootloader image for any chip at its "
+                    "bootloader offset (0x0, 0x1000 or 0x2000); give --chip\n",
+                    o->flash_path);
+        }
+        return BOARD_EXIT_ERROR;
+    }
+    ota_nor_profile_for_flash(ota_nor_size(b->nor), b->chip,
+                              ota_nor_data(b->nor) + b->chip->bootloader_offset, &b->profile);
+    b->timed.profile = &b->profile;
+    b->shm->chip_id = b->chip->id;
+    b->shm->chip_rev =
+        (uint16_t)(o->chip_rev >= 0 ? o->chip_rev : ota_flashimg_default_chip_rev(b->chip));
+    b->shm->efuse_blk_rev = ota_flashimg_default_efuse_blk_rev(b->chip);
+    return BOOT_ON;
+}
+
+/* The flash faults (--faults), the power cuts, the serial port (--serial). Returns BOOT_ON or a
+ * BOARD_EXIT_* value (reported). */
+static int board_arm(board_t *b)
+{
+    const board_opts_t *o = b->opts;
+    if (o->faults != NULL) {
+        ota_nor_faults_t f;
+        ota_diag_t diag = {{0}};
+        if (ota_nor_faults_parse(o->faults, &f, &diag) != OTA_OK ||
+            ota_nor_set_faults(b->nor, &f) != OTA_OK) {
+            fprintf(stderr, "otakit: board run: --faults: %s\n",
+                    diag.msg[0] ? diag.msg : "bad sector outside the flash");
+            return BOARD_EXIT_USAGE;
+        }
+    }
+    plan_cuts(b);
+    arm_next_cut(b);
+    if (o->serial != NULL && serial_port_open(o->serial, &b->serial) != 0) {
+        return BOARD_EXIT_USAGE;
+    }
+    b->con.port = b->serial;
+    b->con.app_in = -1;
+    b->download = o->download;
+    return BOOT_ON;
+}
+
+static void board_close(board_t *b)
+{
+    serial_port_close(b->serial);
+    if (b->nor != NULL) {
+        ota_nor_close(b->nor);
+    }
+    ota_clock_attach(NULL);
+    if (b->shm != NULL) {
+        munmap(b->shm, sizeof(*b->shm));
+        close(b->shm_fd);
+    }
+    if (b->have_until) {
+        regfree(&b->until);
+    }
+}
+
 int board_run(const board_opts_t *o)
 {
     board_t b;
@@ -843,91 +1042,18 @@ int board_run(const board_opts_t *o)
         }
         b.have_until = true;
     }
-    int status = BOARD_EXIT_ERROR;
     char path[PATH_MAX];
-    if (realpath(o->flash_path, path) == NULL) {
-        fprintf(stderr, "otakit: board run: %s: %s\n", o->flash_path, strerror(errno));
-        goto out;
+    int status = board_open_shm(&b, path);
+    if (status == BOOT_ON) {
+        status = board_open_flash(&b, path);
     }
-    b.shm_fd = ota_board_shm_create(&b.shm);
-    if (b.shm_fd < 0) {
-        fprintf(stderr, "otakit: board run: cannot create shared memory: %s\n", strerror(errno));
-        goto out;
+    if (status == BOOT_ON) {
+        status = board_arm(&b);
     }
-    int plen = snprintf(b.shm->flash_path, sizeof(b.shm->flash_path), "%s", path);
-    if (plen < 0 || (size_t)plen >= sizeof(b.shm->flash_path) - sizeof(".efuse")) {
-        fprintf(stderr, "otakit: board run: %s: path too long\n", o->flash_path);
-        goto out;
+    if (status == BOOT_ON) {
+        status = boot_loop(&b);
+        flash_summary(&b);
     }
-    ota_clock_attach(&b.shm->clock_us);
-    for (int i = 0; i < o->n_gpio; i++) {
-        if (ota_board_gpio_parse(b.shm, o->gpio[i]) != 0) {
-            fprintf(stderr, "otakit: board run: --gpio %s: expected PIN=LEVEL[@MS]\n", o->gpio[i]);
-            status = BOARD_EXIT_USAGE;
-            goto out;
-        }
-    }
-    ota_nor_config_t ncfg = {.state = &b.shm->nor};
-    ota_diag_t diag = {{0}};
-    if (ota_nor_open(path, &ncfg, &b.nor, &diag) != OTA_OK) {
-        fprintf(stderr, "otakit: board run: %s: %s\n", o->flash_path, diag.msg);
-        goto out;
-    }
-    ota_timed_flash_init(&b.timed, ota_nor_flash(b.nor), ota_nor_state(b.nor), NULL);
-    b.flash = &b.timed.flash;
-    b.chip = o->chip != NULL ? ota_chip_by_name(o->chip)
-                             : ota_flashimg_detect_chip(ota_nor_data(b.nor), ota_nor_size(b.nor));
-    if (b.chip == NULL) {
-        if (o->chip != NULL) {
-            fprintf(stderr, "otakit: board run: --chip %s: unknown chip\n", o->chip);
-        } else {
-            fprintf(stderr,
-                    "otakit: board run: %s: no bootloader image for any chip at its "
-                    "bootloader offset (0x0, 0x1000 or 0x2000); give --chip\n",
-                    o->flash_path);
-        }
-        goto out;
-    }
-    ota_nor_profile_for_flash(ota_nor_size(b.nor), b.chip,
-                              ota_nor_data(b.nor) + b.chip->bootloader_offset, &b.profile);
-    b.timed.profile = &b.profile;
-    b.shm->chip_id = b.chip->id;
-    b.shm->chip_rev =
-        (uint16_t)(o->chip_rev >= 0 ? o->chip_rev : ota_flashimg_default_chip_rev(b.chip));
-    b.shm->efuse_blk_rev = ota_flashimg_default_efuse_blk_rev(b.chip);
-    if (o->faults != NULL) {
-        ota_nor_faults_t f;
-        if (ota_nor_faults_parse(o->faults, &f, &diag) != OTA_OK ||
-            ota_nor_set_faults(b.nor, &f) != OTA_OK) {
-            fprintf(stderr, "otakit: board run: --faults: %s\n",
-                    diag.msg[0] ? diag.msg : "bad sector outside the flash");
-            status = BOARD_EXIT_USAGE;
-            goto out;
-        }
-    }
-    plan_cuts(&b);
-    arm_next_cut(&b);
-    if (o->serial != NULL && serial_port_open(o->serial, &b.serial) != 0) {
-        status = BOARD_EXIT_USAGE;
-        goto out;
-    }
-    b.con.port = b.serial;
-    b.con.app_in = -1;
-    b.download = o->download;
-    status = boot_loop(&b);
-    flash_summary(&b);
-out:
-    serial_port_close(b.serial);
-    if (b.nor != NULL) {
-        ota_nor_close(b.nor);
-    }
-    ota_clock_attach(NULL);
-    if (b.shm != NULL) {
-        munmap(b.shm, sizeof(*b.shm));
-        close(b.shm_fd);
-    }
-    if (b.have_until) {
-        regfree(&b.until);
-    }
+    board_close(&b);
     return status;
 }

@@ -115,143 +115,223 @@ typedef struct pack_args {
     int n_embeds;
 } pack_args_t;
 
+static const char pack_cmd[] = "image pack";
+
+/* pack's options with a value, in the order cli_opt tries them */
+typedef enum {
+    PACK_OUTPUT,
+    PACK_PAYLOAD,
+    PACK_SDKCONFIG,
+    PACK_PROJECT,
+    PACK_PROJECT_VER,
+    PACK_PROJECT_DIR,
+    PACK_CHIP,
+    PACK_SECURE_VERSION,
+    PACK_IDF_VER,
+    PACK_FLASH_MODE,
+    PACK_FLASH_FREQ,
+    PACK_FLASH_SIZE,
+    PACK_MIN_REV_FULL,
+    PACK_MAX_REV_FULL,
+    PACK_BUILD_TIME,
+    PACK_SET,
+    PACK_EMBED,
+    PACK_N_OPTS,
+    PACK_NONE = -1, /* not one of them */
+    PACK_BAD = -2,  /* one of them, without its value (reported) */
+} pack_opt_t;
+
+static const char *const pack_opt_names[PACK_N_OPTS] = {
+    "--output",      "--payload",    "--sdkconfig",      "--project",      "--project-ver",
+    "--project-dir", "--chip",       "--secure-version", "--idf-ver",      "--flash-mode",
+    "--flash-freq",  "--flash-size", "--min-rev-full",   "--max-rev-full", "--build-time",
+    "--set",         "--embed"};
+
+/* pack's options without a value (--app, --bootloader, --no-hash) and -o OUT at argv[*i]. Returns
+ * CLI_OK when argv[*i] was one, CLI_USAGE (reported) when it was misused, PACK_NONE otherwise. */
+static int pack_flag(int argc, char **argv, int *i, pack_args_t *a, ota_img_pack_opts_t *o)
+{
+    const char *arg = argv[*i];
+    if (strcmp(arg, "--app") == 0 || strcmp(arg, "--bootloader") == 0) {
+        int kind = arg[2] == 'a' ? 1 : 2;
+        if (a->kind != 0 && a->kind != kind) {
+            return cli_usage_error(pack_cmd, "--app and --bootloader exclude each other");
+        }
+        a->kind = kind;
+        return CLI_OK;
+    }
+    if (strcmp(arg, "--no-hash") == 0) {
+        o->no_hash = true;
+        return CLI_OK;
+    }
+    if (strcmp(arg, "-o") == 0) {
+        if (*i + 1 >= argc) {
+            return cli_usage_error(pack_cmd, "option -o needs a value");
+        }
+        a->out = argv[++*i];
+        return CLI_OK;
+    }
+    return PACK_NONE;
+}
+
+/* Which of pack's options with a value argv[*i] is (*v gets the value), PACK_NONE or PACK_BAD. */
+static pack_opt_t pack_opt(int argc, char **argv, int *i, const char **v)
+{
+    for (int k = 0; k < PACK_N_OPTS; k++) {
+        int r = cli_opt(pack_cmd, argc, argv, i, pack_opt_names[k], v);
+        if (r < 0) {
+            return PACK_BAD;
+        }
+        if (r > 0) {
+            return (pack_opt_t)k;
+        }
+    }
+    return PACK_NONE;
+}
+
+/* The number options: --secure-version, --min-rev-full, --max-rev-full, --build-time. Returns
+ * CLI_OK or CLI_USAGE (reported). */
+static int pack_number(ota_img_pack_opts_t *o, pack_opt_t which, const char *v)
+{
+    uint32_t n = 0;
+    switch (which) {
+    case PACK_SECURE_VERSION:
+        if (!cli_parse_u32(v, &n)) {
+            return cli_usage_error(pack_cmd, "--secure-version: '%s' is not a number", v);
+        }
+        o->secure_version = n;
+        break;
+    case PACK_MIN_REV_FULL:
+    case PACK_MAX_REV_FULL:
+        if (!cli_parse_u32(v, &n) || n > 0xFFFF) {
+            return cli_usage_error(pack_cmd, "%s: '%s' is not a revision 0..65535",
+                                   pack_opt_names[which], v);
+        }
+        if (which == PACK_MIN_REV_FULL) {
+            o->min_rev_full = (long)n;
+        } else {
+            o->max_rev_full = (long)n;
+        }
+        break;
+    default: /* PACK_BUILD_TIME */
+        if (!cli_parse_u32(v, &n)) {
+            return cli_usage_error(pack_cmd, "--build-time: '%s' is not a number of seconds", v);
+        }
+        o->has_build_time = true;
+        o->build_time = n;
+        break;
+    }
+    return CLI_OK;
+}
+
+/* The repeatable options: --set KEY=VALUE, --embed NAME=FILE. Returns CLI_OK or CLI_USAGE
+ * (reported). */
+static int pack_list(pack_args_t *a, pack_opt_t which, const char *v)
+{
+    const char **list = which == PACK_SET ? a->sets : a->embeds;
+    int *count = which == PACK_SET ? &a->n_sets : &a->n_embeds;
+    const char *eq = strchr(v, '=');
+    if (eq == NULL || eq == v || eq[1] == '\0') {
+        return cli_usage_error(pack_cmd, "%s: expected %s, got '%s'", pack_opt_names[which],
+                               which == PACK_SET ? "KEY=VALUE" : "NAME=FILE", v);
+    }
+    if (*count == PACK_MAX_LIST) {
+        return cli_usage_error(pack_cmd, "too many %s options", pack_opt_names[which]);
+    }
+    list[(*count)++] = v;
+    return CLI_OK;
+}
+
+/* Stores the value v of option which. Returns CLI_OK or CLI_USAGE (reported). */
+static int pack_value(pack_args_t *a, ota_img_pack_opts_t *o, pack_opt_t which, const char *v)
+{
+    switch (which) {
+    case PACK_OUTPUT:
+        a->out = v;
+        break;
+    case PACK_PAYLOAD:
+        a->payload = v;
+        break;
+    case PACK_SDKCONFIG:
+        a->sdkconfig = v;
+        break;
+    case PACK_PROJECT:
+        o->project_name = v;
+        break;
+    case PACK_PROJECT_VER:
+        o->project_ver = v;
+        break;
+    case PACK_PROJECT_DIR:
+        o->project_dir = v;
+        break;
+    case PACK_CHIP:
+        o->chip = cli_parse_chip(pack_cmd, v);
+        return o->chip != NULL ? CLI_OK : CLI_USAGE;
+    case PACK_IDF_VER:
+        o->idf_ver = v;
+        break;
+    case PACK_FLASH_MODE:
+        o->flash_mode = v;
+        break;
+    case PACK_FLASH_FREQ:
+        o->flash_freq = v;
+        break;
+    case PACK_FLASH_SIZE:
+        o->flash_size = v;
+        break;
+    case PACK_SET:
+    case PACK_EMBED:
+        return pack_list(a, which, v);
+    default:
+        return pack_number(o, which, v);
+    }
+    return CLI_OK;
+}
+
+/* The options that are required, or exclude each other. Returns CLI_OK or CLI_USAGE (reported). */
+static int pack_check(const pack_args_t *a)
+{
+    if (a->out == NULL) {
+        return cli_usage_error(pack_cmd, "-o OUT missing");
+    }
+    if (a->kind == 0) {
+        return cli_usage_error(pack_cmd, "--app or --bootloader missing");
+    }
+    if (a->kind == 2 && a->payload != NULL) {
+        return cli_usage_error(pack_cmd, "--payload is for apps only");
+    }
+    if (a->kind == 2 && a->n_embeds > 0) {
+        return cli_usage_error(pack_cmd, "--embed is for apps only");
+    }
+    return CLI_OK;
+}
+
 /* Parses pack's options into *a and *o. Returns CLI_OK or CLI_USAGE (already reported). */
 static int parse_pack(int argc, char **argv, pack_args_t *a, ota_img_pack_opts_t *o)
 {
-    static const char cmd[] = "image pack";
     for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
         const char *arg = argv[i];
-        uint32_t n = 0;
-        int r;
-        if (strcmp(arg, "--app") == 0 || strcmp(arg, "--bootloader") == 0) {
-            int kind = arg[2] == 'a' ? 1 : 2;
-            if (a->kind != 0 && a->kind != kind) {
-                return cli_usage_error(cmd, "--app and --bootloader exclude each other");
+        int r = pack_flag(argc, argv, &i, a, o);
+        if (r != PACK_NONE) {
+            if (r != CLI_OK) {
+                return r;
             }
-            a->kind = kind;
             continue;
         }
-        if (strcmp(arg, "--no-hash") == 0) {
-            o->no_hash = true;
-            continue;
+        const char *v = NULL;
+        pack_opt_t which = pack_opt(argc, argv, &i, &v);
+        if (which == PACK_BAD) {
+            return CLI_USAGE;
         }
-        if (strcmp(arg, "-o") == 0) {
-            if (i + 1 >= argc) {
-                return cli_usage_error(cmd, "option -o needs a value");
-            }
-            a->out = argv[++i];
-            continue;
+        if (which == PACK_NONE) {
+            return cli_usage_error(pack_cmd, "unknown argument '%s'", arg);
         }
-        static const char *const names[] = {
-            "--output",      "--payload",    "--sdkconfig",      "--project",      "--project-ver",
-            "--project-dir", "--chip",       "--secure-version", "--idf-ver",      "--flash-mode",
-            "--flash-freq",  "--flash-size", "--min-rev-full",   "--max-rev-full", "--build-time",
-            "--set",         "--embed"};
-        int which = -1;
-        for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
-            r = cli_opt(cmd, argc, argv, &i, names[k], &v);
-            if (r < 0) {
-                return CLI_USAGE;
-            }
-            if (r > 0) {
-                which = (int)k;
-                break;
-            }
-        }
-        switch (which) {
-        case 0:
-            a->out = v;
-            break;
-        case 1:
-            a->payload = v;
-            break;
-        case 2:
-            a->sdkconfig = v;
-            break;
-        case 3:
-            o->project_name = v;
-            break;
-        case 4:
-            o->project_ver = v;
-            break;
-        case 5:
-            o->project_dir = v;
-            break;
-        case 6:
-            o->chip = cli_parse_chip(cmd, v);
-            if (o->chip == NULL) {
-                return CLI_USAGE;
-            }
-            break;
-        case 7:
-            if (!cli_parse_u32(v, &n)) {
-                return cli_usage_error(cmd, "--secure-version: '%s' is not a number", v);
-            }
-            o->secure_version = n;
-            break;
-        case 8:
-            o->idf_ver = v;
-            break;
-        case 9:
-            o->flash_mode = v;
-            break;
-        case 10:
-            o->flash_freq = v;
-            break;
-        case 11:
-            o->flash_size = v;
-            break;
-        case 12:
-        case 13:
-            if (!cli_parse_u32(v, &n) || n > 0xFFFF) {
-                return cli_usage_error(cmd, "%s: '%s' is not a revision 0..65535", names[which], v);
-            }
-            if (which == 12) {
-                o->min_rev_full = (long)n;
-            } else {
-                o->max_rev_full = (long)n;
-            }
-            break;
-        case 14:
-            if (!cli_parse_u32(v, &n)) {
-                return cli_usage_error(cmd, "--build-time: '%s' is not a number of seconds", v);
-            }
-            o->has_build_time = true;
-            o->build_time = n;
-            break;
-        case 15:
-        case 16: {
-            const char **list = which == 15 ? a->sets : a->embeds;
-            int *count = which == 15 ? &a->n_sets : &a->n_embeds;
-            const char *eq = strchr(v, '=');
-            if (eq == NULL || eq == v || eq[1] == '\0') {
-                return cli_usage_error(cmd, "%s: expected %s, got '%s'", names[which],
-                                       which == 15 ? "KEY=VALUE" : "NAME=FILE", v);
-            }
-            if (*count == PACK_MAX_LIST) {
-                return cli_usage_error(cmd, "too many %s options", names[which]);
-            }
-            list[(*count)++] = v;
-            break;
-        }
-        default:
-            return cli_usage_error(cmd, "unknown argument '%s'", arg);
+        r = pack_value(a, o, which, v);
+        if (r != CLI_OK) {
+            return r;
         }
     }
-    if (a->out == NULL) {
-        return cli_usage_error(cmd, "-o OUT missing");
-    }
-    if (a->kind == 0) {
-        return cli_usage_error(cmd, "--app or --bootloader missing");
-    }
-    if (a->kind == 2 && a->payload != NULL) {
-        return cli_usage_error(cmd, "--payload is for apps only");
-    }
-    if (a->kind == 2 && a->n_embeds > 0) {
-        return cli_usage_error(cmd, "--embed is for apps only");
-    }
-    return CLI_OK;
+    return pack_check(a);
 }
 
 /* Raw sdkconfig value for --set: y, n and numbers as they are, anything else quoted. */
