@@ -57,9 +57,10 @@ void esp_rom_output_tx_wait_idle(uint8_t uart_no)
 /* Empty polls in a row: a caller that keeps polling (a console read loop) waits for input. */
 static _Thread_local unsigned g_rx_empty;
 /* After a line end, the bytes that had arrived with it (what a chip's receive buffer holds when
- * the line is read) and whether the poll past them has yet to report an empty buffer. */
+ * the line is read) and whether the poll past them has yet to report an empty buffer. The app's
+ * start counts as a line end with nothing before it: a reply to its first prompt is not stale. */
 static size_t g_rx_stale;
-static bool g_rx_after_line;
+static bool g_rx_after_line = true;
 
 static void note_byte(uint8_t c)
 {
@@ -81,6 +82,7 @@ static void note_byte(uint8_t c)
  * (unity_gets): what was in it when the previous line was read goes, but a reply the host sends
  * once it has seen the output that followed that line (pytest-embedded answers "Running ..."
  * with a stage number) arrives, on a chip, after the buffer was emptied. So after a line end
+ * (and after the app's start, for the reply to its first prompt, "Press ENTER" of a Unity menu)
  * the poll past the bytes that came with it reports an empty buffer once.
  */
 int esp_rom_output_rx_one_char(uint8_t *c)
