@@ -12,9 +12,7 @@ need_python serial
 
 FLASH=$WORK/flash.bin
 pack_test_app "$WORK/echo.bin" 1 "echo"
-"$OTAKIT" flash create "$FLASH" --size 4MB --table two_ota \
-    --bootloader "$OTAKIT_BUILD_DIR/images/bootloader.bin" --app "factory=$WORK/echo.bin" \
-    >/dev/null || fail "flash create"
+make_flash "$FLASH" two_ota "factory=$WORK/echo.bin"
 
 "$OTAKIT" board run "$FLASH" --serial pty </dev/null >"$WORK/board.log" 2>"$WORK/board.err" &
 BOARD_PID=$!
