@@ -1,9 +1,8 @@
 /* The store behind the nvs_* API (nvs_store.h): ESP-IDF's page format. */
 #include "nvs_store.h"
 
+#include "nvs.h"
 #include "ota/ota_idfnvs.h"
-
-#define API_TYPE_BLOB 0x42 /* nvs_type_t's NVS_TYPE_BLOB */
 
 static ota_idfnvs_t idf;
 static bool mounted;
@@ -45,7 +44,7 @@ int nvs_store_erase_ns(const char *ns)
 /* nvs_type_t's blob (0x42) is the format's blob index type (0x48). */
 static uint8_t idf_type(uint8_t type)
 {
-    return type == API_TYPE_BLOB ? (uint8_t)OTA_IDFNVS_BLOB : type;
+    return type == NVS_TYPE_BLOB ? (uint8_t)OTA_IDFNVS_BLOB : type;
 }
 
 int nvs_store_set(const char *ns, const char *key, uint8_t type, const void *data, size_t len)
@@ -65,7 +64,7 @@ int nvs_store_find(const char *ns, const char *key, uint8_t *type, size_t *len)
 {
     int err = ota_idfnvs_find_key(&idf, ns, key, type, len);
     if (err == OTA_OK && *type == OTA_IDFNVS_BLOB) {
-        *type = API_TYPE_BLOB;
+        *type = NVS_TYPE_BLOB;
     }
     return err;
 }
