@@ -53,18 +53,28 @@ bool cli_help(int argc, char **argv, const char *help)
     return true;
 }
 
-int cli_opt(const char *cmd, int argc, char **argv, int *i, const char *name, const char **val)
+/* How argument a spells option name: 0 not at all, 1 bare ("--name"), 2 with its value attached
+ * ("--name=value", long options only; the value starts at a + strlen(name) + 1). */
+static int opt_match(const char *a, const char *name)
 {
-    const char *a = argv[*i];
     size_t n = strlen(name);
     if (strncmp(a, name, n) != 0) {
         return 0;
     }
-    if (a[n] == '=' && name[1] == '-') {
-        *val = a + n + 1;
+    if (a[n] == '\0') {
         return 1;
     }
-    if (a[n] != '\0') {
+    return a[n] == '=' && name[1] == '-' ? 2 : 0;
+}
+
+int cli_opt(const char *cmd, int argc, char **argv, int *i, const char *name, const char **val)
+{
+    int m = opt_match(argv[*i], name);
+    if (m == 2) {
+        *val = argv[*i] + strlen(name) + 1;
+        return 1;
+    }
+    if (m == 0) {
         return 0;
     }
     if (*i + 1 >= argc) {
@@ -80,14 +90,13 @@ int cli_opt(const char *cmd, int argc, char **argv, int *i, const char *name, co
 int cli_opt_optional(int argc, char **argv, int *i, const char *name,
                      bool (*takes)(const char *arg), const char **val)
 {
-    const char *a = argv[*i];
-    size_t n = strlen(name);
-    if (strncmp(a, name, n) != 0 || (a[n] != '\0' && !(a[n] == '=' && name[1] == '-'))) {
+    int m = opt_match(argv[*i], name);
+    if (m == 0) {
         return 0;
     }
     *val = NULL;
-    if (a[n] == '=') {
-        *val = a + n + 1;
+    if (m == 2) {
+        *val = argv[*i] + strlen(name) + 1;
     } else if (*i + 1 < argc && takes(argv[*i + 1])) {
         *val = argv[++*i];
     }
