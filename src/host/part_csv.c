@@ -1101,7 +1101,8 @@ static int parse_line(const ctx_t *c, char *line, int line_no, row_t *r, ota_dia
     if (r->type == OTA_PART_TYPE_BOOTLOADER && r->subtype == OTA_PART_SUBTYPE_BOOTLOADER_PRIMARY) {
         if (!c->o.has_primary_bootloader_offset) {
             return ota_diag_set(diag, OTA_ERR_INVALID_ARG,
-                                "Primary bootloader offset is not provided");
+                                "Primary bootloader offset is not defined. "
+                                "Please use --primary-bootloader-offset");
         }
         r->offset = c->o.primary_bootloader_offset;
         r->has_offset = true;
@@ -1109,7 +1110,8 @@ static int parse_line(const ctx_t *c, char *line, int line_no, row_t *r, ota_dia
                r->subtype == OTA_PART_SUBTYPE_BOOTLOADER_RECOVERY) {
         if (!c->o.has_recovery_bootloader_offset) {
             return ota_diag_set(diag, OTA_ERR_INVALID_ARG,
-                                "Recovery bootloader offset is not provided");
+                                "Recovery bootloader offset is not defined. "
+                                "Please use --recovery-bootloader-offset");
         }
         r->offset = c->o.recovery_bootloader_offset;
         r->has_offset = true;
@@ -1127,7 +1129,8 @@ static int parse_line(const ctx_t *c, char *line, int line_no, row_t *r, ota_dia
     if (r->type == OTA_PART_TYPE_BOOTLOADER) {
         if (!c->o.has_primary_bootloader_offset) {
             return ota_diag_set(diag, OTA_ERR_INVALID_ARG,
-                                "Primary bootloader offset is not provided");
+                                "Primary bootloader offset is not defined. "
+                                "Please use --primary-bootloader-offset");
         }
         r->size = (int64_t)c->table_offset - (int64_t)c->o.primary_bootloader_offset;
     } else if (r->type == OTA_PART_TYPE_PARTITION_TABLE) {

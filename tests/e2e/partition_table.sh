@@ -126,7 +126,8 @@ partition_table, partition_table, primary, N/A, N/A,
 nvs,             data,            nvs,     ,    24K,
 factory,         app,             factory, ,    1M,
 EOF
-expect_error "bootloader row without its offset" 2 "Primary bootloader offset is not provided" \
+expect_error "bootloader row without its offset" 2 \
+    "Primary bootloader offset is not defined. Please use --primary-bootloader-offset" \
     "$tmp/boot.csv" "$tmp/boot.bin"
 run --primary-bootloader-offset 0x1000 "$tmp/boot.csv" "$tmp/boot.bin"
 expect_eq "bootloader rows status" "$rc" 0

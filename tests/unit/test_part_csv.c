@@ -393,7 +393,8 @@ static void test_forced_fields(void **state)
                               "nvs, data, nvs, , 24K\n"
                               "factory, app, factory, , 1M\n";
     expect_error(csv, OTA_ERR_INVALID_ARG,
-                 "Error at line 1: Primary bootloader offset is not provided");
+                 "Error at line 1: Primary bootloader offset is not defined. "
+                 "Please use --primary-bootloader-offset");
     ota_part_csv_opts_t o = opts();
     o.has_primary_bootloader_offset = true;
     o.primary_bootloader_offset = 0x1000;
@@ -415,7 +416,8 @@ static void test_forced_fields(void **state)
     o.has_recovery_bootloader_offset = true;
     o.recovery_bootloader_offset = 0x3F0000;
     expect_error_with("rec, bootloader, recovery, , \n", &o, OTA_ERR_INVALID_ARG,
-                      "Error at line 1: Primary bootloader offset is not provided");
+                      "Error at line 1: Primary bootloader offset is not defined. "
+                      "Please use --primary-bootloader-offset");
     o.has_primary_bootloader_offset = true;
     o.primary_bootloader_offset = 0x2000;
     assert_int_equal(parse_with("rec, bootloader, recovery, , \n"
@@ -428,7 +430,8 @@ static void test_forced_fields(void **state)
     expect_part(2, 3, 1, 0x3FC000, 0x1000, "pto", 0);
     o.has_recovery_bootloader_offset = false;
     expect_error_with("rec, bootloader, recovery, , \n", &o, OTA_ERR_INVALID_ARG,
-                      "Error at line 1: Recovery bootloader offset is not provided");
+                      "Error at line 1: Recovery bootloader offset is not defined. "
+                      "Please use --recovery-bootloader-offset");
     /* The primary bootloader must lie below the table. */
     o.primary_bootloader_offset = 0x8000;
     expect_error_with("nvs, data, nvs, , 24K\n", &o, OTA_ERR_INVALID_ARG,
