@@ -11,6 +11,7 @@
 
 #include "ota/ota_img.h"
 #include "ota/ota_img_build.h"
+#include "ota/ota_img_sign.h"
 #include "ota/ota_posix.h"
 #include "ota/ota_sdkconfig.h"
 
@@ -89,6 +90,10 @@ static const char pack_help[] =
     "  --max-rev-full N       maximum chip revision (default: sdkconfig, else 65535 = unset)\n"
     "  --build-time EPOCH     build time stamp (default: SOURCE_DATE_EPOCH, else now)\n"
     "  --no-hash              do not append the SHA-256\n"
+    "  --secure-pad           pad so that the image ends 12 bytes before a 64 KiB boundary\n"
+    "                         once signed for Secure Boot V1 (otakit image sign --version 1)\n"
+    "  --secure-pad-v2        pad so that the image ends on a 64 KiB boundary (the Secure Boot\n"
+    "                         V2 signature sector follows it)\n"
     "  --set KEY=VALUE        set an sdkconfig key on top of --sdkconfig (repeatable), e.g.\n"
     "                         --set CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE=y, --set KEY=n\n"
     "                         (a value that is not y, n or a number is stored as a string)\n"
@@ -147,7 +152,7 @@ static const char *const pack_opt_names[PACK_N_OPTS] = {
     "--flash-freq",  "--flash-size", "--min-rev-full",   "--max-rev-full", "--build-time",
     "--set",         "--embed"};
 
-/* pack's options without a value (--app, --bootloader, --no-hash) and -o OUT at argv[*i]. Returns
+/* pack's options without a value (--app, --bootloader, --no-hash, --secure-pad[-v2]) and -o OUT at argv[*i]. Returns
  * CLI_OK when argv[*i] was one, CLI_USAGE (reported) when it was misused, PACK_NONE otherwise. */
 static int pack_flag(int argc, char **argv, int *i, pack_args_t *a, ota_img_pack_opts_t *o)
 {
@@ -162,6 +167,10 @@ static int pack_flag(int argc, char **argv, int *i, pack_args_t *a, ota_img_pack
     }
     if (strcmp(arg, "--no-hash") == 0) {
         o->no_hash = true;
+        return CLI_OK;
+    }
+    if (strcmp(arg, "--secure-pad") == 0 || strcmp(arg, "--secure-pad-v2") == 0) {
+        o->secure_pad = arg[12] == '\0' ? 1 : 2;
         return CLI_OK;
     }
     if (strcmp(arg, "-o") == 0) {
@@ -481,6 +490,120 @@ static int cmd_pack(int argc, char **argv)
     return rc;
 }
 
+/* ---- sign, public-key ---------------------------------------------------------------------- */
+
+static const char sign_help[] =
+    "usage: otakit image sign --keyfile KEY [--version 1|2] -o OUT IN\n"
+    "\n"
+    "Signs an app image as 'espsecure sign_data' does. Version 2 (Secure Boot V2, default): IN\n"
+    "padded with 0xFF to a 4 KiB boundary, then a 4 KiB sector with one signature block (RSA-PSS\n"
+    "for an RSA-3072 key, ECDSA for a P-256 key). Version 1 (Secure Boot V1, ESP32): IN, a\n"
+    "4-byte version 0 and the ECDSA P-256 signature of IN's SHA-256.\n"
+    "\n"
+    "Options:\n"
+    "  --keyfile KEY          PEM private key\n"
+    "  --version N            1 or 2 (default 2)\n"
+    "  -o, --output OUT       signed image to write\n";
+
+typedef struct sign_args {
+    const char *in, *out, *key;
+    int version;
+} sign_args_t;
+
+/* -o/--output, --keyfile, --version and one IN, shared by sign and public-key (no IN). */
+static int parse_sign(const char *cmd, int argc, char **argv, sign_args_t *a, bool want_in)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        int r;
+        if ((r = cli_opt(cmd, argc, argv, &i, "-o", &v)) != 0 ||
+            (r = cli_opt(cmd, argc, argv, &i, "--output", &v)) != 0) {
+            if (r < 0) {
+                return CLI_USAGE;
+            }
+            a->out = v;
+        } else if ((r = cli_opt(cmd, argc, argv, &i, "--keyfile", &v)) != 0) {
+            if (r < 0) {
+                return CLI_USAGE;
+            }
+            a->key = v;
+        } else if ((r = cli_opt(cmd, argc, argv, &i, "--version", &v)) != 0) {
+            if (r < 0 || (strcmp(v, "1") != 0 && strcmp(v, "2") != 0)) {
+                return r < 0 ? CLI_USAGE : cli_usage_error(cmd, "--version: '%s' (1 or 2)", v);
+            }
+            a->version = v[0] - '0';
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            return cli_usage_error(cmd, "unknown option '%s'", argv[i]);
+        } else if (!want_in || a->in != NULL) {
+            return cli_usage_error(cmd, "unexpected argument '%s'", argv[i]);
+        } else {
+            a->in = argv[i];
+        }
+    }
+    if (a->key == NULL || a->out == NULL || (want_in && a->in == NULL)) {
+        return cli_usage_error(cmd, "%s missing", a->key == NULL   ? "--keyfile"
+                                                  : a->out == NULL ? "-o OUT"
+                                                                   : "IN");
+    }
+    return CLI_OK;
+}
+
+static int cmd_sign(int argc, char **argv)
+{
+    if (cli_help(argc, argv, sign_help)) {
+        return CLI_OK;
+    }
+    sign_args_t a = {.version = 2};
+    int rc = parse_sign("image sign", argc, argv, &a, true);
+    if (rc != CLI_OK) {
+        return rc;
+    }
+    uint8_t *in = NULL;
+    size_t len = 0;
+    if (cli_read_file(a.in, &in, &len) != CLI_OK) {
+        return CLI_FAIL;
+    }
+    uint8_t *img = NULL;
+    size_t img_len = 0;
+    ota_diag_t diag = {{0}};
+    int err = ota_img_sign(in, len, a.key, a.version, &img, &img_len, &diag);
+    free(in);
+    if (err != OTA_OK) {
+        return cli_error("image sign: %s: %s", a.in, ota_diag_why(&diag, err));
+    }
+    rc = cli_write_file(a.out, img, img_len);
+    free(img);
+    return rc;
+}
+
+static const char pubkey_help[] =
+    "usage: otakit image public-key --keyfile KEY -o OUT\n"
+    "\n"
+    "Writes the Secure Boot V1 verification key of an ECDSA P-256 key (private or public PEM) as\n"
+    "'espsecure extract_public_key --version 1' does: X and Y, 32 bytes each, big-endian (the\n"
+    "signature_verification_key.bin ESP-IDF embeds in a V1-signed app).\n";
+
+static int cmd_public_key(int argc, char **argv)
+{
+    if (cli_help(argc, argv, pubkey_help)) {
+        return CLI_OK;
+    }
+    sign_args_t a = {.version = 1};
+    int rc = parse_sign("image public-key", argc, argv, &a, false);
+    if (rc != CLI_OK) {
+        return rc;
+    }
+    uint8_t key[OTA_SIG_V1_KEY_LEN];
+    ota_diag_t diag = {{0}};
+    int err = ota_img_sign_public_key_v1(a.key, key, &diag);
+    if (err != OTA_OK || a.version != 1) {
+        return cli_error("image public-key: %s",
+                         a.version != 1 ? "only --version 1 keys are written"
+                                        : ota_diag_why(&diag, err));
+    }
+    return cli_write_file(a.out, key, sizeof(key));
+}
+
 /* ---- verify -------------------------------------------------------------------------------- */
 
 static const char verify_help[] =
@@ -784,6 +907,8 @@ static const cli_sub_t subs[] = {
     {"info", "print an image's header, segments, checksum, hash and description", cmd_info},
     {"pack", "build an otakit app or bootloader image", cmd_pack},
     {"verify", "run the device's image verifier on a file", cmd_verify},
+    {"sign", "sign an app image (espsecure sign_data)", cmd_sign},
+    {"public-key", "write a Secure Boot V1 verification key", cmd_public_key},
 };
 
 static const char group_help[] = "usage: otakit image SUBCOMMAND [ARGS...]\n"
@@ -795,4 +920,4 @@ static int run(int argc, char **argv)
     return cli_dispatch("image", group_help, subs, sizeof(subs) / sizeof(subs[0]), argc, argv);
 }
 
-const cli_cmd_t cli_cmd_image = {"image", "App and bootloader images: info, pack, verify", run};
+const cli_cmd_t cli_cmd_image = {"image", "App and bootloader images: info, pack, verify, sign", run};
