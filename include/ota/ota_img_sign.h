@@ -35,6 +35,13 @@ int ota_img_sign(const uint8_t *in, size_t in_len, const char *key_path, int ver
  */
 int ota_img_sign_public_key_v1(const char *key_path, uint8_t out[64], ota_diag_t *diag);
 
+/*
+ * The Secure Boot V2 key digest of the RSA-3072 or P-256 key in key_path (private or public
+ * PEM): SHA-256 of the key fields a signature block carries (ota_sig_key_digest). Returns
+ * OTA_OK or OTA_ERR_INVALID_ARG (diag says why).
+ */
+int ota_img_sign_key_digest(const char *key_path, uint8_t out[32], ota_diag_t *diag);
+
 #ifdef __cplusplus
 }
 #endif

@@ -76,6 +76,9 @@ typedef struct ota_sig_trust {
     const ota_flash_t *flash;
     uint32_t running_offset; /* 0 with running_size 0: no running app known */
     uint32_t running_size;
+    /* V2: a trusted key digest given directly (a host tool's key file); when set it replaces the
+     * running app's blocks and nothing is logged for it. */
+    const uint8_t *trusted_digest;
     /* V1: the app's embedded signature_verification_key.bin (NULL: none embedded). */
     const uint8_t *v1_key;
     size_t v1_key_len;

@@ -623,7 +623,15 @@ static const char verify_help[] =
     "  --efuse-blk-rev N       eFuse block revision (default: the app's minimum)\n"
     "  --mmu-page-size N       the running build's MMU page size (default: ESP-IDF's default\n"
     "                          for the chip and the image's flash size)\n"
-    "  --secure-boot-v2        signatures enabled: count the 4 KiB signature sector\n";
+    "  --secure-boot-v2        signatures enabled: count the 4 KiB signature sector\n"
+    "  --signed-apps SCHEME    verify the signature as an app built with\n"
+    "                          CONFIG_SECURE_SIGNED_ON_UPDATE does: rsa, ecdsa (Secure Boot V2\n"
+    "                          blocks) or ecdsa-v1 (Secure Boot V1, needs --keyfile)\n"
+    "  --keyfile KEY           the trusted key (PEM, private or public); without it a V2\n"
+    "                          signature is checked against the key its own block carries\n"
+    "\n"
+    "A valid image's Secure Boot V2 signature blocks (scheme, key digest, whether the signature\n"
+    "matches the image) are listed after the result.\n";
 
 static void print_log(void *ctx, char level, const char *msg)
 {
@@ -631,14 +639,30 @@ static void print_log(void *ctx, char level, const char *msg)
     printf("%c (0) esp_image: %s\n", level, msg);
 }
 
+static void print_tagged(void *ctx, char level, const char *tag, const char *msg)
+{
+    (void)ctx;
+    printf("%c (0) %s: %s\n", level, tag, msg);
+}
+
 typedef struct verify_args {
     const char *path;
     const ota_chip_t *chip;
     bool bootloader;
     bool sbv2;
+    ota_sig_scheme_t scheme; /* --signed-apps */
+    const char *keyfile;
     bool has_part, has_rev, has_blk, has_mmu;
     uint32_t part_size, chip_rev, blk_rev, mmu;
 } verify_args_t;
+
+static ota_sig_scheme_t parse_scheme(const char *v)
+{
+    return strcmp(v, "rsa") == 0        ? OTA_SIG_SCHEME_V2_RSA
+           : strcmp(v, "ecdsa") == 0    ? OTA_SIG_SCHEME_V2_ECDSA
+           : strcmp(v, "ecdsa-v1") == 0 ? OTA_SIG_SCHEME_V1_ECDSA
+                                        : OTA_SIG_SCHEME_NONE;
+}
 
 static int parse_verify(int argc, char **argv, verify_args_t *a)
 {
@@ -654,6 +678,17 @@ static int parse_verify(int argc, char **argv, verify_args_t *a)
             if (r < 0 || (a->chip = cli_parse_chip(cmd, v)) == NULL) {
                 return CLI_USAGE;
             }
+        } else if ((r = cli_opt(cmd, argc, argv, &i, "--signed-apps", &v)) != 0) {
+            if (r < 0 || (a->scheme = parse_scheme(v)) == OTA_SIG_SCHEME_NONE) {
+                return r < 0 ? CLI_USAGE
+                             : cli_usage_error(cmd, "--signed-apps: '%s' (rsa, ecdsa, ecdsa-v1)",
+                                               v);
+            }
+        } else if ((r = cli_opt(cmd, argc, argv, &i, "--keyfile", &v)) != 0) {
+            if (r < 0) {
+                return CLI_USAGE;
+            }
+            a->keyfile = v;
         } else if ((r = cli_opt(cmd, argc, argv, &i, "--partition-size", &v)) != 0) {
             if (r < 0 || !cli_parse_u32(v, &a->part_size)) {
                 return r < 0 ? CLI_USAGE : cli_usage_error(cmd, "bad --partition-size '%s'", v);
@@ -687,7 +722,53 @@ static int parse_verify(int argc, char **argv, verify_args_t *a)
     if (a->path == NULL) {
         return cli_usage_error(cmd, "FILE missing");
     }
+    if (a->scheme == OTA_SIG_SCHEME_V1_ECDSA && a->keyfile == NULL) {
+        return cli_usage_error(cmd, "--signed-apps ecdsa-v1 needs --keyfile");
+    }
+    if (a->keyfile != NULL && a->scheme == OTA_SIG_SCHEME_NONE) {
+        return cli_usage_error(cmd, "--keyfile needs --signed-apps");
+    }
     return CLI_OK;
+}
+
+/* The Secure Boot V2 blocks of a valid image: scheme, key digest, signature check. */
+static void print_signatures(const ota_flash_t *f, size_t len)
+{
+    const ota_crypto_t *c = ota_crypto_openssl();
+    ota_img_info_t in;
+    ota_diag_t d = {{0}};
+    uint8_t digest[32];
+    if (ota_img_parse(f, c, 0, (uint32_t)len, &in, &d) != OTA_OK || !in.sig_present) {
+        return;
+    }
+    printf("Secure Boot V2 signature sector at 0x%x: %d valid block(s)\n",
+           (unsigned)in.sig_offset, in.sig_blocks);
+    void *sha = c->hash_start(c->ctx, OTA_HASH_SHA256);
+    for (uint32_t at = 0; sha != NULL && at < in.sig_offset; at += OTA_SIG_SECTOR_LEN) {
+        uint8_t buf[OTA_SIG_SECTOR_LEN];
+        ota_flash_read(f, at, buf, sizeof(buf));
+        c->hash_update(sha, buf, sizeof(buf));
+    }
+    if (sha == NULL) {
+        return;
+    }
+    c->hash_finish(sha, digest);
+    for (int b = 0; b < in.sig_blocks; b++) {
+        uint8_t blk[OTA_SIG_BLOCK_LEN];
+        uint8_t kd[32];
+        char hex[65];
+        ota_flash_read(f, in.sig_offset + (uint32_t)b * OTA_SIG_BLOCK_LEN, blk, sizeof(blk));
+        ota_sig_key_digest(c, blk, kd);
+        for (int i = 0; i < 32; i++) {
+            snprintf(hex + 2 * i, 3, "%02x", kd[i]);
+        }
+        int err = ota_sig_block_check(c, blk, digest);
+        printf("  block %d: %s, key digest %s, signature %s\n", b,
+               blk[1] == OTA_SIG_V2_RSA     ? "RSA-PSS"
+               : blk[1] == OTA_SIG_V2_ECDSA ? "ECDSA"
+                                            : "unknown scheme",
+               hex, err == OTA_OK ? "valid" : "invalid");
+    }
 }
 
 static void print_result(const ota_flash_t *f, size_t len, const verify_args_t *a,
@@ -717,6 +798,7 @@ static void print_result(const ota_flash_t *f, size_t len, const verify_args_t *
     } else {
         printf("otakit host descriptor: invalid: %s\n", d.msg);
     }
+    print_signatures(f, len);
 }
 
 /*
@@ -860,6 +942,38 @@ static int verify_defaults(const ota_flash_t *f, verify_args_t *a, ota_img_verif
     return CLI_OK;
 }
 
+/* The trusted key of --signed-apps: --keyfile, else (V2) the image's own block 0. key holds
+ * the V1 key or the V2 digest (32 of its 64 bytes). */
+static int sig_trust(const ota_flash_t *f, const verify_args_t *a, ota_sig_trust_t *t,
+                     uint8_t key[OTA_SIG_V1_KEY_LEN])
+{
+    ota_diag_t d = {{0}};
+    int err;
+    if (a->scheme == OTA_SIG_SCHEME_V1_ECDSA) {
+        err = ota_img_sign_public_key_v1(a->keyfile, key, &d);
+        t->v1_key = key;
+        t->v1_key_len = OTA_SIG_V1_KEY_LEN;
+    } else if (a->keyfile != NULL) {
+        err = ota_img_sign_key_digest(a->keyfile, key, &d);
+    } else {
+        /* the image's own key, found as the device finds a running app's */
+        uint8_t dig[3][32];
+        int n = 0;
+        err = ota_sig_image_key_digests(f, ota_crypto_openssl(), 0, a->scheme, NULL, dig, &n);
+        if (err == OTA_OK) {
+            memcpy(key, dig[0], 32);
+        } else {
+            err = ota_diag_set(&d, err, "no valid %s signature block",
+                               ota_sig_scheme_name(ota_sig_block_version(a->scheme)));
+        }
+    }
+    if (a->scheme != OTA_SIG_SCHEME_V1_ECDSA) {
+        t->trusted_digest = key;
+    }
+    return err == OTA_OK ? CLI_OK
+                         : cli_error("image verify: %s: %s", a->path, ota_diag_why(&d, err));
+}
+
 static int cmd_verify(int argc, char **argv)
 {
     if (cli_help(argc, argv, verify_help)) {
@@ -887,6 +1001,16 @@ static int cmd_verify(int argc, char **argv)
         file_flash_close(ff);
         return CLI_FAIL;
     }
+    static const ota_log_t tagged = {print_tagged, NULL};
+    ota_sig_trust_t trust = {.scheme = a.scheme, .log = &tagged};
+    uint8_t key[OTA_SIG_V1_KEY_LEN];
+    if (a.scheme != OTA_SIG_SCHEME_NONE && sig_trust(&f, &a, &trust, key) != CLI_OK) {
+        file_flash_close(ff);
+        return CLI_FAIL;
+    }
+    o.sig_scheme = a.scheme;
+    o.sig_check = a.scheme != OTA_SIG_SCHEME_NONE;
+    o.sig_trust = &trust;
     ota_img_meta_t m;
     ota_diag_t diag = {{0}};
     int err = ota_img_verify(&f, ota_crypto_openssl(), 0, part, &o, &m, &diag);

@@ -96,15 +96,13 @@ static bool put_le(const BIGNUM *bn, uint8_t *dst, int n)
     return BN_bn2lebinpad(bn, dst, n) == n;
 }
 
-/* RSA block fields from offset 36: n, e, rinv = 2^6144 mod n, mdash = -n^-1 mod 2^32, sig. */
-static bool rsa_fields(EVP_PKEY *k, const uint8_t digest[32], uint8_t *blk)
+/* RSA block key fields from offset 36: n, e, rinv = 2^6144 mod n, mdash = -n^-1 mod 2^32. */
+static bool rsa_key_fields(EVP_PKEY *k, uint8_t *blk)
 {
     BIGNUM *n = NULL;
     BIGNUM *e = NULL;
     BIGNUM *r = BN_new();
     BN_CTX *bc = BN_CTX_new();
-    uint8_t sig[OTA_SIG_RSA_LEN];
-    size_t sig_len = sizeof(sig);
     bool ok = r != NULL && bc != NULL && EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_N, &n) == 1 &&
               EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_E, &e) == 1 &&
               put_le(n, blk + 36, OTA_SIG_RSA_LEN) && put_le(e, blk + 420, 4) &&
@@ -120,10 +118,6 @@ static bool rsa_fields(EVP_PKEY *k, const uint8_t digest[32], uint8_t *blk)
         for (int i = 0; i < 4; i++) {
             blk[808 + i] = (uint8_t)(mdash >> (8 * i));
         }
-        ok = sign_digest(k, digest, sig, &sig_len) && sig_len == sizeof(sig);
-    }
-    for (size_t i = 0; ok && i < sizeof(sig); i++) {
-        blk[812 + i] = sig[sizeof(sig) - 1 - i];
     }
     BN_free(n);
     BN_free(e);
@@ -132,18 +126,44 @@ static bool rsa_fields(EVP_PKEY *k, const uint8_t digest[32], uint8_t *blk)
     return ok;
 }
 
-/* ECDSA block fields: sha version 0, curve P-256, X, Y, r, s (little-endian). */
-static bool ecdsa_fields(EVP_PKEY *k, const uint8_t digest[32], uint8_t *blk)
+/* RSA block fields: the key, then the signature of digest (little-endian). */
+static bool rsa_fields(EVP_PKEY *k, const uint8_t digest[32], uint8_t *blk)
+{
+    uint8_t sig[OTA_SIG_RSA_LEN];
+    size_t sig_len = sizeof(sig);
+    if (!rsa_key_fields(k, blk) || !sign_digest(k, digest, sig, &sig_len) ||
+        sig_len != sizeof(sig)) {
+        return false;
+    }
+    for (size_t i = 0; i < sizeof(sig); i++) {
+        blk[812 + i] = sig[sizeof(sig) - 1 - i];
+    }
+    return true;
+}
+
+/* ECDSA block key fields: curve P-256, X, Y (little-endian). */
+static bool ecdsa_key_fields(EVP_PKEY *k, uint8_t *blk)
 {
     uint8_t xy[64];
-    uint8_t rs[64];
-    if (!ec_point(k, xy) || !ecdsa_raw(k, digest, rs)) {
+    if (!ec_point(k, xy)) {
         return false;
     }
     blk[36] = OTA_SIG_CURVE_P256;
     for (int i = 0; i < 32; i++) {
         blk[37 + i] = xy[31 - i];
         blk[69 + i] = xy[63 - i];
+    }
+    return true;
+}
+
+/* ECDSA block fields: sha version 0, the key, r, s (little-endian). */
+static bool ecdsa_fields(EVP_PKEY *k, const uint8_t digest[32], uint8_t *blk)
+{
+    uint8_t rs[64];
+    if (!ecdsa_key_fields(k, blk) || !ecdsa_raw(k, digest, rs)) {
+        return false;
+    }
+    for (int i = 0; i < 32; i++) {
         blk[101 + i] = rs[31 - i];
         blk[133 + i] = rs[63 - i];
     }
@@ -250,4 +270,29 @@ int ota_img_sign_public_key_v1(const char *key_path, uint8_t out[64], ota_diag_t
                                  key_path);
     EVP_PKEY_free(k);
     return err;
+}
+
+int ota_img_sign_key_digest(const char *key_path, uint8_t out[32], ota_diag_t *diag)
+{
+    if (key_path == NULL || out == NULL) {
+        return ota_diag_set(diag, OTA_ERR_INVALID_ARG, "no key");
+    }
+    EVP_PKEY *k = load_key(key_path, true, diag);
+    if (k == NULL) {
+        return OTA_ERR_INVALID_ARG;
+    }
+    uint8_t blk[OTA_SIG_BLOCK_LEN] = {0};
+    bool rsa = EVP_PKEY_is_a(k, "RSA") && EVP_PKEY_get_bits(k) == 8 * (int)OTA_SIG_RSA_LEN;
+    bool ok = rsa ? rsa_key_fields(k, blk) : is_p256(k) && ecdsa_key_fields(k, blk);
+    blk[1] = rsa ? OTA_SIG_V2_RSA : OTA_SIG_V2_ECDSA;
+    EVP_PKEY_free(k);
+    if (!ok) {
+        return ota_diag_set(diag, OTA_ERR_INVALID_ARG,
+                            "%s: neither an RSA-3072 nor an ECDSA P-256 key", key_path);
+    }
+    size_t n = rsa ? OTA_SIG_RSA_KEY_LEN : OTA_SIG_ECDSA_KEY_LEN;
+    unsigned int dl = 0;
+    return EVP_Digest(blk + 36, n, out, &dl, EVP_sha256(), NULL) == 1
+               ? OTA_OK
+               : ota_diag_set(diag, OTA_ERR_NO_MEM, "SHA-256 failed");
 }

@@ -39,6 +39,17 @@ pack_example "$WORK/hello.bin" hello_world 2 -
 cp "$WORK/hello.bin" "$www/unsigned.bin"
 ok
 
+# image verify: the key that signed it is trusted, another is not; the block is listed
+"$OTAKIT" image verify "$www/good.bin" --signed-apps rsa --keyfile "$keys/rsa_a.pem" \
+    >"$WORK/verify_good.txt" || fail "image verify refuses the good signature"
+expect_file_has "$WORK/verify_good.txt" '^I \(0\) secure_boot_v2: Signature verified successfully!$'
+expect_file_has "$WORK/verify_good.txt" '^  block 0: RSA-PSS, key digest [0-9a-f]{64}, signature valid$'
+if "$OTAKIT" image verify "$www/good.bin" --signed-apps rsa --keyfile "$keys/rsa_b.pem" \
+    >"$WORK/verify_bad.txt" 2>&1; then
+    fail "image verify accepts another key"
+fi
+expect_file_has "$WORK/verify_bad.txt" 'Secure boot signature verification failed'
+
 # run NAME FILE: the signed app in ota_0, the URL of FILE on the console
 run() {
     make_flash "$WORK/$1.bin" two_ota_large "$app"
