@@ -714,8 +714,9 @@ static int verify_tail(vctx_t *v, const ota_flash_t *f, const ota_crypto_t *c, v
         len += OTA_IMG_HASH_LEN;
     }
     uint64_t hash_end = len;
-    bool v2 = o->secure_boot_v2 || o->sig_scheme == OTA_SIG_SCHEME_V2_RSA ||
-              o->sig_scheme == OTA_SIG_SCHEME_V2_ECDSA;
+    /* a bootloader carries a signature sector only with Secure Boot V2 */
+    bool v2 = o->secure_boot_v2 || (!o->bootloader && (o->sig_scheme == OTA_SIG_SCHEME_V2_RSA ||
+                                                       o->sig_scheme == OTA_SIG_SCHEME_V2_ECDSA));
     if (v2) {
         len = (len + OTA_SIG_SECTOR_LEN - 1) / OTA_SIG_SECTOR_LEN * OTA_SIG_SECTOR_LEN +
               OTA_SIG_SECTOR_LEN;

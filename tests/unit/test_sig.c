@@ -220,6 +220,36 @@ static void test_scheme_mismatch(void **state)
     free(u), free(run), free(ec), free(r.mem);
 }
 
+/* Lengths: a V2 app ends after its 4 KiB sector, a V1 app after its 68 bytes; a bootloader
+ * carries no signature without secure boot, whatever the app scheme. */
+static void test_lengths(void **state)
+{
+    (void)state;
+    size_t ulen = 0;
+    uint8_t *u = make_app(2, "1", &ulen);
+    rig_t r;
+    rig_init(&r, OTA_SIG_SCHEME_V2_RSA, u, ulen);
+    r.o.sig_check = false;
+    ota_img_meta_t m;
+    /* an unsigned image in a partition with room only for itself: the sector does not fit */
+    memcpy(r.mem + NEW, u, ulen);
+    assert_int_equal(ota_img_verify(&r.f, ota_crypto_openssl(), NEW, (uint32_t)ulen, &r.o, &m,
+                                    NULL),
+                     OTA_ERR_CORRUPT);
+    assert_int_equal(m.fail, OTA_IMG_FAIL_LENGTH);
+    assert_int_equal(ota_img_verify(&r.f, ota_crypto_openssl(), NEW, PART, &r.o, &m, NULL), OTA_OK);
+    assert_int_equal(m.image_len, ulen + OTA_SIG_SECTOR_LEN);
+    r.o.sig_scheme = OTA_SIG_SCHEME_V1_ECDSA;
+    assert_int_equal(ota_img_verify(&r.f, ota_crypto_openssl(), NEW, PART, &r.o, &m, NULL), OTA_OK);
+    assert_int_equal(m.image_len, ulen + OTA_SIG_V1_LEN);
+    r.o.sig_scheme = OTA_SIG_SCHEME_V2_RSA;
+    r.o.bootloader = true;
+    r.o.hash = OTA_IMG_HASH_CHECK;
+    assert_int_equal(ota_img_verify(&r.f, ota_crypto_openssl(), NEW, PART, &r.o, &m, NULL), OTA_OK);
+    assert_int_equal(m.image_len, ulen);
+    free(u), free(r.mem);
+}
+
 /* ---- real vectors and espsecure (../shared) ------------------------------------------------ */
 
 /* The signature block of a real signed image checks against its contents; one bit does not. */
@@ -368,6 +398,7 @@ int main(void)
         cmocka_unit_test(test_ecdsa_v2),
         cmocka_unit_test(test_ecdsa_v1),
         cmocka_unit_test(test_scheme_mismatch),
+        cmocka_unit_test(test_lengths),
         cmocka_unit_test(test_vector_rsa),
         cmocka_unit_test(test_vector_ecdsa),
         cmocka_unit_test(test_espsecure_rsa),
