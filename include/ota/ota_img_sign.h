@@ -25,8 +25,8 @@ extern "C" {
  * OTA_ERR_INVALID_ARG (bad version, empty input, unreadable or unsuitable key: diag says why);
  * OTA_ERR_NO_MEM.
  */
-int ota_img_sign(const uint8_t *in, size_t in_len, const char *key_path, int version,
-                 uint8_t **out, size_t *out_len, ota_diag_t *diag);
+int ota_img_sign(const uint8_t *in, size_t in_len, const char *key_path, int version, uint8_t **out,
+                 size_t *out_len, ota_diag_t *diag);
 
 /*
  * The Secure Boot V1 public key of the P-256 key in key_path (a private or public PEM key) as

@@ -33,10 +33,10 @@ typedef enum {
 #define OTA_SIG_V2_ECDSA 0x03
 #define OTA_SIG_BLOCK_CRC_LEN 1196u /* bytes covered by a V2 block's CRC */
 #define OTA_SIG_RSA_LEN 384u
-#define OTA_SIG_RSA_KEY_LEN 776u   /* n, e, rinv, mdash: what a key digest covers */
-#define OTA_SIG_ECDSA_KEY_LEN 65u  /* curve id and point */
-#define OTA_SIG_V1_LEN 68u         /* esp_secure_boot_sig_block_t */
-#define OTA_SIG_V1_KEY_LEN 64u     /* signature_verification_key.bin: X, Y big-endian */
+#define OTA_SIG_RSA_KEY_LEN 776u  /* n, e, rinv, mdash: what a key digest covers */
+#define OTA_SIG_ECDSA_KEY_LEN 65u /* curve id and point */
+#define OTA_SIG_V1_LEN 68u        /* esp_secure_boot_sig_block_t */
+#define OTA_SIG_V1_KEY_LEN 64u    /* signature_verification_key.bin: X, Y big-endian */
 #define OTA_SIG_CURVE_P256 2
 
 /* zlib CRC-32 of n bytes (the ROM's crc32_le(0, ...)). */

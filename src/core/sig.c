@@ -150,8 +150,8 @@ int ota_sig_image_key_digests(const ota_flash_t *f, const ota_crypto_t *c, uint3
         ota_logf(log, 'E', TAG_V2, "Error reading metadata from running app (err=0x%x)", 0x2002u);
         return OTA_ERR_CORRUPT;
     }
-    uint32_t at = offset + (m.image_len + OTA_SIG_SECTOR_LEN - 1) / OTA_SIG_SECTOR_LEN *
-                               OTA_SIG_SECTOR_LEN;
+    uint32_t at =
+        offset + (m.image_len + OTA_SIG_SECTOR_LEN - 1) / OTA_SIG_SECTOR_LEN * OTA_SIG_SECTOR_LEN;
     for (int i = 0; i < OTA_SIG_MAX_BLOCKS; i++) {
         uint8_t blk[OTA_SIG_BLOCK_LEN];
         err = ota_flash_read(f, at + (uint32_t)i * OTA_SIG_BLOCK_LEN, blk, sizeof(blk));

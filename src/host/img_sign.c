@@ -199,12 +199,12 @@ static int sector_v2(EVP_PKEY *k, const char *path, const uint8_t digest[32], ui
 }
 
 /* The signed image: contents (padded for V2), then the signature. */
-static int sign_with(EVP_PKEY *k, const uint8_t *in, size_t in_len, const char *path,
-                     int version, uint8_t **out, size_t *out_len, ota_diag_t *diag)
+static int sign_with(EVP_PKEY *k, const uint8_t *in, size_t in_len, const char *path, int version,
+                     uint8_t **out, size_t *out_len, ota_diag_t *diag)
 {
-    size_t body = version == 2 ? (in_len + OTA_SIG_SECTOR_LEN - 1) / OTA_SIG_SECTOR_LEN *
-                                     OTA_SIG_SECTOR_LEN
-                               : in_len;
+    size_t body = version == 2
+                      ? (in_len + OTA_SIG_SECTOR_LEN - 1) / OTA_SIG_SECTOR_LEN * OTA_SIG_SECTOR_LEN
+                      : in_len;
     size_t total = body + (version == 2 ? OTA_SIG_SECTOR_LEN : OTA_SIG_V1_LEN);
     uint8_t *img = malloc(total);
     if (img == NULL) {
@@ -237,8 +237,8 @@ static int sign_with(EVP_PKEY *k, const uint8_t *in, size_t in_len, const char *
     return OTA_OK;
 }
 
-int ota_img_sign(const uint8_t *in, size_t in_len, const char *key_path, int version,
-                 uint8_t **out, size_t *out_len, ota_diag_t *diag)
+int ota_img_sign(const uint8_t *in, size_t in_len, const char *key_path, int version, uint8_t **out,
+                 size_t *out_len, ota_diag_t *diag)
 {
     if (in == NULL || in_len == 0 || key_path == NULL || out == NULL || out_len == NULL) {
         return ota_diag_set(diag, OTA_ERR_INVALID_ARG, "nothing to sign");
@@ -266,8 +266,7 @@ int ota_img_sign_public_key_v1(const char *key_path, uint8_t out[64], ota_diag_t
     }
     int err = is_p256(k) && ec_point(k, out)
                   ? OTA_OK
-                  : ota_diag_set(diag, OTA_ERR_INVALID_ARG, "%s: not an ECDSA P-256 key",
-                                 key_path);
+                  : ota_diag_set(diag, OTA_ERR_INVALID_ARG, "%s: not an ECDSA P-256 key", key_path);
     EVP_PKEY_free(k);
     return err;
 }

@@ -130,11 +130,17 @@ static void rig_init(rig_t *r, ota_sig_scheme_t scheme, const uint8_t *running, 
     memset(r->mem, 0xFF, FLASH_SIZE);
     memcpy(r->mem + RUNNING, running, len);
     ota_memflash_init(&r->f, &r->m, r->mem, FLASH_SIZE, false);
-    r->trust = (ota_sig_trust_t){.scheme = scheme, .log = &sink, .flash = &r->f,
-                                 .running_offset = RUNNING, .running_size = PART};
-    r->o = (ota_img_verify_opts_t){.chip = ota_chip_by_name("esp32"), .chip_rev = 300,
-                                   .hash = OTA_IMG_HASH_AUTO, .sig_scheme = scheme,
-                                   .sig_check = true, .sig_trust = &r->trust,
+    r->trust = (ota_sig_trust_t){.scheme = scheme,
+                                 .log = &sink,
+                                 .flash = &r->f,
+                                 .running_offset = RUNNING,
+                                 .running_size = PART};
+    r->o = (ota_img_verify_opts_t){.chip = ota_chip_by_name("esp32"),
+                                   .chip_rev = 300,
+                                   .hash = OTA_IMG_HASH_AUTO,
+                                   .sig_scheme = scheme,
+                                   .sig_check = true,
+                                   .sig_trust = &r->trust,
                                    .log = collect_img};
 }
 
@@ -233,9 +239,9 @@ static void test_lengths(void **state)
     ota_img_meta_t m;
     /* an unsigned image in a partition with room only for itself: the sector does not fit */
     memcpy(r.mem + NEW, u, ulen);
-    assert_int_equal(ota_img_verify(&r.f, ota_crypto_openssl(), NEW, (uint32_t)ulen, &r.o, &m,
-                                    NULL),
-                     OTA_ERR_CORRUPT);
+    assert_int_equal(
+        ota_img_verify(&r.f, ota_crypto_openssl(), NEW, (uint32_t)ulen, &r.o, &m, NULL),
+        OTA_ERR_CORRUPT);
     assert_int_equal(m.fail, OTA_IMG_FAIL_LENGTH);
     assert_int_equal(ota_img_verify(&r.f, ota_crypto_openssl(), NEW, PART, &r.o, &m, NULL), OTA_OK);
     assert_int_equal(m.image_len, ulen + OTA_SIG_SECTOR_LEN);
@@ -350,8 +356,7 @@ static void cross_check(ota_sig_scheme_t scheme, const char *key)
     int rc = run("/usr/bin/python3 %s sign_data --version %d --keyfile %s -o %s %s >%s/err 2>&1",
                  es, version, key, theirs, in, dir);
     /* espsecure signs V1 deterministically, which python3-cryptography 38 cannot do */
-    if (rc != 0 && version == 1 &&
-        run("grep -q deterministic_signing %s/err", dir) == 0) {
+    if (rc != 0 && version == 1 && run("grep -q deterministic_signing %s/err", dir) == 0) {
         free(u), free(s);
         skip();
     }
