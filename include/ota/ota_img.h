@@ -258,7 +258,7 @@ typedef struct ota_img_verify_opts {
     ota_sig_scheme_t sig_scheme;
     bool sig_check;
     const ota_sig_trust_t *sig_trust; /* required with sig_check */
-    ota_img_log_fn log;                /* optional */
+    ota_img_log_fn log;               /* optional */
     void *log_ctx;
 } ota_img_verify_opts_t;
 

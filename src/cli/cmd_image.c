@@ -152,8 +152,9 @@ static const char *const pack_opt_names[PACK_N_OPTS] = {
     "--flash-freq",  "--flash-size", "--min-rev-full",   "--max-rev-full", "--build-time",
     "--set",         "--embed"};
 
-/* pack's options without a value (--app, --bootloader, --no-hash, --secure-pad[-v2]) and -o OUT at argv[*i]. Returns
- * CLI_OK when argv[*i] was one, CLI_USAGE (reported) when it was misused, PACK_NONE otherwise. */
+/* pack's options without a value (--app, --bootloader, --no-hash, --secure-pad[-v2]) and -o OUT at
+ * argv[*i]. Returns CLI_OK when argv[*i] was one, CLI_USAGE (reported) when it was misused,
+ * PACK_NONE otherwise. */
 static int pack_flag(int argc, char **argv, int *i, pack_args_t *a, ota_img_pack_opts_t *o)
 {
     const char *arg = argv[*i];
@@ -541,9 +542,10 @@ static int parse_sign(const char *cmd, int argc, char **argv, sign_args_t *a, bo
         }
     }
     if (a->key == NULL || a->out == NULL || (want_in && a->in == NULL)) {
-        return cli_usage_error(cmd, "%s missing", a->key == NULL   ? "--keyfile"
-                                                  : a->out == NULL ? "-o OUT"
-                                                                   : "IN");
+        return cli_usage_error(cmd, "%s missing",
+                               a->key == NULL   ? "--keyfile"
+                               : a->out == NULL ? "-o OUT"
+                                                : "IN");
     }
     return CLI_OK;
 }
@@ -597,9 +599,9 @@ static int cmd_public_key(int argc, char **argv)
     ota_diag_t diag = {{0}};
     int err = ota_img_sign_public_key_v1(a.key, key, &diag);
     if (err != OTA_OK || a.version != 1) {
-        return cli_error("image public-key: %s",
-                         a.version != 1 ? "only --version 1 keys are written"
-                                        : ota_diag_why(&diag, err));
+        return cli_error("image public-key: %s", a.version != 1
+                                                     ? "only --version 1 keys are written"
+                                                     : ota_diag_why(&diag, err));
     }
     return cli_write_file(a.out, key, sizeof(key));
 }
@@ -680,9 +682,9 @@ static int parse_verify(int argc, char **argv, verify_args_t *a)
             }
         } else if ((r = cli_opt(cmd, argc, argv, &i, "--signed-apps", &v)) != 0) {
             if (r < 0 || (a->scheme = parse_scheme(v)) == OTA_SIG_SCHEME_NONE) {
-                return r < 0 ? CLI_USAGE
-                             : cli_usage_error(cmd, "--signed-apps: '%s' (rsa, ecdsa, ecdsa-v1)",
-                                               v);
+                return r < 0
+                           ? CLI_USAGE
+                           : cli_usage_error(cmd, "--signed-apps: '%s' (rsa, ecdsa, ecdsa-v1)", v);
             }
         } else if ((r = cli_opt(cmd, argc, argv, &i, "--keyfile", &v)) != 0) {
             if (r < 0) {
@@ -741,8 +743,8 @@ static void print_signatures(const ota_flash_t *f, size_t len)
     if (ota_img_parse(f, c, 0, (uint32_t)len, &in, &d) != OTA_OK || !in.sig_present) {
         return;
     }
-    printf("Secure Boot V2 signature sector at 0x%x: %d valid block(s)\n",
-           (unsigned)in.sig_offset, in.sig_blocks);
+    printf("Secure Boot V2 signature sector at 0x%x: %d valid block(s)\n", (unsigned)in.sig_offset,
+           in.sig_blocks);
     void *sha = c->hash_start(c->ctx, OTA_HASH_SHA256);
     for (uint32_t at = 0; sha != NULL && at < in.sig_offset; at += OTA_SIG_SECTOR_LEN) {
         uint8_t buf[OTA_SIG_SECTOR_LEN];
@@ -1044,4 +1046,5 @@ static int run(int argc, char **argv)
     return cli_dispatch("image", group_help, subs, sizeof(subs) / sizeof(subs[0]), argc, argv);
 }
 
-const cli_cmd_t cli_cmd_image = {"image", "App and bootloader images: info, pack, verify, sign", run};
+const cli_cmd_t cli_cmd_image = {"image", "App and bootloader images: info, pack, verify, sign",
+                                 run};

@@ -639,8 +639,9 @@ static int recheck_simple_hash(vctx_t *v, const ota_flash_t *f, const ota_crypto
     if (err != OTA_OK) {
         return vflash(v, err, offset);
     }
-    vlog(v, 'W', memcmp(calc, stored, sizeof(calc)) != 0 ? "image corrupted on flash"
-                                                          : "image valid, signature bad");
+    vlog(v, 'W',
+         memcmp(calc, stored, sizeof(calc)) != 0 ? "image corrupted on flash"
+                                                 : "image valid, signature bad");
     return OTA_ERR_CORRUPT;
 }
 
