@@ -23,6 +23,17 @@ typedef enum {
 #define OTA_SHA256_LEN 32
 #define OTA_MD5_LEN 16
 
+/* Signature algorithms of signed app images (spec 8.1), all over a SHA-256 digest. */
+typedef enum {
+    /* RSA-PSS, MGF1-SHA-256, salt length 32 (Secure Boot V2 RSA). key: the modulus big-endian
+     * followed by the public exponent as 4 big-endian bytes; sig: big-endian, as long as the
+     * modulus. */
+    OTA_SIG_RSA_PSS_SHA256 = 0,
+    /* ECDSA on NIST P-256 (Secure Boot V1 and V2 ECDSA). key: X then Y, 32 bytes each,
+     * big-endian; sig: r then s, 32 bytes each, big-endian. */
+    OTA_SIG_ECDSA_P256_SHA256 = 1,
+} ota_sig_alg_t;
+
 typedef struct ota_crypto {
     void *ctx; /* passed unchanged to hash_start */
     /* Starts a digest; returns an opaque state owned by the port, or NULL on failure. */
@@ -31,6 +42,14 @@ typedef struct ota_crypto {
     void (*hash_update)(void *state, const void *data, size_t len);
     /* Writes the digest to out (if out is non-NULL) and releases the state. */
     void (*hash_finish)(void *state, uint8_t *out);
+    /*
+     * Checks signature sig (sig_len bytes) of the 32-byte digest with the public key key
+     * (key_len bytes), formats as ota_sig_alg_t says. Optional (NULL: signed images cannot be
+     * verified). Returns OTA_OK when the signature is valid, OTA_ERR_CORRUPT when it is not or the
+     * key is unusable, OTA_ERR_NO_MEM.
+     */
+    int (*sig_verify)(void *ctx, ota_sig_alg_t alg, const uint8_t *key, size_t key_len,
+                      const uint8_t digest[32], const uint8_t *sig, size_t sig_len);
 } ota_crypto_t;
 
 /*

@@ -20,6 +20,7 @@
 #include "ota/ota_crypto.h"
 #include "ota/ota_err.h"
 #include "ota/ota_flash.h"
+#include "ota/ota_sig.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -230,6 +231,7 @@ typedef enum {
     OTA_IMG_FAIL_CHECKSUM,
     OTA_IMG_FAIL_LENGTH, /* image does not fit the partition */
     OTA_IMG_FAIL_HASH,
+    OTA_IMG_FAIL_SIGNATURE, /* signature missing, untrusted or wrong (spec 8.1) */
 } ota_img_fail_t;
 
 /* Log sink for the verifier's lines: level 'E', 'W' or 'I', message without tag or newline. */
@@ -248,7 +250,15 @@ typedef struct ota_img_verify_opts {
     bool secure_boot_v2; /* signatures enabled: the length includes the 4 KiB signature sector */
     bool load;           /* bootloader load mode: RAM segments are logged as "load" */
     bool silent;         /* ESP_IMAGE_VERIFY_SILENT: only chip checks log errors */
-    ota_img_log_fn log;  /* optional */
+    /* Signed apps (CONFIG_SECURE_SIGNED_APPS_NO_SECURE_BOOT): the scheme sets the length the
+     * signature adds to an app (V2: the 4 KiB sector on the next 4 KiB boundary; V1: 68 bytes).
+     * sig_check (CONFIG_SECURE_SIGNED_ON_UPDATE in an app): the SHA-256 runs over the image, its
+     * simple hash and (V2) the padding to 4 KiB, and the signature is verified against
+     * sig_trust's keys instead of the simple hash being compared (spec 8.1 steps 1-5). */
+    ota_sig_scheme_t sig_scheme;
+    bool sig_check;
+    const ota_sig_trust_t *sig_trust; /* required with sig_check */
+    ota_img_log_fn log;               /* optional */
     void *log_ctx;
 } ota_img_verify_opts_t;
 
@@ -271,7 +281,10 @@ typedef struct ota_img_meta {
  * Verifies the image at flash address offset in a partition of part_size bytes, step by step as
  * esp_image_verify (spec 3.9): partition size, magic, chip id and revision, segment count, each
  * segment (length, app descriptor on configurable-MMU chips, mapping alignment, eFuse block
- * revision), address wrap, checksum, length within the partition, appended SHA-256. Log lines go
+ * revision), address wrap, checksum, length within the partition, appended SHA-256 or (with
+ * opts->sig_check) the signature ("Verifying image signature...", then the lines of
+ * ota_sig_verify_v2 / _v1 on opts->sig_trust->log, and on failure "Secure boot signature
+ * verification failed" and whether the simple hash still matches). Log lines go
  * to opts->log ("segment %d: paddr=%08x vaddr=%08x size=%05xh (%6d) %s" unless silent; errors in
  * ESP-IDF's words). The first failure's text also goes to diag.
  * meta (may be NULL) is filled on success and zeroed, except meta->fail, on failure.

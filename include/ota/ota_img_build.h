@@ -48,6 +48,8 @@ typedef struct ota_img_build_opts {
     bool no_hash;           /* do not append the SHA-256 */
     uint32_t mmu_page_size; /* 0 = 64 KiB; others only where the chip allows them */
     bool secure_pad_v2;     /* --secure-pad-v2: end on an MMU page boundary after the hash */
+    bool secure_pad;        /* --secure-pad (Secure Boot V1): end 12 bytes before an MMU page
+                               boundary once the 68-byte signature is appended */
     uint32_t pad_to_size;   /* 0 = none; else pad with 0xFF to a multiple of it */
 } ota_img_build_opts_t;
 
@@ -115,6 +117,7 @@ typedef struct ota_img_pack_opts {
     long min_rev_full;        /* -1: CONFIG_ESP_REV_MIN_FULL or 0 */
     long max_rev_full;        /* -1: CONFIG_ESP_REV_MAX_FULL or 0xFFFF (not set) */
     bool no_hash;
+    int secure_pad; /* 0 none; 1 --secure-pad (V1 signing); 2 --secure-pad-v2 (V2 signing) */
     const ota_img_embed_t *embeds; /* app only: embedded files (EMBED_TXTFILES) */
     size_t n_embeds;
 } ota_img_pack_opts_t;

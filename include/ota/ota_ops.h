@@ -97,6 +97,14 @@ typedef struct ota_ops_dev {
     bool rollback;                /* CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE */
     bool anti_rollback;           /* CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK */
     uint32_t secure_version_bits; /* CONFIG_BOOTLOADER_APP_SEC_VER_SIZE_EFUSE_FIELD; 0 = chip */
+    /* Signed apps (spec 8.1): the scheme when CONFIG_SECURE_SIGNED_APPS_NO_SECURE_BOOT is set
+     * (NONE otherwise); sig_on_update (CONFIG_SECURE_SIGNED_ON_UPDATE) verifies signatures of the
+     * images this device checks, trusting the running app's signature blocks (V2) or the
+     * embedded signature_verification_key.bin (V1, sig_v1_key; NULL if the app has none). */
+    ota_sig_scheme_t sig_scheme;
+    bool sig_on_update;
+    const uint8_t *sig_v1_key;
+    size_t sig_v1_key_len;
 
     const ota_log_t *log;    /* may be NULL */
     int (*log_err)(int err); /* number printed for err in log lines; NULL = the native code */
@@ -127,6 +135,12 @@ typedef struct ota_session {
     uint8_t walk;
     bool walk_hash;
 } ota_session_t;
+
+/*
+ * Fills the signature fields of verifier options *o for dev (scheme, check, trust) with *t as the
+ * trust record (owned by the caller, alive while *o is used). Does nothing if any is NULL.
+ */
+void ota_ops_sig_opts(const ota_ops_dev_t *dev, ota_sig_trust_t *t, ota_img_verify_opts_t *o);
 
 /* ---- partition list ------------------------------------------------------------------------ */
 

@@ -11,6 +11,7 @@
 
 #include "ota/ota_img.h"
 #include "ota/ota_img_build.h"
+#include "ota/ota_img_sign.h"
 #include "ota/ota_posix.h"
 #include "ota/ota_sdkconfig.h"
 
@@ -89,6 +90,10 @@ static const char pack_help[] =
     "  --max-rev-full N       maximum chip revision (default: sdkconfig, else 65535 = unset)\n"
     "  --build-time EPOCH     build time stamp (default: SOURCE_DATE_EPOCH, else now)\n"
     "  --no-hash              do not append the SHA-256\n"
+    "  --secure-pad           pad so that the image ends 12 bytes before a 64 KiB boundary\n"
+    "                         once signed for Secure Boot V1 (otakit image sign --version 1)\n"
+    "  --secure-pad-v2        pad so that the image ends on a 64 KiB boundary (the Secure Boot\n"
+    "                         V2 signature sector follows it)\n"
     "  --set KEY=VALUE        set an sdkconfig key on top of --sdkconfig (repeatable), e.g.\n"
     "                         --set CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE=y, --set KEY=n\n"
     "                         (a value that is not y, n or a number is stored as a string)\n"
@@ -147,8 +152,9 @@ static const char *const pack_opt_names[PACK_N_OPTS] = {
     "--flash-freq",  "--flash-size", "--min-rev-full",   "--max-rev-full", "--build-time",
     "--set",         "--embed"};
 
-/* pack's options without a value (--app, --bootloader, --no-hash) and -o OUT at argv[*i]. Returns
- * CLI_OK when argv[*i] was one, CLI_USAGE (reported) when it was misused, PACK_NONE otherwise. */
+/* pack's options without a value (--app, --bootloader, --no-hash, --secure-pad[-v2]) and -o OUT at
+ * argv[*i]. Returns CLI_OK when argv[*i] was one, CLI_USAGE (reported) when it was misused,
+ * PACK_NONE otherwise. */
 static int pack_flag(int argc, char **argv, int *i, pack_args_t *a, ota_img_pack_opts_t *o)
 {
     const char *arg = argv[*i];
@@ -162,6 +168,10 @@ static int pack_flag(int argc, char **argv, int *i, pack_args_t *a, ota_img_pack
     }
     if (strcmp(arg, "--no-hash") == 0) {
         o->no_hash = true;
+        return CLI_OK;
+    }
+    if (strcmp(arg, "--secure-pad") == 0 || strcmp(arg, "--secure-pad-v2") == 0) {
+        o->secure_pad = arg[12] == '\0' ? 1 : 2;
         return CLI_OK;
     }
     if (strcmp(arg, "-o") == 0) {
@@ -481,6 +491,121 @@ static int cmd_pack(int argc, char **argv)
     return rc;
 }
 
+/* ---- sign, public-key ---------------------------------------------------------------------- */
+
+static const char sign_help[] =
+    "usage: otakit image sign --keyfile KEY [--version 1|2] -o OUT IN\n"
+    "\n"
+    "Signs an app image as 'espsecure sign_data' does. Version 2 (Secure Boot V2, default): IN\n"
+    "padded with 0xFF to a 4 KiB boundary, then a 4 KiB sector with one signature block (RSA-PSS\n"
+    "for an RSA-3072 key, ECDSA for a P-256 key). Version 1 (Secure Boot V1, ESP32): IN, a\n"
+    "4-byte version 0 and the ECDSA P-256 signature of IN's SHA-256.\n"
+    "\n"
+    "Options:\n"
+    "  --keyfile KEY          PEM private key\n"
+    "  --version N            1 or 2 (default 2)\n"
+    "  -o, --output OUT       signed image to write\n";
+
+typedef struct sign_args {
+    const char *in, *out, *key;
+    int version;
+} sign_args_t;
+
+/* -o/--output, --keyfile, --version and one IN, shared by sign and public-key (no IN). */
+static int parse_sign(const char *cmd, int argc, char **argv, sign_args_t *a, bool want_in)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        int r;
+        if ((r = cli_opt(cmd, argc, argv, &i, "-o", &v)) != 0 ||
+            (r = cli_opt(cmd, argc, argv, &i, "--output", &v)) != 0) {
+            if (r < 0) {
+                return CLI_USAGE;
+            }
+            a->out = v;
+        } else if ((r = cli_opt(cmd, argc, argv, &i, "--keyfile", &v)) != 0) {
+            if (r < 0) {
+                return CLI_USAGE;
+            }
+            a->key = v;
+        } else if ((r = cli_opt(cmd, argc, argv, &i, "--version", &v)) != 0) {
+            if (r < 0 || (strcmp(v, "1") != 0 && strcmp(v, "2") != 0)) {
+                return r < 0 ? CLI_USAGE : cli_usage_error(cmd, "--version: '%s' (1 or 2)", v);
+            }
+            a->version = v[0] - '0';
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            return cli_usage_error(cmd, "unknown option '%s'", argv[i]);
+        } else if (!want_in || a->in != NULL) {
+            return cli_usage_error(cmd, "unexpected argument '%s'", argv[i]);
+        } else {
+            a->in = argv[i];
+        }
+    }
+    if (a->key == NULL || a->out == NULL || (want_in && a->in == NULL)) {
+        return cli_usage_error(cmd, "%s missing",
+                               a->key == NULL   ? "--keyfile"
+                               : a->out == NULL ? "-o OUT"
+                                                : "IN");
+    }
+    return CLI_OK;
+}
+
+static int cmd_sign(int argc, char **argv)
+{
+    if (cli_help(argc, argv, sign_help)) {
+        return CLI_OK;
+    }
+    sign_args_t a = {.version = 2};
+    int rc = parse_sign("image sign", argc, argv, &a, true);
+    if (rc != CLI_OK) {
+        return rc;
+    }
+    uint8_t *in = NULL;
+    size_t len = 0;
+    if (cli_read_file(a.in, &in, &len) != CLI_OK) {
+        return CLI_FAIL;
+    }
+    uint8_t *img = NULL;
+    size_t img_len = 0;
+    ota_diag_t diag = {{0}};
+    int err = ota_img_sign(in, len, a.key, a.version, &img, &img_len, &diag);
+    free(in);
+    if (err != OTA_OK) {
+        return cli_error("image sign: %s: %s", a.in, ota_diag_why(&diag, err));
+    }
+    rc = cli_write_file(a.out, img, img_len);
+    free(img);
+    return rc;
+}
+
+static const char pubkey_help[] =
+    "usage: otakit image public-key --keyfile KEY -o OUT\n"
+    "\n"
+    "Writes the Secure Boot V1 verification key of an ECDSA P-256 key (private or public PEM) as\n"
+    "'espsecure extract_public_key --version 1' does: X and Y, 32 bytes each, big-endian (the\n"
+    "signature_verification_key.bin ESP-IDF embeds in a V1-signed app).\n";
+
+static int cmd_public_key(int argc, char **argv)
+{
+    if (cli_help(argc, argv, pubkey_help)) {
+        return CLI_OK;
+    }
+    sign_args_t a = {.version = 1};
+    int rc = parse_sign("image public-key", argc, argv, &a, false);
+    if (rc != CLI_OK) {
+        return rc;
+    }
+    uint8_t key[OTA_SIG_V1_KEY_LEN];
+    ota_diag_t diag = {{0}};
+    int err = ota_img_sign_public_key_v1(a.key, key, &diag);
+    if (err != OTA_OK || a.version != 1) {
+        return cli_error("image public-key: %s", a.version != 1
+                                                     ? "only --version 1 keys are written"
+                                                     : ota_diag_why(&diag, err));
+    }
+    return cli_write_file(a.out, key, sizeof(key));
+}
+
 /* ---- verify -------------------------------------------------------------------------------- */
 
 static const char verify_help[] =
@@ -500,7 +625,15 @@ static const char verify_help[] =
     "  --efuse-blk-rev N       eFuse block revision (default: the app's minimum)\n"
     "  --mmu-page-size N       the running build's MMU page size (default: ESP-IDF's default\n"
     "                          for the chip and the image's flash size)\n"
-    "  --secure-boot-v2        signatures enabled: count the 4 KiB signature sector\n";
+    "  --secure-boot-v2        signatures enabled: count the 4 KiB signature sector\n"
+    "  --signed-apps SCHEME    verify the signature as an app built with\n"
+    "                          CONFIG_SECURE_SIGNED_ON_UPDATE does: rsa, ecdsa (Secure Boot V2\n"
+    "                          blocks) or ecdsa-v1 (Secure Boot V1, needs --keyfile)\n"
+    "  --keyfile KEY           the trusted key (PEM, private or public); without it a V2\n"
+    "                          signature is checked against the key its own block carries\n"
+    "\n"
+    "A valid image's Secure Boot V2 signature blocks (scheme, key digest, whether the signature\n"
+    "matches the image) are listed after the result.\n";
 
 static void print_log(void *ctx, char level, const char *msg)
 {
@@ -508,14 +641,30 @@ static void print_log(void *ctx, char level, const char *msg)
     printf("%c (0) esp_image: %s\n", level, msg);
 }
 
+static void print_tagged(void *ctx, char level, const char *tag, const char *msg)
+{
+    (void)ctx;
+    printf("%c (0) %s: %s\n", level, tag, msg);
+}
+
 typedef struct verify_args {
     const char *path;
     const ota_chip_t *chip;
     bool bootloader;
     bool sbv2;
+    ota_sig_scheme_t scheme; /* --signed-apps */
+    const char *keyfile;
     bool has_part, has_rev, has_blk, has_mmu;
     uint32_t part_size, chip_rev, blk_rev, mmu;
 } verify_args_t;
+
+static ota_sig_scheme_t parse_scheme(const char *v)
+{
+    return strcmp(v, "rsa") == 0        ? OTA_SIG_SCHEME_V2_RSA
+           : strcmp(v, "ecdsa") == 0    ? OTA_SIG_SCHEME_V2_ECDSA
+           : strcmp(v, "ecdsa-v1") == 0 ? OTA_SIG_SCHEME_V1_ECDSA
+                                        : OTA_SIG_SCHEME_NONE;
+}
 
 static int parse_verify(int argc, char **argv, verify_args_t *a)
 {
@@ -531,6 +680,17 @@ static int parse_verify(int argc, char **argv, verify_args_t *a)
             if (r < 0 || (a->chip = cli_parse_chip(cmd, v)) == NULL) {
                 return CLI_USAGE;
             }
+        } else if ((r = cli_opt(cmd, argc, argv, &i, "--signed-apps", &v)) != 0) {
+            if (r < 0 || (a->scheme = parse_scheme(v)) == OTA_SIG_SCHEME_NONE) {
+                return r < 0
+                           ? CLI_USAGE
+                           : cli_usage_error(cmd, "--signed-apps: '%s' (rsa, ecdsa, ecdsa-v1)", v);
+            }
+        } else if ((r = cli_opt(cmd, argc, argv, &i, "--keyfile", &v)) != 0) {
+            if (r < 0) {
+                return CLI_USAGE;
+            }
+            a->keyfile = v;
         } else if ((r = cli_opt(cmd, argc, argv, &i, "--partition-size", &v)) != 0) {
             if (r < 0 || !cli_parse_u32(v, &a->part_size)) {
                 return r < 0 ? CLI_USAGE : cli_usage_error(cmd, "bad --partition-size '%s'", v);
@@ -564,7 +724,53 @@ static int parse_verify(int argc, char **argv, verify_args_t *a)
     if (a->path == NULL) {
         return cli_usage_error(cmd, "FILE missing");
     }
+    if (a->scheme == OTA_SIG_SCHEME_V1_ECDSA && a->keyfile == NULL) {
+        return cli_usage_error(cmd, "--signed-apps ecdsa-v1 needs --keyfile");
+    }
+    if (a->keyfile != NULL && a->scheme == OTA_SIG_SCHEME_NONE) {
+        return cli_usage_error(cmd, "--keyfile needs --signed-apps");
+    }
     return CLI_OK;
+}
+
+/* The Secure Boot V2 blocks of a valid image: scheme, key digest, signature check. */
+static void print_signatures(const ota_flash_t *f, size_t len)
+{
+    const ota_crypto_t *c = ota_crypto_openssl();
+    ota_img_info_t in;
+    ota_diag_t d = {{0}};
+    uint8_t digest[32];
+    if (ota_img_parse(f, c, 0, (uint32_t)len, &in, &d) != OTA_OK || !in.sig_present) {
+        return;
+    }
+    printf("Secure Boot V2 signature sector at 0x%x: %d valid block(s)\n", (unsigned)in.sig_offset,
+           in.sig_blocks);
+    void *sha = c->hash_start(c->ctx, OTA_HASH_SHA256);
+    for (uint32_t at = 0; sha != NULL && at < in.sig_offset; at += OTA_SIG_SECTOR_LEN) {
+        uint8_t buf[OTA_SIG_SECTOR_LEN];
+        ota_flash_read(f, at, buf, sizeof(buf));
+        c->hash_update(sha, buf, sizeof(buf));
+    }
+    if (sha == NULL) {
+        return;
+    }
+    c->hash_finish(sha, digest);
+    for (int b = 0; b < in.sig_blocks; b++) {
+        uint8_t blk[OTA_SIG_BLOCK_LEN];
+        uint8_t kd[32];
+        char hex[65];
+        ota_flash_read(f, in.sig_offset + (uint32_t)b * OTA_SIG_BLOCK_LEN, blk, sizeof(blk));
+        ota_sig_key_digest(c, blk, kd);
+        for (int i = 0; i < 32; i++) {
+            snprintf(hex + 2 * i, 3, "%02x", kd[i]);
+        }
+        int err = ota_sig_block_check(c, blk, digest);
+        printf("  block %d: %s, key digest %s, signature %s\n", b,
+               blk[1] == OTA_SIG_V2_RSA     ? "RSA-PSS"
+               : blk[1] == OTA_SIG_V2_ECDSA ? "ECDSA"
+                                            : "unknown scheme",
+               hex, err == OTA_OK ? "valid" : "invalid");
+    }
 }
 
 static void print_result(const ota_flash_t *f, size_t len, const verify_args_t *a,
@@ -594,6 +800,7 @@ static void print_result(const ota_flash_t *f, size_t len, const verify_args_t *
     } else {
         printf("otakit host descriptor: invalid: %s\n", d.msg);
     }
+    print_signatures(f, len);
 }
 
 /*
@@ -737,6 +944,38 @@ static int verify_defaults(const ota_flash_t *f, verify_args_t *a, ota_img_verif
     return CLI_OK;
 }
 
+/* The trusted key of --signed-apps: --keyfile, else (V2) the image's own block 0. key holds
+ * the V1 key or the V2 digest (32 of its 64 bytes). */
+static int sig_trust(const ota_flash_t *f, const verify_args_t *a, ota_sig_trust_t *t,
+                     uint8_t key[OTA_SIG_V1_KEY_LEN])
+{
+    ota_diag_t d = {{0}};
+    int err;
+    if (a->scheme == OTA_SIG_SCHEME_V1_ECDSA) {
+        err = ota_img_sign_public_key_v1(a->keyfile, key, &d);
+        t->v1_key = key;
+        t->v1_key_len = OTA_SIG_V1_KEY_LEN;
+    } else if (a->keyfile != NULL) {
+        err = ota_img_sign_key_digest(a->keyfile, key, &d);
+    } else {
+        /* the image's own key, found as the device finds a running app's */
+        uint8_t dig[3][32];
+        int n = 0;
+        err = ota_sig_image_key_digests(f, ota_crypto_openssl(), 0, a->scheme, NULL, dig, &n);
+        if (err == OTA_OK) {
+            memcpy(key, dig[0], 32);
+        } else {
+            err = ota_diag_set(&d, err, "no valid %s signature block",
+                               ota_sig_scheme_name(ota_sig_block_version(a->scheme)));
+        }
+    }
+    if (a->scheme != OTA_SIG_SCHEME_V1_ECDSA) {
+        t->trusted_digest = key;
+    }
+    return err == OTA_OK ? CLI_OK
+                         : cli_error("image verify: %s: %s", a->path, ota_diag_why(&d, err));
+}
+
 static int cmd_verify(int argc, char **argv)
 {
     if (cli_help(argc, argv, verify_help)) {
@@ -764,6 +1003,16 @@ static int cmd_verify(int argc, char **argv)
         file_flash_close(ff);
         return CLI_FAIL;
     }
+    static const ota_log_t tagged = {print_tagged, NULL};
+    ota_sig_trust_t trust = {.scheme = a.scheme, .log = &tagged};
+    uint8_t key[OTA_SIG_V1_KEY_LEN];
+    if (a.scheme != OTA_SIG_SCHEME_NONE && sig_trust(&f, &a, &trust, key) != CLI_OK) {
+        file_flash_close(ff);
+        return CLI_FAIL;
+    }
+    o.sig_scheme = a.scheme;
+    o.sig_check = a.scheme != OTA_SIG_SCHEME_NONE;
+    o.sig_trust = &trust;
     ota_img_meta_t m;
     ota_diag_t diag = {{0}};
     int err = ota_img_verify(&f, ota_crypto_openssl(), 0, part, &o, &m, &diag);
@@ -784,6 +1033,8 @@ static const cli_sub_t subs[] = {
     {"info", "print an image's header, segments, checksum, hash and description", cmd_info},
     {"pack", "build an otakit app or bootloader image", cmd_pack},
     {"verify", "run the device's image verifier on a file", cmd_verify},
+    {"sign", "sign an app image (espsecure sign_data)", cmd_sign},
+    {"public-key", "write a Secure Boot V1 verification key", cmd_public_key},
 };
 
 static const char group_help[] = "usage: otakit image SUBCOMMAND [ARGS...]\n"
@@ -795,4 +1046,5 @@ static int run(int argc, char **argv)
     return cli_dispatch("image", group_help, subs, sizeof(subs) / sizeof(subs[0]), argc, argv);
 }
 
-const cli_cmd_t cli_cmd_image = {"image", "App and bootloader images: info, pack, verify", run};
+const cli_cmd_t cli_cmd_image = {"image", "App and bootloader images: info, pack, verify, sign",
+                                 run};

@@ -618,6 +618,77 @@ static int verify_segments(vctx_t *v, const ota_flash_t *f, const ota_crypto_t *
     return OTA_OK;
 }
 
+/* The signature replaces the simple hash check (an app with CONFIG_SECURE_SIGNED_ON_UPDATE). */
+static bool signed_check(const ota_img_verify_opts_t *o)
+{
+    return o->sig_check && o->sig_scheme != OTA_SIG_SCHEME_NONE && !o->bootloader;
+}
+
+/* After a bad signature: does the simple hash still match? ("image corrupted on flash") */
+static int recheck_simple_hash(vctx_t *v, const ota_flash_t *f, const ota_crypto_t *c,
+                               uint32_t offset, uint32_t hash_end, const uint8_t stored[32])
+{
+    uint8_t calc[OTA_IMG_HASH_LEN];
+    vlog(v, 'I', "Calculating simple hash to check for corruption...");
+    void *sha = c->hash_start(c->ctx, OTA_HASH_SHA256);
+    if (sha == NULL) {
+        return OTA_ERR_NO_MEM;
+    }
+    int err = read_feed(f, c, sha, offset, hash_end - OTA_IMG_HASH_LEN, NULL);
+    c->hash_finish(sha, calc);
+    if (err != OTA_OK) {
+        return vflash(v, err, offset);
+    }
+    vlog(v, 'W',
+         memcmp(calc, stored, sizeof(calc)) != 0 ? "image corrupted on flash"
+                                                 : "image valid, signature bad");
+    return OTA_ERR_CORRUPT;
+}
+
+/* Spec 8.1: the signed digest, then the V2 sector or the V1 block checked against the trust. */
+static int verify_signature(vctx_t *v, const ota_flash_t *f, const ota_crypto_t *c, void **sha,
+                            uint32_t offset, ota_img_meta_t *m, uint32_t hash_end)
+{
+    const ota_img_verify_opts_t *o = v->o;
+    ota_sig_trust_t none = {.scheme = o->sig_scheme};
+    const ota_sig_trust_t *t = o->sig_trust != NULL ? o->sig_trust : &none;
+    bool v1 = o->sig_scheme == OTA_SIG_SCHEME_V1_ECDSA;
+    uint8_t stored[OTA_IMG_HASH_LEN] = {0};
+    uint8_t digest[OTA_IMG_HASH_LEN];
+    uint8_t blk[OTA_SIG_BLOCK_LEN];
+    uint32_t end = hash_end;
+    int err = OTA_OK;
+    vlog(v, 'I', "Verifying image signature...");
+    if (m->header.hash_appended) {
+        err = ota_flash_read(f, offset + end - OTA_IMG_HASH_LEN, stored, sizeof(stored));
+        c->hash_update(*sha, stored, sizeof(stored));
+    }
+    if (err == OTA_OK && !v1) {
+        end = round_up(hash_end, OTA_SIG_SECTOR_LEN);
+        err = read_feed(f, c, *sha, offset + hash_end, end - hash_end, NULL);
+    }
+    c->hash_finish(*sha, digest);
+    *sha = NULL;
+    if (err == OTA_OK) {
+        err = ota_flash_read(f, offset + end, blk, v1 ? OTA_SIG_V1_LEN : OTA_SIG_BLOCK_LEN);
+    }
+    if (err != OTA_OK) {
+        return vflash(v, err, offset + end);
+    }
+    memcpy(m->image_digest, stored, sizeof(stored));
+    err = v1 ? ota_sig_verify_v1(c, t, blk, digest) : ota_sig_verify_v2(c, t, blk, digest);
+    if (err == OTA_ERR_NO_MEM) {
+        return err;
+    }
+    if (err != OTA_OK) {
+        vfail(v, OTA_IMG_FAIL_SIGNATURE, true, "Secure boot signature verification failed");
+        err = recheck_simple_hash(v, f, c, offset, hash_end, stored);
+        return err == OTA_ERR_NO_MEM ? err : OTA_ERR_CORRUPT;
+    }
+    m->image_len = v1 ? hash_end + OTA_SIG_V1_LEN : end + OTA_SIG_SECTOR_LEN;
+    return OTA_OK;
+}
+
 /* Checksum, length and hash (spec 3.9 steps 5-7). */
 static int verify_tail(vctx_t *v, const ota_flash_t *f, const ota_crypto_t *c, void **sha,
                        uint32_t offset, uint32_t part_size, ota_img_meta_t *m, uint8_t sum)
@@ -644,9 +715,14 @@ static int verify_tail(vctx_t *v, const ota_flash_t *f, const ota_crypto_t *c, v
         len += OTA_IMG_HASH_LEN;
     }
     uint64_t hash_end = len;
-    if (o->secure_boot_v2) {
+    /* a bootloader carries a signature sector only with Secure Boot V2 */
+    bool v2 = o->secure_boot_v2 || (!o->bootloader && (o->sig_scheme == OTA_SIG_SCHEME_V2_RSA ||
+                                                       o->sig_scheme == OTA_SIG_SCHEME_V2_ECDSA));
+    if (v2) {
         len = (len + OTA_SIG_SECTOR_LEN - 1) / OTA_SIG_SECTOR_LEN * OTA_SIG_SECTOR_LEN +
               OTA_SIG_SECTOR_LEN;
+    } else if (o->sig_scheme == OTA_SIG_SCHEME_V1_ECDSA && !o->bootloader) {
+        len += OTA_SIG_V1_LEN;
     }
     if (len > part_size) {
         vfail(v, OTA_IMG_FAIL_LENGTH, false, "Image length %u doesn't fit in partition length %u",
@@ -654,6 +730,9 @@ static int verify_tail(vctx_t *v, const ota_flash_t *f, const ota_crypto_t *c, v
         return OTA_ERR_CORRUPT;
     }
     m->image_len = (uint32_t)len;
+    if (*sha != NULL && signed_check(o)) {
+        return verify_signature(v, f, c, sha, offset, m, (uint32_t)hash_end);
+    }
     if (*sha != NULL) {
         uint8_t stored[OTA_IMG_HASH_LEN];
         c->hash_finish(*sha, m->image_digest);
@@ -707,7 +786,7 @@ int ota_img_verify(const ota_flash_t *f, const ota_crypto_t *c, uint32_t offset,
     bool check_hash =
         opts->hash == OTA_IMG_HASH_CHECK ||
         (opts->hash == OTA_IMG_HASH_AUTO && (!opts->bootloader || opts->secure_boot_v2));
-    if (check_hash && m->header.hash_appended) {
+    if ((check_hash && m->header.hash_appended) || signed_check(opts)) {
         if (c == NULL) {
             err = OTA_ERR_INVALID_ARG;
             goto out;

@@ -53,8 +53,31 @@ int ota_ops_verify_image(const ota_ops_dev_t *dev, const ota_part_t *p, bool boo
         .log = img_log,
         .log_ctx = (void *)dev->log,
     };
+    ota_sig_trust_t trust;
+    ota_ops_sig_opts(dev, &trust, &opts);
     ota_img_meta_t meta;
     return ota_img_verify(dev->flash, dev->crypto, p->offset, p->size, &opts, &meta, NULL);
+}
+
+void ota_ops_sig_opts(const ota_ops_dev_t *dev, ota_sig_trust_t *t, ota_img_verify_opts_t *o)
+{
+    if (dev == NULL || t == NULL || o == NULL) {
+        return;
+    }
+    *t = (ota_sig_trust_t){
+        .scheme = dev->sig_scheme,
+        .log = dev->log,
+        .flash = dev->flash,
+        .v1_key = dev->sig_v1_key,
+        .v1_key_len = dev->sig_v1_key_len,
+    };
+    if (dev->running != NULL) {
+        t->running_offset = dev->running->offset;
+        t->running_size = dev->running->size;
+    }
+    o->sig_scheme = dev->sig_scheme;
+    o->sig_check = dev->sig_on_update && dev->sig_scheme != OTA_SIG_SCHEME_NONE;
+    o->sig_trust = t;
 }
 
 const ota_part_t *ota_ops_otadata(const ota_ops_dev_t *dev, ota_otadata_entry_t e[2])

@@ -102,6 +102,8 @@ static int verify_at(uint32_t offset, uint32_t size, bool bootloader, bool silen
         .hash = OTA_IMG_HASH_AUTO,
         .silent = silent,
     };
+    ota_sig_trust_t trust;
+    ota_ops_sig_opts(dev, &trust, &opts);
     return ota_img_verify(dev->flash, dev->crypto, offset, size, &opts, meta, NULL);
 }
 

@@ -278,6 +278,22 @@ static void drop(void)
     memset(&g, 0, sizeof(g));
 }
 
+/* The app signing scheme when signed apps are required (secure boot or "without secure boot"). */
+static ota_sig_scheme_t sig_scheme(const ota_sdkconfig_t *sdk)
+{
+    if (!ota_sdkconfig_bool(sdk, "SECURE_BOOT", false) &&
+        !ota_sdkconfig_bool(sdk, "SECURE_SIGNED_APPS_NO_SECURE_BOOT", false)) {
+        return OTA_SIG_SCHEME_NONE;
+    }
+    if (ota_sdkconfig_bool(sdk, "SECURE_SIGNED_APPS_ECDSA_SCHEME", false)) {
+        return OTA_SIG_SCHEME_V1_ECDSA;
+    }
+    if (ota_sdkconfig_bool(sdk, "SECURE_SIGNED_APPS_ECDSA_V2_SCHEME", false)) {
+        return OTA_SIG_SCHEME_V2_ECDSA;
+    }
+    return OTA_SIG_SCHEME_V2_RSA;
+}
+
 static int log_err_code(int err)
 {
     return esp_err_from_ota(err);
@@ -308,6 +324,10 @@ esp_err_t esp_dev_install(const esp_dev_config_t *cfg)
     g.dev.anti_rollback = ota_sdkconfig_bool(sdk, "BOOTLOADER_APP_ANTI_ROLLBACK", false);
     g.dev.secure_version_bits =
         (uint32_t)ota_sdkconfig_int(sdk, "BOOTLOADER_APP_SEC_VER_SIZE_EFUSE_FIELD", 0);
+    g.dev.sig_scheme = sig_scheme(sdk);
+    g.dev.sig_on_update = ota_sdkconfig_bool(sdk, "SECURE_SIGNED_ON_UPDATE", false);
+    g.dev.sig_v1_key = cfg->sig_v1_key;
+    g.dev.sig_v1_key_len = cfg->sig_v1_key_len;
     g.dev.log = &g_log;
     g.dev.log_err = log_err_code;
     g.dev.test_flags = cfg->ota_test_flags;

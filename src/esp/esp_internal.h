@@ -54,6 +54,10 @@ typedef struct esp_dev_config {
     int (*read_mac)(void *ctx, uint8_t mac[6]);
     void *board_ctx;
     int reset_reason; /* esp_reset_reason_t of this boot (0 = unknown) */
+    /* The app's embedded signature_verification_key.bin (Secure Boot V1 signed apps), or NULL.
+     * Not copied. */
+    const uint8_t *sig_v1_key;
+    size_t sig_v1_key_len;
     /* OTA_OPS_TEST_* switches of the native OTA core (ota_ops.h). Tests only: 0 otherwise. */
     uint32_t ota_test_flags;
 } esp_dev_config_t;

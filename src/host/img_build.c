@@ -266,9 +266,16 @@ int ota_img_build(const ota_crypto_t *c, const ota_img_build_opts_t *opts,
         write_header(&l);
         layout_segments(&l, flash, nf, ram, nr);
     }
-    if (l.err == OTA_OK && opts->secure_pad_v2) {
+    if (l.err == OTA_OK && (opts->secure_pad_v2 || opts->secure_pad) && opts->no_hash) {
+        l.err = ota_diag_set(diag, OTA_ERR_INVALID_ARG,
+                             "secure_pad only applies if a SHA-256 digest is also appended to "
+                             "the image");
+    }
+    if (l.err == OTA_OK && (opts->secure_pad_v2 || opts->secure_pad)) {
+        /* after the checksum: the SHA-256, and for V1 the version, signature and 12 bytes */
+        long long after = opts->secure_pad_v2 ? 32 : 32 + 4 + 64 + 12;
         long long past = (long long)((l.out.len + OTA_IMG_SEG_HEADER_LEN) % align);
-        long long pad = ((long long)align - past - 16 - 32) % (long long)align;
+        long long pad = ((long long)align - past - 16 - after) % (long long)align;
         if (pad < 0) {
             pad += align;
         }

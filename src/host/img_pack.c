@@ -282,6 +282,8 @@ static int resolve_header(pack_t *p)
     p->b.max_rev_full = (uint16_t)max;
     p->b.min_rev = (uint8_t)(chip->legacy_min_rev_is_minor ? min % 100 : min / 100);
     p->b.no_hash = o->no_hash;
+    p->b.secure_pad = o->secure_pad == 1;
+    p->b.secure_pad_v2 = o->secure_pad == 2;
 
     p->page = OTA_MMU_PAGE_SIZE_DEFAULT;
     if (chip->mmu_configurable && !o->bootloader) {

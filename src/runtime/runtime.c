@@ -41,15 +41,24 @@ static ota_sdkconfig_t *config;
 static const uint8_t *files;
 static uint32_t files_len;
 
-/* An embedded file of the running image (`otakit image pack --embed`; NUL-terminated), or NULL. */
-static const char *image_file(const char *name)
+/* An embedded file of the running image (`otakit image pack --embed`; NUL-terminated), or NULL;
+ * *len (if non-NULL) gets its length. */
+static const char *image_file_n(const char *name, size_t *len)
 {
     uint32_t off = 0;
     uint32_t n = 0;
     if (files == NULL || ota_img_files_find(files, files_len, name, &off, &n) != OTA_OK) {
         return NULL;
     }
+    if (len != NULL) {
+        *len = n;
+    }
     return (const char *)files + off;
+}
+
+static const char *image_file(const char *name)
+{
+    return image_file_n(name, NULL);
 }
 
 /* ---- board hooks --------------------------------------------------------------------------- */
@@ -237,7 +246,11 @@ int main(int argc, char **argv)
     }
     load_image_config();
 
+    size_t vkey_len = 0;
+    const char *vkey = image_file_n("signature_verification_key.bin", &vkey_len);
     esp_dev_config_t dev = {
+        .sig_v1_key = (const uint8_t *)vkey,
+        .sig_v1_key_len = vkey_len,
         .flash = &timed.flash,
         .crypto = ota_crypto_openssl(),
         .chip = chip,

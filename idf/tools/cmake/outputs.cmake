@@ -181,6 +181,51 @@ function(__otakit_project_description name)
          "    \"build_components\": [${list}]\n}\n")
 endfunction()
 
+# Signed apps (CONFIG_SECURE_SIGNED_APPS with CONFIG_SECURE_BOOT_BUILD_SIGNED_BINARIES), as
+# ESP-IDF's esptool_py does: the app packed with --secure-pad-v2 (V2 schemes) or --secure-pad
+# (V1 ECDSA) into NAME-unsigned.bin, then signed with CONFIG_SECURE_BOOT_SIGNING_KEY (relative
+# to the project) into NAME.bin. V1 apps carry signature_verification_key.bin, derived from the
+# key (or CONFIG_SECURE_BOOT_VERIFICATION_KEY when the build does not sign).
+function(__otakit_signing pack_var cmd_var deps_var app_bin name)
+    set(pack)
+    set(cmd)
+    set(deps)
+    if(CONFIG_SECURE_SIGNED_APPS)
+        set(version 2)
+        list(APPEND pack --secure-pad-v2)
+        if(CONFIG_SECURE_SIGNED_APPS_ECDSA_SCHEME)
+            set(version 1)
+            set(pack --secure-pad)
+        endif()
+        set(vkey "${CMAKE_BINARY_DIR}/signature_verification_key.bin")
+        if(CONFIG_SECURE_BOOT_BUILD_SIGNED_BINARIES)
+            get_filename_component(key "${CONFIG_SECURE_BOOT_SIGNING_KEY}" ABSOLUTE
+                                   BASE_DIR "${CMAKE_SOURCE_DIR}")
+            if(NOT EXISTS "${key}")
+                message(FATAL_ERROR "Secure Boot Signing Key Not found.\n"
+                        "${key} (CONFIG_SECURE_BOOT_SIGNING_KEY) does not exist.")
+            endif()
+            set(cmd COMMAND ${OTAKIT_TOOL} image sign --version ${version} --keyfile "${key}"
+                    -o "${app_bin}" "${CMAKE_BINARY_DIR}/${name}-unsigned.bin")
+            set(deps "${key}")
+            if(version EQUAL 1)
+                execute_process(COMMAND ${OTAKIT_TOOL} image public-key --keyfile "${key}"
+                                -o "${vkey}" COMMAND_ERROR_IS_FATAL ANY)
+            endif()
+        elseif(version EQUAL 1)
+            get_filename_component(vkey "${CONFIG_SECURE_BOOT_VERIFICATION_KEY}" ABSOLUTE
+                                   BASE_DIR "${CMAKE_SOURCE_DIR}")
+        endif()
+        if(version EQUAL 1)
+            list(APPEND pack --embed "signature_verification_key.bin=${vkey}")
+            list(APPEND deps "${vkey}")
+        endif()
+    endif()
+    set(${pack_var} ${pack} PARENT_SCOPE)
+    set(${cmd_var} ${cmd} PARENT_SCOPE)
+    set(${deps_var} ${deps} PARENT_SCOPE)
+endfunction()
+
 function(__otakit_outputs name)
     __otakit_partition_table(PT)
     set(app_bin "${CMAKE_BINARY_DIR}/${name}.bin")
@@ -194,12 +239,19 @@ function(__otakit_outputs name)
                                BASE_DIR "${CMAKE_SOURCE_DIR}")
         list(APPEND ver_args --embed "x509_crt_bundle.pem=${bundle}")
     endif()
+    __otakit_signing(sign_pack sign_cmd sign_deps "${app_bin}" "${name}")
+    list(APPEND ver_args ${sign_pack})
+    set(pack_out "${app_bin}")
+    if(sign_cmd)
+        set(pack_out "${CMAKE_BINARY_DIR}/${name}-unsigned.bin")
+    endif()
     add_custom_command(
         OUTPUT "${app_bin}"
-        COMMAND ${OTAKIT_TOOL} image pack --app -o "${app_bin}" --payload $<TARGET_FILE:${name}.elf>
+        COMMAND ${OTAKIT_TOOL} image pack --app -o "${pack_out}" --payload $<TARGET_FILE:${name}.elf>
                 --sdkconfig "${SDKCONFIG}" --project ${name} --project-dir "${CMAKE_SOURCE_DIR}"
                 --chip ${IDF_TARGET} --idf-ver ${IDF_VER} ${ver_args}
-        DEPENDS ${name}.elf "${SDKCONFIG}" ${bundle}
+        ${sign_cmd}
+        DEPENDS ${name}.elf "${SDKCONFIG}" ${bundle} ${sign_deps}
         COMMENT "Generating binary image from built executable")
     add_custom_target(app ALL DEPENDS "${app_bin}")
     file(MAKE_DIRECTORY "${CMAKE_BINARY_DIR}/bootloader")

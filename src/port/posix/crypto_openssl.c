@@ -1,7 +1,16 @@
-/* Crypto hooks of the host port, on OpenSSL's EVP digest interface. */
+/* Crypto hooks of the host port, on OpenSSL's EVP digest and public-key interfaces. */
 #include "ota/ota_posix.h"
 
+#include "ota/ota_err.h"
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/rsa.h>
+#include <stdbool.h>
+#include <string.h>
 
 static void *evp_start(void *ctx, ota_hash_alg_t alg)
 {
@@ -33,6 +42,90 @@ static void evp_finish(void *state, uint8_t *out)
     EVP_MD_CTX_free(md);
 }
 
+/* A public key from its parameters: RSA n and e, or a P-256 point 04||X||Y. */
+static EVP_PKEY *make_pkey(ota_sig_alg_t alg, const uint8_t *key, size_t key_len)
+{
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    BIGNUM *n = NULL;
+    BIGNUM *e = NULL;
+    uint8_t point[65];
+    const char *type = "RSA";
+    int ok = bld != NULL;
+    if (ok && alg == OTA_SIG_RSA_PSS_SHA256) {
+        n = BN_bin2bn(key, (int)(key_len - 4), NULL);
+        e = BN_bin2bn(key + key_len - 4, 4, NULL);
+        ok = n != NULL && e != NULL && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) &&
+             OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e);
+    } else if (ok) {
+        type = "EC";
+        point[0] = 0x04;
+        memcpy(point + 1, key, 64);
+        ok = OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) &&
+             OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point));
+    }
+    OSSL_PARAM *params = ok ? OSSL_PARAM_BLD_to_param(bld) : NULL;
+    EVP_PKEY *pkey = NULL;
+    EVP_PKEY_CTX *pc = params != NULL ? EVP_PKEY_CTX_new_from_name(NULL, type, NULL) : NULL;
+    if (pc == NULL || EVP_PKEY_fromdata_init(pc) != 1 ||
+        EVP_PKEY_fromdata(pc, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+        pkey = NULL;
+    }
+    EVP_PKEY_CTX_free(pc);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(n);
+    BN_free(e);
+    return pkey;
+}
+
+/* A raw r||s signature as the DER ECDSA-Sig-Value OpenSSL verifies; *der is malloc'ed. */
+static int ecdsa_der(const uint8_t *sig, uint8_t **der)
+{
+    ECDSA_SIG *s = ECDSA_SIG_new();
+    BIGNUM *r = BN_bin2bn(sig, 32, NULL);
+    BIGNUM *ss = BN_bin2bn(sig + 32, 32, NULL);
+    int len = -1;
+    if (s != NULL && r != NULL && ss != NULL && ECDSA_SIG_set0(s, r, ss) == 1) {
+        r = ss = NULL;
+        *der = NULL;
+        len = i2d_ECDSA_SIG(s, der);
+    }
+    BN_free(r);
+    BN_free(ss);
+    ECDSA_SIG_free(s);
+    return len;
+}
+
+static int evp_sig_verify(void *ctx, ota_sig_alg_t alg, const uint8_t *key, size_t key_len,
+                          const uint8_t digest[32], const uint8_t *sig, size_t sig_len)
+{
+    (void)ctx;
+    bool rsa = alg == OTA_SIG_RSA_PSS_SHA256;
+    if (key == NULL || sig == NULL || digest == NULL || (rsa && key_len <= 4) ||
+        (!rsa && (key_len != 64 || sig_len != 64))) {
+        return OTA_ERR_CORRUPT;
+    }
+    EVP_PKEY *pkey = make_pkey(alg, key, key_len);
+    if (pkey == NULL) {
+        return OTA_ERR_CORRUPT;
+    }
+    uint8_t *der = NULL;
+    int der_len = rsa ? (int)sig_len : ecdsa_der(sig, &der);
+    EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new(pkey, NULL);
+    int ok = der_len > 0 && pc != NULL && EVP_PKEY_verify_init(pc) == 1 &&
+             EVP_PKEY_CTX_set_signature_md(pc, EVP_sha256()) == 1;
+    if (ok && rsa) {
+        ok = EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PSS_PADDING) == 1 &&
+             EVP_PKEY_CTX_set_rsa_mgf1_md(pc, EVP_sha256()) == 1 &&
+             EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, 32) == 1;
+    }
+    ok = ok && EVP_PKEY_verify(pc, rsa ? sig : der, (size_t)der_len, digest, 32) == 1;
+    EVP_PKEY_CTX_free(pc);
+    EVP_PKEY_free(pkey);
+    OPENSSL_free(der);
+    return ok ? OTA_OK : OTA_ERR_CORRUPT;
+}
+
 const ota_crypto_t *ota_crypto_openssl(void)
 {
     static const ota_crypto_t crypto = {
@@ -40,6 +133,7 @@ const ota_crypto_t *ota_crypto_openssl(void)
         .hash_start = evp_start,
         .hash_update = evp_update,
         .hash_finish = evp_finish,
+        .sig_verify = evp_sig_verify,
     };
     return &crypto;
 }
