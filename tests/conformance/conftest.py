@@ -26,7 +26,6 @@ UNMODELLED = {
     'SECURE_FLASH_ENC_ENABLED': 'flash encryption',
     'SECURE_BOOT': 'secure boot',
     'SECURE_SIGNED_APPS_NO_SECURE_BOOT': 'signed app images (secure boot keys)',
-    'SPIRAM': 'PSRAM',
     'BT_ENABLED': 'Bluetooth',
     'EXAMPLE_CONNECT_THREAD': 'Thread (802.15.4 radio)',
     'EXAMPLE_CONNECT_PPP': 'a PPP modem',
