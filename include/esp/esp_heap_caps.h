@@ -39,7 +39,7 @@ extern "C" {
 #define MALLOC_CAP_DMA_DESC_AXI (1 << 18)
 #define MALLOC_CAP_CACHE_ALIGNED (1 << 19)
 #define MALLOC_CAP_SIMD (1 << 20)
-#define MALLOC_CAP_INVALID (1 << 31)
+#define MALLOC_CAP_INVALID (1u << 31)
 
 /* Allocation: from the PSRAM heap when caps has MALLOC_CAP_SPIRAM, else the host's malloc; NULL
  * for MALLOC_CAP_INVALID. realloc moves a block between the heaps when caps asks the other one;

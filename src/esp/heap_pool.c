@@ -84,13 +84,15 @@ void *heap_pool_alloc(heap_pool_t *p, size_t n)
     return NULL;
 }
 
-/* The offset of ptr's allocated block, or SIZE_MAX. */
-static size_t find_used(const heap_pool_t *p, const void *ptr)
+/* The offset of ptr's allocated block, or SIZE_MAX; *prev: the block before it (SIZE_MAX for the
+ * first). */
+static size_t find_used(const heap_pool_t *p, const void *ptr, size_t *prev)
 {
     if (!heap_pool_contains(p, ptr)) {
         return SIZE_MAX;
     }
-    for (size_t off = 0; off < p->size; off += blk_at(p, off)->size) {
+    *prev = SIZE_MAX;
+    for (size_t off = 0; off < p->size; *prev = off, off += blk_at(p, off)->size) {
         if (p->base + off + HDR == (const uint8_t *)ptr) {
             return blk_at(p, off)->used ? off : SIZE_MAX;
         }
@@ -106,20 +108,26 @@ bool heap_pool_free(heap_pool_t *p, void *ptr)
     if (ptr == NULL) {
         return true;
     }
-    size_t off = find_used(p, ptr);
+    size_t prev;
+    size_t off = find_used(p, ptr, &prev);
     if (off == SIZE_MAX) {
         return false;
     }
     blk_t *b = blk_at(p, off);
     b->used = 0;
     p->free += b->size - HDR;
+    /* no two free blocks stay side by side: the free bytes are then what one block could hold */
     merge_next(p, off);
+    if (prev != SIZE_MAX && !blk_at(p, prev)->used) {
+        merge_next(p, prev);
+    }
     return true;
 }
 
 size_t heap_pool_block_size(const heap_pool_t *p, const void *ptr)
 {
-    size_t off = find_used(p, ptr);
+    size_t prev;
+    size_t off = find_used(p, ptr, &prev);
     return off == SIZE_MAX ? 0 : blk_at(p, off)->size - HDR;
 }
 

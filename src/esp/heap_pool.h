@@ -2,7 +2,8 @@
  * A heap over one caller-owned memory region (the PSRAM pool of esp_heap_caps): first-fit blocks,
  * each with a 16-byte header, free neighbours merged. Free bytes are the payloads of the free
  * blocks, as ESP-IDF's heap counts them, so an allocation of N bytes lowers them by at least N.
- * Not thread-safe: the caller serialises calls. Owns nothing; the region stays the caller's.
+ * Free neighbours are merged at once, so the free bytes are what the free blocks can hold. Not
+ * thread-safe: the caller serialises calls. Owns nothing; the region stays the caller's.
  */
 #ifndef OTAKIT_HEAP_POOL_H
 #define OTAKIT_HEAP_POOL_H
