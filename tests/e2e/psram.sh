@@ -58,7 +58,8 @@ expect_file_has "$WORK/ps0.log" '^E \([0-9]+\) quad_psram: PSRAM ID read error: 
 expect_file_has "$WORK/ps0.log" '^E \([0-9]+\) cpu_start: Failed to init external RAM!$'
 expect_file_has "$WORK/ps0.log" '^abort\(\) was called at PC'
 expect_file_lacks "$WORK/ps0.log" 'ota_test_app: running'
-pack_test_app "$WORK/psi.bin" 1 psram SPIRAM=y SPIRAM_IGNORE_NOTFOUND=y
+# (with the ROM's esp_flash, an ESP-IDF option the build keeps)
+pack_test_app "$WORK/psi.bin" 1 psram SPIRAM=y SPIRAM_IGNORE_NOTFOUND=y SPI_FLASH_ROM_IMPL=y
 flash "$WORK/psi_flash.bin" "$WORK/psi.bin"
 board "$WORK/psi.log" "$WORK/psi_flash.bin" --max-boots 1 --psram 0
 [ "$BOARD_STATUS" -eq 4 ] || fail "ignore notfound: board exit $BOARD_STATUS, expected 4"
@@ -69,7 +70,16 @@ expect_file_has "$WORK/psi.log" 'ota_test_app: psram: 1 MB allocation failed$'
 expect_error "board run --psram 3MB" 2 "--psram: '3MB' is not 0, 2MB, 4MB or 8MB" \
     board run "$WORK/ps_flash.bin" --psram 3MB
 
-# --- 3. no CONFIG_SPIRAM: no chip, no heap, no lines --------------------------------------------
+# --- 3. external .bss: its 16 KB come off the heap; without the chip ESP-IDF's own abort -------
+pack_test_app "$WORK/psb.bin" 1 psram SPIRAM=y SPIRAM_ALLOW_BSS_SEG_EXTERNAL_MEMORY=y
+flash "$WORK/psb_flash.bin" "$WORK/psb.bin"
+board "$WORK/psb.log" "$WORK/psb_flash.bin" --max-boots 1
+expect_file_has "$WORK/psb.log" '^I \([0-9]+\) esp_psram: Adding pool of 4080K of PSRAM memory to heap allocator$'
+board "$WORK/psb0.log" "$WORK/psb_flash.bin" --max-boots 1 --psram 0
+expect_file_has "$WORK/psb0.log" '^E \([0-9]+\) cpu_start: Failed to init external RAM, needed for external \.bss segment$'
+expect_file_lacks "$WORK/psb0.log" 'ota_test_app: running'
+
+# --- 4. no CONFIG_SPIRAM: no chip, no heap, no lines --------------------------------------------
 pack_test_app "$WORK/nops.bin" 1 psram
 flash "$WORK/nops_flash.bin" "$WORK/nops.bin"
 board "$WORK/nops.log" "$WORK/nops_flash.bin" --max-boots 1

@@ -38,7 +38,8 @@
  *                                       "count" = round, str "text" = "round N", 3000-byte blob
  *                                       "data" of byte N), commit, and erase the key
  *                                       CONFIG_TEST_APP_NVS_ERASE
- *                            "psram"    print esp_psram_is_initialized/get_size and the
+ *                            "psram"    (a 16 KB EXT_RAM_BSS_ATTR array is in the program)
+ *                                       print esp_psram_is_initialized/get_size and the
  *                                       MALLOC_CAP_SPIRAM free size; allocate 1 MB from PSRAM,
  *                                       print the free size, whether the block is external RAM,
  *                                       free() it; then allocate 64 KB blocks until NULL and
@@ -57,6 +58,7 @@
 
 #include "driver/gpio.h"
 #include "esp_app_desc.h"
+#include "esp_attr.h"
 #include "esp_heap_caps.h"
 #include "esp_https_ota.h"
 #include "esp_memory_utils.h"
@@ -414,8 +416,12 @@ static void echo_console(void)
     ESP_LOGI(TAG, "echo: done");
 }
 
+/* In PSRAM with CONFIG_SPIRAM_ALLOW_BSS_SEG_EXTERNAL_MEMORY (the PSRAM heap is smaller by it). */
+static EXT_RAM_BSS_ATTR uint8_t ext_buf[16 * 1024];
+
 static void psram_action(void)
 {
+    ext_buf[sizeof(ext_buf) - 1] = 1;
     ESP_LOGI(TAG, "psram: initialized %d, size %u, free %u", esp_psram_is_initialized(),
              (unsigned)esp_psram_get_size(), (unsigned)heap_caps_get_free_size(MALLOC_CAP_SPIRAM));
     uint8_t *big = heap_caps_malloc(1024 * 1024, MALLOC_CAP_SPIRAM);
