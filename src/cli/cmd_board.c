@@ -184,8 +184,8 @@ static int run_value_opt(const char *name, const char *v, board_opts_t *o, uint3
             return cli_usage_error("board run", "--seed: '%s' is not a number", v);
         }
     } else if (strcmp(name, "--psram") == 0) {
-        if (!cli_parse_u32(v, &n) || (n != 0 && n != (2u << 20) && n != (4u << 20) &&
-                                      n != (8u << 20))) {
+        if (!cli_parse_u32(v, &n) ||
+            (n != 0 && n != (2u << 20) && n != (4u << 20) && n != (8u << 20))) {
             return cli_usage_error("board run", "--psram: '%s' is not 0, 2MB, 4MB or 8MB", v);
         }
         o->psram_size = n;

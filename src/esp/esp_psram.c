@@ -176,8 +176,8 @@ bool esp_psram_extram_test(void)
     ota_clock_advance_us((uint64_t)(s.mapped / MB) * (fast ? 130000u : 225000u));
     pthread_mutex_unlock(&s.lock);
     if (words == 0 || bad != 0) {
-        ESP_LOGE("esp_psram", "SPI SRAM memory test fail. %u/%u writes failed",
-                 (unsigned)bad, (unsigned)(words / 8));
+        ESP_LOGE("esp_psram", "SPI SRAM memory test fail. %u/%u writes failed", (unsigned)bad,
+                 (unsigned)(words / 8));
         return false;
     }
     ESP_LOGI("esp_psram", "SPI SRAM memory test OK");
@@ -225,8 +225,9 @@ void esp_psram_startup_reserve(void)
 {
     long long reserve = ota_sdkconfig_int(sdkconfig(), "SPIRAM_MALLOC_RESERVE_INTERNAL", 0);
     if (esp_psram_is_initialized() && cfg_on("SPIRAM_USE_MALLOC") && reserve > 0) {
-        ESP_LOGI("esp_psram", "Reserving pool of %uK of internal memory for DMA/internal "
-                              "allocations",
+        ESP_LOGI("esp_psram",
+                 "Reserving pool of %uK of internal memory for DMA/internal "
+                 "allocations",
                  (unsigned)(reserve / 1024));
     }
 }

@@ -83,9 +83,9 @@ static void test_pool(void **state)
     assert_int_equal((uintptr_t)a % 16, 0);
     assert_true(f0 - p.free >= 51000);
     assert_true(heap_pool_block_size(&p, b) >= 20000);
-    assert_null(heap_pool_alloc(&p, 20000)); /* exhausted for that size */
-    assert_false(heap_pool_free(&p, b + 16));  /* not a block */
-    assert_false(heap_pool_free(&p, region));  /* outside */
+    assert_null(heap_pool_alloc(&p, 20000));  /* exhausted for that size */
+    assert_false(heap_pool_free(&p, b + 16)); /* not a block */
+    assert_false(heap_pool_free(&p, region)); /* outside */
     assert_true(heap_pool_free(&p, a));
     assert_false(heap_pool_free(&p, a)); /* twice */
     assert_true(heap_pool_free(&p, b));
