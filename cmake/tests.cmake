@@ -135,7 +135,9 @@ set(OTAKIT_CONFORMANCE_TESTS
     advanced_ota=examples/system/ota/advanced_https_ota/pytest_advanced_ota.py
     partitions_ota=examples/system/ota/partitions_ota/pytest_partitions_ota.py
     otatool=examples/system/ota/otatool/pytest_otatool.py=esp32=--otakit-serial=esptool
-    "app_update=components/app_update/test_apps/test_app_update/pytest_app_update_ut.py=esp32=-k=not with_rollback"
+    "app_update=components/app_update/test_apps/test_app_update/pytest_app_update_ut.py=esp32=-k=not with_rollback and not xip_psram"
+    # the same cases on a board with PSRAM (CONFIG_SPIRAM), with and without the ROM's esp_flash
+    app_update_psram=components/app_update/test_apps/test_app_update/pytest_app_update_ut.py=esp32=-k=xip_psram
     app_update_rollback=components/app_update/test_apps/test_app_update/pytest_app_update_ut.py=esp32=-k=with_rollback
     # The recovery bootloader needs a chip whose ROM has it; the file's other tests on that chip
     # repeat what the esp32 entry runs.

@@ -1,7 +1,11 @@
 /*
- * ESP-IDF capability-based heap (esp_heap_caps.h, v5.5) on the host's malloc. Every capability
- * is served by the one host heap; the free-size figures are those of a freshly booted ESP32 app
- * (as esp_get_free_heap_size reports) and do not move, so heap-leak checks see no change.
+ * ESP-IDF capability-based heap (esp_heap_caps.h, v5.5). Internal RAM is the host's malloc, with
+ * the fixed free-size figures of a freshly booted ESP32 app (they do not move, so heap-leak checks
+ * see no change). MALLOC_CAP_SPIRAM is a heap of its own over the board's PSRAM (esp_psram.h),
+ * present once the start-up adds it (CONFIG_SPIRAM_USE_CAPS_ALLOC or _USE_MALLOC): its figures
+ * count what it hands out, and it returns NULL when exhausted or absent. Its capabilities are
+ * ESP-IDF's: SPIRAM, DEFAULT, 8BIT, 32BIT (a request with any other capability and SPIRAM gets
+ * NULL); the figures for a request without SPIRAM add it to internal RAM's when it matches.
  */
 #ifndef ESP_HEAP_CAPS_H
 #define ESP_HEAP_CAPS_H
@@ -35,17 +39,18 @@ extern "C" {
 #define MALLOC_CAP_DMA_DESC_AXI (1 << 18)
 #define MALLOC_CAP_CACHE_ALIGNED (1 << 19)
 #define MALLOC_CAP_SIMD (1 << 20)
-#define MALLOC_CAP_INVALID (1 << 31)
+#define MALLOC_CAP_INVALID (1u << 31)
 
-/* malloc / calloc / realloc / free of the host heap (caps only checked for MALLOC_CAP_INVALID,
- * which gives NULL). */
+/* Allocation: from the PSRAM heap when caps has MALLOC_CAP_SPIRAM, else the host's malloc; NULL
+ * for MALLOC_CAP_INVALID. realloc moves a block between the heaps when caps asks the other one;
+ * free takes a block of either heap (free() does too, in an app program). */
 void *heap_caps_malloc(size_t size, uint32_t caps);
 void *heap_caps_calloc(size_t n, size_t size, uint32_t caps);
 void *heap_caps_realloc(void *ptr, size_t size, uint32_t caps);
 void heap_caps_free(void *ptr);
 
-/* Free bytes, smallest free bytes since boot and largest free block for caps (fixed figures;
- * 0 for MALLOC_CAP_INVALID). */
+/* Free bytes, smallest free bytes since boot, largest free block and total size of the heaps
+ * that match caps (0 for MALLOC_CAP_INVALID). */
 size_t heap_caps_get_free_size(uint32_t caps);
 size_t heap_caps_get_minimum_free_size(uint32_t caps);
 size_t heap_caps_get_largest_free_block(uint32_t caps);

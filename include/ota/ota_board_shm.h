@@ -23,10 +23,14 @@ extern "C" {
 #endif
 
 #define OTA_BOARD_SHM_MAGIC 0x4B54424Fu /* "OBTK" */
-#define OTA_BOARD_SHM_VERSION 4u
+#define OTA_BOARD_SHM_VERSION 5u
 #define OTA_BOARD_GPIO_COUNT 64
 #define OTA_BOARD_MAX_GPIO_EVENTS 64
 #define OTA_BOARD_PATH_MAX 1024
+/* psram_size: the board carries a 4 MB PSRAM chip when the running app's sdkconfig enables
+ * CONFIG_SPIRAM (a development board with an ESP32-WROVER module), none otherwise. */
+#define OTA_BOARD_PSRAM_AUTO 0xFFFFFFFFu
+#define OTA_BOARD_PSRAM_DEFAULT (4u * 1024u * 1024u)
 
 /* Exit statuses of an app process. */
 #define OTA_APP_EXIT_RETURNED 0    /* app_main and every task ended */
@@ -80,6 +84,8 @@ typedef struct ota_board_shm {
     /* Where the ROM found the second-stage bootloader of this boot (the recovery bootloader's
      * offset after a fallback); 0 before the first ROM step. */
     uint32_t rom_bootloader_offset;
+    /* Bytes of the board's PSRAM chip (0: none), or OTA_BOARD_PSRAM_AUTO. */
+    uint32_t psram_size;
 } ota_board_shm_t;
 
 /* Creates a zero-filled shared block (memfd, not close-on-exec) and maps it. Returns the fd and

@@ -975,6 +975,7 @@ static int board_open_flash(board_t *b, const char *path)
     b->shm->chip_rev =
         (uint16_t)(o->chip_rev >= 0 ? o->chip_rev : ota_flashimg_default_chip_rev(b->chip));
     b->shm->efuse_blk_rev = ota_flashimg_default_efuse_blk_rev(b->chip);
+    b->shm->psram_size = o->psram_size;
     return BOOT_ON;
 }
 

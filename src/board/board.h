@@ -45,6 +45,7 @@ typedef struct board_opts {
     double pace;          /* virtual seconds per real second, 0 = unpaced (ota_clock_set_pace) */
     const char *serial;   /* "socket:PORT": the serial port (console, download protocol) */
     bool download;        /* power on in ROM download mode (GPIO0 held low) */
+    uint32_t psram_size;  /* bytes of PSRAM (0: none), or OTA_BOARD_PSRAM_AUTO */
 } board_opts_t;
 
 /* Runs the board until one of the BOARD_EXIT_* conditions; returns that status. */

@@ -10,6 +10,7 @@
 
 #include "board.h"
 #include "cli_flash.h"
+#include "ota/ota_board_shm.h"
 #include "ota/ota_nor.h"
 
 static const char run_help[] =
@@ -57,6 +58,9 @@ static const char run_help[] =
     "                         into download mode, and closing the port after a download\n"
     "                         session resets it into its app\n"
     "  --download             power on in ROM download mode, as with GPIO0 held low\n"
+    "  --psram SIZE           the board's PSRAM chip: 2MB, 4MB or 8MB (an ESP32 maps 4MB of\n"
+    "                         it), or 0 for none (default: 4MB for an app built with\n"
+    "                         CONFIG_SPIRAM, as on a board with an ESP32-WROVER module)\n"
     "\n"
     "Exit status: 0 --until matched, 1 error, 2 usage, 3 bricked (no bootloader or no bootable\n"
     "app), 4 the app returned, 5 --max-boots reached, 6 booted an image that cannot run on the\n"
@@ -179,6 +183,12 @@ static int run_value_opt(const char *name, const char *v, board_opts_t *o, uint3
         if (!parse_u64(v, &o->seed)) {
             return cli_usage_error("board run", "--seed: '%s' is not a number", v);
         }
+    } else if (strcmp(name, "--psram") == 0) {
+        if (!cli_parse_u32(v, &n) ||
+            (n != 0 && n != (2u << 20) && n != (4u << 20) && n != (8u << 20))) {
+            return cli_usage_error("board run", "--psram: '%s' is not 0, 2MB, 4MB or 8MB", v);
+        }
+        o->psram_size = n;
     } else if (strcmp(name, "--size") == 0) {
         if (!cli_parse_u32(v, size) || !ota_nor_size_valid(*size)) {
             return cli_usage_error("board run", "--size: '%s' is not 1MB .. 128MB", v);
@@ -197,7 +207,7 @@ static int parse_run(int argc, char **argv, board_opts_t *o, uint32_t *size, boo
     static const char *const value_opts[] = {
         "--chip",     "--chip-rev",     "--gpio",     "--until", "--max-boots",
         "--max-time", "--seed",         "--power-cut-at", "--cut-mode", "--size",
-        "--pace",     "--serial",       "--random-cuts", "--faults",   NULL};
+        "--pace",     "--serial",       "--random-cuts", "--faults",   "--psram", NULL};
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         int m = 0;
@@ -241,6 +251,7 @@ static int cmd_run(int argc, char **argv)
     o.chip_rev = -1;
     o.cut_mode = OTA_NOR_CUT_BEFORE;
     o.seed = 1;
+    o.psram_size = OTA_BOARD_PSRAM_AUTO;
     uint32_t size = 0;
     bool pad = false;
     const char *path = NULL;

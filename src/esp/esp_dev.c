@@ -267,6 +267,7 @@ void esp_dev_boot_desc_from_raw(const uint8_t raw[80], esp_bootloader_desc_t *d)
 static void drop(void)
 {
     esp_ota_drop_handles();
+    esp_psram_drop();
     esp_prec_t *r = g.ext;
     while (r != NULL) {
         esp_prec_t *next = r->next;

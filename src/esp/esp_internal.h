@@ -9,6 +9,7 @@
 #define ESP_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "esp_err.h"
@@ -31,6 +32,7 @@ typedef struct esp_dev_config {
     uint32_t table_offset;      /* CONFIG_PARTITION_TABLE_OFFSET (0 = 0x8000) */
     uint32_t running_offset;    /* flash address of the running app partition (0 = none) */
     uint32_t rom_bootloader_offset; /* where the ROM found the bootloader (0 = the primary) */
+    uint32_t psram_size; /* bytes of the board's PSRAM chip (0 = none; esp_psram.h) */
     /* The app's configuration (CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE, _ANTI_ROLLBACK,
      * CONFIG_PARTITION_TABLE_MD5, CONFIG_ESP_HTTPS_OTA_*...). May be NULL = all defaults. Not
      * copied: it must outlive the installation. */
@@ -119,5 +121,33 @@ esp_err_t esp_err_from_ota(int err);
  * restores the partition lookup. Takes effect at the next nvs_flash_init or nvs_flash_erase.
  */
 void nvs_internal_use_region(const ota_flash_t *f, uint32_t offset, uint32_t size);
+
+/* ---- PSRAM (esp_psram.c) ----------------------------------------------------------------- */
+
+/* cpu_start's PSRAM step for an app built with CONFIG_SPIRAM_BOOT_INIT: esp_psram_init(), the
+ * memory test; a board without the chip aborts (ESP-IDF's lines) unless
+ * CONFIG_SPIRAM_IGNORE_NOTFOUND. Nothing without CONFIG_SPIRAM. */
+void esp_psram_startup(void);
+
+/* The start-up step that adds the PSRAM to the heap (CONFIG_SPIRAM_USE_CAPS_ALLOC / _MALLOC). */
+void esp_psram_startup_heap(void);
+
+/* The start-up line of CONFIG_SPIRAM_MALLOC_RESERVE_INTERNAL's internal pool. */
+void esp_psram_startup_reserve(void);
+
+/* Unmaps the PSRAM and forgets its state (esp_dev_uninstall). */
+void esp_psram_drop(void);
+
+/* The MALLOC_CAP_SPIRAM heap: whether p points into it; a block of n bytes or NULL; free (aborts
+ * on a pointer it did not hand out); a block's usable size (0: not a block). */
+bool esp_psram_heap_owns(const void *p);
+void *esp_psram_heap_alloc(size_t n);
+void esp_psram_heap_free(void *p);
+size_t esp_psram_heap_block_size(const void *p);
+
+typedef struct esp_psram_heap_sizes {
+    size_t total, free, min_free, largest; /* all 0 while the PSRAM is not in the heap */
+} esp_psram_heap_sizes_t;
+void esp_psram_heap_sizes(esp_psram_heap_sizes_t *out);
 
 #endif /* ESP_INTERNAL_H */

@@ -4,11 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "esp_heap_caps.h"
 #include "esp_internal.h"
-
-/* Heap figures of a freshly booted ESP32 app: the host has no such limit, so they are fixed. */
-#define SIM_FREE_HEAP 303148u
-#define SIM_MIN_FREE_HEAP 300612u
 
 #define SHUTDOWN_HANDLERS_NO 5
 
@@ -64,12 +61,13 @@ esp_reset_reason_t esp_reset_reason(void)
     return cfg != NULL ? (esp_reset_reason_t)cfg->reset_reason : ESP_RST_UNKNOWN;
 }
 
+/* As ESP-IDF: the heaps that serve malloc (internal RAM, and PSRAM once it is in the heap). */
 uint32_t esp_get_free_heap_size(void)
 {
-    return SIM_FREE_HEAP;
+    return (uint32_t)heap_caps_get_free_size(MALLOC_CAP_DEFAULT);
 }
 
 uint32_t esp_get_minimum_free_heap_size(void)
 {
-    return SIM_MIN_FREE_HEAP;
+    return (uint32_t)heap_caps_get_minimum_free_size(MALLOC_CAP_DEFAULT);
 }

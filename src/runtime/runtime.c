@@ -17,6 +17,7 @@
 
 #include "esp_app_desc.h"
 #include "esp_crt_bundle.h"
+#include "esp_heap_caps.h"
 #include "esp_internal.h"
 #include "esp_log.h"
 #include "ota/ota_board_shm.h"
@@ -178,11 +179,44 @@ static void load_image_config(void)
     }
 }
 
+/* The board's PSRAM chip: --psram, else the one a WROVER board carries for an app built with
+ * CONFIG_SPIRAM. */
+static uint32_t board_psram(void)
+{
+    if (shm->psram_size != OTA_BOARD_PSRAM_AUTO) {
+        return shm->psram_size;
+    }
+    return ota_sdkconfig_bool(config, "SPIRAM", false) ? OTA_BOARD_PSRAM_DEFAULT : 0;
+}
+
+/* free() and realloc() of the whole program (glibc's, and the PSRAM heap's for its blocks): an
+ * ESP-IDF app frees a heap_caps_malloc(MALLOC_CAP_SPIRAM) block with free(). */
+extern void __libc_free(void *p);
+extern void *__libc_realloc(void *p, size_t n);
+
+void free(void *p)
+{
+    if (p != NULL && esp_psram_heap_owns(p)) {
+        esp_psram_heap_free(p);
+    } else {
+        __libc_free(p);
+    }
+}
+
+void *realloc(void *p, size_t n)
+{
+    if (p != NULL && esp_psram_heap_owns(p)) {
+        return heap_caps_realloc(p, n, MALLOC_CAP_SPIRAM);
+    }
+    return __libc_realloc(p, n);
+}
+
 static void startup_banner(void)
 {
     const esp_app_desc_t *d = esp_app_get_description();
     char sha[17] = {0};
     esp_app_get_elf_sha256(sha, sizeof(sha));
+    esp_psram_startup();
     ESP_LOGI("cpu_start", "Pro cpu start user code");
     ESP_LOGI("cpu_start", "cpu freq: 160000000 Hz");
     ESP_LOGI("app_init", "Application information:");
@@ -192,8 +226,10 @@ static void startup_banner(void)
     ESP_LOGI("app_init", "ELF file SHA256:  %s...", sha);
     ESP_LOGI("app_init", "ESP-IDF:          %s", d->idf_ver);
     ESP_LOGI("efuse_init", "Chip rev:         v%d.%d", shm->chip_rev / 100, shm->chip_rev % 100);
+    esp_psram_startup_heap();
     ESP_LOGI("spi_flash", "detected chip: generic");
     ESP_LOGI("spi_flash", "flash io: dio");
+    esp_psram_startup_reserve();
     ESP_LOGI("main_task", "Started on CPU0");
     ESP_LOGI("main_task", "Calling app_main()");
 }
@@ -260,6 +296,7 @@ int main(int argc, char **argv)
         .table_offset = shm->table_offset,
         .running_offset = shm->running_offset,
         .rom_bootloader_offset = shm->rom_bootloader_offset,
+        .psram_size = board_psram(),
         .sdkconfig = config,
         .restart = restart,
         .deep_sleep = deep_sleep,

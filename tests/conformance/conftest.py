@@ -25,7 +25,6 @@ OTAKIT = os.environ.get('OTAKIT', 'otakit')
 UNMODELLED = {
     'SECURE_FLASH_ENC_ENABLED': 'flash encryption',
     'SECURE_BOOT': 'secure boot',
-    'SPIRAM': 'PSRAM',
     'BT_ENABLED': 'Bluetooth',
     'EXAMPLE_CONNECT_THREAD': 'Thread (802.15.4 radio)',
     'EXAMPLE_CONNECT_PPP': 'a PPP modem',

@@ -38,6 +38,12 @@
  *                                       "count" = round, str "text" = "round N", 3000-byte blob
  *                                       "data" of byte N), commit, and erase the key
  *                                       CONFIG_TEST_APP_NVS_ERASE
+ *                            "psram"    (a 16 KB EXT_RAM_BSS_ATTR array is in the program)
+ *                                       print esp_psram_is_initialized/get_size and the
+ *                                       MALLOC_CAP_SPIRAM free size; allocate 1 MB from PSRAM,
+ *                                       print the free size, whether the block is external RAM,
+ *                                       free() it; then allocate 64 KB blocks until NULL and
+ *                                       print how many, free them and print the free size
  *   CONFIG_TEST_APP_CHUNK    write size for "install" (default 4096)
  *   CONFIG_TEST_APP_PIN      the pin of "hold_pin" and "release_pin" (default 4)
  *
@@ -52,7 +58,11 @@
 
 #include "driver/gpio.h"
 #include "esp_app_desc.h"
+#include "esp_attr.h"
+#include "esp_heap_caps.h"
 #include "esp_https_ota.h"
+#include "esp_memory_utils.h"
+#include "esp_psram.h"
 #include "esp_log.h"
 #include "esp_mac.h"
 #include "esp_ota_ops.h"
@@ -406,6 +416,38 @@ static void echo_console(void)
     ESP_LOGI(TAG, "echo: done");
 }
 
+/* In PSRAM with CONFIG_SPIRAM_ALLOW_BSS_SEG_EXTERNAL_MEMORY (the PSRAM heap is smaller by it). */
+static EXT_RAM_BSS_ATTR uint8_t ext_buf[16 * 1024];
+
+static void psram_action(void)
+{
+    ext_buf[sizeof(ext_buf) - 1] = 1;
+    ESP_LOGI(TAG, "psram: initialized %d, size %u, free %u", esp_psram_is_initialized(),
+             (unsigned)esp_psram_get_size(), (unsigned)heap_caps_get_free_size(MALLOC_CAP_SPIRAM));
+    uint8_t *big = heap_caps_malloc(1024 * 1024, MALLOC_CAP_SPIRAM);
+    if (big == NULL) {
+        ESP_LOGI(TAG, "psram: 1 MB allocation failed");
+        return;
+    }
+    memset(big, 0x5a, 1024 * 1024);
+    ESP_LOGI(TAG, "psram: 1 MB allocated, free %u, external %d, internal %d",
+             (unsigned)heap_caps_get_free_size(MALLOC_CAP_SPIRAM), esp_ptr_external_ram(big),
+             esp_ptr_internal(big));
+    free(big);
+    ESP_LOGI(TAG, "psram: freed, free %u", (unsigned)heap_caps_get_free_size(MALLOC_CAP_SPIRAM));
+    static void *blocks[256];
+    int n = 0;
+    while (n < 256 && (blocks[n] = heap_caps_malloc(64 * 1024, MALLOC_CAP_SPIRAM)) != NULL) {
+        n++;
+    }
+    ESP_LOGI(TAG, "psram: %d blocks of 64 KB, then NULL, free %u", n,
+             (unsigned)heap_caps_get_free_size(MALLOC_CAP_SPIRAM));
+    while (n > 0) {
+        heap_caps_free(blocks[--n]);
+    }
+    ESP_LOGI(TAG, "psram: all freed, free %u", (unsigned)heap_caps_get_free_size(MALLOC_CAP_SPIRAM));
+}
+
 void app_main(void)
 {
     const esp_app_desc_t *d = esp_app_get_description();
@@ -439,6 +481,8 @@ void app_main(void)
             release_pin();
         } else if (strcmp(a, "nvs") == 0) {
             nvs_action();
+        } else if (strcmp(a, "psram") == 0) {
+            psram_action();
         } else if (strcmp(a, "https") == 0) {
             https_update();
         } else if (strcmp(a, "crash") == 0) {
