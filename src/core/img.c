@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ota/ota_sig.h"
 #include "ota_le.h"
 
 #define CHUNK 4096u
@@ -48,19 +49,6 @@ static void put_text(uint8_t *dst, const char *s, size_t n)
 static uint32_t round_up(uint32_t v, uint32_t a)
 {
     return (v + a - 1) / a * a;
-}
-
-/* zlib CRC-32 (ROM crc32_le(0, ...)), used by Secure Boot V2 signature blocks. */
-static uint32_t crc32_zlib(const uint8_t *p, size_t n)
-{
-    uint32_t crc = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        crc ^= p[i];
-        for (int k = 0; k < 8; k++) {
-            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-        }
-    }
-    return ~crc;
 }
 
 /* ---- codecs -------------------------------------------------------------------------------- */
@@ -254,7 +242,7 @@ static void parse_signature(const ota_flash_t *f, uint32_t offset, uint32_t avai
             ota_flash_read(f, offset + (uint32_t)pos, blk, OTA_SIG_BLOCK_LEN) != OTA_OK) {
             break;
         }
-        if (blk[0] != OTA_SIG_BLOCK_MAGIC || crc32_zlib(blk, 1196) != ota_get_le32(blk + 1196)) {
+        if (!ota_sig_block_valid(blk)) {
             break;
         }
         if (b == 0) {
