@@ -19,6 +19,7 @@
 #include "esp_app_desc.h"
 #include "esp_bootloader_desc.h"
 #include "esp_internal.h"
+#include "ota/ota_flash_enc.h"
 #include "esp_partition.h"
 #include "ota/ota_ops.h"
 
@@ -42,6 +43,8 @@ typedef struct esp_dev_state {
     const esp_partition_t *running;
     bool app_desc_loaded;
     esp_app_desc_t app_desc;
+    bool enc_on;         /* flash encryption is enabled in the eFuses */
+    ota_flash_enc_t enc; /* then: the cache's view of the flash (dev.flash points at it) */
 } esp_dev_state_t;
 
 void esp_dev_lock(void);

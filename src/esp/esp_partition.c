@@ -131,7 +131,13 @@ const esp_partition_t *esp_partition_verify(const esp_partition_t *partition)
     return p;
 }
 
-typedef enum { PART_IO_READ, PART_IO_WRITE, PART_IO_ERASE } part_io_t;
+typedef enum {
+    PART_IO_READ,
+    PART_IO_WRITE,
+    PART_IO_ERASE,
+    PART_IO_READ_RAW,
+    PART_IO_WRITE_RAW,
+} part_io_t;
 
 /*
  * The I/O calls: checks the caller's struct, takes it as the core's description and runs the
@@ -148,7 +154,15 @@ static esp_err_t part_io(const esp_partition_t *partition, part_io_t op, size_t 
     int err = OTA_OK;
     esp_dev_lock();
     const ota_ops_dev_t *dev = esp_dev_ops();
+    ota_ops_dev_t raw = *dev; /* the chip as it is, past the cache's decryption */
+    raw.flash = esp_dev_state()->cfg.flash;
     switch (op) {
+    case PART_IO_READ_RAW:
+        err = ota_ops_part_read(&raw, &p, offset, dst, size);
+        break;
+    case PART_IO_WRITE_RAW:
+        err = ota_ops_part_write(&raw, &p, offset, src, size);
+        break;
     case PART_IO_READ:
         err = ota_ops_part_read(dev, &p, offset, dst, size);
         break;
@@ -178,13 +192,13 @@ esp_err_t esp_partition_write(const esp_partition_t *partition, size_t dst_offse
 esp_err_t esp_partition_read_raw(const esp_partition_t *partition, size_t src_offset, void *dst,
                                  size_t size)
 {
-    return esp_partition_read(partition, src_offset, dst, size);
+    return part_io(partition, PART_IO_READ_RAW, src_offset, dst, NULL, size);
 }
 
 esp_err_t esp_partition_write_raw(const esp_partition_t *partition, size_t dst_offset,
                                   const void *src, size_t size)
 {
-    return esp_partition_write(partition, dst_offset, src, size);
+    return part_io(partition, PART_IO_WRITE_RAW, dst_offset, NULL, src, size);
 }
 
 esp_err_t esp_partition_erase_range(const esp_partition_t *partition, size_t offset, size_t size)

@@ -1,5 +1,7 @@
-/* Crypto hooks of the host port, on OpenSSL's EVP digest interface. */
+/* Crypto hooks of the host port, on OpenSSL's EVP digest and cipher interfaces. */
 #include "ota/ota_posix.h"
+
+#include <limits.h>
 
 #include <openssl/evp.h>
 
@@ -33,6 +35,25 @@ static void evp_finish(void *state, uint8_t *out)
     EVP_MD_CTX_free(md);
 }
 
+static int evp_aes256_ecb(void *ctx, const uint8_t key[32], bool decrypt, const uint8_t *in,
+                          uint8_t *out, size_t len)
+{
+    (void)ctx;
+    if (len % 16 != 0 || len > INT_MAX) {
+        return -1;
+    }
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    if (c == NULL) {
+        return -1;
+    }
+    int n = 0;
+    int ok = EVP_CipherInit_ex(c, EVP_aes_256_ecb(), NULL, key, NULL, decrypt ? 0 : 1) == 1 &&
+             EVP_CIPHER_CTX_set_padding(c, 0) == 1 &&
+             EVP_CipherUpdate(c, out, &n, in, (int)len) == 1 && n == (int)len;
+    EVP_CIPHER_CTX_free(c);
+    return ok ? 0 : -1;
+}
+
 const ota_crypto_t *ota_crypto_openssl(void)
 {
     static const ota_crypto_t crypto = {
@@ -40,6 +61,7 @@ const ota_crypto_t *ota_crypto_openssl(void)
         .hash_start = evp_start,
         .hash_update = evp_update,
         .hash_finish = evp_finish,
+        .aes256_ecb = evp_aes256_ecb,
     };
     return &crypto;
 }
