@@ -299,6 +299,7 @@ static void install_flash_enc(void)
                                   g.cfg.chip->bootloader_offset, g.cfg.table_offset) == OTA_OK;
     if (g.enc_on) {
         g.dev.flash = &g.enc.flash;
+        g.dev.flash_encrypted = true;
     }
 }
 

@@ -18,6 +18,7 @@
 #include "esp_app_desc.h"
 #include "esp_crt_bundle.h"
 #include "esp_internal.h"
+#include "esp_flash_encrypt.h"
 #include "esp_log.h"
 #include "ota/ota_board_shm.h"
 #include "ota/ota_clock.h"
@@ -185,6 +186,9 @@ static void startup_banner(void)
     ESP_LOGI("efuse_init", "Chip rev:         v%d.%d", shm->chip_rev / 100, shm->chip_rev % 100);
     ESP_LOGI("spi_flash", "detected chip: generic");
     ESP_LOGI("spi_flash", "flash io: dio");
+    if (ota_sdkconfig_bool(config, "SECURE_FLASH_ENC_ENABLED", false)) {
+        esp_flash_encryption_init_checks();
+    }
     ESP_LOGI("main_task", "Started on CPU0");
     ESP_LOGI("main_task", "Calling app_main()");
 }
