@@ -1002,6 +1002,18 @@ static int board_open_shm(board_t *b, char *path)
 
 /* The flash image at path, its timing model and chip. Returns BOOT_ON or a BOARD_EXIT_* value
  * (reported). */
+/* True when the eFuses beside the flash image have flash encryption on: the flash holds an
+ * ESP32's ciphertext, which no chip detection can read. */
+static bool encrypted_esp32(board_t *b)
+{
+    ota_efuse_store_t s;
+    ota_efuse_flash_crypt_t fc;
+    char path[sizeof(b->shm->flash_path) + 8];
+    snprintf(path, sizeof(path), "%s.efuse", b->shm->flash_path);
+    return ota_efuse_store_file(&s, path, 32) == OTA_OK &&
+           s.ops.read_flash_crypt(&s, &fc) == OTA_OK && ota_efuse_flash_crypt_on(&fc);
+}
+
 static int board_open_flash(board_t *b, const char *path)
 {
     const board_opts_t *o = b->opts;
@@ -1016,6 +1028,9 @@ static int board_open_flash(board_t *b, const char *path)
     b->chip = o->chip != NULL
                   ? ota_chip_by_name(o->chip)
                   : ota_flashimg_detect_chip(ota_nor_data(b->nor), ota_nor_size(b->nor));
+    if (b->chip == NULL && o->chip == NULL && encrypted_esp32(b)) {
+        b->chip = ota_chip_by_id(OTA_CHIP_ID_ESP32); /* its bootloader is ciphertext */
+    }
     if (b->chip == NULL) {
         if (o->chip != NULL) {
             fprintf(stderr, "otakit: board run: --chip %s: unknown chip\n", o->chip);

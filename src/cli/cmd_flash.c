@@ -923,6 +923,10 @@ static const cli_sub_t subs[] = {
     {"read-partition", "copy a partition into a file (parttool.py)", cmd_read},
     {"write-partition", "erase a partition and write a file into it (parttool.py)", cmd_write},
     {"erase-partition", "erase a partition (parttool.py)", cmd_erase},
+    {"write", "write files at flash addresses, plain or encrypted (esptool write_flash)",
+     cli_flash_write_cmd},
+    {"enable-encryption", "burn flash encryption on in the eFuses (development mode)",
+     cli_flash_enable_enc_cmd},
 };
 
 static const char group_help[] =
