@@ -36,7 +36,8 @@ static const char enable_help[] =
     "chip prepared with espefuse: the 32-byte key of --keyfile (espsecure's key file) or a random\n"
     "one (written to --save-key), FLASH_CRYPT_CONFIG (default 0xF) and one bit of\n"
     "FLASH_CRYPT_CNT. Nothing in the flash changes; write it encrypted with `otakit flash write\n"
-    "--encrypt`. Enabling it again with the same key does nothing; another key is refused.\n";
+    "--encrypt`. Enabling it again with the same key, or without --keyfile, does nothing;\n"
+    "another key is refused.\n";
 
 typedef struct item {
     uint32_t addr;
@@ -223,6 +224,16 @@ int cli_flash_enable_enc_cmd(int argc, char **argv)
     if (conf != NULL && (!cli_parse_u32(conf, &config) || config > 0xF)) {
         return cli_usage_error(cmd, "--flash-crypt-conf '%s' is not a 4-bit value", conf);
     }
+    ota_efuse_store_t store;
+    ota_efuse_flash_crypt_t fc;
+    if (efuse_of(cmd, flash, &store) != CLI_OK) {
+        return CLI_FAIL;
+    }
+    if (keyfile == NULL && store.ops.read_flash_crypt(&store, &fc) == OTA_OK &&
+        ota_efuse_flash_crypt_on(&fc)) {
+        printf("Flash encryption is already enabled in %s.efuse\n", flash);
+        return CLI_OK; /* a random key would only be refused */
+    }
     uint8_t key[OTA_FLASH_ENC_KEY_LEN];
     if (keyfile != NULL) {
         uint8_t *data = NULL;
@@ -243,10 +254,6 @@ int cli_flash_enable_enc_cmd(int argc, char **argv)
         return cli_error("%s: no random key: getrandom failed", cmd);
     }
     if (save != NULL && cli_write_file(save, key, sizeof(key)) != CLI_OK) {
-        return CLI_FAIL;
-    }
-    ota_efuse_store_t store;
-    if (efuse_of(cmd, flash, &store) != CLI_OK) {
         return CLI_FAIL;
     }
     int err = ota_efuse_store_enable_flash_crypt(&store, key, (uint8_t)config);

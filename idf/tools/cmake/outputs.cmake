@@ -146,11 +146,16 @@ function(__otakit_flasher_args name files)
              "    \"flash_settings\" : {\n        \"flash_mode\": \"${mode}\",\n"
              "        \"flash_size\": \"${size}\",\n        \"flash_freq\": \"${freq}\"\n    },\n"
              "    \"flash_files\" : {\n${entries}\n    },\n")
+    # With flash encryption (development mode) ESP-IDF flashes these encrypted.
+    set(encrypted "false")
+    if(CONFIG_SECURE_FLASH_ENC_ENABLED AND CONFIG_SECURE_FLASH_ENCRYPTION_MODE_DEVELOPMENT)
+        set(encrypted "true")
+    endif()
     foreach(part ${ARGN})
         __otakit_split("${part}" key rest)
         __otakit_split("${rest}" off path)
         string(APPEND json "    \"${key}\" : { \"offset\" : \"${off}\", \"file\" : \"${path}\", "
-                           "\"encrypted\" : \"false\" },\n")
+                           "\"encrypted\" : \"${encrypted}\" },\n")
     endforeach()
     string(APPEND json "    \"extra_esptool_args\" : {\n        \"after\"  : "
                        "\"${CONFIG_ESPTOOLPY_AFTER}\",\n        \"before\" : "
