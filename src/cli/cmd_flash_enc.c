@@ -59,12 +59,14 @@ static int efuse_of(const char *cmd, const char *flash, ota_efuse_store_t *s)
 
 static int parse_write(int argc, char **argv, const char **flash, item_t *items, int *n)
 {
+    static const char *const o_all[] = {"--encrypt", NULL};
+    static const char *const o_rest[] = {"--encrypt-files", NULL};
     const char *cmd = "flash write";
     bool all = false, rest = false;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--encrypt") == 0) {
+        if (cli_flash_flag(argv[i], o_all)) {
             all = true;
-        } else if (strcmp(argv[i], "--encrypt-files") == 0) {
+        } else if (cli_flash_flag(argv[i], o_rest)) {
             rest = true;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             return cli_usage_error(cmd, "unknown option '%s'", argv[i]);
@@ -194,6 +196,29 @@ int cli_flash_write_cmd(int argc, char **argv)
     return rc;
 }
 
+/* The key of keyfile (32 bytes), or a random one without it. */
+static int get_key(const char *cmd, const char *keyfile, uint8_t key[OTA_FLASH_ENC_KEY_LEN])
+{
+    if (keyfile == NULL) {
+        return getrandom(key, OTA_FLASH_ENC_KEY_LEN, 0) == OTA_FLASH_ENC_KEY_LEN
+                   ? CLI_OK
+                   : cli_error("%s: no random key: getrandom failed", cmd);
+    }
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (cli_read_file(keyfile, &data, &len) != CLI_OK) {
+        return CLI_FAIL;
+    }
+    bool ok = len == OTA_FLASH_ENC_KEY_LEN;
+    if (ok) {
+        memcpy(key, data, OTA_FLASH_ENC_KEY_LEN);
+    }
+    free(data);
+    return ok ? CLI_OK
+              : cli_error("%s: %s: a 256-bit key (32 bytes) is expected, not %zu bytes", cmd,
+                          keyfile, len);
+}
+
 int cli_flash_enable_enc_cmd(int argc, char **argv)
 {
     const char *cmd = "flash enable-encryption";
@@ -235,23 +260,8 @@ int cli_flash_enable_enc_cmd(int argc, char **argv)
         return CLI_OK; /* a random key would only be refused */
     }
     uint8_t key[OTA_FLASH_ENC_KEY_LEN];
-    if (keyfile != NULL) {
-        uint8_t *data = NULL;
-        size_t len = 0;
-        if (cli_read_file(keyfile, &data, &len) != CLI_OK) {
-            return CLI_FAIL;
-        }
-        bool ok = len == sizeof(key);
-        if (ok) {
-            memcpy(key, data, sizeof(key));
-        }
-        free(data);
-        if (!ok) {
-            return cli_error("%s: %s: a 256-bit key (32 bytes) is expected, not %zu bytes", cmd,
-                             keyfile, len);
-        }
-    } else if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key)) {
-        return cli_error("%s: no random key: getrandom failed", cmd);
+    if (get_key(cmd, keyfile, key) != CLI_OK) {
+        return CLI_FAIL;
     }
     if (save != NULL && cli_write_file(save, key, sizeof(key)) != CLI_OK) {
         return CLI_FAIL;
