@@ -20,7 +20,7 @@ www=$WORK/www
 mkdir -p "$www" "$WORK/certs"
 start_server https "$www" --self-signed 127.0.0.1 --cert-dir "$WORK/certs"
 cert=$WORK/certs/ca_cert.pem
-FE=(SECURE_FLASH_ENC_ENABLED=y SECURE_FLASH_ENCRYPTION_MODE_DEVELOPMENT=y
+FE=(SECURE_FLASH_ENC_ENABLED=y SECURE_FLASH_ENCRYPTION_MODE_DEVELOPMENT=y NVS_ENCRYPTION=n
     SECURE_FLASH_REQUIRE_ALREADY_ENABLED=y)
 NATIVE=(EXAMPLE_FIRMWARE_UPG_URL=FROM_STDIN "${FE[@]}")
 pack_example "$WORK/v1.bin" native_ota_example 1 "$cert" "${NATIVE[@]}"
