@@ -37,6 +37,11 @@ typedef struct ota_crypto {
      * non-zero on failure. NULL when the port has no AES (flash encryption is then unavailable). */
     int (*aes256_ecb)(void *ctx, const uint8_t key[32], bool decrypt, const uint8_t *in,
                       uint8_t *out, size_t len);
+    /* AES-256-XTS (IEEE 1619) of one data unit: len bytes (at least 16) from in to out with the
+     * 64-byte key (data key, then tweak key) and the 16-byte tweak. Returns 0, or non-zero on
+     * failure. NULL when the port has none (encrypted NVS is then unavailable). */
+    int (*aes256_xts)(void *ctx, const uint8_t key[64], bool decrypt, const uint8_t tweak[16],
+                      const uint8_t *in, uint8_t *out, size_t len);
 } ota_crypto_t;
 
 /*
