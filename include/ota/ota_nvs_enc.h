@@ -43,6 +43,14 @@ typedef struct ota_nvs_enc {
 int ota_nvs_enc_init(ota_nvs_enc_t *e, const ota_flash_t *raw, const ota_crypto_t *c,
                      const uint8_t key[OTA_NVS_ENC_KEY_LEN], uint32_t base, uint32_t size);
 
+/*
+ * Decrypts, in place, the entries of an encrypted NVS partition image buf[0..len) (erased units
+ * stay erased), as nvs_partition_gen.py's decrypt does. Returns OTA_OK, OTA_ERR_UNSUPPORTED (no
+ * aes256_xts hook) or OTA_ERR_FAIL (the cipher failed).
+ */
+int ota_nvs_enc_decrypt_image(const ota_crypto_t *c, const uint8_t key[OTA_NVS_ENC_KEY_LEN],
+                              uint8_t *buf, uint32_t len);
+
 /* Encodes the nvs_keys record (keys, then their CRC-32 LE) into rec. */
 void ota_nvs_enc_keys_encode(const uint8_t key[OTA_NVS_ENC_KEY_LEN],
                              uint8_t rec[OTA_NVS_ENC_KEYS_REC]);

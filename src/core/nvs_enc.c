@@ -123,6 +123,22 @@ int ota_nvs_enc_init(ota_nvs_enc_t *e, const ota_flash_t *raw, const ota_crypto_
     return OTA_OK;
 }
 
+int ota_nvs_enc_decrypt_image(const ota_crypto_t *c, const uint8_t key[OTA_NVS_ENC_KEY_LEN],
+                              uint8_t *buf, uint32_t len)
+{
+    ota_nvs_enc_t e;
+    ota_flash_t none;
+    memset(&none, 0, sizeof(none));
+    int err = ota_nvs_enc_init(&e, &none, c, key, 0, len);
+    for (uint32_t a = 0; err == OTA_OK && len >= OTA_NVS_ENC_UNIT && a <= len - OTA_NVS_ENC_UNIT;
+         a += OTA_NVS_ENC_UNIT) {
+        if (is_entry(&e, a) && !erased(buf + a)) {
+            err = unit_crypt(&e, true, a, buf + a);
+        }
+    }
+    return err;
+}
+
 void ota_nvs_enc_keys_encode(const uint8_t key[OTA_NVS_ENC_KEY_LEN],
                              uint8_t rec[OTA_NVS_ENC_KEYS_REC])
 {

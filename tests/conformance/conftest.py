@@ -22,10 +22,7 @@ sys.path.insert(0, os.path.join(IDF_PATH, 'tools', 'ci', 'python_packages'))
 OTAKIT = os.environ.get('OTAKIT', 'otakit')
 
 # sdkconfig options that need hardware the board does not model, and what that hardware is.
-# Flash encryption is modelled (the ESP32's, on a board whose eFuses already have it on); NVS
-# encryption, which it turns on by default, is not.
 UNMODELLED = {
-    'NVS_ENCRYPTION': 'NVS encryption (nvs_keys partition, XTS-AES entries)',
     'SECURE_BOOT': 'secure boot',
     'SECURE_SIGNED_APPS_NO_SECURE_BOOT': 'signed app images (secure boot keys)',
     'SPIRAM': 'PSRAM',

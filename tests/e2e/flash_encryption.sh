@@ -4,7 +4,10 @@
 # --encrypt`) boots native_ota_example, which updates itself over HTTPS: the new app and the
 # otadata are written encrypted and boot. A plaintext flash on that chip does not boot. What the
 # board wrote decrypts with espsecure (the espsecure part; skipped without ../shared's esptool).
-# ctest-parts: boot espsecure
+# Encrypted NVS (the nvs part; skipped without ../shared's nvs_partition_gen.py): the board reads
+# a partition nvs_partition_gen.py encrypted with the keys in nvs_keys, and generates keys in a
+# blank nvs_keys partition.
+# ctest-parts: boot espsecure nvs
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/netlib.bash"
 
@@ -13,6 +16,12 @@ PYENV=$OTAKIT_BUILD_DIR/pyenv/bin/python
 if only_part espsecure && ! { [ -x "$PYENV" ] && PYTHONPATH=$ESPTOOL_DIR "$PYENV" -c \
     'import espsecure' 2>/dev/null; }; then
     echo "SKIP: espsecure (../shared/conformance's esptool) is not available"
+    exit 77
+fi
+GEN_DIR=$OTAKIT_SOURCE_DIR/../shared/conformance/esp-idf-nvs-partition-gen
+if only_part nvs && ! PYTHONPATH=$GEN_DIR python3 -c 'import esp_idf_nvs_partition_gen' \
+    2>/dev/null; then
+    echo "SKIP: nvs_partition_gen.py (../shared/conformance) is not available"
     exit 77
 fi
 
@@ -123,5 +132,58 @@ if part espsecure && [ -x "$PYENV" ]; then
     seq=$(od -An -tu4 -N4 "$WORK/od.bin" | tr -d ' ')
     [ "$seq" = 1 ] || fail "the otadata entry the board wrote decrypts to ota_seq=$seq, not 1"
     ok
+fi
+if part nvs && PYTHONPATH=$GEN_DIR python3 -c 'import esp_idf_nvs_partition_gen' 2>/dev/null; then
+    # --- the board reads what nvs_partition_gen.py encrypted --------------------------------
+    pack_example "$WORK/n1.bin" native_ota_example 1 "$cert" EXAMPLE_FIRMWARE_UPG_URL=FROM_STDIN \
+        SECURE_FLASH_ENC_ENABLED=y SECURE_FLASH_REQUIRE_ALREADY_ENABLED=y NVS_ENCRYPTION=y \
+        PARTITION_TABLE_TWO_OTA_ENCRYPTED_NVS=y
+    make_flash "$WORK/nplain.bin" two_ota_encr_nvs "factory=$WORK/n1.bin" "$WORK/bl.bin"
+    dd if="$WORK/nplain.bin" of="$WORK/ntable.bin" bs=4096 skip=8 count=1 status=none
+    printf 'key,type,encoding,value\nstorage,namespace,,\nanswer,data,u32,42\n%s\n' \
+        'greeting,data,string,hello encrypted' >"$WORK/n.csv"
+    head -c 64 /dev/urandom >"$WORK/nvskeys.bin"
+    (cd "$WORK" && PYTHONPATH=$GEN_DIR python3 -m esp_idf_nvs_partition_gen encrypt n.csv \
+        nvs_enc.bin 0x4000 --inputkey nvskeys.bin --outdir "$WORK" >/dev/null) ||
+        fail "nvs_partition_gen.py encrypt"
+    "$OTAKIT" nvs dump "$WORK/nvs_enc.bin" --keyfile "$WORK/nvskeys.bin" -d values \
+        >"$WORK/nv1.log" || fail "nvs dump --keyfile"
+    expect_file_has "$WORK/nv1.log" '^storage:answer = 42 \(u32\)$'
+    expect_file_has "$WORK/nv1.log" '^storage:greeting = "hello encrypted" \(string\)$'
+    # the nvs_keys record: the keys, their CRC-32, as nvs_partition_gen.py writes it
+    python3 -c 'import sys, zlib, struct; k = open(sys.argv[1], "rb").read(64); \
+open(sys.argv[2], "wb").write(k + struct.pack("<I", zlib.crc32(k, 0xFFFFFFFF)) + b"\xff" * 12)' \
+        "$WORK/nvskeys.bin" "$WORK/keyrec.bin"
+    cp "$WORK/nplain.bin" "$WORK/n.bin"
+    "$OTAKIT" flash enable-encryption "$WORK/n.bin" --keyfile "$WORK/key.bin" >/dev/null
+    "$OTAKIT" flash write "$WORK/n.bin" 0x9000 "$WORK/nvs_enc.bin" --encrypt-files \
+        0x1000 "$WORK/bl_region.bin" 0x8000 "$WORK/ntable.bin" 0x10000 "$WORK/n1.bin" \
+        0xd000 "$WORK/otadata.bin" 0x310000 "$WORK/keyrec.bin" >/dev/null || fail "flash write"
+    board "$WORK/n.log" "$WORK/n.bin" --until 'native_ota_example: Starting OTA example task'
+    [ "$BOARD_STATUS" -eq 0 ] || fail "encrypted NVS: board exit $BOARD_STATUS"
+    ok
+    expect_file_lacks "$WORK/n.log" 'Generating NVS encr-keys'
+    # nvs_flash_init mounted the entries as valid: a wrong cipher would have erased them
+    dd if="$WORK/n.bin" of="$WORK/nvs_after.bin" bs=4096 skip=9 count=4 status=none
+    "$OTAKIT" nvs dump "$WORK/nvs_after.bin" --keyfile "$WORK/nvskeys.bin" -d values \
+        >"$WORK/nv2.log" || fail "nvs dump --keyfile after the boot"
+    expect_file_has "$WORK/nv2.log" '^storage:answer = 42 \(u32\)$'
+    expect_file_has "$WORK/nv2.log" '^storage:greeting = "hello encrypted" \(string\)$'
+    cmp -s -n 64 "$WORK/nvs_after.bin" "$WORK/nvs_enc.bin" || fail "the page header changed"
+    ok
+
+    # --- a blank nvs_keys partition gets keys on the first nvs_flash_init -------------------
+    cp "$WORK/nplain.bin" "$WORK/k.bin"
+    "$OTAKIT" flash enable-encryption "$WORK/k.bin" --keyfile "$WORK/key.bin" >/dev/null
+    "$OTAKIT" flash write "$WORK/k.bin" --encrypt 0x1000 "$WORK/bl_region.bin" \
+        0x8000 "$WORK/ntable.bin" 0x10000 "$WORK/n1.bin" 0xd000 "$WORK/otadata.bin" >/dev/null ||
+        fail "flash write"
+    board "$WORK/k.log" "$WORK/k.bin" --until 'native_ota_example: Starting OTA example task'
+    expect_file_has "$WORK/k.log" 'nvs: Generating NVS encr-keys...$'
+    raw=$(od -An -tx1 -N16 -j $((0x310000)) "$WORK/k.bin" | tr -d ' ')
+    [ "$raw" != ffffffffffffffffffffffffffffffff ] || fail "no keys were written"
+    ok
+    board "$WORK/k2.log" "$WORK/k.bin" --until 'native_ota_example: Starting OTA example task'
+    expect_file_lacks "$WORK/k2.log" 'Generating NVS encr-keys'
 fi
 echo "PASS: $CHECKS checks"
