@@ -1669,6 +1669,11 @@ static const struct builtin {
      "phy_init, data, phy,     ,        0x1000,\n"
      "ota_0,    app,  ota_0,   ,        1700K,\n"
      "ota_1,    app,  ota_1,   ,        1700K,\n"},
+    {"singleapp_large", "# Name,   Type, SubType, Offset,  Size, Flags\n"
+                        "# Large single factory app, no OTA (offsets are placed after the table)\n"
+                        "nvs,      data, nvs,     ,        0x6000,\n"
+                        "phy_init, data, phy,     ,        0x1000,\n"
+                        "factory,  app,  factory, ,        1500K,\n"},
     {"two_ota_encr_nvs",
      "# Name,   Type, SubType, Offset,   Size, Flags\n"
      "# Factory app, two OTA definitions, NVS keys for encrypted NVS (offsets are placed after "
@@ -1680,11 +1685,6 @@ static const struct builtin {
      "ota_0,    app,  ota_0,   ,        1M,\n"
      "ota_1,    app,  ota_1,   ,        1M,\n"
      "nvs_key,  data, nvs_keys,,        0x1000, encrypted\n"},
-    {"singleapp_large", "# Name,   Type, SubType, Offset,  Size, Flags\n"
-                        "# Large single factory app, no OTA (offsets are placed after the table)\n"
-                        "nvs,      data, nvs,     ,        0x6000,\n"
-                        "phy_init, data, phy,     ,        0x1000,\n"
-                        "factory,  app,  factory, ,        1500K,\n"},
 };
 
 const char *ota_part_builtin_csv(const char *name)
