@@ -1,7 +1,8 @@
 /*
  * ESP-IDF partition API (esp_partition.h, v5.5) over the native core's partition list and I/O
- * (ota_ops.h). Records come from the installed table (erase_size 0x1000, never encrypted: flash
- * encryption is off, readonly from the flag) and from esp_partition_register_external.
+ * (ota_ops.h). Records come from the installed table (erase_size 0x1000, encrypted by ESP-IDF's
+ * rule when flash encryption is on, readonly from the flag) and from
+ * esp_partition_register_external.
  *
  * Where ESP-IDF asserts on a NULL partition or iterator, these functions return
  * ESP_ERR_INVALID_ARG (or NULL) instead.
@@ -327,6 +328,11 @@ esp_err_t esp_partition_register_external(esp_flash_t *flash_chip, size_t offset
         r->info.size = (uint32_t)size;
         r->info.erase_size = OTA_OPS_ERASE_SIZE;
         memcpy(r->info.label, r->part.label, sizeof(r->info.label));
+        /* encrypted by ESP-IDF's rule when flash encryption is on (spec 1.9) */
+        r->info.encrypted = st->enc_on && ota_flash_enc_part_encrypted(&r->part);
+        if (r->info.encrypted && !ota_flash_enc_covers(&st->enc, r->part.offset)) {
+            ota_flash_enc_add_range(&st->enc, r->part.offset, r->part.size);
+        }
         esp_prec_t **tail = &st->ext;
         while (*tail != NULL) {
             tail = &(*tail)->next;

@@ -72,7 +72,9 @@ function(__otakit_partition_table prefix)
     set(dir "${CMAKE_BINARY_DIR}/partition_table")
     file(MAKE_DIRECTORY "${dir}")
     __otakit_partition_csv(csv)
-    set(opts --offset ${CONFIG_PARTITION_TABLE_OFFSET} --flash-size ${CONFIG_ESPTOOLPY_FLASHSIZE})
+    # as ESP-IDF's build: a "bootloader, primary" row with offset N/A sits at the bootloader
+    set(opts --offset ${CONFIG_PARTITION_TABLE_OFFSET} --flash-size ${CONFIG_ESPTOOLPY_FLASHSIZE}
+             --primary-bootloader-offset ${CONFIG_BOOTLOADER_OFFSET_IN_FLASH})
     if(NOT CONFIG_PARTITION_TABLE_MD5)
         list(APPEND opts --disable-md5sum)
     endif()
