@@ -34,8 +34,8 @@ extern "C" {
 #endif
 
 #define OTA_FLASH_ENC_KEY_LEN 32
-#define OTA_FLASH_ENC_BLOCK 16u             /* encrypted writes are multiples of this */
-#define OTA_FLASH_ENC_CONFIG_DEFAULT 0xFu   /* FLASH_CRYPT_CONFIG burnt by ESP-IDF: all tweaked */
+#define OTA_FLASH_ENC_BLOCK 16u           /* encrypted writes are multiples of this */
+#define OTA_FLASH_ENC_CONFIG_DEFAULT 0xFu /* FLASH_CRYPT_CONFIG burnt by ESP-IDF: all tweaked */
 #define OTA_FLASH_ENC_MAX_RANGES (OTA_PART_MAX_ENTRIES + 2)
 
 typedef struct ota_flash_enc_range {

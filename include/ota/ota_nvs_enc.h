@@ -24,9 +24,9 @@
 extern "C" {
 #endif
 
-#define OTA_NVS_ENC_KEY_LEN 64    /* data key, then tweak key */
-#define OTA_NVS_ENC_KEYS_REC 68u  /* the record in the nvs_keys partition: keys and CRC-32 */
-#define OTA_NVS_ENC_UNIT 32u      /* one entry */
+#define OTA_NVS_ENC_KEY_LEN 64     /* data key, then tweak key */
+#define OTA_NVS_ENC_KEYS_REC 68u   /* the record in the nvs_keys partition: keys and CRC-32 */
+#define OTA_NVS_ENC_UNIT 32u       /* one entry */
 #define OTA_NVS_ENC_PLAIN_HEAD 64u /* page header and state bitmap of every 4 KiB page */
 
 typedef struct ota_nvs_enc {

@@ -742,7 +742,8 @@ static int chip_stopped(board_t *b, int status)
     return board_wait_reset(b) ? BOOT_AGAIN : status;
 }
 
-/* The ROM step: checks the second-stage bootloader; *used gets its size. Returns BOOT_ON, BOOT_AGAIN or BOARD_EXIT_BRICKED. */
+/* The ROM step: checks the second-stage bootloader; *used gets its size. Returns BOOT_ON,
+ * BOOT_AGAIN or BOARD_EXIT_BRICKED. */
 static int boot_rom(board_t *b, const ota_boot_env_t *env, uint32_t *used)
 {
     /* The ROM does not know the table offset; the bootloader region ends at 0x8000 unless
@@ -794,12 +795,14 @@ static int boot_second_stage(board_t *b, const ota_boot_env_t *env, uint32_t use
         return chip_stopped(b, BOARD_EXIT_BRICKED);
     }
     if (fe_check && b->enc_on) {
-        ota_logf(env->log, 'I', "flash_encrypt", "flash encryption is enabled (3 plaintext "
-                                                 "flashes left)");
+        ota_logf(env->log, 'I', "flash_encrypt",
+                 "flash encryption is enabled (3 plaintext "
+                 "flashes left)");
     } else if (fe_check && fe_required) {
-        ota_logf(env->log, 'E', "flash_encrypt", "flash encryption is not enabled, and "
-                                                 "SECURE_FLASH_REQUIRE_ALREADY_ENABLED is set, "
-                                                 "refusing to boot.");
+        ota_logf(env->log, 'E', "flash_encrypt",
+                 "flash encryption is not enabled, and "
+                 "SECURE_FLASH_REQUIRE_ALREADY_ENABLED is set, "
+                 "refusing to boot.");
         board_event(b, "bricked: the bootloader requires flash encryption");
         return chip_stopped(b, BOARD_EXIT_BRICKED);
     }
@@ -879,8 +882,8 @@ static int boot_once(board_t *b, uint32_t *reason)
     /* The ROM reads the eFuses (the recovery bootloader offset, flash encryption) before any
      * bootloader runs: they are found with the table offset of the last boot (0x8000 at
      * power-on). */
-    uint32_t efuse_table = b->shm->table_offset ? b->shm->table_offset
-                                                : OTA_PART_TABLE_OFFSET_DEFAULT;
+    uint32_t efuse_table =
+        b->shm->table_offset ? b->shm->table_offset : OTA_PART_TABLE_OFFSET_DEFAULT;
     setup_efuse(b, efuse_table);
     setup_flash_enc(b, efuse_table);
     ota_boot_env_t env = {

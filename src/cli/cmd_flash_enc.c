@@ -114,10 +114,8 @@ static int load_items(const char *flash, uint32_t size, item_t *items, int n)
             it->data = p;
             it->len = padded;
         }
-        if (it->addr % OTA_FLASH_SECTOR_SIZE != 0 || it->addr > size ||
-            it->len > size - it->addr) {
-            return cli_error("flash write: %s: %s at 0x%x %s", flash, it->path,
-                             (unsigned)it->addr,
+        if (it->addr % OTA_FLASH_SECTOR_SIZE != 0 || it->addr > size || it->len > size - it->addr) {
+            return cli_error("flash write: %s: %s at 0x%x %s", flash, it->path, (unsigned)it->addr,
                              it->addr % OTA_FLASH_SECTOR_SIZE != 0
                                  ? "is not on a 4 KiB sector boundary"
                                  : "does not fit the flash");
@@ -144,8 +142,8 @@ static int write_items(const char *flash, const ota_flash_t *f, const ota_efuse_
                               : ota_flash_program(f, it->addr, it->data, (uint32_t)it->len);
         }
         if (err != OTA_OK) {
-            return cli_error("flash write: %s: %s at 0x%x: %s", flash, it->path,
-                             (unsigned)it->addr, ota_strerror(err));
+            return cli_error("flash write: %s: %s at 0x%x: %s", flash, it->path, (unsigned)it->addr,
+                             ota_strerror(err));
         }
         printf("Wrote %zu bytes%s at 0x%08x (%s)\n", it->len, it->encrypt ? " (encrypted)" : "",
                (unsigned)it->addr, it->path);
@@ -172,8 +170,8 @@ int cli_flash_write_cmd(int argc, char **argv)
     memset(&fc, 0, sizeof(fc));
     if (rc == CLI_OK && any_enc) {
         rc = efuse_of("flash write", flash, &store);
-        if (rc == CLI_OK && (store.ops.read_flash_crypt(&store, &fc) != OTA_OK ||
-                             !ota_efuse_flash_crypt_on(&fc))) {
+        if (rc == CLI_OK &&
+            (store.ops.read_flash_crypt(&store, &fc) != OTA_OK || !ota_efuse_flash_crypt_on(&fc))) {
             rc = cli_error("flash write: %s: --encrypt needs flash encryption on in its eFuses "
                            "(otakit flash enable-encryption)",
                            flash);

@@ -197,9 +197,9 @@ static int decrypt_part(const char *cmd, const char *keyfile, uint8_t *data, siz
     if (cli_read_file(keyfile, &keys, &n) != CLI_OK) {
         return CLI_FAIL;
     }
-    int err = n < OTA_NVS_ENC_KEY_LEN ? OTA_ERR_SIZE
-                                      : ota_nvs_enc_decrypt_image(ota_crypto_openssl(), keys, data,
-                                                                  (uint32_t)len);
+    int err = n < OTA_NVS_ENC_KEY_LEN
+                  ? OTA_ERR_SIZE
+                  : ota_nvs_enc_decrypt_image(ota_crypto_openssl(), keys, data, (uint32_t)len);
     free(keys);
     if (err == OTA_ERR_SIZE) {
         return cli_error("%s: %s: %zu bytes; the 64 bytes of the two keys are expected", cmd,

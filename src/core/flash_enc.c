@@ -196,7 +196,8 @@ static int view_program(void *ctx, uint32_t addr, const void *src, uint32_t len)
         bool enc = false;
         uint32_t end = run_end(e, addr, &enc);
         uint32_t n = end - addr < len ? end - addr : len;
-        int err = enc ? ota_flash_enc_write(e, addr, in, n) : ota_flash_program(e->raw, addr, in, n);
+        int err =
+            enc ? ota_flash_enc_write(e, addr, in, n) : ota_flash_program(e->raw, addr, in, n);
         if (err != OTA_OK) {
             return err;
         }

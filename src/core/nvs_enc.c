@@ -143,8 +143,8 @@ void ota_nvs_enc_keys_encode(const uint8_t key[OTA_NVS_ENC_KEY_LEN],
                              uint8_t rec[OTA_NVS_ENC_KEYS_REC])
 {
     memcpy(rec, key, OTA_NVS_ENC_KEY_LEN);
-    ota_put_le32(rec + OTA_NVS_ENC_KEY_LEN, ota_otadata_crc32(0xFFFFFFFFu, key,
-                                                              OTA_NVS_ENC_KEY_LEN));
+    ota_put_le32(rec + OTA_NVS_ENC_KEY_LEN,
+                 ota_otadata_crc32(0xFFFFFFFFu, key, OTA_NVS_ENC_KEY_LEN));
 }
 
 bool ota_nvs_enc_keys_ok(const uint8_t rec[OTA_NVS_ENC_KEYS_REC])

@@ -333,8 +333,8 @@ int ota_ops_write_at(const ota_ops_dev_t *dev, ota_session_t *s, const void *dat
         return OTA_ERR_STATE;
     }
     if (dev->flash_encrypted && size % 16 != 0) {
-        ota_logf(dev->log, 'E', OTA_OPS_TAG, "Size should be 16byte aligned for flash encryption "
-                                             "case");
+        ota_logf(dev->log, 'E', OTA_OPS_TAG,
+                 "Size should be 16byte aligned for flash encryption case");
         return OTA_ERR_INVALID_ARG;
     }
     int err = ota_ops_part_write(dev, s->staging, offset, data, size);

@@ -102,7 +102,8 @@ static esp_err_t nvs_keys(const esp_partition_t *kp, uint8_t key[OTA_NVS_ENC_KEY
         }
     } else if (ret == ESP_OK) {
         ESP_LOGW("nvs", "Failed to read NVS security cfg: [0x%02X] (%s)",
-                 ESP_ERR_NVS_KEYS_NOT_INITIALIZED, esp_err_to_name(ESP_ERR_NVS_KEYS_NOT_INITIALIZED));
+                 ESP_ERR_NVS_KEYS_NOT_INITIALIZED,
+                 esp_err_to_name(ESP_ERR_NVS_KEYS_NOT_INITIALIZED));
         ESP_LOGI("nvs", "Generating NVS encr-keys...");
         esp_fill_random(key, OTA_NVS_ENC_KEY_LEN);
         memset(rec, 0xFF, sizeof(rec));
@@ -128,8 +129,8 @@ static esp_err_t secure_region(const ota_flash_t **flash, uint32_t offset, uint3
         !esp_flash_encryption_enabled()) {
         return ESP_OK;
     }
-    const esp_partition_t *kp =
-        esp_partition_find_first(ESP_PARTITION_TYPE_DATA, ESP_PARTITION_SUBTYPE_DATA_NVS_KEYS, NULL);
+    const esp_partition_t *kp = esp_partition_find_first(ESP_PARTITION_TYPE_DATA,
+                                                         ESP_PARTITION_SUBTYPE_DATA_NVS_KEYS, NULL);
     if (kp == NULL) {
         ESP_LOGE("nvs", "CONFIG_NVS_ENCRYPTION is enabled, but no partition with subtype nvs_keys "
                         "found in the partition table.");
@@ -303,7 +304,8 @@ static esp_err_t erase_part(const char *label)
             ret = secure_region(&f, offset, size);
         }
         int err = ret != ESP_OK ? OTA_OK
-                  : other ? ota_flash_erase_range(f, offset, size) : nvs_store_format(f, offset, size);
+                  : other       ? ota_flash_erase_range(f, offset, size)
+                                : nvs_store_format(f, offset, size);
         if (err != OTA_OK) {
             ret = err == OTA_ERR_READONLY ? ESP_ERR_NOT_ALLOWED : map_mount_err(err);
         }

@@ -61,25 +61,20 @@ static void test_tweak_by_32_byte_block(void **state)
     uint8_t a[64], b[64];
     memset(a, 0x5A, sizeof(a));
     memcpy(b, a, sizeof(b));
-    assert_int_equal(ota_flash_enc_crypt(crypto(), key, 0xF, false, 0x10000, a, sizeof(a)),
-                     OTA_OK);
+    assert_int_equal(ota_flash_enc_crypt(crypto(), key, 0xF, false, 0x10000, a, sizeof(a)), OTA_OK);
     /* one key per 32-byte block: its two 16-byte halves encrypt alike, the next block not */
     assert_memory_equal(a, a + 16, 16);
     assert_memory_not_equal(a, a + 32, 16);
     assert_memory_not_equal(a, b, 16);
     /* FLASH_CRYPT_CONFIG 0 tweaks nothing: every block alike */
-    assert_int_equal(ota_flash_enc_crypt(crypto(), key, 0x0, false, 0x10000, b, sizeof(b)),
-                     OTA_OK);
+    assert_int_equal(ota_flash_enc_crypt(crypto(), key, 0x0, false, 0x10000, b, sizeof(b)), OTA_OK);
     assert_memory_equal(b, b + 32, 16);
-    assert_int_equal(ota_flash_enc_crypt(crypto(), key, 0xF, true, 0x10000, a, sizeof(a)),
-                     OTA_OK);
+    assert_int_equal(ota_flash_enc_crypt(crypto(), key, 0xF, true, 0x10000, a, sizeof(a)), OTA_OK);
     uint8_t plain[64];
     memset(plain, 0x5A, sizeof(plain));
     assert_memory_equal(a, plain, sizeof(plain));
-    assert_int_equal(ota_flash_enc_crypt(crypto(), key, 0xF, false, 0x10008, a, 16),
-                     OTA_ERR_ALIGN);
-    assert_int_equal(ota_flash_enc_crypt(crypto(), key, 0xF, false, 0x10000, a, 24),
-                     OTA_ERR_ALIGN);
+    assert_int_equal(ota_flash_enc_crypt(crypto(), key, 0xF, false, 0x10008, a, 16), OTA_ERR_ALIGN);
+    assert_int_equal(ota_flash_enc_crypt(crypto(), key, 0xF, false, 0x10000, a, 24), OTA_ERR_ALIGN);
 }
 
 static void test_regions_from_encrypted_table(void **state)

@@ -164,8 +164,7 @@ static int read_flash_crypt(void *ctx, ota_efuse_flash_crypt_t *out)
     return OTA_OK;
 }
 
-int ota_efuse_store_enable_flash_crypt(ota_efuse_store_t *s, const uint8_t key[32],
-                                       uint8_t config)
+int ota_efuse_store_enable_flash_crypt(ota_efuse_store_t *s, const uint8_t key[32], uint8_t config)
 {
     ota_efuse_flash_crypt_t fc;
     int err = read_flash_crypt(s, &fc);
