@@ -148,7 +148,9 @@ const ota_part_t *ota_ops_find(const ota_ops_dev_t *dev, int type, int subtype, 
 
 /*
  * esp_partition_verify: the device partition identical to the description p (type, subtype,
- * offset, size, not encrypted, and label when p's label is non-empty), first in list order.
+ * offset, size, and label when p's label is non-empty), first in list order; p flagged
+ * OTA_PART_FLAG_ENCRYPTED (the ESP layer's mark for an encryption that differs from the
+ * device's) matches none.
  * Returns that entry or NULL (also for NULL arguments).
  */
 const ota_part_t *ota_ops_part_verify(const ota_ops_dev_t *dev, const ota_part_t *p);
