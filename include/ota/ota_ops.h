@@ -16,9 +16,9 @@
  *     entry, failing with OTA_ERR_NOT_FOUND when there is none;
  *   - calls that ESP-IDF runs on the caller's struct as given (partition I/O, sha256, set_boot,
  *     get_state, descriptions) use its fields directly, registered or not.
- * Flash encryption is off on the simulated board: no partition is encrypted, every write is
- * plain and esp_ota_write needs no 16-byte buffering; a description with the encrypted flag set
- * matches no registered partition.
+ * With flash encryption (flash_encrypted; flash is then the encrypting view of ota_flash_enc.h)
+ * esp_ota_write buffers partial 16-byte blocks; a description with the encrypted flag set
+ * matches no registered partition (the ESP layer sets it when the caller's encryption differs).
  *
  * Log lines go to dev->log with ESP-IDF's tags ("esp_ota_ops", "esp_image", "partition",
  * "flash_parts", "efuse") and words. Numbers in "err=0x%x" texts are passed through

@@ -2,8 +2,8 @@
  * OTA sessions: esp_ota_begin, esp_ota_resume, esp_ota_set_final_partition, esp_ota_write,
  * esp_ota_write_with_offset, esp_ota_end and esp_ota_abort of ESP-IDF v5.5 (spec 4.3 - 4.8).
  *
- * Flash encryption is off on the simulated board, so writes go straight to flash: there is no
- * 16-byte buffering of partial blocks and nothing to flush in ota_ops_end.
+ * Writes go straight to flash, except with flash encryption (dev->flash_encrypted): then only
+ * whole 16-byte blocks are written, the rest waits in the session until ota_ops_end flushes it.
  */
 #include "ota_le.h"
 #include "ota_ops_priv.h"

@@ -74,8 +74,9 @@ bool esp_dev_chip_ok(const esp_flash_t *chip);
 /*
  * The native description of a caller's esp_partition_t, used as given (for I/O) or looked up
  * (verify). A description that cannot name a partition of the board - another chip, a type or
- * subtype above 0xFF, a label without a NUL in its 17 bytes - gets the encrypted flag, which no
- * registered partition has (flash encryption is off), so that a lookup finds nothing.
+ * subtype above 0xFF, a label without a NUL in its 17 bytes - or whose `encrypted` differs from
+ * what the device's flash encryption makes of its address gets the encrypted flag, so that a
+ * lookup finds nothing.
  */
 void esp_dev_part_from(const esp_partition_t *in, ota_part_t *out);
 
