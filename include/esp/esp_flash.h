@@ -27,6 +27,14 @@ esp_err_t esp_flash_read(esp_flash_t *chip, void *buffer, uint32_t address, uint
 esp_err_t esp_flash_write(esp_flash_t *chip, const void *buffer, uint32_t address, uint32_t length);
 esp_err_t esp_flash_erase_region(esp_flash_t *chip, uint32_t start, uint32_t len);
 
+/* Access through flash encryption (ESP_ERR_NOT_SUPPORTED while it is off in the eFuses): the
+ * write encrypts (address and length multiples of 16: ESP_ERR_INVALID_ARG, ESP_ERR_INVALID_SIZE),
+ * the read decrypts. */
+esp_err_t esp_flash_write_encrypted(esp_flash_t *chip, uint32_t address, const void *buffer,
+                                    uint32_t length);
+esp_err_t esp_flash_read_encrypted(esp_flash_t *chip, uint32_t address, void *out_buffer,
+                                   uint32_t length);
+
 #ifdef __cplusplus
 }
 #endif

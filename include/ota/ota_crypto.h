@@ -1,13 +1,14 @@
 /*
  * Crypto hooks for the portable core.
  *
- * The core computes digests (SHA-256 for images, MD5 for partition tables) through this small hook
- * set, so a port can use a hardware engine or a library. The host port implements it with
- * OpenSSL's libcrypto (ota_crypto_openssl()).
+ * The core computes digests (SHA-256 for images, MD5 for partition tables) and the AES of flash
+ * encryption through this small hook set, so a port can use a hardware engine or a library. The
+ * host port implements it with OpenSSL's libcrypto (ota_crypto_openssl()).
  */
 #ifndef OTA_CRYPTO_H
 #define OTA_CRYPTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,6 +51,16 @@ typedef struct ota_crypto {
      */
     int (*sig_verify)(void *ctx, ota_sig_alg_t alg, const uint8_t *key, size_t key_len,
                       const uint8_t digest[32], const uint8_t *sig, size_t sig_len);
+    /* AES-256 in ECB mode: len bytes (a multiple of 16) from in to out (they may be the same
+     * buffer), encrypted, or decrypted when decrypt is true, with the 32-byte key. Returns 0, or
+     * non-zero on failure. NULL when the port has no AES (flash encryption is then unavailable). */
+    int (*aes256_ecb)(void *ctx, const uint8_t key[32], bool decrypt, const uint8_t *in,
+                      uint8_t *out, size_t len);
+    /* AES-256-XTS (IEEE 1619) of one data unit: len bytes (at least 16) from in to out with the
+     * 64-byte key (data key, then tweak key) and the 16-byte tweak. Returns 0, or non-zero on
+     * failure. NULL when the port has none (encrypted NVS is then unavailable). */
+    int (*aes256_xts)(void *ctx, const uint8_t key[64], bool decrypt, const uint8_t tweak[16],
+                      const uint8_t *in, uint8_t *out, size_t len);
 } ota_crypto_t;
 
 /*

@@ -1,5 +1,6 @@
 /*
- * eFuse services the core needs (anti-rollback counter, recovery bootloader offset).
+ * eFuse services the core needs (anti-rollback counter, recovery bootloader offset, flash
+ * encryption).
  *
  * eFuse bits can only be burnt (0 -> 1), never cleared. The host port keeps them in the flash
  * image's efuse partition or in a sidecar file (see ota_efuse_file.h); a real port reads the chip.
@@ -7,11 +8,25 @@
 #ifndef OTA_EFUSE_H
 #define OTA_EFUSE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The ESP32's flash-encryption eFuses. */
+typedef struct ota_efuse_flash_crypt {
+    uint8_t cnt;     /* FLASH_CRYPT_CNT (7 bits): encryption is on while an odd number is set */
+    uint8_t config;  /* FLASH_CRYPT_CONFIG (4 bits): which quarters of the key are tweaked */
+    uint8_t key[32]; /* BLOCK1, as espsecure's key file holds it */
+} ota_efuse_flash_crypt_t;
+
+/* True when FLASH_CRYPT_CNT has an odd number of bits set (esp_flash_encryption_enabled). */
+static inline bool ota_efuse_flash_crypt_on(const ota_efuse_flash_crypt_t *fc)
+{
+    return (__builtin_popcount(fc->cnt & 0x7Fu) & 1) != 0;
+}
 
 typedef struct ota_efuse {
     void *ctx;
@@ -23,6 +38,8 @@ typedef struct ota_efuse {
     int (*read_recovery_offset)(void *ctx, uint32_t *out);
     /* Burns the recovery bootloader offset (a sector multiple). */
     int (*write_recovery_offset)(void *ctx, uint32_t offset);
+    /* The flash-encryption fields; NULL when the eFuses have none (encryption is then off). */
+    int (*read_flash_crypt)(void *ctx, ota_efuse_flash_crypt_t *out);
 } ota_efuse_t;
 
 #ifdef __cplusplus

@@ -9,7 +9,11 @@
  *        0     4  SECURE_VERSION: anti-rollback counter, one bit per version (popcount)
  *        4     4  RECOVERY_BOOTLOADER_FLASH_SECTOR: recovery bootloader offset / 4096
  *        8     6  MAC_FACTORY: the factory MAC, bytes in order, each stored inverted
- *       14    18  reserved (0xFF)
+ *       14     1  FLASH_CRYPT_CNT (7 bits), stored inverted
+ *       15     1  FLASH_CRYPT_CONFIG (4 bits), stored inverted
+ *       16    16  reserved (0xFF)
+ *       32    32  BLOCK1: the flash encryption key, bytes as espsecure's key file holds them,
+ *                 each stored inverted
  *
  * Burning a bit is programming a flash bit from 1 to 0, so bits can be set but never cleared, as
  * with real eFuses, and a burn in the efuse partition is a flash operation like any other (it
@@ -28,7 +32,7 @@
 extern "C" {
 #endif
 
-#define OTA_EFUSE_BLOCK_LEN 32u
+#define OTA_EFUSE_BLOCK_LEN 64u
 #define OTA_EFUSE_SIDECAR_LEN 4096u
 
 typedef struct ota_efuse_store {
@@ -63,7 +67,16 @@ int ota_efuse_store_file(ota_efuse_store_t *s, const char *path, uint32_t field_
  * into mac. Returns OTA_OK or an I/O error. */
 int ota_efuse_store_read_mac(const ota_efuse_store_t *s, uint8_t mac[6]);
 
-/* Reads the raw 32-byte block (inverted words as stored). Returns OTA_OK or an I/O error. */
+/*
+ * Burns flash encryption on as a prepared chip has it (espefuse burn_key flash_encryption, then
+ * FLASH_CRYPT_CONFIG and one bit of FLASH_CRYPT_CNT): development mode. Fails with OTA_ERR_STATE
+ * when a different key is already burnt; burning the same key again only sets what is missing.
+ * Returns OTA_OK, OTA_ERR_STATE or an I/O error.
+ */
+int ota_efuse_store_enable_flash_crypt(ota_efuse_store_t *s, const uint8_t key[32],
+                                       uint8_t config);
+
+/* Reads the raw block (inverted words as stored). Returns OTA_OK or an I/O error. */
 int ota_efuse_store_read_block(const ota_efuse_store_t *s, uint8_t block[OTA_EFUSE_BLOCK_LEN]);
 
 #ifdef __cplusplus

@@ -16,9 +16,9 @@
  *     entry, failing with OTA_ERR_NOT_FOUND when there is none;
  *   - calls that ESP-IDF runs on the caller's struct as given (partition I/O, sha256, set_boot,
  *     get_state, descriptions) use its fields directly, registered or not.
- * Flash encryption is off on the simulated board: no partition is encrypted, every write is
- * plain and esp_ota_write needs no 16-byte buffering; a description with the encrypted flag set
- * matches no registered partition.
+ * With flash encryption (flash_encrypted; flash is then the encrypting view of ota_flash_enc.h)
+ * esp_ota_write buffers partial 16-byte blocks; a description with the encrypted flag set
+ * matches no registered partition (the ESP layer sets it when the caller's encryption differs).
  *
  * Log lines go to dev->log with ESP-IDF's tags ("esp_ota_ops", "esp_image", "partition",
  * "flash_parts", "efuse") and words. Numbers in "err=0x%x" texts are passed through
@@ -88,6 +88,8 @@ typedef struct ota_ops_dev {
                                    nothing */
     uint32_t table_offset;      /* CONFIG_PARTITION_TABLE_OFFSET (0 = 0x8000): ends the primary
                                    bootloader region */
+    bool flash_encrypted;       /* flash encryption is on: flash is the encrypting view and
+                                   sessions write whole 16-byte blocks */
 
     const ota_part_table_t *table;  /* loaded partition table (may be NULL = no entries) */
     const ota_part_t *const *extra; /* externally registered partitions, after the table */
@@ -134,6 +136,10 @@ typedef struct ota_session {
     uint8_t walk_left;
     uint8_t walk;
     bool walk_hash;
+    /* Flash encryption: bytes not yet written, waiting for a whole 16-byte block (0x00-filled
+     * until the first block is flushed, 0xFF-filled after, as ESP-IDF's handle) */
+    uint8_t partial[16];
+    uint8_t partial_len;
 } ota_session_t;
 
 /*
@@ -156,7 +162,9 @@ const ota_part_t *ota_ops_find(const ota_ops_dev_t *dev, int type, int subtype, 
 
 /*
  * esp_partition_verify: the device partition identical to the description p (type, subtype,
- * offset, size, not encrypted, and label when p's label is non-empty), first in list order.
+ * offset, size, and label when p's label is non-empty), first in list order; p flagged
+ * OTA_PART_FLAG_ENCRYPTED (the ESP layer's mark for an encryption that differs from the
+ * device's) matches none.
  * Returns that entry or NULL (also for NULL arguments).
  */
 const ota_part_t *ota_ops_part_verify(const ota_ops_dev_t *dev, const ota_part_t *p);
@@ -278,13 +286,16 @@ int ota_ops_set_final(const ota_ops_dev_t *dev, ota_session_t *s, const ota_part
  * magic word (expected 0x50AA, saw 0x%04x)"; a 1-byte first write is checked on its one byte);
  * failure returns OTA_ERR_VALIDATE, writes nothing and leaves the session open. Then programs
  * the bytes at wrote_size (errors as ota_ops_part_write: OTA_ERR_SIZE past the end) and
- * advances wrote_size.
+ * advances wrote_size. With dev->flash_encrypted only whole 16-byte blocks are programmed: the
+ * buffered bytes are completed first, the tail waits in s->partial (spec 4.6 step 5), and
+ * wrote_size counts programmed bytes only.
  */
 int ota_ops_write(const ota_ops_dev_t *dev, ota_session_t *s, const void *data, size_t size);
 
 /*
  * esp_ota_write_with_offset: programs size bytes at staging offset `offset` (no magic check)
- * and adds size to wrote_size. data NULL: log "write data is invalid", OTA_ERR_INVALID_ARG;
+ * and adds size to wrote_size. With dev->flash_encrypted a size that is not a multiple of 16 is
+ * OTA_ERR_INVALID_ARG ("Size should be 16byte aligned for flash encryption case"). data NULL: log "write data is invalid", OTA_ERR_INVALID_ARG;
  * closed session: OTA_ERR_INVALID_ARG. A session using sequential erase is refused with
  * OTA_ERR_STATE and a log line (ESP-IDF asserts and aborts there). Write errors as
  * ota_ops_part_write.
@@ -294,7 +305,8 @@ int ota_ops_write_at(const ota_ops_dev_t *dev, ota_session_t *s, const void *dat
 
 /*
  * esp_ota_end: closes *s whatever happens. OTA_ERR_INVALID_ARG (NULL argument, closed session,
- * or nothing written). Verification by the final partition's type over the staging partition:
+ * or nothing written). Bytes buffered for flash encryption are written as one padded 16-byte
+ * block (OTA_ERR_STATE when that fails). Verification by the final partition's type over the staging partition:
  * app or bootloader: ota_img_verify (logging as esp_image_verify, a bootloader final verified as
  * a bootloader); partition table: the bootloader's table check over its first 0xC00 bytes (the
  * failure text logged with tag "flash_parts"); data and other types: none. A failure logs "New

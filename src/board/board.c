@@ -31,6 +31,7 @@
 #include "ota/ota_board_shm.h"
 #include "ota/ota_clock.h"
 #include "ota/ota_efuse_store.h"
+#include "ota/ota_flash_enc.h"
 #include "ota/ota_flashimg.h"
 #include "ota/ota_img.h"
 #include "ota/ota_nor.h"
@@ -51,6 +52,9 @@ typedef struct board {
     const ota_flash_t *flash;
     const ota_chip_t *chip;
     ota_efuse_store_t efuse;
+    bool enc_on;                   /* flash encryption is on in the eFuses */
+    ota_flash_enc_t enc;           /* then: what the ROM, bootloader and cache read */
+    const ota_flash_t *boot_flash; /* &enc.flash or flash */
     bool colors;
     bool have_until;
     regex_t until;
@@ -227,6 +231,46 @@ static void setup_efuse(board_t *b, uint32_t table_offset)
     }
 }
 
+/* Flash encryption: with FLASH_CRYPT_CNT odd, the boot chain reads through the decrypting view
+ * (the bootloader region ends at table_offset). */
+static void setup_flash_enc(board_t *b, uint32_t table_offset)
+{
+    ota_efuse_flash_crypt_t fc;
+    const ota_efuse_t *e = &b->efuse.ops;
+    b->enc_on = e->read_flash_crypt(e->ctx, &fc) == OTA_OK && ota_efuse_flash_crypt_on(&fc) &&
+                ota_flash_enc_init(&b->enc, b->flash, ota_crypto_openssl(), fc.key, fc.config,
+                                   b->chip->bootloader_offset, table_offset) == OTA_OK;
+    b->boot_flash = b->enc_on ? &b->enc.flash : b->flash;
+}
+
+/* Copies len bytes at addr as the cache reads them (decrypted when flash encryption is on),
+ * straight from the image: no flash operation is counted. */
+static void cache_copy(board_t *b, uint32_t addr, void *dst, uint32_t len)
+{
+    const uint8_t *data = ota_nor_data(b->nor);
+    if (!b->enc_on) {
+        memcpy(dst, data + addr, len);
+        return;
+    }
+    uint8_t buf[256];
+    uint8_t *out = dst;
+    while (len > 0) {
+        uint32_t base = addr & ~15u;
+        uint32_t skip = addr - base;
+        uint32_t n = (uint32_t)sizeof(buf) - skip < len ? (uint32_t)sizeof(buf) - skip : len;
+        uint32_t whole = (skip + n + 15u) & ~15u;
+        uint32_t avail = ota_nor_size(b->nor) - base;
+        memset(buf, 0xFF, sizeof(buf));
+        memcpy(buf, data + base, whole < avail ? whole : avail);
+        ota_flash_enc_crypt(ota_crypto_openssl(), b->enc.key, b->enc.config, true, base, buf,
+                            whole);
+        memcpy(out, buf + skip, n);
+        out += n;
+        addr += n;
+        len -= n;
+    }
+}
+
 /* ---- boot ---------------------------------------------------------------------------------- */
 
 static const char *rom_reset_line(uint32_t reason)
@@ -268,7 +312,7 @@ static int rom_step(board_t *b, const ota_boot_env_t *env, uint32_t table_offset
     if (err != OTA_OK) {
         uint8_t word[4] = {0xFF, 0xFF, 0xFF, 0xFF};
         if (b->chip->bootloader_offset + 4 <= ota_nor_size(b->nor)) {
-            memcpy(word, ota_nor_data(b->nor) + b->chip->bootloader_offset, 4);
+            cache_copy(b, b->chip->bootloader_offset, word, 4);
         }
         snprintf(line, sizeof(line), "invalid header: 0x%02x%02x%02x%02x", word[3], word[2],
                  word[1], word[0]);
@@ -293,7 +337,7 @@ static int rom_step(board_t *b, const ota_boot_env_t *env, uint32_t table_offset
 /* The bootloader's configuration, baked into its image (defaults for ESP-IDF's own builds). */
 static ota_sdkconfig_t *bootloader_config(board_t *b, uint32_t offset, uint32_t region)
 {
-    ota_sdkconfig_t *cfg = ota_flashimg_image_sdkconfig(b->flash, offset, region);
+    ota_sdkconfig_t *cfg = ota_flashimg_image_sdkconfig(b->boot_flash, offset, region);
     return cfg != NULL ? cfg : ota_sdkconfig_new();
 }
 
@@ -302,7 +346,7 @@ static void bootloader_banner(board_t *b, uint32_t offset)
     ota_boot_desc_t desc;
     uint8_t raw[OTA_BOOT_DESC_LEN];
     const ota_log_t sink = {boot_log, b};
-    memcpy(raw, ota_nor_data(b->nor) + offset + 0x20, sizeof(raw));
+    cache_copy(b, offset + 0x20, raw, sizeof(raw));
     bool ok = ota_boot_desc_decode(raw, &desc);
     ota_logf(&sink, 'I', "boot", "ESP-IDF %s 2nd stage bootloader", ok ? desc.idf_ver : "?");
     if (ok) {
@@ -426,16 +470,17 @@ static int app_program_file(board_t *b, const char *name, uint32_t offset, uint3
         board_event(b, "cannot create the app's program file: %s", strerror(errno));
         return -1;
     }
-    const uint8_t *payload = ota_nor_data(b->nor) + offset;
+    uint8_t buf[4096];
     size_t done = 0;
     while (done < len) {
-        ssize_t w = write(mfd, payload + done, len - done);
-        if (w <= 0) {
+        uint32_t n = len - done < sizeof(buf) ? (uint32_t)(len - done) : (uint32_t)sizeof(buf);
+        cache_copy(b, offset + (uint32_t)done, buf, n);
+        if (write(mfd, buf, n) != (ssize_t)n) {
             close(mfd);
             board_event(b, "cannot write the app's program file");
             return -1;
         }
-        done += (size_t)w;
+        done += n;
     }
     return mfd;
 }
@@ -697,14 +742,10 @@ static int chip_stopped(board_t *b, int status)
     return board_wait_reset(b) ? BOOT_AGAIN : status;
 }
 
-/* The ROM step: checks the second-stage bootloader; *used gets its size and *efuse_table the
- * table offset the eFuses were found with. Returns BOOT_ON, BOOT_AGAIN or BOARD_EXIT_BRICKED. */
-static int boot_rom(board_t *b, const ota_boot_env_t *env, uint32_t *used, uint32_t *efuse_table)
+/* The ROM step: checks the second-stage bootloader; *used gets its size. Returns BOOT_ON,
+ * BOOT_AGAIN or BOARD_EXIT_BRICKED. */
+static int boot_rom(board_t *b, const ota_boot_env_t *env, uint32_t *used)
 {
-    /* The ROM reads the eFuses (the recovery bootloader offset) before any bootloader runs:
-     * they are found with the table offset of the last boot (0x8000 at power-on). */
-    *efuse_table = b->shm->table_offset ? b->shm->table_offset : OTA_PART_TABLE_OFFSET_DEFAULT;
-    setup_efuse(b, *efuse_table);
     /* The ROM does not know the table offset; the bootloader region ends at 0x8000 unless
      * the bootloader says otherwise, so check with the largest sane region first. */
     int err = rom_step(b, env, OTA_PART_TABLE_OFFSET_DEFAULT, used);
@@ -733,9 +774,12 @@ static int boot_second_stage(board_t *b, const ota_boot_env_t *env, uint32_t use
     b->shm->table_offset = cfg.table_offset;
     if (cfg.table_offset != efuse_table) {
         setup_efuse(b, cfg.table_offset);
+        setup_flash_enc(b, cfg.table_offset);
     }
     bootloader_banner(b, used);
     ota_boot_run(env, &cfg, res);
+    bool fe_check = ota_sdkconfig_bool(bcfg, "SECURE_FLASH_ENC_ENABLED", false);
+    bool fe_required = ota_sdkconfig_bool(bcfg, "SECURE_FLASH_REQUIRE_ALREADY_ENABLED", false);
     ota_sdkconfig_free(bcfg);
     if (res->outcome == OTA_BOOT_FLASH_ERROR && res->err == OTA_ERR_POWER_LOSS) {
         power_cut(b);
@@ -748,6 +792,18 @@ static int boot_second_stage(board_t *b, const ota_boot_env_t *env, uint32_t use
                     : res->outcome == OTA_BOOT_SELECT_ERROR
                         ? "the bootloader cannot select a partition"
                         : "flash failure in the bootloader");
+        return chip_stopped(b, BOARD_EXIT_BRICKED);
+    }
+    if (fe_check && b->enc_on) {
+        ota_logf(env->log, 'I', "flash_encrypt",
+                 "flash encryption is enabled (3 plaintext "
+                 "flashes left)");
+    } else if (fe_check && fe_required) {
+        ota_logf(env->log, 'E', "flash_encrypt",
+                 "flash encryption is not enabled, and "
+                 "SECURE_FLASH_REQUIRE_ALREADY_ENABLED is set, "
+                 "refusing to boot.");
+        board_event(b, "bricked: the bootloader requires flash encryption");
         return chip_stopped(b, BOARD_EXIT_BRICKED);
     }
     ota_logf(env->log, 'I', "boot", "Disabling RNG early entropy source...");
@@ -800,7 +856,7 @@ static int boot_app(board_t *b, const ota_boot_result_t *res, uint32_t *reason)
 {
     ota_img_host_info_t info;
     ota_diag_t diag = {{0}};
-    int err = ota_img_host_locate(b->flash, res->part.offset, res->part.size, &info, &diag);
+    int err = ota_img_host_locate(b->boot_flash, res->part.offset, res->part.size, &info, &diag);
     if (err != OTA_OK || !info.has_payload) {
         const ota_img_meta_t *m = &res->meta;
         const ota_chip_t *ic = ota_chip_by_id(m->header.chip_id);
@@ -823,8 +879,15 @@ static int boot_app(board_t *b, const ota_boot_result_t *res, uint32_t *reason)
  * a BOARD_EXIT_* value; *reason gets the next reset's reason. */
 static int boot_once(board_t *b, uint32_t *reason)
 {
+    /* The ROM reads the eFuses (the recovery bootloader offset, flash encryption) before any
+     * bootloader runs: they are found with the table offset of the last boot (0x8000 at
+     * power-on). */
+    uint32_t efuse_table =
+        b->shm->table_offset ? b->shm->table_offset : OTA_PART_TABLE_OFFSET_DEFAULT;
+    setup_efuse(b, efuse_table);
+    setup_flash_enc(b, efuse_table);
     ota_boot_env_t env = {
-        .flash = b->flash,
+        .flash = b->boot_flash,
         .crypto = ota_crypto_openssl(),
         .chip = b->chip,
         .chip_rev = b->shm->chip_rev,
@@ -839,8 +902,7 @@ static int boot_once(board_t *b, uint32_t *reason)
     *reason = OTA_BOARD_RST_POWERON; /* unless the app ends otherwise */
 
     uint32_t used = 0;
-    uint32_t efuse_table = 0;
-    int step = boot_rom(b, &env, &used, &efuse_table);
+    int step = boot_rom(b, &env, &used);
     if (step != BOOT_ON) {
         return step;
     }
@@ -943,6 +1005,18 @@ static int board_open_shm(board_t *b, char *path)
 
 /* The flash image at path, its timing model and chip. Returns BOOT_ON or a BOARD_EXIT_* value
  * (reported). */
+/* True when the eFuses beside the flash image have flash encryption on: the flash holds an
+ * ESP32's ciphertext, which no chip detection can read. */
+static bool encrypted_esp32(board_t *b)
+{
+    ota_efuse_store_t s;
+    ota_efuse_flash_crypt_t fc;
+    char path[sizeof(b->shm->flash_path) + 8];
+    snprintf(path, sizeof(path), "%s.efuse", b->shm->flash_path);
+    return ota_efuse_store_file(&s, path, 32) == OTA_OK &&
+           s.ops.read_flash_crypt(&s, &fc) == OTA_OK && ota_efuse_flash_crypt_on(&fc);
+}
+
 static int board_open_flash(board_t *b, const char *path)
 {
     const board_opts_t *o = b->opts;
@@ -957,6 +1031,9 @@ static int board_open_flash(board_t *b, const char *path)
     b->chip = o->chip != NULL
                   ? ota_chip_by_name(o->chip)
                   : ota_flashimg_detect_chip(ota_nor_data(b->nor), ota_nor_size(b->nor));
+    if (b->chip == NULL && o->chip == NULL && encrypted_esp32(b)) {
+        b->chip = ota_chip_by_id(OTA_CHIP_ID_ESP32); /* its bootloader is ciphertext */
+    }
     if (b->chip == NULL) {
         if (o->chip != NULL) {
             fprintf(stderr, "otakit: board run: --chip %s: unknown chip\n", o->chip);

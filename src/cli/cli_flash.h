@@ -110,4 +110,8 @@ void cli_flash_print_selection(const ota_part_table_t *t, const ota_otadata_entr
  */
 int cli_flash_create_from_build(const char *dir, const char *out, bool quiet);
 
+/* `otakit flash write` and `otakit flash enable-encryption` (cmd_flash_enc.c). */
+int cli_flash_write_cmd(int argc, char **argv);
+int cli_flash_enable_enc_cmd(int argc, char **argv);
+
 #endif /* OTAKIT_CLI_FLASH_H */

@@ -43,7 +43,8 @@ static const char create_help[] =
     "                           bootloader, partition table, app and other flash files\n"
     "  --size SIZE              flash size: 1MB, 2MB, 4MB, 8MB, 16MB, 32MB, 64MB or 128MB\n"
     "  --table TABLE            partition table: a built-in one (singleapp, two_ota,\n"
-    "                           two_ota_large) or a CSV or binary file; generated with\n"
+    "                           two_ota_large, two_ota_encr_nvs) or a CSV or binary\n"
+    "                           file; generated with\n"
     "                           gen_esp32part.py's rules and checked against the flash size\n"
     "  --bootloader FILE        second-stage bootloader image\n"
     "  --app [NAME=]FILE        app image for partition NAME (default: factory, else ota_0);\n"
@@ -923,6 +924,10 @@ static const cli_sub_t subs[] = {
     {"read-partition", "copy a partition into a file (parttool.py)", cmd_read},
     {"write-partition", "erase a partition and write a file into it (parttool.py)", cmd_write},
     {"erase-partition", "erase a partition (parttool.py)", cmd_erase},
+    {"write", "write files at flash addresses, plain or encrypted (esptool write_flash)",
+     cli_flash_write_cmd},
+    {"enable-encryption", "burn flash encryption on in the eFuses (development mode)",
+     cli_flash_enable_enc_cmd},
 };
 
 static const char group_help[] =

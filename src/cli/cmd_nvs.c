@@ -12,6 +12,8 @@
 #include "cli_flash.h"
 #include "ota/ota_idfnvs.h"
 #include "ota/ota_nvs_dump.h"
+#include "ota/ota_nvs_enc.h"
+#include "ota/ota_posix.h"
 #include "ota/ota_memflash.h"
 #include "ota/ota_nvs_csv.h"
 
@@ -68,6 +70,7 @@ static int cmd_generate(int argc, char **argv)
 
 static const char dump_help[] =
     "usage: otakit nvs dump FILE [--name NAME] [-d all|written|minimal|namespaces|values]\n"
+    "                       [--keyfile KEYS]\n"
     "\n"
     "Prints an NVS partition in ESP-IDF's format as ESP-IDF's nvs_tool.py prints it with\n"
     "--color never: -d all (the default) every page with its header, entry state bitmap and\n"
@@ -76,6 +79,9 @@ static const char dump_help[] =
     "-d values lists each stored value once, 'namespace:key = value (type)' (integers in decimal,\n"
     "strings quoted, blobs in hex), after repairing in memory what nvs_flash_init would repair.\n"
     "FILE is a partition image, or with --name a flash image whose partition NAME is read.\n"
+    "--keyfile decrypts an encrypted partition first (NVS encryption: KEYS holds the 32-byte\n"
+    "data key and the 32-byte tweak key, as nvs_partition_gen.py's key file or the nvs_keys\n"
+    "partition's plaintext begins).\n"
     "\n"
     "Exit status: 0 printed; 1 FILE cannot be read or is not a whole number of 4 KiB pages (or,\n"
     "for -d values, holds no valid NVS partition); 2 for a wrong command line.\n";
@@ -183,6 +189,25 @@ static int dump_kind(const char *name)
     return -1;
 }
 
+/* Decrypts the entries of data with the keys in keyfile (its first 64 bytes). */
+static int decrypt_part(const char *cmd, const char *keyfile, uint8_t *data, size_t len)
+{
+    uint8_t *keys = NULL;
+    size_t n = 0;
+    if (cli_read_file(keyfile, &keys, &n) != CLI_OK) {
+        return CLI_FAIL;
+    }
+    int err = n < OTA_NVS_ENC_KEY_LEN
+                  ? OTA_ERR_SIZE
+                  : ota_nvs_enc_decrypt_image(ota_crypto_openssl(), keys, data, (uint32_t)len);
+    free(keys);
+    if (err == OTA_ERR_SIZE) {
+        return cli_error("%s: %s: %zu bytes; the 64 bytes of the two keys are expected", cmd,
+                         keyfile, n);
+    }
+    return err == OTA_OK ? CLI_OK : cli_error("%s: %s: %s", cmd, keyfile, ota_strerror(err));
+}
+
 static int cmd_dump(int argc, char **argv)
 {
     static const char cmd[] = "nvs dump";
@@ -192,8 +217,10 @@ static int cmd_dump(int argc, char **argv)
     const char *path = NULL;
     const char *name = NULL;
     const char *kind = "all";
+    const char *keyfile = NULL;
     for (int i = 1; i < argc; i++) {
         int r = cli_opt(cmd, argc, argv, &i, "--name", &name);
+        r = r == 0 ? cli_opt(cmd, argc, argv, &i, "--keyfile", &keyfile) : r;
         r = r == 0 ? cli_opt(cmd, argc, argv, &i, "-d", &kind) : r;
         r = r == 0 ? cli_opt(cmd, argc, argv, &i, "--dump", &kind) : r;
         if (r < 0) {
@@ -216,7 +243,8 @@ static int cmd_dump(int argc, char **argv)
     }
     uint8_t *data = NULL;
     size_t len = 0;
-    if (load_part(cmd, path, name, &data, &len) != CLI_OK) {
+    if (load_part(cmd, path, name, &data, &len) != CLI_OK ||
+        (keyfile != NULL && decrypt_part(cmd, keyfile, data, len) != CLI_OK)) {
         free(data);
         return CLI_FAIL;
     }

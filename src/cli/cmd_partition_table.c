@@ -42,7 +42,7 @@ static const char help_text[] =
     "  --extra-partition-subtypes TYPE,NAME,VALUE\n"
     "                               an extra subtype keyword (VALUE in hex); repeatable\n"
     "  --print-builtin NAME         print a built-in table's CSV (singleapp, two_ota,\n"
-    "                               two_ota_large) and exit\n"
+    "                               two_ota_large, two_ota_encr_nvs) and exit\n"
     "  -q, --quiet                  accepted for compatibility (status lines are never shown)\n"
     "  -v, --verify                 accepted for compatibility (checks are on by default)\n"
     "  -h, --help                   show this help\n"
@@ -212,7 +212,7 @@ static int print_builtin_opt(args_t *a, const char *v)
     if (csv == NULL) {
         return cli_usage_error(CMD,
                                "--print-builtin: unknown table '%s' (choose from singleapp, "
-                               "two_ota, two_ota_large)",
+                               "two_ota, two_ota_large, two_ota_encr_nvs)",
                                v ? v : "");
     }
     fputs(csv, stdout);

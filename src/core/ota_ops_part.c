@@ -161,7 +161,7 @@ const ota_part_t *ota_ops_find(const ota_ops_dev_t *dev, int type, int subtype, 
 const ota_part_t *ota_ops_part_verify(const ota_ops_dev_t *dev, const ota_part_t *want)
 {
     if (dev == NULL || want == NULL || (want->flags & OTA_PART_FLAG_ENCRYPTED) != 0) {
-        return NULL; /* flash encryption is off: no registered partition is encrypted */
+        return NULL; /* the caller's encryption differs from the device's (the ESP layer says) */
     }
     if (want->type == OTA_PART_TYPE_ANY && want->subtype != OTA_PART_SUBTYPE_ANY) {
         return NULL;

@@ -2,8 +2,8 @@
  * OTA sessions: esp_ota_begin, esp_ota_resume, esp_ota_set_final_partition, esp_ota_write,
  * esp_ota_write_with_offset, esp_ota_end and esp_ota_abort of ESP-IDF v5.5 (spec 4.3 - 4.8).
  *
- * Flash encryption is off on the simulated board, so writes go straight to flash: there is no
- * 16-byte buffering of partial blocks and nothing to flush in ota_ops_end.
+ * Writes go straight to flash, except with flash encryption (dev->flash_encrypted): then only
+ * whole 16-byte blocks are written, the rest waits in the session until ota_ops_end flushes it.
  */
 #include "ota_le.h"
 #include "ota_ops_priv.h"
@@ -246,6 +246,40 @@ static int check_magic(const ota_ops_dev_t *dev, const ota_session_t *s, const u
     return OTA_OK;
 }
 
+/* Flash encryption: completes and writes the buffered block, then the whole blocks of data;
+ * the tail waits in s->partial. */
+static int write_blocks(const ota_ops_dev_t *dev, ota_session_t *s, const uint8_t *data,
+                        size_t size)
+{
+    if (s->partial_len != 0) {
+        size_t n = sizeof(s->partial) - s->partial_len;
+        n = n < size ? n : size;
+        memcpy(s->partial + s->partial_len, data, n);
+        s->partial_len = (uint8_t)(s->partial_len + n);
+        data += n;
+        size -= n;
+        if (s->partial_len < sizeof(s->partial)) {
+            return OTA_OK;
+        }
+        int err = ota_ops_part_write(dev, s->staging, s->wrote_size, s->partial, 16);
+        if (err != OTA_OK) {
+            return err;
+        }
+        s->wrote_size += 16;
+        s->partial_len = 0;
+        memset(s->partial, 0xFF, sizeof(s->partial));
+    }
+    size_t tail = size % 16;
+    size -= tail;
+    memcpy(s->partial, data + size, tail);
+    s->partial_len = (uint8_t)tail;
+    int err = size == 0 ? OTA_OK : ota_ops_part_write(dev, s->staging, s->wrote_size, data, size);
+    if (err == OTA_OK) {
+        s->wrote_size += (uint32_t)size;
+    }
+    return err;
+}
+
 int ota_ops_write(const ota_ops_dev_t *dev, ota_session_t *s, const void *data, size_t size)
 {
     if (data == NULL) {
@@ -261,16 +295,19 @@ int ota_ops_write(const ota_ops_dev_t *dev, ota_session_t *s, const void *data, 
     }
     if (s->need_erase) {
         track_span(dev, s, data, size);
-        int err = erase_ahead(dev, s, size);
+        int err = erase_ahead(dev, s, size + s->partial_len);
         if (err != OTA_OK) {
             return err;
         }
     }
-    if (s->wrote_size == 0) {
+    if (s->wrote_size == 0 && s->partial_len == 0) {
         int err = check_magic(dev, s, data, size);
         if (err != OTA_OK) {
             return err;
         }
+    }
+    if (dev->flash_encrypted) {
+        return write_blocks(dev, s, data, size);
     }
     int err = ota_ops_part_write(dev, s->staging, s->wrote_size, data, size);
     if (err == OTA_OK) {
@@ -294,6 +331,11 @@ int ota_ops_write_at(const ota_ops_dev_t *dev, ota_session_t *s, const void *dat
                  "must erase the partition before writing to it (session opened with "
                  "OTA_WITH_SEQUENTIAL_WRITES)");
         return OTA_ERR_STATE;
+    }
+    if (dev->flash_encrypted && size % 16 != 0) {
+        ota_logf(dev->log, 'E', OTA_OPS_TAG,
+                 "Size should be 16byte aligned for flash encryption case");
+        return OTA_ERR_INVALID_ARG;
     }
     int err = ota_ops_part_write(dev, s->staging, offset, data, size);
     if (err == OTA_OK) {
@@ -333,7 +375,14 @@ int ota_ops_end(const ota_ops_dev_t *dev, ota_session_t *s)
         return OTA_ERR_INVALID_ARG;
     }
     int err = OTA_ERR_INVALID_ARG; /* esp_ota_end is only valid once something was written */
-    if (s->wrote_size != 0) {
+    if (s->wrote_size != 0 && s->partial_len != 0) {
+        err = ota_ops_part_write(dev, s->staging, s->wrote_size, s->partial, 16) == OTA_OK
+                  ? OTA_OK
+                  : OTA_ERR_STATE;
+        s->wrote_size += 16;
+        s->partial_len = 0;
+    }
+    if (s->wrote_size != 0 && err != OTA_ERR_STATE) {
         err = verify_staging(dev, s);
         if (err != OTA_OK) {
             ota_logf(dev->log, 'E', OTA_OPS_TAG, "New image failed verification");

@@ -9,6 +9,7 @@
 #include "../bootloader_flash/include/bootloader_flash_priv.h"
 #include "esp_dev_priv.h"
 #include "esp_flash.h"
+#include "esp_flash_encrypt.h"
 #include "esp_image_format.h"
 #include "esp_partition.h"
 #include "esp_rom_sys.h"
@@ -239,18 +240,23 @@ void bootloader_munmap(const void *mapping)
 
 esp_err_t bootloader_flash_read(size_t src_addr, void *dest, size_t size, bool allow_decrypt)
 {
-    (void)allow_decrypt;
     if (src_addr > UINT32_MAX || size > UINT32_MAX) {
         return ESP_ERR_INVALID_ARG;
+    }
+    if (allow_decrypt && esp_flash_encryption_enabled()) {
+        return flash_err(esp_flash_read_encrypted(NULL, (uint32_t)src_addr, dest, (uint32_t)size));
     }
     return flash_err(esp_flash_read(NULL, dest, (uint32_t)src_addr, (uint32_t)size));
 }
 
 esp_err_t bootloader_flash_write(size_t dest_addr, void *src, size_t size, bool write_encrypted)
 {
-    (void)write_encrypted;
     if (dest_addr > UINT32_MAX || size > UINT32_MAX) {
         return ESP_ERR_INVALID_ARG;
+    }
+    if (write_encrypted && esp_flash_encryption_enabled()) {
+        return flash_err(
+            esp_flash_write_encrypted(NULL, (uint32_t)dest_addr, src, (uint32_t)size));
     }
     return flash_err(esp_flash_write(NULL, src, (uint32_t)dest_addr, (uint32_t)size));
 }

@@ -134,7 +134,7 @@ static void fill_info(esp_prec_t *r)
     r->info.size = r->part.size;
     r->info.erase_size = OTA_OPS_ERASE_SIZE;
     memcpy(r->info.label, r->part.label, sizeof(r->info.label));
-    r->info.encrypted = false; /* flash encryption is off on the simulated board */
+    r->info.encrypted = g.enc_on && ota_flash_enc_part_encrypted(&r->part);
     r->info.readonly = (r->part.flags & OTA_PART_FLAG_READONLY) != 0;
 }
 
@@ -219,7 +219,9 @@ void esp_dev_part_from(const esp_partition_t *in, ota_part_t *out)
     out->offset = in->address;
     out->size = in->size;
     memcpy(out->label, in->label, len);
-    if (in->encrypted || !exact) {
+    /* a record that differs from the device's in its encryption matches no partition */
+    bool encrypted = g.enc_on && ota_flash_enc_covers(&g.enc, (uint32_t)in->address);
+    if (in->encrypted != encrypted || !exact) {
         out->flags |= OTA_PART_FLAG_ENCRYPTED;
     }
     if (in->readonly) {
@@ -300,6 +302,24 @@ static int log_err_code(int err)
     return esp_err_from_ota(err);
 }
 
+/* With flash encryption on in the eFuses, the core reads and writes through the cache's view:
+ * the bootloader, the table and the encrypted partitions decrypt and encrypt (lock held). */
+static void install_flash_enc(void)
+{
+    const ota_efuse_t *e = g.cfg.efuse;
+    ota_efuse_flash_crypt_t fc;
+    if (e == NULL || e->read_flash_crypt == NULL || e->read_flash_crypt(e->ctx, &fc) != OTA_OK ||
+        !ota_efuse_flash_crypt_on(&fc) || g.cfg.crypto->aes256_ecb == NULL) {
+        return;
+    }
+    g.enc_on = ota_flash_enc_init(&g.enc, g.cfg.flash, g.cfg.crypto, fc.key, fc.config,
+                                  g.cfg.chip->bootloader_offset, g.cfg.table_offset) == OTA_OK;
+    if (g.enc_on) {
+        g.dev.flash = &g.enc.flash;
+        g.dev.flash_encrypted = true;
+    }
+}
+
 esp_err_t esp_dev_install(const esp_dev_config_t *cfg)
 {
     if (cfg == NULL || cfg->flash == NULL || cfg->crypto == NULL || cfg->chip == NULL) {
@@ -334,10 +354,11 @@ esp_err_t esp_dev_install(const esp_dev_config_t *cfg)
     g.dev.test_flags = cfg->ota_test_flags;
     g.installed = true;
     esp_flash_default_chip->size = cfg->flash->size;
+    install_flash_enc();
 
     uint8_t buf[OTA_PART_TABLE_MAX_LEN];
     ota_diag_t diag = {{0}};
-    int err = ota_part_table_read_raw(cfg->flash, g.cfg.table_offset, buf);
+    int err = ota_part_table_read_raw(g.dev.flash, g.cfg.table_offset, buf);
     if (err == OTA_OK) {
         bool md5 = ota_sdkconfig_bool(sdk, "PARTITION_TABLE_MD5", true);
         err = ota_part_table_load(cfg->crypto, buf, md5, &g.table, &diag);

@@ -19,6 +19,7 @@
 #include "esp_app_desc.h"
 #include "esp_bootloader_desc.h"
 #include "esp_internal.h"
+#include "ota/ota_flash_enc.h"
 #include "esp_partition.h"
 #include "ota/ota_ops.h"
 
@@ -42,6 +43,8 @@ typedef struct esp_dev_state {
     const esp_partition_t *running;
     bool app_desc_loaded;
     esp_app_desc_t app_desc;
+    bool enc_on;         /* flash encryption is enabled in the eFuses */
+    ota_flash_enc_t enc; /* then: the cache's view of the flash (dev.flash points at it) */
 } esp_dev_state_t;
 
 void esp_dev_lock(void);
@@ -71,8 +74,9 @@ bool esp_dev_chip_ok(const esp_flash_t *chip);
 /*
  * The native description of a caller's esp_partition_t, used as given (for I/O) or looked up
  * (verify). A description that cannot name a partition of the board - another chip, a type or
- * subtype above 0xFF, a label without a NUL in its 17 bytes - gets the encrypted flag, which no
- * registered partition has (flash encryption is off), so that a lookup finds nothing.
+ * subtype above 0xFF, a label without a NUL in its 17 bytes - or whose `encrypted` differs from
+ * what the device's flash encryption makes of its address gets the encrypted flag, so that a
+ * lookup finds nothing.
  */
 void esp_dev_part_from(const esp_partition_t *in, ota_part_t *out);
 

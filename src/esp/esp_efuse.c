@@ -3,6 +3,8 @@
  * Without hooks the counter reads 0 and raising it burns nothing.
  */
 #include "esp_efuse.h"
+#include "esp_flash_encrypt.h"
+#include "esp_log.h"
 
 #include "esp_dev_priv.h"
 
@@ -65,4 +67,37 @@ esp_err_t esp_efuse_set_recovery_bootloader_offset(const uint32_t recovery_offse
     }
     esp_dev_unlock();
     return ret;
+}
+
+bool esp_flash_encryption_enabled(void)
+{
+    esp_dev_lock();
+    bool on = esp_dev_state()->installed && esp_dev_state()->enc_on;
+    esp_dev_unlock();
+    return on;
+}
+
+esp_flash_enc_mode_t esp_get_flash_encryption_mode(void)
+{
+    return esp_flash_encryption_enabled() ? ESP_FLASH_ENC_MODE_DEVELOPMENT
+                                          : ESP_FLASH_ENC_MODE_DISABLED;
+}
+
+void esp_flash_encryption_init_checks(void)
+{
+    if (esp_get_flash_encryption_mode() != ESP_FLASH_ENC_MODE_DEVELOPMENT) {
+        return;
+    }
+    esp_dev_lock();
+    const ota_sdkconfig_t *sdk = esp_dev_state()->cfg.sdkconfig;
+    bool release = ota_sdkconfig_bool(sdk, "SECURE_FLASH_ENCRYPTION_MODE_RELEASE", false);
+    esp_dev_unlock();
+    if (release) {
+        ESP_LOGE("flash_encrypt", "Flash encryption settings error: app is configured for "
+                                  "RELEASE but efuses are set for DEVELOPMENT");
+        ESP_LOGE("flash_encrypt", "Mismatch found in security options in bootloader menuconfig "
+                                  "and efuse settings. Device is not secure.");
+    } else {
+        ESP_LOGW("flash_encrypt", "Flash encryption mode is DEVELOPMENT (not secure)");
+    }
 }

@@ -100,6 +100,56 @@ esp_err_t esp_flash_erase_region(esp_flash_t *chip, uint32_t start, uint32_t len
     return flash_io(chip, FLASH_IO_ERASE, start, NULL, NULL, len);
 }
 
+/* The encrypting view, or NULL with *ret set (lock held). */
+static const ota_flash_enc_t *chip_enc(const esp_flash_t *chip, esp_err_t *ret)
+{
+    if (chip_flash(chip, ret) == NULL) {
+        return NULL;
+    }
+    const esp_dev_state_t *st = esp_dev_state();
+    if (!st->enc_on) {
+        *ret = ESP_ERR_NOT_SUPPORTED;
+        return NULL;
+    }
+    return &st->enc;
+}
+
+esp_err_t esp_flash_write_encrypted(esp_flash_t *chip, uint32_t address, const void *buffer,
+                                    uint32_t length)
+{
+    esp_err_t ret;
+    esp_dev_lock();
+    const ota_flash_enc_t *e = chip_enc(chip == NULL ? esp_flash_default_chip : chip, &ret);
+    if (e != NULL) {
+        if (buffer == NULL || !in_chip(e->raw, address, length) || address % 16 != 0) {
+            ret = ESP_ERR_INVALID_ARG;
+        } else if (length % 16 != 0) {
+            ret = ESP_ERR_INVALID_SIZE;
+        } else {
+            ret = esp_err_from_ota(ota_flash_enc_write(e, address, buffer, length));
+        }
+    }
+    esp_dev_unlock();
+    return ret;
+}
+
+esp_err_t esp_flash_read_encrypted(esp_flash_t *chip, uint32_t address, void *out_buffer,
+                                   uint32_t length)
+{
+    esp_err_t ret;
+    esp_dev_lock();
+    const ota_flash_enc_t *e = chip_enc(chip == NULL ? esp_flash_default_chip : chip, &ret);
+    if (e != NULL) {
+        if (out_buffer == NULL || !in_chip(e->raw, address, length)) {
+            ret = ESP_ERR_INVALID_ARG;
+        } else {
+            ret = esp_err_from_ota(ota_flash_enc_read(e, address, out_buffer, length));
+        }
+    }
+    esp_dev_unlock();
+    return ret;
+}
+
 esp_err_t esp_flash_set_dangerous_write_protection(esp_flash_t *chip, const bool protect)
 {
     if (!esp_dev_chip_ok(chip)) {

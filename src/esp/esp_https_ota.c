@@ -21,6 +21,7 @@
  *     byte not yet received (bounded attempts), instead of failing the update.
  */
 #include "esp_https_ota.h"
+#include "esp_flash_encrypt.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -735,7 +736,7 @@ esp_err_t esp_https_ota_begin(const esp_https_ota_config_t *ota_config,
     }
     ctx->binary_file_len = (int)ota_https_resume_offset(
         ctx->resumption, ota_config->ota_image_bytes_written, DEFAULT_OTA_BUF_SIZE,
-        app_cfg_bool("SECURE_FLASH_ENC_ENABLED"));
+        esp_flash_encryption_enabled());
     if (ctx->binary_file_len > 0) {
         ESP_LOGD(TAG, "Resuming OTA from offset: %d", ctx->binary_file_len);
     }

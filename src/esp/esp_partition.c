@@ -1,7 +1,8 @@
 /*
  * ESP-IDF partition API (esp_partition.h, v5.5) over the native core's partition list and I/O
- * (ota_ops.h). Records come from the installed table (erase_size 0x1000, never encrypted: flash
- * encryption is off, readonly from the flag) and from esp_partition_register_external.
+ * (ota_ops.h). Records come from the installed table (erase_size 0x1000, encrypted by ESP-IDF's
+ * rule when flash encryption is on, readonly from the flag) and from
+ * esp_partition_register_external.
  *
  * Where ESP-IDF asserts on a NULL partition or iterator, these functions return
  * ESP_ERR_INVALID_ARG (or NULL) instead.
@@ -131,7 +132,13 @@ const esp_partition_t *esp_partition_verify(const esp_partition_t *partition)
     return p;
 }
 
-typedef enum { PART_IO_READ, PART_IO_WRITE, PART_IO_ERASE } part_io_t;
+typedef enum {
+    PART_IO_READ,
+    PART_IO_WRITE,
+    PART_IO_ERASE,
+    PART_IO_READ_RAW,
+    PART_IO_WRITE_RAW,
+} part_io_t;
 
 /*
  * The I/O calls: checks the caller's struct, takes it as the core's description and runs the
@@ -148,7 +155,15 @@ static esp_err_t part_io(const esp_partition_t *partition, part_io_t op, size_t 
     int err = OTA_OK;
     esp_dev_lock();
     const ota_ops_dev_t *dev = esp_dev_ops();
+    ota_ops_dev_t raw = *dev; /* the chip as it is, past the cache's decryption */
+    raw.flash = esp_dev_state()->cfg.flash;
     switch (op) {
+    case PART_IO_READ_RAW:
+        err = ota_ops_part_read(&raw, &p, offset, dst, size);
+        break;
+    case PART_IO_WRITE_RAW:
+        err = ota_ops_part_write(&raw, &p, offset, src, size);
+        break;
     case PART_IO_READ:
         err = ota_ops_part_read(dev, &p, offset, dst, size);
         break;
@@ -178,13 +193,13 @@ esp_err_t esp_partition_write(const esp_partition_t *partition, size_t dst_offse
 esp_err_t esp_partition_read_raw(const esp_partition_t *partition, size_t src_offset, void *dst,
                                  size_t size)
 {
-    return esp_partition_read(partition, src_offset, dst, size);
+    return part_io(partition, PART_IO_READ_RAW, src_offset, dst, NULL, size);
 }
 
 esp_err_t esp_partition_write_raw(const esp_partition_t *partition, size_t dst_offset,
                                   const void *src, size_t size)
 {
-    return esp_partition_write(partition, dst_offset, src, size);
+    return part_io(partition, PART_IO_WRITE_RAW, dst_offset, NULL, src, size);
 }
 
 esp_err_t esp_partition_erase_range(const esp_partition_t *partition, size_t offset, size_t size)
@@ -313,6 +328,11 @@ esp_err_t esp_partition_register_external(esp_flash_t *flash_chip, size_t offset
         r->info.size = (uint32_t)size;
         r->info.erase_size = OTA_OPS_ERASE_SIZE;
         memcpy(r->info.label, r->part.label, sizeof(r->info.label));
+        /* encrypted by ESP-IDF's rule when flash encryption is on (spec 1.9) */
+        r->info.encrypted = st->enc_on && ota_flash_enc_part_encrypted(&r->part);
+        if (r->info.encrypted && !ota_flash_enc_covers(&st->enc, r->part.offset)) {
+            ota_flash_enc_add_range(&st->enc, r->part.offset, r->part.size);
+        }
         esp_prec_t **tail = &st->ext;
         while (*tail != NULL) {
             tail = &(*tail)->next;

@@ -16,6 +16,12 @@
 #include "esp_partition.h"
 #include "nvs_store.h"
 #include "ota/ota_idfnvs.h"
+#include "ota/ota_nvs_enc.h"
+#include "ota/ota_sdkconfig.h"
+
+#include "esp_flash_encrypt.h"
+#include "esp_log.h"
+#include "esp_random.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -74,6 +80,73 @@ static bool nvs_find_region(const char *label, const ota_flash_t **flash, uint32
     *offset = p->address;
     *size = p->size;
     return true;
+}
+
+/* The XTS view of the initialised partition when NVS is encrypted. */
+static ota_nvs_enc_t nvs_enc;
+
+/* The keys of the nvs_keys partition kp into key: read, or on a blank partition generated and
+ * written through flash encryption, as nvs_flash_init does (the record padded to 96 bytes). */
+static esp_err_t nvs_keys(const esp_partition_t *kp, uint8_t key[OTA_NVS_ENC_KEY_LEN])
+{
+    uint8_t rec[96];
+    esp_err_t ret = esp_partition_read_raw(kp, 0, rec, OTA_NVS_ENC_KEYS_REC);
+    bool blank = ret == ESP_OK;
+    for (uint32_t i = 0; blank && i < OTA_NVS_ENC_KEYS_REC; i++) {
+        blank = rec[i] == 0xFF;
+    }
+    if (ret == ESP_OK && !blank) {
+        ret = esp_partition_read(kp, 0, rec, OTA_NVS_ENC_KEYS_REC);
+        if (ret == ESP_OK && !ota_nvs_enc_keys_ok(rec)) {
+            ret = ESP_ERR_NVS_CORRUPT_KEY_PART;
+        }
+    } else if (ret == ESP_OK) {
+        ESP_LOGW("nvs", "Failed to read NVS security cfg: [0x%02X] (%s)",
+                 ESP_ERR_NVS_KEYS_NOT_INITIALIZED,
+                 esp_err_to_name(ESP_ERR_NVS_KEYS_NOT_INITIALIZED));
+        ESP_LOGI("nvs", "Generating NVS encr-keys...");
+        esp_fill_random(key, OTA_NVS_ENC_KEY_LEN);
+        memset(rec, 0xFF, sizeof(rec));
+        ota_nvs_enc_keys_encode(key, rec);
+        ret = esp_partition_erase_range(kp, 0, kp->size);
+        if (ret == ESP_OK) {
+            ret = esp_partition_write(kp, 0, rec, sizeof(rec));
+        }
+    }
+    if (ret == ESP_OK) {
+        memcpy(key, rec, OTA_NVS_ENC_KEY_LEN);
+    }
+    return ret;
+}
+
+/* With CONFIG_NVS_ENCRYPTION on a board whose flash encryption is on, *flash becomes the XTS
+ * view of the partition [offset, offset+size) (lock held). */
+static esp_err_t secure_region(const ota_flash_t **flash, uint32_t offset, uint32_t size)
+{
+    const esp_dev_config_t *cfg = esp_internal_config();
+    if (*flash == region_flash || cfg == NULL ||
+        !ota_sdkconfig_bool(cfg->sdkconfig, "NVS_ENCRYPTION", false) ||
+        !esp_flash_encryption_enabled()) {
+        return ESP_OK;
+    }
+    const esp_partition_t *kp = esp_partition_find_first(ESP_PARTITION_TYPE_DATA,
+                                                         ESP_PARTITION_SUBTYPE_DATA_NVS_KEYS, NULL);
+    if (kp == NULL) {
+        ESP_LOGE("nvs", "CONFIG_NVS_ENCRYPTION is enabled, but no partition with subtype nvs_keys "
+                        "found in the partition table.");
+        return ESP_ERR_NOT_FOUND;
+    }
+    uint8_t key[OTA_NVS_ENC_KEY_LEN];
+    esp_err_t ret = nvs_keys(kp, key);
+    if (ret == ESP_OK) {
+        ret = ota_nvs_enc_init(&nvs_enc, *flash, esp_internal_crypto(), key, offset, size) == OTA_OK
+                  ? ESP_OK
+                  : ESP_ERR_NOT_SUPPORTED;
+    }
+    if (ret == ESP_OK) {
+        *flash = &nvs_enc.flash;
+    }
+    return ret;
 }
 
 /* esp_err_t for a store error of a get, set or erase. */
@@ -168,6 +241,10 @@ static esp_err_t init_part(const char *label)
         ret = ESP_ERR_NOT_FOUND;
         goto out;
     }
+    ret = secure_region(&f, offset, size);
+    if (ret != ESP_OK) {
+        goto out;
+    }
     snprintf(part_label, sizeof(part_label), "%s", label);
     /* one page, as in ESP-IDF: it becomes the active page and none is left free */
     int err = size < 2 * OTA_IDFNVS_PAGE_SIZE ? OTA_ERR_STATE : nvs_store_mount(f, offset, size);
@@ -224,8 +301,11 @@ static esp_err_t erase_part(const char *label)
     } else {
         if (!other) {
             snprintf(part_label, sizeof(part_label), "%s", label);
+            ret = secure_region(&f, offset, size);
         }
-        int err = other ? ota_flash_erase_range(f, offset, size) : nvs_store_format(f, offset, size);
+        int err = ret != ESP_OK ? OTA_OK
+                  : other       ? ota_flash_erase_range(f, offset, size)
+                                : nvs_store_format(f, offset, size);
         if (err != OTA_OK) {
             ret = err == OTA_ERR_READONLY ? ESP_ERR_NOT_ALLOWED : map_mount_err(err);
         }

@@ -1677,6 +1677,17 @@ static const struct builtin {
                         "nvs,      data, nvs,     ,        0x6000,\n"
                         "phy_init, data, phy,     ,        0x1000,\n"
                         "factory,  app,  factory, ,        1500K,\n"},
+    {"two_ota_encr_nvs",
+     "# Name,   Type, SubType, Offset,   Size, Flags\n"
+     "# Factory app, two OTA definitions, NVS keys for encrypted NVS (offsets are placed after "
+     "the table)\n"
+     "nvs,      data, nvs,     ,        0x4000,\n"
+     "otadata,  data, ota,     ,        0x2000,\n"
+     "phy_init, data, phy,     ,        0x1000,\n"
+     "factory,  app,  factory, ,        1M,\n"
+     "ota_0,    app,  ota_0,   ,        1M,\n"
+     "ota_1,    app,  ota_1,   ,        1M,\n"
+     "nvs_key,  data, nvs_keys,,        0x1000, encrypted\n"},
 };
 
 const char *ota_part_builtin_csv(const char *name)
@@ -1704,7 +1715,7 @@ int ota_part_builtin_table(const char *name, const ota_part_csv_opts_t *opts, ot
     if (csv == NULL) {
         return ota_diag_set(diag, OTA_ERR_NOT_FOUND,
                             "unknown built-in table '%s' (singleapp, singleapp_large, two_ota, "
-                            "two_ota_large)",
+                            "two_ota_large, two_ota_encr_nvs)",
                             name != NULL ? name : "");
     }
     return ota_part_csv_parse(csv, strlen(csv), opts, out, diag);

@@ -19,10 +19,12 @@
 #include "esp_crt_bundle.h"
 #include "esp_heap_caps.h"
 #include "esp_internal.h"
+#include "esp_flash_encrypt.h"
 #include "esp_log.h"
 #include "ota/ota_board_shm.h"
 #include "ota/ota_clock.h"
 #include "ota/ota_efuse_store.h"
+#include "ota/ota_flash_enc.h"
 #include "ota/ota_img.h"
 #include "ota/ota_nor.h"
 #include "ota/ota_posix.h"
@@ -36,6 +38,8 @@ static ota_nor_t *nor;
 static ota_timed_flash_t timed;
 static ota_nor_profile_t profile; /* the timing model of timed */
 static ota_efuse_store_t efuse;
+static bool enc_on;         /* flash encryption is on: the image is read decrypted */
+static ota_flash_enc_t enc; /* over the timed flash */
 static ota_sdkconfig_t *config;
 /* the running image's embedded-files table, read in place from the flash mapping as ESP-IDF
  * apps read them through the flash cache: file-backed pages, no copy however large they are */
@@ -146,9 +150,18 @@ static void __attribute__((noreturn)) host_error(const char *fmt, const char *ar
  * already read and verified by the bootloader). */
 static uint8_t *flash_copy(uint32_t off, uint32_t len)
 {
-    uint8_t *buf = malloc((size_t)len + 1);
+    /* with flash encryption, the whole 16-byte blocks around it, decrypted */
+    uint32_t base = enc_on ? off & ~15u : off;
+    uint32_t whole = enc_on ? (off - base + len + 15u) & ~15u : len;
+    uint32_t avail = ota_nor_size(nor) - base;
+    uint8_t *buf = malloc((size_t)whole + 1);
     if (buf != NULL) {
-        memcpy(buf, ota_nor_data(nor) + off, len);
+        memset(buf, 0xFF, whole);
+        memcpy(buf, ota_nor_data(nor) + base, whole < avail ? whole : avail);
+        if (enc_on) {
+            ota_flash_enc_crypt(ota_crypto_openssl(), enc.key, enc.config, true, base, buf, whole);
+            memmove(buf, buf + (off - base), len);
+        }
         buf[len] = 0;
     }
     return buf;
@@ -160,8 +173,8 @@ static void load_image_config(void)
 {
     ota_img_host_info_t info;
     ota_diag_t diag = {{0}};
-    if (ota_img_host_locate(&timed.flash, shm->running_offset, shm->running_size, &info, &diag) !=
-        OTA_OK) {
+    if (ota_img_host_locate(enc_on ? &enc.flash : &timed.flash, shm->running_offset,
+                            shm->running_size, &info, &diag) != OTA_OK) {
         host_error("the running image has no otakit host descriptor: %s", diag.msg);
     }
     uint8_t *text = flash_copy(shm->running_offset + info.sdkconfig_offset, info.sdkconfig_len);
@@ -174,7 +187,7 @@ static void load_image_config(void)
         host_error("the image's sdkconfig does not parse: %s", ota_diag_why(&diag, err));
     }
     if (info.has_files) {
-        files = ota_nor_data(nor) + shm->running_offset + info.files_offset;
+        files = flash_copy(shm->running_offset + info.files_offset, info.files_len);
         files_len = info.files_len;
     }
 }
@@ -230,6 +243,9 @@ static void startup_banner(void)
     ESP_LOGI("spi_flash", "detected chip: generic");
     ESP_LOGI("spi_flash", "flash io: dio");
     esp_psram_startup_reserve();
+    if (ota_sdkconfig_bool(config, "SECURE_FLASH_ENC_ENABLED", false)) {
+        esp_flash_encryption_init_checks();
+    }
     ESP_LOGI("main_task", "Started on CPU0");
     ESP_LOGI("main_task", "Calling app_main()");
 }
@@ -280,6 +296,10 @@ int main(int argc, char **argv)
     } else {
         ota_efuse_store_file(&efuse, shm->efuse_path, chip->secure_version_bits);
     }
+    ota_efuse_flash_crypt_t fc;
+    enc_on = efuse.ops.read_flash_crypt(&efuse, &fc) == OTA_OK && ota_efuse_flash_crypt_on(&fc) &&
+             ota_flash_enc_init(&enc, &timed.flash, ota_crypto_openssl(), fc.key, fc.config,
+                                chip->bootloader_offset, shm->table_offset) == OTA_OK;
     load_image_config();
 
     size_t vkey_len = 0;

@@ -114,8 +114,10 @@ static void test_builtins(void **state)
         {"two_ota_large", NULL, NULL, 0xA0, "37f38b32a34f7412f158930062441178"},
         /* MD5 row as gen_esp32part.py writes it for ESP-IDF's partitions_singleapp_large.csv */
         {"singleapp_large", NULL, NULL, 0x60, "0423598fe5287e6762f955efc9f5f382"},
+        /* and for its partitions_two_ota_encr_nvs.csv (the nvs_key row flagged encrypted) */
+        {"two_ota_encr_nvs", NULL, NULL, 0xE0, "76d509eedec6b9850fadba48faf3a90c"},
     };
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < 5; i++) {
         assert_string_equal(ota_part_builtin_name(i), v[i].name);
         const char *csv = ota_part_builtin_csv(v[i].name);
         assert_non_null(csv);
@@ -130,7 +132,7 @@ static void test_builtins(void **state)
         assert_int_equal(bin[v[i].md5_row], 0xEB);
         assert_memory_equal(bin + v[i].md5_row + 16, d, 16);
     }
-    assert_null(ota_part_builtin_name(4));
+    assert_null(ota_part_builtin_name(5));
     assert_null(ota_part_builtin_csv("two_ota_huge"));
     assert_null(ota_part_builtin_csv(NULL));
 

@@ -72,7 +72,9 @@ function(__otakit_partition_table prefix)
     set(dir "${CMAKE_BINARY_DIR}/partition_table")
     file(MAKE_DIRECTORY "${dir}")
     __otakit_partition_csv(csv)
-    set(opts --offset ${CONFIG_PARTITION_TABLE_OFFSET} --flash-size ${CONFIG_ESPTOOLPY_FLASHSIZE})
+    # as ESP-IDF's build: a "bootloader, primary" row with offset N/A sits at the bootloader
+    set(opts --offset ${CONFIG_PARTITION_TABLE_OFFSET} --flash-size ${CONFIG_ESPTOOLPY_FLASHSIZE}
+             --primary-bootloader-offset ${CONFIG_BOOTLOADER_OFFSET_IN_FLASH})
     if(NOT CONFIG_PARTITION_TABLE_MD5)
         list(APPEND opts --disable-md5sum)
     endif()
@@ -146,11 +148,16 @@ function(__otakit_flasher_args name files)
              "    \"flash_settings\" : {\n        \"flash_mode\": \"${mode}\",\n"
              "        \"flash_size\": \"${size}\",\n        \"flash_freq\": \"${freq}\"\n    },\n"
              "    \"flash_files\" : {\n${entries}\n    },\n")
+    # With flash encryption (development mode) ESP-IDF flashes these encrypted.
+    set(encrypted "false")
+    if(CONFIG_SECURE_FLASH_ENC_ENABLED AND CONFIG_SECURE_FLASH_ENCRYPTION_MODE_DEVELOPMENT)
+        set(encrypted "true")
+    endif()
     foreach(part ${ARGN})
         __otakit_split("${part}" key rest)
         __otakit_split("${rest}" off path)
         string(APPEND json "    \"${key}\" : { \"offset\" : \"${off}\", \"file\" : \"${path}\", "
-                           "\"encrypted\" : \"false\" },\n")
+                           "\"encrypted\" : \"${encrypted}\" },\n")
     endforeach()
     string(APPEND json "    \"extra_esptool_args\" : {\n        \"after\"  : "
                        "\"${CONFIG_ESPTOOLPY_AFTER}\",\n        \"before\" : "

@@ -131,9 +131,43 @@ class OtakitBoard:
         return res.stdout
 
     def create_flash(self) -> None:
-        """Writes the build's files to a fresh flash image, as `idf.py flash` writes a chip."""
+        """Writes the build's files to a fresh flash image, as `idf.py flash` writes a chip; an
+        app built for a chip whose flash encryption is already on
+        (CONFIG_SECURE_FLASH_REQUIRE_ALREADY_ENABLED) gets such a chip: its eFuses are burnt
+        (random key, development mode) and the files are written encrypted."""
         os.makedirs(os.path.dirname(self.flash_path), exist_ok=True)
         self.otakit('flash', 'create', self.flash_path, '--build', self.app.binary_path)
+        if self.provision_flash_encryption():
+            self.write_files([(f.offset, f.file_path, f.encrypted) for f in self.app.flash_files])
+
+    def provision_flash_encryption(self) -> bool:
+        """Burns flash encryption on (once; random key, development mode) when the app requires
+        a chip prepared that way. Returns whether the eFuses have it on."""
+        sdkconfig = self.app.sdkconfig
+        if sdkconfig.get('SECURE_FLASH_ENC_ENABLED') and sdkconfig.get(
+                'SECURE_FLASH_REQUIRE_ALREADY_ENABLED'):
+            self.otakit('flash', 'enable-encryption', self.flash_path)
+        return self.flash_encryption_on()
+
+    def flash_encryption_on(self) -> bool:
+        """FLASH_CRYPT_CNT has an odd number of bits set in the board's eFuses (the sidecar file
+        beside the flash image; each byte stored inverted, FLASH_CRYPT_CNT at offset 14)."""
+        try:
+            with open(self.flash_path + '.efuse', 'rb') as f:
+                block = f.read(16)
+        except FileNotFoundError:
+            return False
+        return len(block) == 16 and bin(~block[14] & 0x7F).count('1') % 2 == 1
+
+    def write_files(self, files) -> None:
+        """Writes (offset, path, encrypted) files with `otakit flash write`: encrypted ones
+        through flash encryption when the eFuses have it on (as esptool --encrypt-files)."""
+        enc = self.flash_encryption_on()
+        plain = [a for off, path, e in files if not (e and enc) for a in (hex(off), path)]
+        crypt = [a for off, path, e in files if e and enc for a in (hex(off), path)]
+        args = [*plain, *(['--encrypt-files', *crypt] if crypt else [])]
+        if args:
+            self.otakit('flash', 'write', self.flash_path, *args)
 
     def power_on(self) -> None:
         """Starts the board unless it has been powered on already; then runs on_power_on (the

@@ -29,12 +29,20 @@ class OtakitSerial:
         self.board.start()
 
     def flash(self, app=None) -> None:
-        """Writes the build's flash files (flasher_args.json) and resets, as `idf.py flash`."""
+        """Writes the build's flash files (flasher_args.json) and resets, as `idf.py flash`;
+        the files flasher_args.json marks encrypted go through flash encryption when the app
+        has it (its eFuses burnt first when it requires a prepared chip), as pytest-embedded-idf
+        passes them to esptool with --encrypt-files."""
         app = app or self.app
-        self._write((f.offset, f.file_path) for f in app.flash_files)
+        self.board.stop()
+        if app.sdkconfig.get('SECURE_FLASH_ENC_ENABLED'):
+            self.board.provision_flash_encryption()
+        self.board.write_files([(f.offset, f.file_path, f.encrypted) for f in app.flash_files])
+        self.board.start()
 
     def write_flash_no_enc(self) -> None:
-        self.flash()
+        """Writes the build's flash files in plaintext whatever the eFuses say."""
+        self._write((f.offset, f.file_path) for f in self.app.flash_files)
 
     def bootloader_flash(self) -> None:
         """Writes only the bootloader at CONFIG_BOOTLOADER_OFFSET_IN_FLASH, then resets."""
@@ -53,10 +61,34 @@ class OtakitSerial:
         self.board.start()
 
     def erase_partition(self, partition_name: str) -> None:
-        """Erases one partition by name (the table in flash says where), then resets."""
+        """Erases one partition by name, then resets: where the table in flash says, or with
+        flash encryption on (the table in flash is ciphertext) where the build's table says, as
+        pytest-embedded-idf finds it."""
         self.board.stop()
-        self.board.otakit('flash', 'erase-partition', self.board.flash_path, '--name', partition_name)
+        if self.board.flash_encryption_on():
+            offset, size = self._build_partition(partition_name)
+            with open(self.board.flash_path, 'r+b') as flash:
+                flash.seek(offset)
+                flash.write(b'\xff' * size)
+        else:
+            self.board.otakit('flash', 'erase-partition', self.board.flash_path, '--name',
+                              partition_name)
         self.board.start()
+
+    def _build_partition(self, name: str) -> t.Tuple[int, int]:
+        """Offset and size of a partition in the build's binary partition table."""
+        import struct
+
+        path = os.path.join(self.app.binary_path, 'partition_table', 'partition-table.bin')
+        with open(path, 'rb') as f:
+            table = f.read(0xC00)
+        for i in range(0, len(table) - 31, 32):
+            magic, _, _, offset, size, label = struct.unpack('<HBBII16s', table[i:i + 28])
+            if magic != 0x50AA:
+                break
+            if label.rstrip(b'\0').decode(errors='replace') == name:
+                return offset, size
+        raise ValueError(f'partition name "{name}" not found in app partition table')
 
     def hard_reset(self) -> None:
         self.board.hard_reset()

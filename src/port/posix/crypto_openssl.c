@@ -1,8 +1,9 @@
-/* Crypto hooks of the host port, on OpenSSL's EVP digest and public-key interfaces. */
+/* Crypto hooks of the host port, on OpenSSL's EVP digest, cipher and public-key interfaces. */
 #include "ota/ota_posix.h"
 
 #include "ota/ota_err.h"
 
+#include <limits.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ecdsa.h>
@@ -126,6 +127,43 @@ static int evp_sig_verify(void *ctx, ota_sig_alg_t alg, const uint8_t *key, size
     return ok ? OTA_OK : OTA_ERR_CORRUPT;
 }
 
+static int evp_aes256_ecb(void *ctx, const uint8_t key[32], bool decrypt, const uint8_t *in,
+                          uint8_t *out, size_t len)
+{
+    (void)ctx;
+    if (len % 16 != 0 || len > INT_MAX) {
+        return -1;
+    }
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    if (c == NULL) {
+        return -1;
+    }
+    int n = 0;
+    int ok = EVP_CipherInit_ex(c, EVP_aes_256_ecb(), NULL, key, NULL, decrypt ? 0 : 1) == 1 &&
+             EVP_CIPHER_CTX_set_padding(c, 0) == 1 &&
+             EVP_CipherUpdate(c, out, &n, in, (int)len) == 1 && n == (int)len;
+    EVP_CIPHER_CTX_free(c);
+    return ok ? 0 : -1;
+}
+
+static int evp_aes256_xts(void *ctx, const uint8_t key[64], bool decrypt, const uint8_t tweak[16],
+                          const uint8_t *in, uint8_t *out, size_t len)
+{
+    (void)ctx;
+    if (len < 16 || len > INT_MAX) {
+        return -1;
+    }
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    if (c == NULL) {
+        return -1;
+    }
+    int n = 0;
+    int ok = EVP_CipherInit_ex(c, EVP_aes_256_xts(), NULL, key, tweak, decrypt ? 0 : 1) == 1 &&
+             EVP_CipherUpdate(c, out, &n, in, (int)len) == 1 && n == (int)len;
+    EVP_CIPHER_CTX_free(c);
+    return ok ? 0 : -1;
+}
+
 const ota_crypto_t *ota_crypto_openssl(void)
 {
     static const ota_crypto_t crypto = {
@@ -134,6 +172,8 @@ const ota_crypto_t *ota_crypto_openssl(void)
         .hash_update = evp_update,
         .hash_finish = evp_finish,
         .sig_verify = evp_sig_verify,
+        .aes256_ecb = evp_aes256_ecb,
+        .aes256_xts = evp_aes256_xts,
     };
     return &crypto;
 }

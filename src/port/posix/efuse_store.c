@@ -11,6 +11,9 @@
 #define WORD_SECURE_VERSION 0
 #define WORD_RECOVERY_SECTOR 4
 #define FIELD_MAC 8
+#define FIELD_CRYPT_CNT 14
+#define FIELD_CRYPT_CONFIG 15
+#define FIELD_KEY 32
 
 int ota_efuse_store_read_block(const ota_efuse_store_t *s, uint8_t block[OTA_EFUSE_BLOCK_LEN])
 {
@@ -52,33 +55,43 @@ int ota_efuse_store_read_mac(const ota_efuse_store_t *s, uint8_t mac[6])
     return OTA_OK;
 }
 
-/* Burns the bits set in `bits` into the word at off (programs their inverse). */
-static int burn_word(ota_efuse_store_t *s, uint32_t off, uint32_t bits)
+/* Burns the bits set in bits[0..n) into the field at off (programs their inverse). */
+static int burn_bytes(ota_efuse_store_t *s, uint32_t off, const uint8_t *bits, uint32_t n)
 {
-    uint8_t raw[4];
-    ota_put_le32(raw, ~bits);
+    uint8_t raw[OTA_EFUSE_BLOCK_LEN];
+    for (uint32_t i = 0; i < n; i++) {
+        raw[i] = (uint8_t)~bits[i];
+    }
     if (s->flash != NULL) {
-        return ota_flash_program(s->flash, s->offset + off, raw, sizeof(raw));
+        return ota_flash_program(s->flash, s->offset + off, raw, n);
     }
     int fd = open(s->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
         return OTA_ERR_IO;
     }
     uint8_t file[OTA_EFUSE_SIDECAR_LEN];
-    ssize_t n = pread(fd, file, sizeof(file), 0);
-    if (n < 0) {
+    ssize_t got = pread(fd, file, sizeof(file), 0);
+    if (got < 0) {
         close(fd);
         return OTA_ERR_IO;
     }
-    memset(file + n, 0xFF, sizeof(file) - (size_t)n);
-    for (int i = 0; i < 4; i++) {
-        file[off + (uint32_t)i] &= raw[i];
+    memset(file + got, 0xFF, sizeof(file) - (size_t)got);
+    for (uint32_t i = 0; i < n; i++) {
+        file[off + i] &= raw[i];
     }
     int err = pwrite(fd, file, sizeof(file), 0) == (ssize_t)sizeof(file) ? OTA_OK : OTA_ERR_IO;
     if (close(fd) != 0) {
         err = OTA_ERR_IO;
     }
     return err;
+}
+
+/* Burns the bits set in `bits` into the word at off. */
+static int burn_word(ota_efuse_store_t *s, uint32_t off, uint32_t bits)
+{
+    uint8_t le[4];
+    ota_put_le32(le, bits);
+    return burn_bytes(s, off, le, sizeof(le));
 }
 
 static int read_word(ota_efuse_store_t *s, uint32_t off, uint32_t *out)
@@ -136,6 +149,45 @@ static int write_recovery_offset(void *ctx, uint32_t offset)
     return burn_word(ctx, WORD_RECOVERY_SECTOR, offset / 0x1000u);
 }
 
+static int read_flash_crypt(void *ctx, ota_efuse_flash_crypt_t *out)
+{
+    uint8_t block[OTA_EFUSE_BLOCK_LEN];
+    int err = ota_efuse_store_read_block(ctx, block);
+    if (err != OTA_OK) {
+        return err;
+    }
+    out->cnt = (uint8_t)(~block[FIELD_CRYPT_CNT] & 0x7Fu);
+    out->config = (uint8_t)(~block[FIELD_CRYPT_CONFIG] & 0x0Fu);
+    for (int i = 0; i < 32; i++) {
+        out->key[i] = (uint8_t)~block[FIELD_KEY + i];
+    }
+    return OTA_OK;
+}
+
+int ota_efuse_store_enable_flash_crypt(ota_efuse_store_t *s, const uint8_t key[32], uint8_t config)
+{
+    ota_efuse_flash_crypt_t fc;
+    int err = read_flash_crypt(s, &fc);
+    if (err != OTA_OK) {
+        return err;
+    }
+    for (int i = 0; i < 32; i++) {
+        if ((fc.key[i] & ~key[i]) != 0) {
+            return OTA_ERR_STATE; /* another key is burnt: its bits cannot be cleared */
+        }
+    }
+    if (ota_efuse_flash_crypt_on(&fc)) {
+        return memcmp(fc.key, key, 32) == 0 ? OTA_OK : OTA_ERR_STATE;
+    }
+    uint8_t cfg = (uint8_t)(config & 0x0Fu);
+    uint8_t cnt = (uint8_t)(fc.cnt | (uint8_t)((fc.cnt + 1u) & ~fc.cnt)); /* one more bit */
+    err = burn_bytes(s, FIELD_KEY, key, 32);
+    if (err == OTA_OK) {
+        err = burn_bytes(s, FIELD_CRYPT_CONFIG, &cfg, 1);
+    }
+    return err == OTA_OK ? burn_bytes(s, FIELD_CRYPT_CNT, &cnt, 1) : err;
+}
+
 static void fill_ops(ota_efuse_store_t *s)
 {
     s->ops.ctx = s;
@@ -143,6 +195,7 @@ static void fill_ops(ota_efuse_store_t *s)
     s->ops.write_secure_version = write_secure_version;
     s->ops.read_recovery_offset = read_recovery_offset;
     s->ops.write_recovery_offset = write_recovery_offset;
+    s->ops.read_flash_crypt = read_flash_crypt;
 }
 
 int ota_efuse_store_flash(ota_efuse_store_t *s, const ota_flash_t *f, uint32_t offset,

@@ -33,7 +33,8 @@ const void *bootloader_mmap(uint32_t src_addr, uint32_t size);
 /* Releases a mapping from bootloader_mmap (NULL is ignored). */
 void bootloader_munmap(const void *mapping);
 
-/* Reads size bytes at src_addr into dest (no decryption: flash encryption is off). ESP_OK,
+/* Reads size bytes at src_addr into dest (decrypted with allow_decrypt when flash encryption is
+ * on; written encrypted with write_encrypted, below). ESP_OK,
  * ESP_ERR_INVALID_ARG for a range beyond the chip, ESP_FAIL when the flash fails. */
 esp_err_t bootloader_flash_read(size_t src_addr, void *dest, size_t size, bool allow_decrypt);
 
