@@ -250,20 +250,14 @@ static void startup_banner(void)
     ESP_LOGI("main_task", "Calling app_main()");
 }
 
-int main(int argc, char **argv)
+/* Joins the board that started this program: its shared state, clock and abort handling. */
+static void attach_board(void)
 {
-    (void)argc;
-    (void)argv;
-    /* The console is a serial line: read input one byte at a time so nothing typed for a later
-     * boot is swallowed by this one's buffer. */
-    setvbuf(stdin, NULL, _IONBF, 0);
-    /* What an app prints reaches the console line by line, as ESP-IDF's stdout does. */
-    setvbuf(stdout, NULL, _IOLBF, 0);
     const char *fd_text = getenv("OTAKIT_BOARD_FD");
     if (fd_text == NULL) {
         fprintf(stderr, "this program is an otakit app: run it on the simulated board "
                         "(otakit board run FLASH)\n");
-        return OTA_APP_EXIT_HOST_ERROR;
+        exit(OTA_APP_EXIT_HOST_ERROR);
     }
     if (ota_board_shm_attach(atoi(fd_text), &shm) != 0) {
         host_error("cannot attach to the board (OTAKIT_BOARD_FD=%s)", fd_text);
@@ -274,7 +268,12 @@ int main(int argc, char **argv)
         ota_clock_set_pace(strtod(pace, NULL));
     }
     signal(SIGABRT, on_abort);
+}
 
+/* The board's flash as the chip sees it (timed, with its eFuses and, when they enable it, flash
+ * encryption); returns the chip. */
+static const ota_chip_t *open_flash(void)
+{
     ota_nor_config_t ncfg = {.state = &shm->nor, .on_power_loss = power_lost};
     ota_diag_t diag = {{0}};
     if (ota_nor_open(shm->flash_path, &ncfg, &nor, &diag) != OTA_OK) {
@@ -300,6 +299,20 @@ int main(int argc, char **argv)
     enc_on = efuse.ops.read_flash_crypt(&efuse, &fc) == OTA_OK && ota_efuse_flash_crypt_on(&fc) &&
              ota_flash_enc_init(&enc, &timed.flash, ota_crypto_openssl(), fc.key, fc.config,
                                 chip->bootloader_offset, shm->table_offset) == OTA_OK;
+    return chip;
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    /* The console is a serial line: read input one byte at a time so nothing typed for a later
+     * boot is swallowed by this one's buffer. */
+    setvbuf(stdin, NULL, _IONBF, 0);
+    /* What an app prints reaches the console line by line, as ESP-IDF's stdout does. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    attach_board();
+    const ota_chip_t *chip = open_flash();
     load_image_config();
 
     size_t vkey_len = 0;
