@@ -320,17 +320,9 @@ static void install_flash_enc(void)
     }
 }
 
-esp_err_t esp_dev_install(const esp_dev_config_t *cfg)
+/* The core's device from the board's configuration and the app's sdkconfig. */
+static void set_dev(const esp_dev_config_t *cfg)
 {
-    if (cfg == NULL || cfg->flash == NULL || cfg->crypto == NULL || cfg->chip == NULL) {
-        return ESP_ERR_INVALID_ARG;
-    }
-    esp_dev_lock();
-    drop();
-    g.cfg = *cfg;
-    if (g.cfg.table_offset == 0) {
-        g.cfg.table_offset = OTA_PART_TABLE_OFFSET_DEFAULT;
-    }
     const ota_sdkconfig_t *sdk = cfg->sdkconfig;
     g.dev.flash = cfg->flash;
     g.dev.crypto = cfg->crypto;
@@ -352,47 +344,72 @@ esp_err_t esp_dev_install(const esp_dev_config_t *cfg)
     g.dev.log = &g_log;
     g.dev.log_err = log_err_code;
     g.dev.test_flags = cfg->ota_test_flags;
-    g.installed = true;
-    esp_flash_default_chip->size = cfg->flash->size;
-    install_flash_enc();
+}
 
+/* Loads the partition table from flash as esp_partition does at start-up (an unreadable table
+ * leaves none, with ESP-IDF's lines). */
+static esp_err_t load_table(const esp_dev_config_t *cfg)
+{
     uint8_t buf[OTA_PART_TABLE_MAX_LEN];
     ota_diag_t diag = {{0}};
     int err = ota_part_table_read_raw(g.dev.flash, g.cfg.table_offset, buf);
     if (err == OTA_OK) {
-        bool md5 = ota_sdkconfig_bool(sdk, "PARTITION_TABLE_MD5", true);
+        bool md5 = ota_sdkconfig_bool(cfg->sdkconfig, "PARTITION_TABLE_MD5", true);
         err = ota_part_table_load(cfg->crypto, buf, md5, &g.table, &diag);
     }
-    esp_err_t ret = ESP_OK;
     if (err == OTA_OK && g.table.count > 0) {
         g.recs = calloc((size_t)g.table.count, sizeof(*g.recs));
         if (g.recs == NULL) {
             err = OTA_ERR_NO_MEM;
         }
     }
-    if (err != OTA_OK) {
-        ret = err == OTA_ERR_CORRUPT ? ESP_ERR_INVALID_STATE : esp_err_from_ota(err);
-        if (diag.msg[0] != '\0') {
-            ESP_LOGE("partition", "%s", diag.msg);
-        }
-        ESP_LOGE("partition", "load_partitions returned 0x%x", (unsigned)ret);
-        memset(&g.table, 0, sizeof(g.table));
-    }
-    for (int i = 0; i < g.table.count; i++) {
-        g.recs[i].part = g.table.parts[i];
-        fill_info(&g.recs[i]);
-    }
-    if (cfg->running_offset != 0) {
+    if (err == OTA_OK) {
         for (int i = 0; i < g.table.count; i++) {
-            const ota_part_t *p = &g.table.parts[i];
-            if (p->type == OTA_PART_TYPE_APP && p->offset <= cfg->running_offset &&
-                (uint64_t)cfg->running_offset < (uint64_t)p->offset + p->size) {
-                g.dev.running = p;
-                g.running = &g.recs[i].info;
-                break;
-            }
+            g.recs[i].part = g.table.parts[i];
+            fill_info(&g.recs[i]);
+        }
+        return ESP_OK;
+    }
+    esp_err_t ret = err == OTA_ERR_CORRUPT ? ESP_ERR_INVALID_STATE : esp_err_from_ota(err);
+    if (diag.msg[0] != '\0') {
+        ESP_LOGE("partition", "%s", diag.msg);
+    }
+    ESP_LOGE("partition", "load_partitions returned 0x%x", (unsigned)ret);
+    memset(&g.table, 0, sizeof(g.table));
+    return ret;
+}
+
+/* The app partition holding running_offset becomes the running one. */
+static void find_running(uint32_t running_offset)
+{
+    for (int i = 0; running_offset != 0 && i < g.table.count; i++) {
+        const ota_part_t *p = &g.table.parts[i];
+        if (p->type == OTA_PART_TYPE_APP && p->offset <= running_offset &&
+            (uint64_t)running_offset < (uint64_t)p->offset + p->size) {
+            g.dev.running = p;
+            g.running = &g.recs[i].info;
+            return;
         }
     }
+}
+
+esp_err_t esp_dev_install(const esp_dev_config_t *cfg)
+{
+    if (cfg == NULL || cfg->flash == NULL || cfg->crypto == NULL || cfg->chip == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    esp_dev_lock();
+    drop();
+    g.cfg = *cfg;
+    if (g.cfg.table_offset == 0) {
+        g.cfg.table_offset = OTA_PART_TABLE_OFFSET_DEFAULT;
+    }
+    set_dev(cfg);
+    g.installed = true;
+    esp_flash_default_chip->size = cfg->flash->size;
+    install_flash_enc();
+    esp_err_t ret = load_table(cfg);
+    find_running(cfg->running_offset);
     esp_dev_unlock();
     return ret;
 }
