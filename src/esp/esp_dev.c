@@ -311,6 +311,7 @@ esp_err_t esp_dev_install(const esp_dev_config_t *cfg)
     g.dev.log = &g_log;
     g.dev.log_err = log_err_code;
     g.dev.test_flags = cfg->ota_test_flags;
+    g.dev.memo = &g.memo;
     g.installed = true;
     esp_flash_default_chip->size = cfg->flash->size;
 

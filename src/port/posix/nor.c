@@ -218,6 +218,7 @@ static void count_program(ota_nor_t *nor, uint32_t len)
 static int program_page(ota_nor_t *nor, uint32_t addr, const uint8_t *src, uint32_t len)
 {
     uint8_t *dst = nor->mem + addr;
+    nor->st->writes++;
     int cut = cut_point(nor);
     if (cut == OTA_NOR_CUT_BEFORE) {
         return power_cut(nor);
@@ -376,6 +377,7 @@ static int erase_unit(ota_nor_t *nor, uint32_t addr, uint32_t len, enum erase_ki
 {
     ota_nor_state_t *st = nor->st;
     const ota_nor_profile_t *p = nor->profile;
+    st->writes++;
     int cut = cut_point(nor);
     if (cut == OTA_NOR_CUT_BEFORE) {
         return power_cut(nor);
@@ -498,6 +500,21 @@ static int flash_erase(void *ctx, uint32_t addr, uint32_t len)
     return OTA_ERR_ALIGN;
 }
 
+/* Reads are reusable while no read fault is modeled: a read then returns the bytes held. */
+static bool flash_generation(void *ctx, uint64_t *gen)
+{
+    const ota_nor_state_t *st = ((const ota_nor_t *)ctx)->st;
+    *gen = st->writes;
+    return st->faults.read_flip_ppm == 0 && st->faults.read_error_ppm == 0;
+}
+
+static void flash_skip_read(void *ctx, uint64_t len)
+{
+    ota_nor_t *nor = ctx;
+    nor->st->read_ops++;
+    nor->st->read_bytes += len;
+}
+
 const ota_flash_t *ota_nor_flash(ota_nor_t *nor)
 {
     return &nor->flash;
@@ -574,8 +591,10 @@ void ota_nor_reset_counters(ota_nor_t *nor)
     uint64_t cut_seed = st->cut_seed;
     uint32_t cut_mode = st->cut_mode;
     uint32_t power_lost = st->power_lost;
+    uint64_t writes = st->writes;
     ota_nor_faults_t faults = st->faults;
     ota_nor_state_init(st);
+    st->writes = writes;
     st->faults = faults;
     st->cut_at = cut_left;
     st->cut_n = cut_n;
@@ -611,6 +630,7 @@ int ota_nor_restore(ota_nor_t *nor, const void *src, size_t len)
     if (len != nor->size) {
         return OTA_ERR_SIZE;
     }
+    nor->st->writes++;
     memcpy(nor->mem, src, len);
     return OTA_OK;
 }
@@ -690,6 +710,8 @@ static int nor_new(uint32_t size, const ota_nor_config_t *cfg, ota_nor_t **out, 
     nor->flash.read = flash_read;
     nor->flash.program = flash_program;
     nor->flash.erase = flash_erase;
+    nor->flash.generation = flash_generation;
+    nor->flash.skip_read = flash_skip_read;
     *out = nor;
     return OTA_OK;
 }
