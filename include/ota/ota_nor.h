@@ -199,12 +199,12 @@ typedef struct ota_nor_state {
     uint64_t cut_at; /* value of ops at which the armed cut hits; 0 = no cut armed */
     uint64_t cut_n;  /* n as armed: with cut_seed and cut_mode, the replayable case id */
     uint64_t cut_seed;
-    uint32_t cut_mode;                  /* ota_nor_cut_mode_t */
-    uint32_t power_lost;                /* 1 from the cut until ota_nor_power_on() */
-    uint64_t cuts;                      /* power cuts that happened */
-    uint64_t writes; /* page programs, erases and restores begun: any change of the bytes
-                        raises it (torn or faulty ones too); never reset */
-    ota_nor_faults_t faults;            /* the fault model (all zero: none) */
+    uint32_t cut_mode;       /* ota_nor_cut_mode_t */
+    uint32_t power_lost;     /* 1 from the cut until ota_nor_power_on() */
+    uint64_t cuts;           /* power cuts that happened */
+    uint64_t writes;         /* page programs, erases and restores begun: any change of the bytes
+                                raises it (torn or faulty ones too); never reset */
+    ota_nor_faults_t faults; /* the fault model (all zero: none) */
     uint32_t wear[OTA_NOR_MAX_SECTORS]; /* erase count per 4 KiB sector */
 } ota_nor_state_t;
 
@@ -372,8 +372,9 @@ int ota_nor_snapshot(const ota_nor_t *nor, void *dst, size_t cap);
 
 /*
  * Replaces the flash contents with src (len == device size). Not counted (only the write
- * generation, `writes`, rises); works without power and leaves the power state and counters alone. Returns OTA_OK, OTA_ERR_INVALID_ARG, OTA_ERR_SIZE
- * (len differs from the device size), OTA_ERR_READONLY.
+ * generation, `writes`, rises); works without power and leaves the power state and counters alone.
+ * Returns OTA_OK, OTA_ERR_INVALID_ARG, OTA_ERR_SIZE (len differs from the device size),
+ * OTA_ERR_READONLY.
  */
 int ota_nor_restore(ota_nor_t *nor, const void *src, size_t len);
 

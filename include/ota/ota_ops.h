@@ -86,7 +86,7 @@ extern "C" {
  * Nothing is reused on a flash without a generation or while it models read faults. Zero-fill
  * it to start or to forget.
  */
-#define OTA_OPS_MEMO_LINES 24  /* log lines a remembered check may have logged */
+#define OTA_OPS_MEMO_LINES 24 /* log lines a remembered check may have logged */
 #define OTA_OPS_MEMO_LINE_LEN 112
 typedef struct ota_ops_memo {
     bool valid;

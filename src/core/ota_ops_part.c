@@ -76,7 +76,8 @@ static void memo_key(const ota_ops_dev_t *dev, const ota_part_t *p, bool bootloa
 {
     const ota_flash_t *f = dev->flash;
     memset(key, 0, sizeof(*key));
-    key->valid = dev->memo != NULL && f->generation != NULL && f->generation(f->ctx, &key->generation);
+    key->valid =
+        dev->memo != NULL && f->generation != NULL && f->generation(f->ctx, &key->generation);
     key->offset = p->offset;
     key->size = p->size;
     key->bootloader = bootloader;

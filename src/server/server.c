@@ -40,7 +40,7 @@
 
 /* What the server keeps per TCP connection (MHD's socket context). */
 typedef struct conn_state {
-    srv_watch_t watch;           /* the head deadline's entry */
+    srv_watch_t watch; /* the head deadline's entry */
     ota_server_t *srv;
     char addr[INET6_ADDRSTRLEN]; /* client address as Python prints it */
     char *target;                /* raw request target of the current request */
@@ -53,7 +53,7 @@ struct ota_server {
     size_t root_len;
     char *cert_pem;
     char *key_pem;
-    srv_tls_key_t *tls_key; /* NULL: libmicrohttpd loads the PEM pair itself */
+    srv_tls_key_t *tls_key;           /* NULL: libmicrohttpd loads the PEM pair itself */
     ota_server_redirect_t *redirects; /* deep copy */
     size_t redirect_count;
     FILE *log;

@@ -33,7 +33,8 @@ static bool sign_algo(gnutls_sign_algorithm_t algo, const EVP_MD **md, int *padd
     };
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
         if (table[i].algo == algo) {
-            *md = EVP_get_digestbyname(gnutls_digest_get_name(gnutls_sign_get_hash_algorithm(algo)));
+            *md =
+                EVP_get_digestbyname(gnutls_digest_get_name(gnutls_sign_get_hash_algorithm(algo)));
             *padding = table[i].padding;
             return *md != NULL;
         }

@@ -738,7 +738,8 @@ static void handshake_signs(int max, const char *sigalgs, bool pss, int md_nid)
     assert_int_equal(SSL_CTX_load_verify_locations(ctx, cainfo, NULL), 1);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(ota_server_port(srv)),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons(ota_server_port(srv)),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
     SSL *ssl = SSL_new(ctx);
