@@ -8,6 +8,7 @@ packages=(
     libssl-dev openssl            # crypto and certificates
     libcurl4-openssl-dev curl     # HTTP(S) client
     libmicrohttpd-dev             # firmware server, esp_http_server
+    libgnutls28-dev               # firmware server: its TLS key as a GnuTLS external key
     libcjson-dev                  # cJSON for apps (ESP-IDF's json component), flasher_args.json
     libcmocka-dev                 # unit tests
     clang libclang-rt-dev         # make fuzz: libFuzzer and its sanitizers

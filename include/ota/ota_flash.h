@@ -17,6 +17,7 @@
 #ifndef OTA_FLASH_H
 #define OTA_FLASH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -37,6 +38,15 @@ typedef struct ota_flash {
     int (*read)(void *ctx, uint32_t addr, void *dst, uint32_t len);
     int (*program)(void *ctx, uint32_t addr, const void *src, uint32_t len);
     int (*erase)(void *ctx, uint32_t addr, uint32_t len);
+    /* Optional (NULL: the port has none, and no result of a read is reused). Sets *gen to the
+     * device's write generation, which changes with every program, erase or other change of its
+     * bytes, torn or failed ones included, by anyone; equal generations mean unchanged bytes.
+     * Returns false when nothing read may be reused: reads may fail or return other bytes than
+     * the flash holds (a fault model). */
+    bool (*generation)(void *ctx, uint64_t *gen);
+    /* Optional: counts len bytes as read without reading them (the modeled time of reads whose
+     * result the caller reuses from earlier reads of unchanged bytes). */
+    void (*skip_read)(void *ctx, uint64_t len);
 } ota_flash_t;
 
 /*

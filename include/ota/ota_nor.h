@@ -136,7 +136,7 @@ void ota_nor_time_model(const ota_nor_profile_t *p, const ota_nor_op_counts_t *c
 /* ------------------------------------------------------------------------------------------ */
 
 #define OTA_NOR_STATE_MAGIC 0x524F4E4Fu /* "ONOR" */
-#define OTA_NOR_STATE_VERSION 3u
+#define OTA_NOR_STATE_VERSION 4u
 
 typedef enum {
     OTA_NOR_CUT_BEFORE = 0, /* the cut operation is not performed */
@@ -199,14 +199,16 @@ typedef struct ota_nor_state {
     uint64_t cut_at; /* value of ops at which the armed cut hits; 0 = no cut armed */
     uint64_t cut_n;  /* n as armed: with cut_seed and cut_mode, the replayable case id */
     uint64_t cut_seed;
-    uint32_t cut_mode;                  /* ota_nor_cut_mode_t */
-    uint32_t power_lost;                /* 1 from the cut until ota_nor_power_on() */
-    uint64_t cuts;                      /* power cuts that happened */
-    ota_nor_faults_t faults;            /* the fault model (all zero: none) */
+    uint32_t cut_mode;       /* ota_nor_cut_mode_t */
+    uint32_t power_lost;     /* 1 from the cut until ota_nor_power_on() */
+    uint64_t cuts;           /* power cuts that happened */
+    uint64_t writes;         /* page programs, erases and restores begun: any change of the bytes
+                                raises it (torn or faulty ones too); never reset */
+    ota_nor_faults_t faults; /* the fault model (all zero: none) */
     uint32_t wear[OTA_NOR_MAX_SECTORS]; /* erase count per 4 KiB sector */
 } ota_nor_state_t;
 
-_Static_assert(sizeof(ota_nor_state_t) == 131264, "ota_nor_state_t layout changed");
+_Static_assert(sizeof(ota_nor_state_t) == 131272, "ota_nor_state_t layout changed");
 
 /* Zero-fills *st and marks it initialised. */
 void ota_nor_state_init(ota_nor_state_t *st);
@@ -356,7 +358,7 @@ bool ota_nor_power_lost(const ota_nor_t *nor);
 
 /*
  * Sets the counters, wear, busy time, cut-point count and number of cuts to zero (the fault model
- * stays). An armed cut
+ * and the write generation stay). An armed cut
  * keeps its distance (it still hits the same number of cut points from now); the power state is
  * unchanged. Use it with ota_nor_restore to rewind a sweep cheaply.
  */
@@ -369,9 +371,10 @@ void ota_nor_reset_counters(ota_nor_t *nor);
 int ota_nor_snapshot(const ota_nor_t *nor, void *dst, size_t cap);
 
 /*
- * Replaces the flash contents with src (len == device size). Not counted; works without power and
- * leaves the power state and counters alone. Returns OTA_OK, OTA_ERR_INVALID_ARG, OTA_ERR_SIZE
- * (len differs from the device size), OTA_ERR_READONLY.
+ * Replaces the flash contents with src (len == device size). Not counted (only the write
+ * generation, `writes`, rises); works without power and leaves the power state and counters alone.
+ * Returns OTA_OK, OTA_ERR_INVALID_ARG, OTA_ERR_SIZE (len differs from the device size),
+ * OTA_ERR_READONLY.
  */
 int ota_nor_restore(ota_nor_t *nor, const void *src, size_t len);
 

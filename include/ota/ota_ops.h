@@ -76,6 +76,30 @@ extern "C" {
  */
 #define OTA_OPS_TEST_SET_BOOT_ACTIVE_SECTOR 0x1u
 
+/*
+ * The last successful image check, kept so that a check of the same partition with the same
+ * options while the flash bytes are unchanged (the flash's write generation is the same) reuses
+ * its result: esp_ota_set_boot_partition right after esp_ota_end checks the image esp_ota_end
+ * has just checked. A reused check logs the lines the first one logged, each after counting the
+ * reads made before it as read (ota_flash_t.skip_read): the log, with its modeled times, is that
+ * of a second check.
+ * Nothing is reused on a flash without a generation or while it models read faults. Zero-fill
+ * it to start or to forget.
+ */
+#define OTA_OPS_MEMO_LINES 24 /* log lines a remembered check may have logged */
+#define OTA_OPS_MEMO_LINE_LEN 112
+typedef struct ota_ops_memo {
+    bool valid;
+    bool bootloader, silent;
+    uint64_t generation;
+    uint32_t offset, size;
+    uint64_t read_bytes; /* what the check read */
+    int n_lines;
+    uint64_t read_before[OTA_OPS_MEMO_LINES]; /* what it had read when it logged each line */
+    char level[OTA_OPS_MEMO_LINES];
+    char line[OTA_OPS_MEMO_LINES][OTA_OPS_MEMO_LINE_LEN];
+} ota_ops_memo_t;
+
 typedef struct ota_ops_dev {
     const ota_flash_t *flash;   /* the chip (required) */
     const ota_crypto_t *crypto; /* required for image verification and digests */
@@ -111,6 +135,8 @@ typedef struct ota_ops_dev {
     const ota_log_t *log;    /* may be NULL */
     int (*log_err)(int err); /* number printed for err in log lines; NULL = the native code */
     uint32_t test_flags;     /* OTA_OPS_TEST_* (tests only; 0 in products) */
+    ota_ops_memo_t *memo;    /* the last image check, reused while the flash is unchanged;
+                                NULL = every check reads the image */
 } ota_ops_dev_t;
 
 /*

@@ -73,7 +73,7 @@ typedef struct ota_server_config {
     const char *cert_path; /* PEM certificate (chain); with key_path, serves HTTPS */
     const char *key_path;  /* PEM private key; both NULL = plain HTTP */
     FILE *access_log;      /* NULL = no access log */
-    unsigned threads;      /* worker threads; 0 = 4 */
+    unsigned threads;      /* worker threads; 0 = one per online core, at least 2 */
 
     /* Limits against slow or abusive clients; 0 = the default given. */
     unsigned head_timeout_ms; /* TLS handshake plus request (head and any body), in total, from

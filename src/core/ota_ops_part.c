@@ -17,9 +17,81 @@ int ota_ops_log_code(const ota_ops_dev_t *dev, int err)
     return (dev != NULL && dev->log_err != NULL) ? dev->log_err(err) : err;
 }
 
+/* One image check in progress: its log lines and reads, noted for the memo. */
+typedef struct check {
+    const ota_ops_dev_t *dev;
+    ota_ops_memo_t note; /* valid stays false while the check does not fit a memo */
+    bool fits;
+    ota_flash_t flash; /* dev->flash, its reads counted */
+} check_t;
+
 static void img_log(void *ctx, char level, const char *msg)
 {
-    ota_logf((const ota_log_t *)ctx, level, "esp_image", "%s", msg);
+    check_t *c = ctx;
+    ota_logf(c->dev->log, level, "esp_image", "%s", msg);
+    ota_ops_memo_t *n = &c->note;
+    if (n->n_lines == OTA_OPS_MEMO_LINES || strlen(msg) >= OTA_OPS_MEMO_LINE_LEN) {
+        c->fits = false;
+        return;
+    }
+    n->read_before[n->n_lines] = n->read_bytes;
+    n->level[n->n_lines] = level;
+    strcpy(n->line[n->n_lines++], msg);
+}
+
+static int counted_read(void *ctx, uint32_t addr, void *dst, uint32_t len)
+{
+    check_t *c = ctx;
+    c->note.read_bytes += len;
+    return c->dev->flash->read(c->dev->flash->ctx, addr, dst, len);
+}
+
+/* The memo of dev matches the check of p with these options on unchanged flash: its lines are
+ * logged again and its reads counted. */
+static bool memo_reused(const ota_ops_dev_t *dev, const ota_ops_memo_t *key)
+{
+    const ota_ops_memo_t *m = dev->memo;
+    if (m == NULL || !m->valid || !key->valid || m->generation != key->generation ||
+        m->offset != key->offset || m->size != key->size || m->bootloader != key->bootloader ||
+        m->silent != key->silent) {
+        return false;
+    }
+    uint64_t done = 0;
+    for (int i = 0; i <= m->n_lines; i++) {
+        uint64_t upto = i < m->n_lines ? m->read_before[i] : m->read_bytes;
+        if (dev->flash->skip_read != NULL && upto > done) {
+            dev->flash->skip_read(dev->flash->ctx, upto - done);
+        }
+        done = upto;
+        if (i < m->n_lines) {
+            ota_logf(dev->log, m->level[i], "esp_image", "%s", m->line[i]);
+        }
+    }
+    return true;
+}
+
+/* key->valid: the flash has a generation (now in key->generation) and reads may be reused. */
+static void memo_key(const ota_ops_dev_t *dev, const ota_part_t *p, bool bootloader, bool silent,
+                     ota_ops_memo_t *key)
+{
+    const ota_flash_t *f = dev->flash;
+    memset(key, 0, sizeof(*key));
+    key->valid =
+        dev->memo != NULL && f->generation != NULL && f->generation(f->ctx, &key->generation);
+    key->offset = p->offset;
+    key->size = p->size;
+    key->bootloader = bootloader;
+    key->silent = silent;
+}
+
+/* After a successful check: remembered when the flash did not change while it ran. */
+static void memo_store(const ota_ops_dev_t *dev, const check_t *c)
+{
+    uint64_t now = 0;
+    const ota_flash_t *f = dev->flash;
+    if (c->note.valid && c->fits && f->generation(f->ctx, &now) && now == c->note.generation) {
+        *dev->memo = c->note;
+    }
 }
 
 /* Header code of a flash size (0 = 1 MB ... 4 = 16 MB), for the default MMU page size. */
@@ -38,6 +110,13 @@ int ota_ops_verify_image(const ota_ops_dev_t *dev, const ota_part_t *p, bool boo
     if (dev == NULL || dev->flash == NULL || dev->chip == NULL || p == NULL) {
         return OTA_ERR_INVALID_ARG;
     }
+    check_t c = {.dev = dev, .fits = true, .flash = *dev->flash};
+    memo_key(dev, p, bootloader, silent, &c.note);
+    if (memo_reused(dev, &c.note)) {
+        return OTA_OK;
+    }
+    c.flash.ctx = &c;
+    c.flash.read = counted_read;
     uint32_t page = dev->mmu_page_size;
     if (page == 0) {
         page = ota_chip_default_mmu_page_size(dev->chip, flash_size_code(dev->flash->size));
@@ -51,12 +130,16 @@ int ota_ops_verify_image(const ota_ops_dev_t *dev, const ota_part_t *p, bool boo
         .hash = OTA_IMG_HASH_AUTO,
         .silent = silent,
         .log = img_log,
-        .log_ctx = (void *)dev->log,
+        .log_ctx = &c,
     };
     ota_sig_trust_t trust;
     ota_ops_sig_opts(dev, &trust, &opts);
     ota_img_meta_t meta;
-    return ota_img_verify(dev->flash, dev->crypto, p->offset, p->size, &opts, &meta, NULL);
+    int err = ota_img_verify(&c.flash, dev->crypto, p->offset, p->size, &opts, &meta, NULL);
+    if (err == OTA_OK) {
+        memo_store(dev, &c);
+    }
+    return err;
 }
 
 void ota_ops_sig_opts(const ota_ops_dev_t *dev, ota_sig_trust_t *t, ota_img_verify_opts_t *o)

@@ -344,6 +344,7 @@ static void set_dev(const esp_dev_config_t *cfg)
     g.dev.log = &g_log;
     g.dev.log_err = log_err_code;
     g.dev.test_flags = cfg->ota_test_flags;
+    g.dev.memo = &g.memo;
 }
 
 /* Loads the partition table from flash as esp_partition does at start-up (an unreadable table

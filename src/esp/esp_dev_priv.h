@@ -39,7 +39,8 @@ typedef struct esp_dev_state {
     esp_prec_t *ext;             /* external records, registration order */
     const ota_part_t **ext_ptrs; /* the core's view of ext */
     size_t n_ext;
-    ota_ops_dev_t dev; /* zero-filled while nothing is installed */
+    ota_ops_dev_t dev;   /* zero-filled while nothing is installed */
+    ota_ops_memo_t memo; /* dev.memo: the last image check */
     const esp_partition_t *running;
     bool app_desc_loaded;
     esp_app_desc_t app_desc;

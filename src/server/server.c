@@ -23,10 +23,11 @@
 #include <openssl/x509.h>
 
 #include "srv_http.h"
+#include "srv_tls_key.h"
 #include "srv_watchdog.h"
 
 #define DEFAULT_BIND "127.0.0.1"
-#define DEFAULT_THREADS 4
+#define MIN_THREADS 2 /* default pool: one thread per online core, at least this many */
 /* Defaults of the limits against slow clients (see ota_server_config_t). */
 #define HEAD_TIMEOUT_MS 15000
 #define IDLE_TIMEOUT_S 30
@@ -39,7 +40,8 @@
 
 /* What the server keeps per TCP connection (MHD's socket context). */
 typedef struct conn_state {
-    srv_watch_t watch;           /* the head deadline's entry */
+    srv_watch_t watch; /* the head deadline's entry */
+    ota_server_t *srv;
     char addr[INET6_ADDRSTRLEN]; /* client address as Python prints it */
     char *target;                /* raw request target of the current request */
     const char *target_at;       /* where MHD's request line holds it (valid during the request) */
@@ -51,6 +53,7 @@ struct ota_server {
     size_t root_len;
     char *cert_pem;
     char *key_pem;
+    srv_tls_key_t *tls_key;           /* NULL: libmicrohttpd loads the PEM pair itself */
     ota_server_redirect_t *redirects; /* deep copy */
     size_t redirect_count;
     FILE *log;
@@ -571,6 +574,9 @@ static conn_state_t *conn_started(ota_server_t *srv, struct MHD_Connection *conn
     const union MHD_ConnectionInfo *fd_info =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     conn_state_t *cs = calloc(1, sizeof(*cs));
+    if (cs != NULL) {
+        cs->srv = srv;
+    }
     if (cs == NULL || fd_info == NULL) {
         if (fd_info != NULL) {
             shutdown(fd_info->connect_fd, SHUT_RDWR);
@@ -638,6 +644,26 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     return NULL;
 }
 
+/* gnutls_certificate_retrieve_function2 (libmicrohttpd's certificate callback): the server's
+ * chain and OpenSSL-signing key, found through the connection libmicrohttpd keeps as the
+ * session's pointer. */
+static int give_cert(gnutls_session_t session, const gnutls_datum_t *req_ca, int n_req,
+                     const gnutls_pk_algorithm_t *algos, int n_algos, gnutls_pcert_st **pcert,
+                     unsigned *count, gnutls_privkey_t *privkey)
+{
+    (void)req_ca;
+    (void)n_req;
+    (void)algos;
+    (void)n_algos;
+    struct MHD_Connection *conn = gnutls_session_get_ptr(session);
+    conn_state_t *cs = conn != NULL ? conn_state_of(conn) : NULL;
+    if (cs == NULL || cs->srv == NULL || cs->srv->tls_key == NULL) {
+        return -1;
+    }
+    srv_tls_key_give(cs->srv->tls_key, pcert, count, privkey);
+    return 0;
+}
+
 /* Leaves the URL as received: the handler decodes it itself and refuses encoded separators. */
 static size_t on_unescape(void *cls, struct MHD_Connection *conn, char *s)
 {
@@ -647,6 +673,13 @@ static size_t on_unescape(void *cls, struct MHD_Connection *conn, char *s)
 }
 
 /* ---- start and stop -------------------------------------------------------------------- */
+
+/* One pool thread per online core (more only add switches between busy threads). */
+static unsigned default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > MIN_THREADS ? (unsigned)(n < 64 ? n : 64) : MIN_THREADS;
+}
 
 /* Reads a whole text file into a NUL-terminated malloc'ed string. */
 static int read_text(const char *path, char **out, ota_diag_t *diag)
@@ -775,6 +808,7 @@ static void server_free(ota_server_t *srv)
     free(srv->redirects);
     free(srv->cert_pem);
     free(srv->key_pem);
+    srv_tls_key_free(srv->tls_key);
     free(srv->root);
     pthread_mutex_destroy(&srv->log_lock);
     free(srv);
@@ -858,22 +892,33 @@ int ota_server_start(const ota_server_config_t *cfg, ota_server_t **out, ota_dia
         server_free(srv);
         return fd;
     }
-    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD;
+    /* poll(2), not epoll: with TLS, libmicrohttpd 0.9.75's epoll loop calls gnutls_handshake
+     * about 40 times per handshake, which costs 1.5 ms of CPU more per connection */
+    unsigned flags = MHD_USE_POLL_INTERNAL_THREAD;
     if (family == AF_INET6) {
         flags |= MHD_USE_IPv6;
     }
     struct MHD_OptionItem tls_options[] = {
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES},
         {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->key_pem},
         {MHD_OPTION_HTTPS_MEM_CERT, 0, srv->cert_pem},
-        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES},
         {MHD_OPTION_END, 0, NULL},
     };
     if (srv->tls) {
         flags |= MHD_USE_TLS;
+        srv->tls_key = srv_tls_key_load(srv->cert_pem, srv->key_pem);
     } else {
         tls_options[0].option = MHD_OPTION_END;
     }
-    unsigned threads = cfg->threads != 0 ? cfg->threads : DEFAULT_THREADS;
+    if (srv->tls_key != NULL) {
+        /* an option array carries the callback as a data pointer, as libmicrohttpd reads it */
+        gnutls_certificate_retrieve_function2 *fn = give_cert;
+        _Static_assert(sizeof(fn) == sizeof(void *), "function pointers fit a data pointer");
+        tls_options[1].option = MHD_OPTION_HTTPS_CERT_CALLBACK;
+        memcpy(&tls_options[1].ptr_value, &fn, sizeof(fn));
+        tls_options[2].option = MHD_OPTION_END;
+    }
+    unsigned threads = cfg->threads != 0 ? cfg->threads : default_threads();
     unsigned head_ms = cfg->head_timeout_ms != 0 ? cfg->head_timeout_ms : HEAD_TIMEOUT_MS;
     struct MHD_OptionItem limits[] = {
         {MHD_OPTION_CONNECTION_TIMEOUT, or_default(cfg->idle_timeout_s, IDLE_TIMEOUT_S), NULL},

@@ -653,7 +653,13 @@ static void test_verify_wrap_and_flash_errors(void **state)
     ota_img_seg_hdr_t s = {0x3FFB0000, 0x10000};
     ota_img_seg_encode(&s, hdr + 24);
     topflash_t t = {hdr, sizeof(hdr), 0xFFFFF000u, -1, OTA_OK};
-    ota_flash_t f = {&t, 0xFFFFFFFFu, 0x1000, 0x10000, 0x100, 0xFF, top_read, NULL, NULL};
+    ota_flash_t f = {.ctx = &t,
+                     .size = 0xFFFFFFFFu,
+                     .sector_size = 0x1000,
+                     .block_size = 0x10000,
+                     .page_size = 0x100,
+                     .erase_value = 0xFF,
+                     .read = top_read};
     ota_img_verify_opts_t o;
     ota_img_meta_t m;
     ota_diag_t d = {{0}};

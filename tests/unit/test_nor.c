@@ -1017,6 +1017,63 @@ static void test_fault_parse(void **state)
     }
 }
 
+/* The write generation: every change of the bytes raises it, power cuts and faults included;
+ * reads do not; resetting the counters keeps it. The flash's generation callback refuses reuse
+ * while read faults are modeled. */
+static void test_write_generation(void **state)
+{
+    (void)state;
+    ota_nor_t *nor = mem_dev(false);
+    const ota_flash_t *f = ota_nor_flash(nor);
+    const ota_nor_state_t *st = ota_nor_state(nor);
+    uint64_t g0 = 0, g = 0;
+    uint8_t b[300] = {0};
+    assert_true(f->generation(f->ctx, &g0));
+    assert_int_equal(ota_nor_read(nor, 0, b, sizeof(b)), OTA_OK);
+    assert_true(f->generation(f->ctx, &g) && g == g0);
+    assert_int_equal(ota_nor_program(nor, 0, b, 1), OTA_OK);
+    assert_true(f->generation(f->ctx, &g) && g > g0);
+    g0 = g;
+    assert_int_equal(ota_nor_erase_sector(nor, 0), OTA_OK);
+    assert_true(f->generation(f->ctx, &g) && g > g0);
+    g0 = g;
+    assert_int_equal(ota_nor_cut_arm(nor, 1, OTA_NOR_CUT_BEFORE, 1), OTA_OK);
+    assert_int_equal(ota_nor_program(nor, 0, b, 1), OTA_ERR_POWER_LOSS);
+    ota_nor_power_on(nor);
+    assert_true(f->generation(f->ctx, &g) && g > g0);
+    g0 = g;
+    assert_int_equal(ota_nor_cut_arm(nor, 1, OTA_NOR_CUT_TORN, 2), OTA_OK);
+    assert_int_equal(ota_nor_erase_block(nor, 0), OTA_ERR_POWER_LOSS);
+    ota_nor_power_on(nor);
+    assert_true(f->generation(f->ctx, &g) && g > g0);
+    g0 = g;
+    ota_nor_faults_t bad = {.bad_sector = 1, .bad_mode = OTA_NOR_BAD_ERROR};
+    assert_int_equal(ota_nor_set_faults(nor, &bad), OTA_OK);
+    assert_int_equal(ota_nor_program(nor, 0, b, 1), OTA_ERR_IO);
+    assert_true(f->generation(f->ctx, &g) && g > g0);
+    g0 = g;
+    uint8_t *copy = calloc(1, MIB);
+    assert_non_null(copy);
+    assert_int_equal(ota_nor_restore(nor, copy, MIB), OTA_OK);
+    free(copy);
+    assert_true(f->generation(f->ctx, &g) && g > g0);
+    g0 = g;
+    ota_nor_reset_counters(nor);
+    assert_int_equal(st->program_ops, 0);
+    assert_true(f->generation(f->ctx, &g) && g == g0);
+    ota_nor_faults_t flips = {.read_flip_ppm = 1};
+    assert_int_equal(ota_nor_set_faults(nor, &flips), OTA_OK);
+    assert_false(f->generation(f->ctx, &g));
+    ota_nor_faults_t errors = {.read_error_ppm = 1};
+    assert_int_equal(ota_nor_set_faults(nor, &errors), OTA_OK);
+    assert_false(f->generation(f->ctx, &g));
+    /* skip_read counts the bytes as read */
+    uint64_t bytes = st->read_bytes;
+    f->skip_read(f->ctx, 12345);
+    assert_int_equal(st->read_bytes - bytes, 12345);
+    ota_nor_close(nor);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1042,6 +1099,7 @@ int main(void)
         cmocka_unit_test(test_fault_bad_sector),
         cmocka_unit_test(test_fault_wear_out),
         cmocka_unit_test(test_fault_parse),
+        cmocka_unit_test(test_write_generation),
     };
     return cmocka_run_group_tests(tests, NULL, tmp_cleanup);
 }

@@ -529,6 +529,137 @@ static void stream(ota_session_t *s, const uint8_t *img, size_t len, size_t n)
     }
 }
 
+/* ---- the remembered image check ------------------------------------------------------ */
+
+static ota_ops_memo_t memo;
+
+/* ota_0 gets a new image through a session with the memo on; esp_ota_end's check passes. */
+static const ota_part_t *memo_update(void)
+{
+    two_ota_board();
+    memset(&memo, 0, sizeof(memo));
+    fx.dev.memo = &memo;
+    const ota_part_t *p = part("ota_0");
+    ota_session_t s;
+    size_t len;
+    static uint8_t payload[256 * 1024] = {7}; /* a check reads it in many chunks */
+    uint8_t *img = test_app_image("app", "7", -1, payload, sizeof(payload), &len);
+    assert_int_equal(ota_ops_begin(&fx.dev, p, OTA_OPS_SEQUENTIAL_WRITES, &s), OTA_OK);
+    stream(&s, img, len, 4096);
+    free(img);
+    log_clear();
+    assert_int_equal(ota_ops_end(&fx.dev, &s), OTA_OK);
+    assert_true(memo.valid);
+    return p;
+}
+
+/* Reads of the flash so far. */
+static uint64_t read_ops(void)
+{
+    return ota_nor_state(fx.nor)->read_ops;
+}
+
+static void test_memo_reused(void **state)
+{
+    (void)state;
+    const ota_part_t *p = memo_update();
+    static char first[sizeof(fx.log)];
+    memcpy(first, fx.log, sizeof(first));
+    assert_non_null(strstr(first, "I esp_image: segment 0: paddr="));
+    const ota_nor_state_t *st = ota_nor_state(fx.nor);
+    uint64_t ops = read_ops(), bytes = st->read_bytes;
+    log_clear();
+    /* esp_ota_set_boot_partition: the same lines, the check's bytes counted as read, in a read
+     * per line and one for the rest (and the otadata's reads) */
+    assert_int_equal(ota_ops_set_boot(&fx.dev, p), OTA_OK);
+    assert_string_equal(fx.log, first);
+    assert_true(st->read_bytes - bytes >= memo.read_bytes);
+    assert_true(read_ops() - ops < 10);
+    /* without a memo the check reads the image */
+    memo_update();
+    fx.dev.memo = NULL;
+    ops = read_ops();
+    assert_int_equal(ota_ops_set_boot(&fx.dev, p), OTA_OK);
+    assert_true(read_ops() - ops > 60);
+}
+
+/* A change of one byte of the image after esp_ota_end: the next check fails. */
+static void memo_after_change(void (*change)(const ota_part_t *p))
+{
+    const ota_part_t *p = memo_update();
+    change(p);
+    ota_nor_power_on(fx.nor);
+    assert_int_equal(ota_ops_set_boot(&fx.dev, p), OTA_ERR_VALIDATE);
+    ota_nor_set_faults(fx.nor, NULL);
+}
+
+static void change_program(const ota_part_t *p)
+{
+    uint8_t zero = 0;
+    assert_int_equal(ota_flash_program(fx.flash, p->offset, &zero, 1), OTA_OK);
+}
+
+static void change_erase(const ota_part_t *p)
+{
+    assert_int_equal(ota_flash_erase_range(fx.flash, p->offset, 0x1000), OTA_OK);
+}
+
+/* A power cut after a program of the image (its bytes changed, the call failed). */
+static void change_cut(const ota_part_t *p)
+{
+    uint8_t zero[16] = {0};
+    assert_int_equal(ota_nor_cut_arm(fx.nor, 1, OTA_NOR_CUT_AFTER, 1), OTA_OK);
+    assert_int_equal(ota_flash_program(fx.flash, p->offset, zero, 16), OTA_ERR_POWER_LOSS);
+}
+
+/* A torn erase of the image's first sector. */
+static void change_torn(const ota_part_t *p)
+{
+    assert_int_equal(ota_nor_cut_arm(fx.nor, 1, OTA_NOR_CUT_TORN, 3), OTA_OK);
+    assert_int_equal(ota_flash_erase_range(fx.flash, p->offset, 0x1000), OTA_ERR_POWER_LOSS);
+}
+
+/* The flash as a board's image restored from a copy holding another image. */
+static void change_restore(const ota_part_t *p)
+{
+    uint8_t *copy = malloc(FLASH_SIZE);
+    assert_non_null(copy);
+    memcpy(copy, ota_nor_data(fx.nor), FLASH_SIZE);
+    copy[p->offset] ^= 0x01;
+    assert_int_equal(ota_nor_restore(fx.nor, copy, FLASH_SIZE), OTA_OK);
+    free(copy);
+}
+
+/* Reads that flip bits: the check reads them and fails (ESP-IDF's second check would). */
+static void change_read_faults(const ota_part_t *p)
+{
+    (void)p;
+    ota_nor_faults_t f = {.read_flip_ppm = 1000000, .seed = 5};
+    assert_int_equal(ota_nor_set_faults(fx.nor, &f), OTA_OK);
+}
+
+static void test_memo_invalidated(void **state)
+{
+    (void)state;
+    memo_after_change(change_program);
+    memo_after_change(change_erase);
+    memo_after_change(change_cut);
+    memo_after_change(change_torn);
+    memo_after_change(change_restore);
+    memo_after_change(change_read_faults);
+}
+
+/* A write elsewhere (the otadata) also ends the reuse; the image still checks. */
+static void test_memo_write_elsewhere(void **state)
+{
+    (void)state;
+    const ota_part_t *p = memo_update();
+    assert_int_equal(ota_otadata_erase(fx.flash, part("otadata")->offset, 0x2000), OTA_OK);
+    uint64_t ops = read_ops();
+    assert_int_equal(ota_ops_set_boot(&fx.dev, p), OTA_OK);
+    assert_true(read_ops() - ops > 60);
+}
+
 static void test_end(void **state)
 {
     (void)state;
@@ -1404,6 +1535,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_write_first_byte, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_at, setup, teardown),
         cmocka_unit_test_setup_teardown(test_end, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memo_reused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memo_invalidated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memo_write_elsewhere, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stage_partition_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stage_bootloader, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stage_data_with_copy, setup, teardown),

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <openssl/ssl.h>
 
 #include "ota/ota_server.h"
 #include "ota/ota_x509.h"
@@ -725,6 +726,56 @@ static void test_tls_self_signed(void **state)
     use_tls = false;
 }
 
+/* A TLS connection to the server offering only the signature algorithms sigalgs, up to
+ * version max: the handshake verifies, and the server signed with a PKCS#1 v1.5 (pss false) or
+ * PSS signature over the digest md_nid. */
+static void handshake_signs(int max, const char *sigalgs, bool pss, int md_nid)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    assert_non_null(ctx);
+    assert_int_equal(SSL_CTX_set_max_proto_version(ctx, max), 1);
+    assert_int_equal(SSL_CTX_set1_sigalgs_list(ctx, sigalgs), 1);
+    assert_int_equal(SSL_CTX_load_verify_locations(ctx, cainfo, NULL), 1);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons(ota_server_port(srv)),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    SSL *ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    assert_int_equal(SSL_connect(ssl), 1);
+    assert_int_equal(SSL_get_verify_result(ssl), X509_V_OK);
+    int type = 0, md = 0;
+    assert_int_equal(SSL_get_peer_signature_type_nid(ssl, &type), 1);
+    assert_int_equal(SSL_get_peer_signature_nid(ssl, &md), 1);
+    assert_int_equal(type, pss ? EVP_PKEY_RSA_PSS : EVP_PKEY_RSA);
+    assert_int_equal(md, md_nid);
+    SSL_free(ssl);
+    close(fd);
+    SSL_CTX_free(ctx);
+}
+
+/* The handshake's signatures (OpenSSL makes them for an RSA key): each kind TLS 1.2 and 1.3
+ * allow verifies with the certificate's key. */
+static void test_tls_signatures(void **state)
+{
+    (void)state;
+    char key[320];
+    path_in(cainfo, sizeof(cainfo), "ca_cert.pem");
+    path_in(key, sizeof(key), "ca_key.pem");
+    assert_int_equal(ota_x509_self_signed("127.0.0.1", cainfo, key, 0, NULL), OTA_OK);
+    ota_server_config_t cfg = {.cert_path = cainfo, .key_path = key};
+    start(&cfg);
+    handshake_signs(TLS1_2_VERSION, "RSA+SHA256", false, NID_sha256);
+    handshake_signs(TLS1_2_VERSION, "RSA+SHA512", false, NID_sha512);
+    handshake_signs(TLS1_2_VERSION, "rsa_pss_rsae_sha256", true, NID_sha256);
+    handshake_signs(TLS1_3_VERSION, "rsa_pss_rsae_sha256", true, NID_sha256);
+    handshake_signs(TLS1_3_VERSION, "rsa_pss_rsae_sha384", true, NID_sha384);
+    stop(NULL);
+    use_tls = false;
+}
+
 static void test_tls_configuration_errors(void **state)
 {
     (void)state;
@@ -1104,6 +1155,7 @@ int main(void)
         cmocka_unit_test(test_keep_alive),
         cmocka_unit_test(test_concurrent_clients),
         cmocka_unit_test(test_tls_self_signed),
+        cmocka_unit_test(test_tls_signatures),
         cmocka_unit_test(test_tls_configuration_errors),
         cmocka_unit_test(test_no_range_mode),
         cmocka_unit_test(test_redirect),

@@ -214,10 +214,27 @@ static void count_program(ota_nor_t *nor, uint32_t len)
     st->busy_max_us += nor->profile->page_program_max_us;
 }
 
+/* dst &= src, 8 bytes at a time (the two never overlap: src is the caller's buffer). */
+static void and_bytes(uint8_t *dst, const uint8_t *src, uint32_t len)
+{
+    uint32_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t a, b;
+        memcpy(&a, dst + i, 8);
+        memcpy(&b, src + i, 8);
+        a &= b;
+        memcpy(dst + i, &a, 8);
+    }
+    for (; i < len; i++) {
+        dst[i] &= src[i];
+    }
+}
+
 /* Programs one chunk inside a single page, honouring the cut point it consumes. */
 static int program_page(ota_nor_t *nor, uint32_t addr, const uint8_t *src, uint32_t len)
 {
     uint8_t *dst = nor->mem + addr;
+    nor->st->writes++;
     int cut = cut_point(nor);
     if (cut == OTA_NOR_CUT_BEFORE) {
         return power_cut(nor);
@@ -245,9 +262,7 @@ static int program_page(ota_nor_t *nor, uint32_t addr, const uint8_t *src, uint3
     if (fault_fires(nor, nor->st->faults.program_drop_ppm)) {
         program_drop(nor, dst, src, len);
     } else {
-        for (uint32_t i = 0; i < len; i++) {
-            dst[i] &= src[i];
-        }
+        and_bytes(dst, src, len);
     }
     count_program(nor, len);
     return cut == OTA_NOR_CUT_AFTER ? power_cut(nor) : OTA_OK;
@@ -376,6 +391,7 @@ static int erase_unit(ota_nor_t *nor, uint32_t addr, uint32_t len, enum erase_ki
 {
     ota_nor_state_t *st = nor->st;
     const ota_nor_profile_t *p = nor->profile;
+    st->writes++;
     int cut = cut_point(nor);
     if (cut == OTA_NOR_CUT_BEFORE) {
         return power_cut(nor);
@@ -498,6 +514,21 @@ static int flash_erase(void *ctx, uint32_t addr, uint32_t len)
     return OTA_ERR_ALIGN;
 }
 
+/* Reads are reusable while no read fault is modeled: a read then returns the bytes held. */
+static bool flash_generation(void *ctx, uint64_t *gen)
+{
+    const ota_nor_state_t *st = ((const ota_nor_t *)ctx)->st;
+    *gen = st->writes;
+    return st->faults.read_flip_ppm == 0 && st->faults.read_error_ppm == 0;
+}
+
+static void flash_skip_read(void *ctx, uint64_t len)
+{
+    ota_nor_t *nor = ctx;
+    nor->st->read_ops++;
+    nor->st->read_bytes += len;
+}
+
 const ota_flash_t *ota_nor_flash(ota_nor_t *nor)
 {
     return &nor->flash;
@@ -574,8 +605,10 @@ void ota_nor_reset_counters(ota_nor_t *nor)
     uint64_t cut_seed = st->cut_seed;
     uint32_t cut_mode = st->cut_mode;
     uint32_t power_lost = st->power_lost;
+    uint64_t writes = st->writes;
     ota_nor_faults_t faults = st->faults;
     ota_nor_state_init(st);
+    st->writes = writes;
     st->faults = faults;
     st->cut_at = cut_left;
     st->cut_n = cut_n;
@@ -611,6 +644,7 @@ int ota_nor_restore(ota_nor_t *nor, const void *src, size_t len)
     if (len != nor->size) {
         return OTA_ERR_SIZE;
     }
+    nor->st->writes++;
     memcpy(nor->mem, src, len);
     return OTA_OK;
 }
@@ -690,6 +724,8 @@ static int nor_new(uint32_t size, const ota_nor_config_t *cfg, ota_nor_t **out, 
     nor->flash.read = flash_read;
     nor->flash.program = flash_program;
     nor->flash.erase = flash_erase;
+    nor->flash.generation = flash_generation;
+    nor->flash.skip_read = flash_skip_read;
     *out = nor;
     return OTA_OK;
 }

@@ -46,6 +46,20 @@ static int timed_erase(void *ctx, uint32_t addr, uint32_t len)
     return err;
 }
 
+static bool timed_generation(void *ctx, uint64_t *gen)
+{
+    const ota_timed_flash_t *t = ctx;
+    return t->inner->generation(t->inner->ctx, gen);
+}
+
+static void timed_skip_read(void *ctx, uint64_t len)
+{
+    const ota_timed_flash_t *t = ctx;
+    uint64_t before = busy_us(t);
+    t->inner->skip_read(t->inner->ctx, len);
+    charge(t, before);
+}
+
 void ota_timed_flash_init(ota_timed_flash_t *t, const ota_flash_t *inner,
                           const ota_nor_state_t *state, const ota_nor_profile_t *profile)
 {
@@ -57,4 +71,6 @@ void ota_timed_flash_init(ota_timed_flash_t *t, const ota_flash_t *inner,
     t->flash.read = timed_read;
     t->flash.program = timed_program;
     t->flash.erase = timed_erase;
+    t->flash.generation = inner->generation != NULL ? timed_generation : NULL;
+    t->flash.skip_read = inner->skip_read != NULL ? timed_skip_read : NULL;
 }
