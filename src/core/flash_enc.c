@@ -208,6 +208,19 @@ static int view_program(void *ctx, uint32_t addr, const void *src, uint32_t len)
     return OTA_OK;
 }
 
+/* A view's bytes change only when the chip's do: the chip's generation and read count serve. */
+static bool view_generation(void *ctx, uint64_t *gen)
+{
+    const ota_flash_enc_t *e = ctx;
+    return e->raw->generation(e->raw->ctx, gen);
+}
+
+static void view_skip_read(void *ctx, uint64_t len)
+{
+    const ota_flash_enc_t *e = ctx;
+    e->raw->skip_read(e->raw->ctx, len);
+}
+
 static int view_erase(void *ctx, uint32_t addr, uint32_t len)
 {
     const ota_flash_enc_t *e = ctx;
@@ -239,6 +252,8 @@ int ota_flash_enc_init(ota_flash_enc_t *e, const ota_flash_t *raw, const ota_cry
     e->flash.read = view_read;
     e->flash.program = view_program;
     e->flash.erase = view_erase;
+    e->flash.generation = raw->generation != NULL ? view_generation : NULL;
+    e->flash.skip_read = raw->skip_read != NULL ? view_skip_read : NULL;
     e->raw = raw;
     e->crypto = c;
     memcpy(e->key, key, OTA_FLASH_ENC_KEY_LEN);
