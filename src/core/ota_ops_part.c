@@ -76,8 +76,10 @@ static void memo_key(const ota_ops_dev_t *dev, const ota_part_t *p, bool bootloa
 {
     const ota_flash_t *f = dev->flash;
     memset(key, 0, sizeof(*key));
-    key->valid =
-        dev->memo != NULL && f->generation != NULL && f->generation(f->ctx, &key->generation);
+    /* A signature check logs under its own tags, which a memo does not hold: it always runs. */
+    bool sig = dev->sig_on_update && dev->sig_scheme != OTA_SIG_SCHEME_NONE;
+    key->valid = !sig && dev->memo != NULL && f->generation != NULL &&
+                 f->generation(f->ctx, &key->generation);
     key->offset = p->offset;
     key->size = p->size;
     key->bootloader = bootloader;
@@ -116,7 +118,9 @@ int ota_ops_verify_image(const ota_ops_dev_t *dev, const ota_part_t *p, bool boo
         return OTA_OK;
     }
     c.flash.ctx = &c;
-    c.flash.read = counted_read;
+    c.flash.read = counted_read; /* the check only reads */
+    c.flash.generation = NULL;
+    c.flash.skip_read = NULL;
     uint32_t page = dev->mmu_page_size;
     if (page == 0) {
         page = ota_chip_default_mmu_page_size(dev->chip, flash_size_code(dev->flash->size));

@@ -70,6 +70,9 @@ expect_in_order "$WORK/good.log" \
     "${LI}$T: OTA Succeed, Rebooting\.\.\.\$" \
     'boot: Loaded app from partition at offset 0x1d0000$' \
     '^Hello world!$'
+# esp_ota_end and esp_ota_set_boot_partition each check the signature, as ESP-IDF's do
+n=$(grep -c "secure_boot_v2: Signature verified successfully!\$" "$WORK/good.log")
+[ "$n" = 2 ] || fail "good: the signature was checked $n times, not 2"
 
 # --- 2. signed with another key: refused, ota_0 keeps running --------------------------------
 run foreign foreign.bin
