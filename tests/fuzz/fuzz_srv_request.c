@@ -28,8 +28,8 @@ static uint16_t port;
 static void put_file(const char *dir, const char *name, const char *text, size_t repeat)
 {
     char path[512];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    FILE *fp = fopen(path, "w");
+    int n = snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *fp = n > 0 && (size_t)n < sizeof(path) ? fopen(path, "w") : NULL;
     if (fp == NULL) {
         abort();
     }
