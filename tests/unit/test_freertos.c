@@ -588,6 +588,7 @@ typedef struct {
 static void take_task(void *arg)
 {
     notified_t *n = arg;
+    vTaskDelay(1); /* the three gives at 0 ms come first, whichever thread runs first */
     n->counts[0] = ulTaskNotifyTake(pdFALSE, portMAX_DELAY); /* decrements */
     n->counts[1] = ulTaskNotifyTake(pdTRUE, portMAX_DELAY);  /* clears */
     n->counts[2] = ulTaskNotifyTake(pdTRUE, 10);             /* times out */
