@@ -187,7 +187,9 @@ static void load_image_config(void)
         host_error("the image's sdkconfig does not parse: %s", ota_diag_why(&diag, err));
     }
     if (info.has_files) {
-        files = flash_copy(shm->running_offset + info.files_offset, info.files_len);
+        /* in place in the flash mapping, or a decrypted copy when the flash holds ciphertext */
+        uint32_t at = shm->running_offset + info.files_offset;
+        files = enc_on ? flash_copy(at, info.files_len) : ota_nor_data(nor) + at;
         files_len = info.files_len;
     }
 }
