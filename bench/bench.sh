@@ -336,11 +336,17 @@ subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNUL
 r = resource.getrusage(resource.RUSAGE_CHILDREN)
 print("%.3f" % (r.ru_utime + r.ru_stime))' "$@" || die "failed: $*"
 }
-# ota_anon NAME: peak_anon of one update
+# ota_anon NAME: the highest peak_anon of 5 updates (a 1 MiB update lasts a few sampling
+# intervals: one run can miss its peak)
 ota_anon() {
+    local i m max=0
     CUR=$1
-    reset_flash
-    peak_anon "$otakit" board run "$work/flash_$1.bin" --until '^Hello world!$'
+    for i in 1 2 3 4 5; do
+        reset_flash
+        m=$(peak_anon "$otakit" board run "$work/flash_$1.bin" --until '^Hello world!$')
+        [ "$m" -gt "$max" ] && max=$m
+    done
+    echo "$max"
 }
 
 # ---- rows -----------------------------------------------------------------------------------
@@ -424,7 +430,7 @@ CUR=1
 m1=$(ota_anon 1)
 CUR=16
 m16=$(ota_anon 16)
-row "Device process anonymous memory, 15.75 MiB vs 1 MiB OTA (peak, sampled)" "$((m16 / 1024)).$(((m16 % 1024) * 10 / 1024)) MiB" \
+row "Device process anonymous memory, 15.75 MiB vs 1 MiB OTA (peak, sampled, highest of 5)" "$((m16 / 1024)).$(((m16 % 1024) * 10 / 1024)) MiB" \
     "$((m1 / 1024)).$(((m1 % 1024) * 10 / 1024)) MiB" "$(ratio "$m16" "$m1")" "<=" 1.10
 
 # ---- growth curves --------------------------------------------------------------------------
