@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -237,9 +238,15 @@ static void setup_flash_enc(board_t *b, uint32_t table_offset)
 {
     ota_efuse_flash_crypt_t fc;
     const ota_efuse_t *e = &b->efuse.ops;
-    b->enc_on = e->read_flash_crypt(e->ctx, &fc) == OTA_OK && ota_efuse_flash_crypt_on(&fc) &&
-                ota_flash_enc_init(&b->enc, b->flash, ota_crypto_openssl(), fc.key, fc.config,
-                                   b->chip->bootloader_offset, table_offset) == OTA_OK;
+    bool on = e->read_flash_crypt(e->ctx, &fc) == OTA_OK && ota_efuse_flash_crypt_on(&fc);
+    uint32_t bl = b->chip->bootloader_offset;
+    if (b->shm->efuse_offset != 0) { /* virtual eFuses in flash: the flash stays plaintext */
+        b->enc_on = on && ota_flash_enc_init_virtual(&b->enc, b->flash, ota_crypto_openssl(), bl,
+                                                     table_offset) == OTA_OK;
+    } else {
+        b->enc_on = on && ota_flash_enc_init(&b->enc, b->flash, ota_crypto_openssl(), fc.key,
+                                             fc.config, bl, table_offset) == OTA_OK;
+    }
     b->boot_flash = b->enc_on ? &b->enc.flash : b->flash;
 }
 
@@ -248,7 +255,7 @@ static void setup_flash_enc(board_t *b, uint32_t table_offset)
 static void cache_copy(board_t *b, uint32_t addr, void *dst, uint32_t len)
 {
     const uint8_t *data = ota_nor_data(b->nor);
-    if (!b->enc_on) {
+    if (!b->enc_on || b->enc.is_virtual) {
         memcpy(dst, data + addr, len);
         return;
     }
@@ -762,6 +769,75 @@ static int boot_rom(board_t *b, const ota_boot_env_t *env, uint32_t *used)
     return BOOT_ON;
 }
 
+/* Secure Boot V2 (CONFIG_SECURE_BOOT_V2_ENABLED): on the first boot the bootloader burns its key
+ * digest and ABS_DONE_1. Returns BOOT_ON, BOOT_AGAIN (power cut) or BOARD_EXIT_BRICKED. */
+static int secure_boot_step(board_t *b, const ota_boot_env_t *env, const ota_boot_cfg_t *cfg,
+                            uint32_t used)
+{
+    if (cfg->secure_boot_v2 == OTA_SIG_SCHEME_NONE) {
+        return BOOT_ON;
+    }
+    int err = ota_boot_secure_boot_v2(env, cfg, used, cfg->table_offset - used);
+    if (err == OTA_ERR_POWER_LOSS) {
+        power_cut(b);
+        return BOOT_AGAIN;
+    }
+    if (err != OTA_OK) {
+        ota_logf(env->log, 'E', "boot", "Failed to enable Secure Boot (err=%d)", err);
+        board_event(b, "bricked: the bootloader could not enable secure boot");
+        return chip_stopped(b, BOARD_EXIT_BRICKED);
+    }
+    return BOOT_ON;
+}
+
+/* The regions flash_encrypt.c encrypts on the first boot, logged as it logs them. */
+static void log_encrypted_parts(board_t *b, const ota_log_t *log)
+{
+    ota_logf(log, 'I', "flash_encrypt", "Encrypting bootloader...");
+    ota_logf(log, 'I', "flash_encrypt", "bootloader encrypted successfully");
+    uint8_t raw[OTA_PART_TABLE_MAX_LEN];
+    ota_part_table_t table;
+    if (ota_part_table_read_raw(b->flash, b->shm->table_offset, raw) != OTA_OK ||
+        ota_part_table_load(ota_crypto_openssl(), raw, false, &table, NULL) != OTA_OK) {
+        return;
+    }
+    for (int i = 0; i < table.count; i++) {
+        const ota_part_t *p = &table.parts[i];
+        if (ota_flash_enc_part_encrypted(p)) {
+            ota_logf(log, 'I', "flash_encrypt", "Encrypting partition %d at offset 0x%x (length "
+                     "0x%x)...", i, (unsigned)p->offset, (unsigned)p->size);
+        }
+    }
+    ota_logf(log, 'I', "flash_encrypt", "partition table encrypted and loaded successfully");
+}
+
+/* First boot of a bootloader with CONFIG_SECURE_FLASH_ENC_ENABLED on virtual eFuses kept in
+ * flash: a new key, FLASH_CRYPT_CONFIG and FLASH_CRYPT_CNT burnt, the contents left plaintext
+ * (the chip's real eFuses have encryption off), and a reset. Returns BOOT_AGAIN, or BOOT_ON when
+ * the eFuses are not virtual (the first-boot encryption of real eFuses is not modelled). */
+static int flash_enc_first_boot(board_t *b, const ota_log_t *log)
+{
+    uint8_t key[OTA_FLASH_ENC_KEY_LEN];
+    if (b->shm->efuse_offset == 0) {
+        return BOOT_ON;
+    }
+    ota_logf(log, 'I', "flash_encrypt", "Generating new flash encryption key...");
+    if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key) ||
+        ota_efuse_store_enable_flash_crypt(&b->efuse, key, OTA_FLASH_ENC_CONFIG_DEFAULT) !=
+            OTA_OK) {
+        ota_logf(log, 'E', "flash_encrypt", "Failed to initialize flash encryption");
+        return BOOT_ON;
+    }
+    ota_logf(log, 'W', "flash_encrypt", "Not disabling UART bootloader encryption");
+    ota_logf(log, 'I', "flash_encrypt", "Disable UART bootloader cache...");
+    ota_logf(log, 'I', "flash_encrypt", "Disable JTAG...");
+    log_encrypted_parts(b, log);
+    ota_logf(log, 'I', "flash_encrypt", "All flash regions checked for encryption pass");
+    ota_logf(log, 'I', "flash_encrypt", "Flash encryption completed");
+    ota_logf(log, 'I', "boot", "Resetting with flash encryption enabled...");
+    return BOOT_AGAIN;
+}
+
 /* The second-stage bootloader (used bytes at the bootloader offset): its configuration, banner
  * and run; *res gets the app it chose. Returns BOOT_ON, BOOT_AGAIN or BOARD_EXIT_BRICKED. */
 static int boot_second_stage(board_t *b, const ota_boot_env_t *env, uint32_t used,
@@ -777,6 +853,11 @@ static int boot_second_stage(board_t *b, const ota_boot_env_t *env, uint32_t use
         setup_flash_enc(b, cfg.table_offset);
     }
     bootloader_banner(b, used);
+    int step = secure_boot_step(b, env, &cfg, used);
+    if (step != BOOT_ON) {
+        ota_sdkconfig_free(bcfg);
+        return step;
+    }
     ota_boot_run(env, &cfg, res);
     bool fe_check = ota_sdkconfig_bool(bcfg, "SECURE_FLASH_ENC_ENABLED", false);
     bool fe_required = ota_sdkconfig_bool(bcfg, "SECURE_FLASH_REQUIRE_ALREADY_ENABLED", false);
@@ -798,6 +879,8 @@ static int boot_second_stage(board_t *b, const ota_boot_env_t *env, uint32_t use
         ota_logf(env->log, 'I', "flash_encrypt",
                  "flash encryption is enabled (3 plaintext "
                  "flashes left)");
+    } else if (fe_check && !fe_required && flash_enc_first_boot(b, env->log) == BOOT_AGAIN) {
+        return BOOT_AGAIN;
     } else if (fe_check && fe_required) {
         ota_logf(env->log, 'E', "flash_encrypt",
                  "flash encryption is not enabled, and "
