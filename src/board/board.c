@@ -54,6 +54,7 @@ typedef struct board {
     const ota_chip_t *chip;
     ota_efuse_store_t efuse;
     bool enc_on;                   /* flash encryption is on in the eFuses */
+    bool sw_reset;                 /* the bootloader reset the chip (esp_rom_software_reset) */
     ota_flash_enc_t enc;           /* then: what the ROM, bootloader and cache read */
     const ota_flash_t *boot_flash; /* &enc.flash or flash */
     bool colors;
@@ -667,6 +668,14 @@ static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t
  * lost. Returns a BOARD_DL_* value. */
 static int board_download(board_t *b)
 {
+    ota_efuse_secure_boot_t sb = {0};
+    setup_efuse(b, b->shm->table_offset ? b->shm->table_offset : OTA_PART_TABLE_OFFSET_DEFAULT);
+    if (b->efuse.ops.read_secure_boot(&b->efuse, &sb) == OTA_OK && sb.download_disabled) {
+        board_event(b, "ROM download mode is disabled in eFuse (UART_DOWNLOAD_DIS): "
+                       "booting from flash");
+        b->download = false;
+        return BOARD_DL_BOOT;
+    }
     rom_banner(b,
                b->chip->id == OTA_CHIP_ID_ESP32
                    ? "rst:0x1 (POWERON_RESET),boot:0x3 (DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))"
@@ -770,10 +779,17 @@ static int boot_rom(board_t *b, const ota_boot_env_t *env, uint32_t *used)
 }
 
 /* Secure Boot V2 (CONFIG_SECURE_BOOT_V2_ENABLED): on the first boot the bootloader burns its key
- * digest and ABS_DONE_1. Returns BOOT_ON, BOOT_AGAIN (power cut) or BOARD_EXIT_BRICKED. */
+ * digest and ABS_DONE_1; with disable_dl (CONFIG_SECURE_DISABLE_ROM_DL_MODE) UART_DOWNLOAD_DIS,
+ * after which the board refuses to enter ROM download mode. Returns BOOT_ON, BOOT_AGAIN (power cut) or BOARD_EXIT_BRICKED. */
 static int secure_boot_step(board_t *b, const ota_boot_env_t *env, const ota_boot_cfg_t *cfg,
-                            uint32_t used)
+                            uint32_t used, bool disable_dl)
 {
+    if (disable_dl) {
+        ota_efuse_secure_boot_t sb = {0};
+        if (b->efuse.ops.read_secure_boot(&b->efuse, &sb) == OTA_OK && !sb.download_disabled) {
+            b->efuse.ops.burn_secure_boot(&b->efuse, NULL, OTA_EFUSE_UART_DOWNLOAD_DIS);
+        }
+    }
     if (cfg->secure_boot_v2 == OTA_SIG_SCHEME_NONE) {
         return BOOT_ON;
     }
@@ -790,25 +806,36 @@ static int secure_boot_step(board_t *b, const ota_boot_env_t *env, const ota_boo
     return BOOT_ON;
 }
 
+/* True when flash_encrypt.c encrypts p on the first pass: an app partition only when it holds
+ * an image (ESP-IDF verifies it; the header's magic stands for that here). */
+static bool first_pass_encrypts(board_t *b, const ota_part_t *p)
+{
+    uint8_t magic = 0;
+    if (p->type != OTA_PART_TYPE_APP) {
+        return ota_flash_enc_part_encrypted(p);
+    }
+    return ota_flash_read(b->flash, p->offset, &magic, 1) == OTA_OK && magic == OTA_IMG_MAGIC;
+}
+
 /* The regions flash_encrypt.c encrypts on the first boot, logged as it logs them. */
 static void log_encrypted_parts(board_t *b, const ota_log_t *log)
 {
-    ota_logf(log, 'I', "flash_encrypt", "Encrypting bootloader...");
-    ota_logf(log, 'I', "flash_encrypt", "bootloader encrypted successfully");
     uint8_t raw[OTA_PART_TABLE_MAX_LEN];
     ota_part_table_t table;
+    ota_logf(log, 'I', "flash_encrypt", "bootloader encrypted successfully");
     if (ota_part_table_read_raw(b->flash, b->shm->table_offset, raw) != OTA_OK ||
         ota_part_table_load(ota_crypto_openssl(), raw, false, &table, NULL) != OTA_OK) {
         return;
     }
+    ota_logf(log, 'I', "flash_encrypt", "partition table encrypted and loaded successfully");
     for (int i = 0; i < table.count; i++) {
         const ota_part_t *p = &table.parts[i];
-        if (ota_flash_enc_part_encrypted(p)) {
+        if (first_pass_encrypts(b, p)) {
             ota_logf(log, 'I', "flash_encrypt", "Encrypting partition %d at offset 0x%x (length "
                      "0x%x)...", i, (unsigned)p->offset, (unsigned)p->size);
+            ota_logf(log, 'I', "flash_encrypt", "Done encrypting");
         }
     }
-    ota_logf(log, 'I', "flash_encrypt", "partition table encrypted and loaded successfully");
 }
 
 /* First boot of a bootloader with CONFIG_SECURE_FLASH_ENC_ENABLED on virtual eFuses kept in
@@ -825,16 +852,14 @@ static int flash_enc_first_boot(board_t *b, const ota_log_t *log)
     if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key) ||
         ota_efuse_store_enable_flash_crypt(&b->efuse, key, OTA_FLASH_ENC_CONFIG_DEFAULT) !=
             OTA_OK) {
-        ota_logf(log, 'E', "flash_encrypt", "Failed to initialize flash encryption");
+        ota_logf(log, 'E', "flash_encrypt", "Failed to write efuse block with purpose. Can't "
+                 "continue.");
         return BOOT_ON;
     }
-    ota_logf(log, 'W', "flash_encrypt", "Not disabling UART bootloader encryption");
-    ota_logf(log, 'I', "flash_encrypt", "Disable UART bootloader cache...");
-    ota_logf(log, 'I', "flash_encrypt", "Disable JTAG...");
     log_encrypted_parts(b, log);
-    ota_logf(log, 'I', "flash_encrypt", "All flash regions checked for encryption pass");
     ota_logf(log, 'I', "flash_encrypt", "Flash encryption completed");
     ota_logf(log, 'I', "boot", "Resetting with flash encryption enabled...");
+    b->sw_reset = true;
     return BOOT_AGAIN;
 }
 
@@ -853,7 +878,8 @@ static int boot_second_stage(board_t *b, const ota_boot_env_t *env, uint32_t use
         setup_flash_enc(b, cfg.table_offset);
     }
     bootloader_banner(b, used);
-    int step = secure_boot_step(b, env, &cfg, used);
+    int step = secure_boot_step(b, env, &cfg, used,
+                                ota_sdkconfig_bool(bcfg, "SECURE_DISABLE_ROM_DL_MODE", false));
     if (step != BOOT_ON) {
         ota_sdkconfig_free(bcfg);
         return step;
@@ -991,6 +1017,10 @@ static int boot_once(board_t *b, uint32_t *reason)
     }
     static ota_boot_result_t res;
     step = boot_second_stage(b, &env, used, efuse_table, &res);
+    if (b->sw_reset) {
+        b->sw_reset = false;
+        *reason = OTA_BOARD_RST_SW;
+    }
     if (step != BOOT_ON) {
         return step;
     }

@@ -216,10 +216,10 @@ static int burn_secure_boot(void *ctx, const uint8_t *digest, uint8_t flags)
     if (err != OTA_OK) {
         return err;
     }
-    if (digest != NULL) {
-        if (sb.digest_burnt) {
-            return memcmp(sb.digest, digest, 32) == 0 ? OTA_OK : OTA_ERR_STATE;
-        }
+    if (digest != NULL && sb.digest_burnt && memcmp(sb.digest, digest, 32) != 0) {
+        return OTA_ERR_STATE; /* another digest is burnt */
+    }
+    if (digest != NULL && !sb.digest_burnt) {
         err = burn_bytes(ctx, FIELD_BLK2, digest, 32);
     }
     return err == OTA_OK && flags != 0 ? burn_bytes(ctx, FIELD_SECURE_BOOT, &flags, 1) : err;
