@@ -1,6 +1,6 @@
 /*
  * eFuse services the core needs (anti-rollback counter, recovery bootloader offset, flash
- * encryption).
+ * encryption, Secure Boot V2).
  *
  * eFuse bits can only be burnt (0 -> 1), never cleared. The host port keeps them in the flash
  * image's efuse partition or in a sidecar file (see ota_efuse_file.h); a real port reads the chip.
