@@ -48,7 +48,7 @@ typedef struct ota_flash_enc {
     const ota_flash_t *raw;     /* the chip */
     const ota_crypto_t *crypto; /* needs aes256_ecb */
     uint8_t key[OTA_FLASH_ENC_KEY_LEN];
-    uint8_t config; /* FLASH_CRYPT_CONFIG (4 bits) */
+    uint8_t config;  /* FLASH_CRYPT_CONFIG (4 bits) */
     bool is_virtual; /* virtual eFuses: regions as above, contents plaintext */
     size_t n_ranges;
     ota_flash_enc_range_t ranges[OTA_FLASH_ENC_MAX_RANGES];

@@ -780,7 +780,8 @@ static int boot_rom(board_t *b, const ota_boot_env_t *env, uint32_t *used)
 
 /* Secure Boot V2 (CONFIG_SECURE_BOOT_V2_ENABLED): on the first boot the bootloader burns its key
  * digest and ABS_DONE_1; with disable_dl (CONFIG_SECURE_DISABLE_ROM_DL_MODE) UART_DOWNLOAD_DIS,
- * after which the board refuses to enter ROM download mode. Returns BOOT_ON, BOOT_AGAIN (power cut) or BOARD_EXIT_BRICKED. */
+ * after which the board refuses to enter ROM download mode. Returns BOOT_ON, BOOT_AGAIN (power cut)
+ * or BOARD_EXIT_BRICKED. */
 static int secure_boot_step(board_t *b, const ota_boot_env_t *env, const ota_boot_cfg_t *cfg,
                             uint32_t used, bool disable_dl)
 {
@@ -831,8 +832,10 @@ static void log_encrypted_parts(board_t *b, const ota_log_t *log)
     for (int i = 0; i < table.count; i++) {
         const ota_part_t *p = &table.parts[i];
         if (first_pass_encrypts(b, p)) {
-            ota_logf(log, 'I', "flash_encrypt", "Encrypting partition %d at offset 0x%x (length "
-                     "0x%x)...", i, (unsigned)p->offset, (unsigned)p->size);
+            ota_logf(log, 'I', "flash_encrypt",
+                     "Encrypting partition %d at offset 0x%x (length "
+                     "0x%x)...",
+                     i, (unsigned)p->offset, (unsigned)p->size);
             ota_logf(log, 'I', "flash_encrypt", "Done encrypting");
         }
     }
@@ -852,7 +855,8 @@ static int flash_enc_first_boot(board_t *b, const ota_log_t *log)
     if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key) ||
         ota_efuse_store_enable_flash_crypt(&b->efuse, key, OTA_FLASH_ENC_CONFIG_DEFAULT) !=
             OTA_OK) {
-        ota_logf(log, 'E', "flash_encrypt", "Failed to write efuse block with purpose. Can't "
+        ota_logf(log, 'E', "flash_encrypt",
+                 "Failed to write efuse block with purpose. Can't "
                  "continue.");
         return BOOT_ON;
     }

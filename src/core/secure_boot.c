@@ -63,12 +63,15 @@ int ota_boot_secure_boot_v2(const ota_boot_env_t *env, const ota_boot_cfg_t *cfg
              sb.digest_burnt ? "already present" : "absent, generating..");
     err = bootloader_digests(env, cfg, bl_offset, region, d, &n);
     if (err != OTA_OK) {
-        ota_logf(env->log, 'E', TAG, n == 0 ? "No valid bootloader signature blocks found."
-                                            : "Bootloader signature block is invalid");
+        ota_logf(env->log, 'E', TAG,
+                 n == 0 ? "No valid bootloader signature blocks found."
+                        : "Bootloader signature block is invalid");
         return err;
     }
-    ota_logf(env->log, 'I', TAG, "Digests successfully calculated, %d valid signatures "
-             "(image offset 0x%x)", n, (unsigned)bl_offset);
+    ota_logf(env->log, 'I', TAG,
+             "Digests successfully calculated, %d valid signatures "
+             "(image offset 0x%x)",
+             n, (unsigned)bl_offset);
     ota_logf(env->log, 'I', TAG, "%d signature block(s) found appended to the bootloader.", n);
     ota_logf(env->log, 'I', TAG, "Burning public key hash to eFuse");
     err = env->efuse->burn_secure_boot(env->efuse->ctx, d[0], 0);
