@@ -38,7 +38,12 @@ build_app "$OTAKIT_SOURCE_DIR/examples/hello_world" - SECURE_BOOT=y SECURE_BOOT_
 B=$APP_VARIANT/build
 [ -f "$B/bootloader/bootloader-unsigned.bin" ] || fail "the bootloader was not signed"
 FLASH=$WORK/flash.bin
+# with secure boot the build's flash files leave the bootloader out, as ESP-IDF's do (it is
+# written once, with `idf.py bootloader-flash`); a whole flash image takes it from the build
+grep -q 'bootloader' "$B/flash_args" && fail "flash_args lists the bootloader"
 "$OTAKIT" flash create "$FLASH" --build "$B" >/dev/null || fail "flash create --build"
+cmp -s -n "$(stat -c %s "$B/bootloader/bootloader.bin")" "$B/bootloader/bootloader.bin" \
+    <(tail -c +$((0x1000 + 1)) "$FLASH") || fail "flash create --build: no bootloader"
 ok
 
 # --- 1. first boot: secure boot and flash encryption enabled, reset; second boot runs ---------

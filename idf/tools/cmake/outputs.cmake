@@ -284,12 +284,16 @@ function(__otakit_outputs name)
         DEPENDS "${SDKCONFIG}" ${bl_deps}
         COMMENT "Generating bootloader image")
     add_custom_target(bootloader ALL DEPENDS "${bl}")
-    set(files "${CONFIG_BOOTLOADER_OFFSET_IN_FLASH}=bootloader/bootloader.bin"
-              "${PT_APP}=${name}.bin"
+    set(files "${PT_APP}=${name}.bin"
               "${CONFIG_PARTITION_TABLE_OFFSET}=partition_table/partition-table.bin")
-    set(parts "bootloader=${CONFIG_BOOTLOADER_OFFSET_IN_FLASH}=bootloader/bootloader.bin"
-              "app=${PT_APP}=${name}.bin"
+    set(parts "app=${PT_APP}=${name}.bin"
               "partition-table=${CONFIG_PARTITION_TABLE_OFFSET}=partition_table/partition-table.bin")
+    # With secure boot ESP-IDF's `idf.py flash` leaves the bootloader out (flashed once with
+    # `idf.py bootloader-flash`) unless CONFIG_SECURE_BOOT_FLASH_BOOTLOADER_DEFAULT.
+    if(NOT CONFIG_SECURE_BOOT OR CONFIG_SECURE_BOOT_FLASH_BOOTLOADER_DEFAULT)
+        list(INSERT files 0 "${CONFIG_BOOTLOADER_OFFSET_IN_FLASH}=bootloader/bootloader.bin")
+        list(INSERT parts 0 "bootloader=${CONFIG_BOOTLOADER_OFFSET_IN_FLASH}=bootloader/bootloader.bin")
+    endif()
     if(PT_OTADATA)
         # ESP-IDF's initial otadata: both entries erased, so the bootloader boots the default app.
         __otakit_size_bytes(n "${PT_${PT_OTADATA}_SIZE}")
