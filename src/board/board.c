@@ -663,13 +663,31 @@ static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t
 
 /* ---- the run ------------------------------------------------------------------------------- */
 
+/* The table offset at which the ROM finds virtual eFuses kept in flash: the last boot's, else
+ * the one the flash's bootloader is built for (a real chip's eFuses need no table). */
+static uint32_t rom_efuse_table(board_t *b)
+{
+    if (b->shm->table_offset != 0) {
+        return b->shm->table_offset;
+    }
+    uint32_t bl = b->chip->bootloader_offset;
+    ota_sdkconfig_t *cfg =
+        ota_flashimg_image_sdkconfig(b->flash, bl, OTA_PART_TABLE_OFFSET_DEFAULT - bl);
+    uint32_t off = OTA_PART_TABLE_OFFSET_DEFAULT;
+    if (cfg != NULL) {
+        off = (uint32_t)ota_sdkconfig_int(cfg, "PARTITION_TABLE_OFFSET", off);
+        ota_sdkconfig_free(cfg);
+    }
+    return off;
+}
+
 /* ROM download mode (GPIO0 low at reset): the ROM's lines, then esptool's protocol on the
  * board's flash until the loader runs the flash, a reset comes through the port or the power is
- * lost. Returns a BOARD_DL_* value. */
+ * lost; with UART_DOWNLOAD_DIS burnt, the flash boots instead. Returns a BOARD_DL_* value. */
 static int board_download(board_t *b)
 {
     ota_efuse_secure_boot_t sb = {0};
-    setup_efuse(b, b->shm->table_offset ? b->shm->table_offset : OTA_PART_TABLE_OFFSET_DEFAULT);
+    setup_efuse(b, rom_efuse_table(b));
     if (b->efuse.ops.read_secure_boot(&b->efuse, &sb) == OTA_OK && sb.download_disabled) {
         board_event(b, "ROM download mode is disabled in eFuse (UART_DOWNLOAD_DIS): "
                        "booting from flash");

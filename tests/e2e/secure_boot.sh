@@ -6,7 +6,8 @@
 # the bootloader's key digest into the partition's BLK2 and ABS_DONE_1, burns a flash encryption
 # key and FLASH_CRYPT_CNT, logs ESP-IDF's lines and resets; the second boot verifies the app
 # against the eFuse digest and runs it. Encryption is virtual (the chip's own eFuses have it
-# off), so the flash stays plaintext. An app signed with another key is then refused at boot.
+# off), so the flash stays plaintext. CONFIG_SECURE_DISABLE_ROM_DL_MODE burns UART_DOWNLOAD_DIS:
+# the board then refuses ROM download mode. An app signed with another key is refused at boot.
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/netlib.bash"
 have_openssl || { echo "openssl missing: skipped"; exit 77; }
@@ -34,7 +35,8 @@ EOF
 build_app "$OTAKIT_SOURCE_DIR/examples/hello_world" - SECURE_BOOT=y SECURE_BOOT_V2_ENABLED=y \
     "SECURE_BOOT_SIGNING_KEY=\"$keys/rsa_a.pem\"" SECURE_FLASH_ENC_ENABLED=y EFUSE_VIRTUAL=y \
     EFUSE_VIRTUAL_KEEP_IN_FLASH=y PARTITION_TABLE_CUSTOM=y \
-    "PARTITION_TABLE_CUSTOM_FILENAME=\"$csv\"" PARTITION_TABLE_OFFSET=0xF000
+    "PARTITION_TABLE_CUSTOM_FILENAME=\"$csv\"" PARTITION_TABLE_OFFSET=0xF000 \
+    SECURE_DISABLE_ROM_DL_MODE=y
 B=$APP_VARIANT/build
 [ -f "$B/bootloader/bootloader-unsigned.bin" ] || fail "the bootloader was not signed"
 FLASH=$WORK/flash.bin
@@ -78,7 +80,7 @@ for ((i = 0; i < 64; i += 2)); do
     inverted+=$(printf '%02x' $((0xff ^ 0x${stored:i:2})))
 done
 expect_eq "BLK2 (inverted)" "$inverted" "$digest"
-expect_eq ABS_DONE_1 "$(hexat "$FLASH" $((EFUSE + 16)) 1)" fe
+expect_eq "ABS_DONE_1, UART_DOWNLOAD_DIS" "$(hexat "$FLASH" $((EFUSE + 16)) 1)" fc
 expect_eq FLASH_CRYPT_CNT "$(hexat "$FLASH" $((EFUSE + 14)) 1)" fe
 # virtual encryption: the app and the table are still the plaintext the build wrote
 cmp -s -n "$(stat -c %s "$B/hello_world.bin")" "$B/hello_world.bin" \
@@ -87,7 +89,14 @@ cmp -s -n 3072 "$B/partition_table/partition-table.bin" <(tail -c +$((0xF000 + 1
     fail "the table is not the plaintext any more"
 ok
 
-# --- 2. an app signed with another key: refused at boot, nothing bootable ---------------------
+# --- 2. ROM download mode is disabled: a power-on with GPIO0 low boots the flash -------------
+board "$WORK/download.log" "$FLASH" --serial socket:0 --download --until '^Hello world!$'
+[ "$BOARD_STATUS" -eq 0 ] || fail "download: board exit $BOARD_STATUS"
+expect_file_has "$WORK/download.log" 'ROM download mode is disabled in eFuse \(UART_DOWNLOAD_DIS\)'
+expect_file_lacks "$WORK/download.log" 'waiting for download'
+ok
+
+# --- 3. an app signed with another key: refused at boot, nothing bootable ---------------------
 "$OTAKIT" image sign --keyfile "$keys/rsa_b.pem" -o "$WORK/foreign.bin" \
     "$B/hello_world-unsigned.bin" || fail "image sign"
 "$OTAKIT" flash write "$FLASH" 0x20000 "$WORK/foreign.bin" >/dev/null || fail "flash write"
