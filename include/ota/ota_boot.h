@@ -58,6 +58,9 @@ typedef struct ota_boot_cfg {
     uint32_t hold_time_s;           /* CONFIG_BOOTLOADER_HOLD_TIME_GPIO (5) */
     bool skip_validate_always;      /* CONFIG_BOOTLOADER_SKIP_VALIDATE_ALWAYS */
     bool skip_validate_on_power_on; /* CONFIG_BOOTLOADER_SKIP_VALIDATE_ON_POWER_ON */
+    /* CONFIG_SECURE_BOOT_V2_ENABLED: the signing scheme (RSA or ECDSA V2); NONE = off. Once the
+     * eFuses have secure boot on, every app is verified against the key digest in eFuse. */
+    ota_sig_scheme_t secure_boot_v2;
 } ota_boot_cfg_t;
 
 /* The hardware around the bootloader. */
@@ -127,6 +130,17 @@ int ota_boot_select(const ota_boot_env_t *env, const ota_boot_cfg_t *cfg,
  * meta (may be NULL). Returns OTA_OK, OTA_ERR_CORRUPT (no loadable bootloader: the chip stays in
  * the ROM), the flash error, or OTA_ERR_INVALID_ARG.
  */
+/*
+ * Secure Boot V2's first boot on the ESP32 (esp_secure_boot_v2_permanently_enable): when the
+ * eFuses do not have it on yet, the bootloader at bl_offset (region bytes available) must carry
+ * a signature block that verifies with its own key; that key's digest is burnt into BLK2 and
+ * ABS_DONE_1 is set, with ESP-IDF's "secure_boot_v2" lines. Returns OTA_OK (enabled, now or
+ * before), OTA_ERR_CORRUPT (no valid signature block: ESP-IDF then aborts the boot),
+ * OTA_ERR_UNSUPPORTED (env->efuse has no secure boot fields) or an eFuse / flash error.
+ */
+int ota_boot_secure_boot_v2(const ota_boot_env_t *env, const ota_boot_cfg_t *cfg,
+                            uint32_t bl_offset, uint32_t region);
+
 int ota_boot_rom_load(const ota_boot_env_t *env, uint32_t table_offset, uint32_t *used,
                       ota_img_meta_t *meta, ota_diag_t *diag);
 

@@ -11,9 +11,12 @@
  *        8     6  MAC_FACTORY: the factory MAC, bytes in order, each stored inverted
  *       14     1  FLASH_CRYPT_CNT (7 bits), stored inverted
  *       15     1  FLASH_CRYPT_CONFIG (4 bits), stored inverted
- *       16    16  reserved (0xFF)
+ *       16     1  security flags, stored inverted: bit 0 ABS_DONE_1 (Secure Boot V2 on),
+ *                 bit 1 UART_DOWNLOAD_DIS (ROM download mode disabled)
+ *       17    15  reserved (0xFF)
  *       32    32  BLOCK1: the flash encryption key, bytes as espsecure's key file holds them,
  *                 each stored inverted
+ *       64    32  BLOCK2: the Secure Boot V2 public key digest (SHA-256), stored inverted
  *
  * Burning a bit is programming a flash bit from 1 to 0, so bits can be set but never cleared, as
  * with real eFuses, and a burn in the efuse partition is a flash operation like any other (it
@@ -32,7 +35,7 @@
 extern "C" {
 #endif
 
-#define OTA_EFUSE_BLOCK_LEN 64u
+#define OTA_EFUSE_BLOCK_LEN 96u
 #define OTA_EFUSE_SIDECAR_LEN 4096u
 
 typedef struct ota_efuse_store {

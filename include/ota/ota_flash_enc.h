@@ -48,7 +48,8 @@ typedef struct ota_flash_enc {
     const ota_flash_t *raw;     /* the chip */
     const ota_crypto_t *crypto; /* needs aes256_ecb */
     uint8_t key[OTA_FLASH_ENC_KEY_LEN];
-    uint8_t config; /* FLASH_CRYPT_CONFIG (4 bits) */
+    uint8_t config;  /* FLASH_CRYPT_CONFIG (4 bits) */
+    bool is_virtual; /* virtual eFuses: regions as above, contents plaintext */
     size_t n_ranges;
     ota_flash_enc_range_t ranges[OTA_FLASH_ENC_MAX_RANGES];
 } ota_flash_enc_t;
@@ -72,6 +73,15 @@ int ota_flash_enc_crypt(const ota_crypto_t *c, const uint8_t key[OTA_FLASH_ENC_K
 int ota_flash_enc_init(ota_flash_enc_t *e, const ota_flash_t *raw, const ota_crypto_t *c,
                        const uint8_t key[OTA_FLASH_ENC_KEY_LEN], uint8_t config,
                        uint32_t bootloader_offset, uint32_t table_offset);
+
+/*
+ * The same view for virtual eFuses kept in flash (CONFIG_EFUSE_VIRTUAL_KEEP_IN_FLASH): the chip's
+ * own eFuses have flash encryption off, so, as ESP-IDF's bootloader_flash writes plaintext when
+ * encryption is only virtual, nothing is ciphered: the regions and the 16-byte alignment of
+ * encrypted writes stay, the contents are the plaintext. Returns as ota_flash_enc_init.
+ */
+int ota_flash_enc_init_virtual(ota_flash_enc_t *e, const ota_flash_t *raw, const ota_crypto_t *c,
+                               uint32_t bootloader_offset, uint32_t table_offset);
 
 /* Marks [start, start+len) encrypted. Returns OTA_OK or OTA_ERR_NO_SPACE. */
 int ota_flash_enc_add_range(ota_flash_enc_t *e, uint32_t start, uint32_t len);

@@ -129,6 +129,9 @@ typedef struct ota_ops_dev {
      * embedded signature_verification_key.bin (V1, sig_v1_key; NULL if the app has none). */
     ota_sig_scheme_t sig_scheme;
     bool sig_on_update;
+    /* CONFIG_SECURE_BOOT_V2_ENABLED: the trusted digest is BLK2 of efuse ("Take trusted digest
+     * key(s) from eFuse block(s)"), and bootloader images carry a signature sector. */
+    bool secure_boot_v2;
     const uint8_t *sig_v1_key;
     size_t sig_v1_key_len;
 

@@ -79,6 +79,10 @@ typedef struct ota_sig_trust {
     /* V2: a trusted key digest given directly (a host tool's key file); when set it replaces the
      * running app's blocks and nothing is logged for it. */
     const uint8_t *trusted_digest;
+    /* With trusted_digest: it was read from eFuse (hardware Secure Boot V2), which is logged as
+     * "Take trusted digest key(s) from eFuse block(s)". */
+    bool from_efuse;
+    uint8_t efuse_digest[32]; /* storage for a digest read from eFuse */
     /* V1: the app's embedded signature_verification_key.bin (NULL: none embedded). */
     const uint8_t *v1_key;
     size_t v1_key_len;

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,6 +54,7 @@ typedef struct board {
     const ota_chip_t *chip;
     ota_efuse_store_t efuse;
     bool enc_on;                   /* flash encryption is on in the eFuses */
+    bool sw_reset;                 /* the bootloader reset the chip (esp_rom_software_reset) */
     ota_flash_enc_t enc;           /* then: what the ROM, bootloader and cache read */
     const ota_flash_t *boot_flash; /* &enc.flash or flash */
     bool colors;
@@ -237,9 +239,15 @@ static void setup_flash_enc(board_t *b, uint32_t table_offset)
 {
     ota_efuse_flash_crypt_t fc;
     const ota_efuse_t *e = &b->efuse.ops;
-    b->enc_on = e->read_flash_crypt(e->ctx, &fc) == OTA_OK && ota_efuse_flash_crypt_on(&fc) &&
-                ota_flash_enc_init(&b->enc, b->flash, ota_crypto_openssl(), fc.key, fc.config,
-                                   b->chip->bootloader_offset, table_offset) == OTA_OK;
+    bool on = e->read_flash_crypt(e->ctx, &fc) == OTA_OK && ota_efuse_flash_crypt_on(&fc);
+    uint32_t bl = b->chip->bootloader_offset;
+    if (b->shm->efuse_offset != 0) { /* virtual eFuses in flash: the flash stays plaintext */
+        b->enc_on = on && ota_flash_enc_init_virtual(&b->enc, b->flash, ota_crypto_openssl(), bl,
+                                                     table_offset) == OTA_OK;
+    } else {
+        b->enc_on = on && ota_flash_enc_init(&b->enc, b->flash, ota_crypto_openssl(), fc.key,
+                                             fc.config, bl, table_offset) == OTA_OK;
+    }
     b->boot_flash = b->enc_on ? &b->enc.flash : b->flash;
 }
 
@@ -248,7 +256,7 @@ static void setup_flash_enc(board_t *b, uint32_t table_offset)
 static void cache_copy(board_t *b, uint32_t addr, void *dst, uint32_t len)
 {
     const uint8_t *data = ota_nor_data(b->nor);
-    if (!b->enc_on) {
+    if (!b->enc_on || b->enc.is_virtual) {
         memcpy(dst, data + addr, len);
         return;
     }
@@ -655,11 +663,37 @@ static app_end_t run_app(board_t *b, const char *name, uint32_t offset, uint32_t
 
 /* ---- the run ------------------------------------------------------------------------------- */
 
+/* The table offset at which the ROM finds virtual eFuses kept in flash: the last boot's, else
+ * the one the flash's bootloader is built for (a real chip's eFuses need no table). */
+static uint32_t rom_efuse_table(board_t *b)
+{
+    if (b->shm->table_offset != 0) {
+        return b->shm->table_offset;
+    }
+    uint32_t bl = b->chip->bootloader_offset;
+    ota_sdkconfig_t *cfg =
+        ota_flashimg_image_sdkconfig(b->flash, bl, OTA_PART_TABLE_OFFSET_DEFAULT - bl);
+    uint32_t off = OTA_PART_TABLE_OFFSET_DEFAULT;
+    if (cfg != NULL) {
+        off = (uint32_t)ota_sdkconfig_int(cfg, "PARTITION_TABLE_OFFSET", off);
+        ota_sdkconfig_free(cfg);
+    }
+    return off;
+}
+
 /* ROM download mode (GPIO0 low at reset): the ROM's lines, then esptool's protocol on the
  * board's flash until the loader runs the flash, a reset comes through the port or the power is
- * lost. Returns a BOARD_DL_* value. */
+ * lost; with UART_DOWNLOAD_DIS burnt, the flash boots instead. Returns a BOARD_DL_* value. */
 static int board_download(board_t *b)
 {
+    ota_efuse_secure_boot_t sb = {0};
+    setup_efuse(b, rom_efuse_table(b));
+    if (b->efuse.ops.read_secure_boot(&b->efuse, &sb) == OTA_OK && sb.download_disabled) {
+        board_event(b, "ROM download mode is disabled in eFuse (UART_DOWNLOAD_DIS): "
+                       "booting from flash");
+        b->download = false;
+        return BOARD_DL_BOOT;
+    }
     rom_banner(b,
                b->chip->id == OTA_CHIP_ID_ESP32
                    ? "rst:0x1 (POWERON_RESET),boot:0x3 (DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))"
@@ -762,6 +796,95 @@ static int boot_rom(board_t *b, const ota_boot_env_t *env, uint32_t *used)
     return BOOT_ON;
 }
 
+/* Secure Boot V2 (CONFIG_SECURE_BOOT_V2_ENABLED): on the first boot the bootloader burns its key
+ * digest and ABS_DONE_1; with disable_dl (CONFIG_SECURE_DISABLE_ROM_DL_MODE) UART_DOWNLOAD_DIS,
+ * after which the board refuses to enter ROM download mode. Returns BOOT_ON, BOOT_AGAIN (power cut)
+ * or BOARD_EXIT_BRICKED. */
+static int secure_boot_step(board_t *b, const ota_boot_env_t *env, const ota_boot_cfg_t *cfg,
+                            uint32_t used, bool disable_dl)
+{
+    if (disable_dl) {
+        ota_efuse_secure_boot_t sb = {0};
+        if (b->efuse.ops.read_secure_boot(&b->efuse, &sb) == OTA_OK && !sb.download_disabled) {
+            b->efuse.ops.burn_secure_boot(&b->efuse, NULL, OTA_EFUSE_UART_DOWNLOAD_DIS);
+        }
+    }
+    if (cfg->secure_boot_v2 == OTA_SIG_SCHEME_NONE) {
+        return BOOT_ON;
+    }
+    int err = ota_boot_secure_boot_v2(env, cfg, used, cfg->table_offset - used);
+    if (err == OTA_ERR_POWER_LOSS) {
+        power_cut(b);
+        return BOOT_AGAIN;
+    }
+    if (err != OTA_OK) {
+        ota_logf(env->log, 'E', "boot", "Failed to enable Secure Boot (err=%d)", err);
+        board_event(b, "bricked: the bootloader could not enable secure boot");
+        return chip_stopped(b, BOARD_EXIT_BRICKED);
+    }
+    return BOOT_ON;
+}
+
+/* True when flash_encrypt.c encrypts p on the first pass: an app partition only when it holds
+ * an image (ESP-IDF verifies it; the header's magic stands for that here). */
+static bool first_pass_encrypts(board_t *b, const ota_part_t *p)
+{
+    uint8_t magic = 0;
+    if (p->type != OTA_PART_TYPE_APP) {
+        return ota_flash_enc_part_encrypted(p);
+    }
+    return ota_flash_read(b->flash, p->offset, &magic, 1) == OTA_OK && magic == OTA_IMG_MAGIC;
+}
+
+/* The regions flash_encrypt.c encrypts on the first boot, logged as it logs them. */
+static void log_encrypted_parts(board_t *b, const ota_log_t *log)
+{
+    uint8_t raw[OTA_PART_TABLE_MAX_LEN];
+    ota_part_table_t table;
+    ota_logf(log, 'I', "flash_encrypt", "bootloader encrypted successfully");
+    if (ota_part_table_read_raw(b->flash, b->shm->table_offset, raw) != OTA_OK ||
+        ota_part_table_load(ota_crypto_openssl(), raw, false, &table, NULL) != OTA_OK) {
+        return;
+    }
+    ota_logf(log, 'I', "flash_encrypt", "partition table encrypted and loaded successfully");
+    for (int i = 0; i < table.count; i++) {
+        const ota_part_t *p = &table.parts[i];
+        if (first_pass_encrypts(b, p)) {
+            ota_logf(log, 'I', "flash_encrypt",
+                     "Encrypting partition %d at offset 0x%x (length "
+                     "0x%x)...",
+                     i, (unsigned)p->offset, (unsigned)p->size);
+            ota_logf(log, 'I', "flash_encrypt", "Done encrypting");
+        }
+    }
+}
+
+/* First boot of a bootloader with CONFIG_SECURE_FLASH_ENC_ENABLED on virtual eFuses kept in
+ * flash: a new key, FLASH_CRYPT_CONFIG and FLASH_CRYPT_CNT burnt, the contents left plaintext
+ * (the chip's real eFuses have encryption off), and a reset. Returns BOOT_AGAIN, or BOOT_ON when
+ * the eFuses are not virtual (the first-boot encryption of real eFuses is not modelled). */
+static int flash_enc_first_boot(board_t *b, const ota_log_t *log)
+{
+    uint8_t key[OTA_FLASH_ENC_KEY_LEN];
+    if (b->shm->efuse_offset == 0) {
+        return BOOT_ON;
+    }
+    ota_logf(log, 'I', "flash_encrypt", "Generating new flash encryption key...");
+    if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key) ||
+        ota_efuse_store_enable_flash_crypt(&b->efuse, key, OTA_FLASH_ENC_CONFIG_DEFAULT) !=
+            OTA_OK) {
+        ota_logf(log, 'E', "flash_encrypt",
+                 "Failed to write efuse block with purpose. Can't "
+                 "continue.");
+        return BOOT_ON;
+    }
+    log_encrypted_parts(b, log);
+    ota_logf(log, 'I', "flash_encrypt", "Flash encryption completed");
+    ota_logf(log, 'I', "boot", "Resetting with flash encryption enabled...");
+    b->sw_reset = true;
+    return BOOT_AGAIN;
+}
+
 /* The second-stage bootloader (used bytes at the bootloader offset): its configuration, banner
  * and run; *res gets the app it chose. Returns BOOT_ON, BOOT_AGAIN or BOARD_EXIT_BRICKED. */
 static int boot_second_stage(board_t *b, const ota_boot_env_t *env, uint32_t used,
@@ -777,6 +900,12 @@ static int boot_second_stage(board_t *b, const ota_boot_env_t *env, uint32_t use
         setup_flash_enc(b, cfg.table_offset);
     }
     bootloader_banner(b, used);
+    int step = secure_boot_step(b, env, &cfg, used,
+                                ota_sdkconfig_bool(bcfg, "SECURE_DISABLE_ROM_DL_MODE", false));
+    if (step != BOOT_ON) {
+        ota_sdkconfig_free(bcfg);
+        return step;
+    }
     ota_boot_run(env, &cfg, res);
     bool fe_check = ota_sdkconfig_bool(bcfg, "SECURE_FLASH_ENC_ENABLED", false);
     bool fe_required = ota_sdkconfig_bool(bcfg, "SECURE_FLASH_REQUIRE_ALREADY_ENABLED", false);
@@ -798,6 +927,8 @@ static int boot_second_stage(board_t *b, const ota_boot_env_t *env, uint32_t use
         ota_logf(env->log, 'I', "flash_encrypt",
                  "flash encryption is enabled (3 plaintext "
                  "flashes left)");
+    } else if (fe_check && !fe_required && flash_enc_first_boot(b, env->log) == BOOT_AGAIN) {
+        return BOOT_AGAIN;
     } else if (fe_check && fe_required) {
         ota_logf(env->log, 'E', "flash_encrypt",
                  "flash encryption is not enabled, and "
@@ -908,6 +1039,10 @@ static int boot_once(board_t *b, uint32_t *reason)
     }
     static ota_boot_result_t res;
     step = boot_second_stage(b, &env, used, efuse_table, &res);
+    if (b->sw_reset) {
+        b->sw_reset = false;
+        *reason = OTA_BOARD_RST_SW;
+    }
     if (step != BOOT_ON) {
         return step;
     }

@@ -302,12 +302,17 @@ static int args_from_build(const char *dir, const cJSON *root, create_args_t *a,
     static const char cmd[] = "flash create";
     const char *size =
         json_str(cJSON_GetObjectItemCaseSensitive(root, "flash_settings"), NULL, "flash_size");
+    /* with secure boot the build's flash files leave the bootloader out (written once with
+     * `idf.py bootloader-flash`); a whole flash image takes it from its place in the build */
     const char *boot = json_str(root, "bootloader", "file");
+    if (boot == NULL) {
+        boot = "bootloader/bootloader.bin";
+    }
     const char *table = json_str(root, "partition-table", "file");
     const char *table_off = json_str(root, "partition-table", "offset");
     const char *app = json_str(root, "app", "file");
     if (size == NULL || boot == NULL || table == NULL || table_off == NULL) {
-        return cli_error("%s: %s/flasher_args.json: flash_settings.flash_size, bootloader, "
+        return cli_error("%s: %s/flasher_args.json: flash_settings.flash_size or "
                          "partition-table missing",
                          cmd, dir);
     }

@@ -393,6 +393,12 @@ static int try_load(const ota_boot_env_t *env, const ota_boot_cfg_t *cfg, const 
         return ota_img_get_metadata(env->flash, p->offset, meta, NULL);
     }
     img_log_ctx_t lc = {env->log};
+    ota_efuse_secure_boot_t sb = {0};
+    ota_sig_trust_t trust = {.scheme = cfg->secure_boot_v2, .log = env->log};
+    bool sb_on = cfg->secure_boot_v2 != OTA_SIG_SCHEME_NONE && env->efuse != NULL &&
+                 env->efuse->read_secure_boot != NULL &&
+                 env->efuse->read_secure_boot(env->efuse->ctx, &sb) == OTA_OK && sb.enabled;
+    trust.trusted_digest = sb.digest;
     ota_img_verify_opts_t opts = {
         .chip = env->chip,
         .chip_rev = env->chip_rev,
@@ -403,6 +409,10 @@ static int try_load(const ota_boot_env_t *env, const ota_boot_cfg_t *cfg, const 
         .load = true,
         .log = img_log,
         .log_ctx = &lc,
+        .secure_boot_v2 = sb_on,
+        .sig_scheme = sb_on ? cfg->secure_boot_v2 : OTA_SIG_SCHEME_NONE,
+        .sig_check = sb_on,
+        .sig_trust = &trust,
     };
     return ota_img_verify(env->flash, env->crypto, p->offset, p->size, &opts, meta, NULL);
 }

@@ -131,7 +131,7 @@ int ota_flash_enc_read(const ota_flash_enc_t *e, uint32_t addr, void *dst, uint3
         uint32_t span = CHUNK - skip < len ? CHUNK - skip : len;
         uint32_t whole = (skip + span + OTA_FLASH_ENC_BLOCK - 1) & ~(OTA_FLASH_ENC_BLOCK - 1);
         int err = ota_flash_read(e->raw, base, buf, whole);
-        if (err == OTA_OK) {
+        if (err == OTA_OK && !e->is_virtual) {
             err = ota_flash_enc_crypt(e->crypto, e->key, e->config, true, base, buf, whole);
         }
         if (err != OTA_OK) {
@@ -155,7 +155,9 @@ int ota_flash_enc_write(const ota_flash_enc_t *e, uint32_t addr, const void *src
     while (len > 0) {
         uint32_t n = len < CHUNK ? len : CHUNK;
         memcpy(buf, in, n);
-        int err = ota_flash_enc_crypt(e->crypto, e->key, e->config, false, addr, buf, n);
+        int err = e->is_virtual
+                      ? OTA_OK
+                      : ota_flash_enc_crypt(e->crypto, e->key, e->config, false, addr, buf, n);
         if (err == OTA_OK) {
             err = ota_flash_program(e->raw, addr, buf, n);
         }
@@ -239,14 +241,15 @@ int ota_flash_enc_add_range(ota_flash_enc_t *e, uint32_t start, uint32_t len)
     return OTA_OK;
 }
 
-int ota_flash_enc_init(ota_flash_enc_t *e, const ota_flash_t *raw, const ota_crypto_t *c,
-                       const uint8_t key[OTA_FLASH_ENC_KEY_LEN], uint8_t config,
-                       uint32_t bootloader_offset, uint32_t table_offset)
+static int init_view(ota_flash_enc_t *e, const ota_flash_t *raw, const ota_crypto_t *c,
+                     const uint8_t key[OTA_FLASH_ENC_KEY_LEN], uint8_t config,
+                     uint32_t bootloader_offset, uint32_t table_offset, bool is_virtual)
 {
     if (e == NULL || raw == NULL || c == NULL || key == NULL) {
         return OTA_ERR_INVALID_ARG;
     }
     memset(e, 0, sizeof(*e));
+    e->is_virtual = is_virtual;
     e->flash = *raw;
     e->flash.ctx = e;
     e->flash.read = view_read;
@@ -275,4 +278,18 @@ int ota_flash_enc_init(ota_flash_enc_t *e, const ota_flash_t *raw, const ota_cry
         }
     }
     return OTA_OK;
+}
+
+int ota_flash_enc_init(ota_flash_enc_t *e, const ota_flash_t *raw, const ota_crypto_t *c,
+                       const uint8_t key[OTA_FLASH_ENC_KEY_LEN], uint8_t config,
+                       uint32_t bootloader_offset, uint32_t table_offset)
+{
+    return init_view(e, raw, c, key, config, bootloader_offset, table_offset, false);
+}
+
+int ota_flash_enc_init_virtual(ota_flash_enc_t *e, const ota_flash_t *raw, const ota_crypto_t *c,
+                               uint32_t bootloader_offset, uint32_t table_offset)
+{
+    static const uint8_t none[OTA_FLASH_ENC_KEY_LEN] = {0};
+    return init_view(e, raw, c, none, 0, bootloader_offset, table_offset, true);
 }

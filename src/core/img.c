@@ -606,10 +606,12 @@ static int verify_segments(vctx_t *v, const ota_flash_t *f, const ota_crypto_t *
     return OTA_OK;
 }
 
-/* The signature replaces the simple hash check (an app with CONFIG_SECURE_SIGNED_ON_UPDATE). */
+/* The signature replaces the simple hash check (an app with CONFIG_SECURE_SIGNED_ON_UPDATE; a
+ * bootloader only with Secure Boot V2, whose bootloaders are signed). */
 static bool signed_check(const ota_img_verify_opts_t *o)
 {
-    return o->sig_check && o->sig_scheme != OTA_SIG_SCHEME_NONE && !o->bootloader;
+    return o->sig_check && o->sig_scheme != OTA_SIG_SCHEME_NONE &&
+           (!o->bootloader || o->secure_boot_v2);
 }
 
 /* After a bad signature: does the simple hash still match? ("image corrupted on flash") */

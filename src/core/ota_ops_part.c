@@ -165,6 +165,16 @@ void ota_ops_sig_opts(const ota_ops_dev_t *dev, ota_sig_trust_t *t, ota_img_veri
     o->sig_scheme = dev->sig_scheme;
     o->sig_check = dev->sig_on_update && dev->sig_scheme != OTA_SIG_SCHEME_NONE;
     o->sig_trust = t;
+    if (dev->secure_boot_v2) {
+        ota_efuse_secure_boot_t sb = {0};
+        if (dev->efuse != NULL && dev->efuse->read_secure_boot != NULL) {
+            dev->efuse->read_secure_boot(dev->efuse->ctx, &sb);
+        }
+        memcpy(t->efuse_digest, sb.digest, sizeof(t->efuse_digest));
+        t->trusted_digest = t->efuse_digest;
+        t->from_efuse = true;
+        o->secure_boot_v2 = true;
+    }
 }
 
 const ota_part_t *ota_ops_otadata(const ota_ops_dev_t *dev, ota_otadata_entry_t e[2])

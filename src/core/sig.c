@@ -177,6 +177,9 @@ static int running_digests(const ota_crypto_t *c, const ota_sig_trust_t *t, uint
 {
     int n = 0;
     if (t->trusted_digest != NULL) {
+        if (t->from_efuse) {
+            ota_logf(t->log, 'I', TAG_V2, "Take trusted digest key(s) from eFuse block(s)");
+        }
         memset(d, 0, 3 * 32);
         memcpy(d[0], t->trusted_digest, 32);
         return OTA_OK;

@@ -309,11 +309,17 @@ static void install_flash_enc(void)
     const ota_efuse_t *e = g.cfg.efuse;
     ota_efuse_flash_crypt_t fc;
     if (e == NULL || e->read_flash_crypt == NULL || e->read_flash_crypt(e->ctx, &fc) != OTA_OK ||
-        !ota_efuse_flash_crypt_on(&fc) || g.cfg.crypto->aes256_ecb == NULL) {
+        !ota_efuse_flash_crypt_on(&fc)) {
         return;
     }
-    g.enc_on = ota_flash_enc_init(&g.enc, g.cfg.flash, g.cfg.crypto, fc.key, fc.config,
-                                  g.cfg.chip->bootloader_offset, g.cfg.table_offset) == OTA_OK;
+    uint32_t bl = g.cfg.chip->bootloader_offset;
+    if (g.cfg.efuse_virtual) {
+        g.enc_on = ota_flash_enc_init_virtual(&g.enc, g.cfg.flash, g.cfg.crypto, bl,
+                                              g.cfg.table_offset) == OTA_OK;
+    } else if (g.cfg.crypto->aes256_ecb != NULL) {
+        g.enc_on = ota_flash_enc_init(&g.enc, g.cfg.flash, g.cfg.crypto, fc.key, fc.config, bl,
+                                      g.cfg.table_offset) == OTA_OK;
+    }
     if (g.enc_on) {
         g.dev.flash = &g.enc.flash;
         g.dev.flash_encrypted = true;
@@ -339,6 +345,7 @@ static void set_dev(const esp_dev_config_t *cfg)
         (uint32_t)ota_sdkconfig_int(sdk, "BOOTLOADER_APP_SEC_VER_SIZE_EFUSE_FIELD", 0);
     g.dev.sig_scheme = sig_scheme(sdk);
     g.dev.sig_on_update = ota_sdkconfig_bool(sdk, "SECURE_SIGNED_ON_UPDATE", false);
+    g.dev.secure_boot_v2 = ota_sdkconfig_bool(sdk, "SECURE_BOOT_V2_ENABLED", false);
     g.dev.sig_v1_key = cfg->sig_v1_key;
     g.dev.sig_v1_key_len = cfg->sig_v1_key_len;
     g.dev.log = &g_log;

@@ -29,6 +29,7 @@ typedef struct esp_dev_config {
     uint16_t chip_rev;          /* major * 100 + minor */
     uint16_t efuse_blk_rev;     /* major * 100 + minor */
     const ota_efuse_t *efuse;   /* may be NULL (no anti-rollback possible then) */
+    bool efuse_virtual;         /* virtual eFuses kept in flash: flash encryption is virtual */
     uint32_t table_offset;      /* CONFIG_PARTITION_TABLE_OFFSET (0 = 0x8000) */
     uint32_t running_offset;    /* flash address of the running app partition (0 = none) */
     uint32_t rom_bootloader_offset; /* where the ROM found the bootloader (0 = the primary) */

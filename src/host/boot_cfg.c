@@ -25,4 +25,9 @@ void ota_boot_cfg_from_sdkconfig(const ota_sdkconfig_t *sdk, ota_boot_cfg_t *cfg
     cfg->skip_validate_always = ota_sdkconfig_bool(sdk, "BOOTLOADER_SKIP_VALIDATE_ALWAYS", false);
     cfg->skip_validate_on_power_on =
         ota_sdkconfig_bool(sdk, "BOOTLOADER_SKIP_VALIDATE_ON_POWER_ON", false);
+    if (ota_sdkconfig_bool(sdk, "SECURE_BOOT_V2_ENABLED", false)) {
+        cfg->secure_boot_v2 = ota_sdkconfig_bool(sdk, "SECURE_SIGNED_APPS_ECDSA_V2_SCHEME", false)
+                                  ? OTA_SIG_SCHEME_V2_ECDSA
+                                  : OTA_SIG_SCHEME_V2_RSA;
+    }
 }

@@ -298,7 +298,9 @@ static const ota_chip_t *open_flash(void)
         ota_efuse_store_file(&efuse, shm->efuse_path, chip->secure_version_bits);
     }
     ota_efuse_flash_crypt_t fc;
-    enc_on = efuse.ops.read_flash_crypt(&efuse, &fc) == OTA_OK && ota_efuse_flash_crypt_on(&fc) &&
+    /* virtual eFuses in flash (efuse partition): encryption is virtual, the flash is plaintext */
+    enc_on = shm->efuse_offset == 0 && efuse.ops.read_flash_crypt(&efuse, &fc) == OTA_OK &&
+             ota_efuse_flash_crypt_on(&fc) &&
              ota_flash_enc_init(&enc, &timed.flash, ota_crypto_openssl(), fc.key, fc.config,
                                 chip->bootloader_offset, shm->table_offset) == OTA_OK;
     return chip;
@@ -328,6 +330,7 @@ int main(int argc, char **argv)
         .chip_rev = shm->chip_rev,
         .efuse_blk_rev = shm->efuse_blk_rev,
         .efuse = &efuse.ops,
+        .efuse_virtual = shm->efuse_offset != 0,
         .table_offset = shm->table_offset,
         .running_offset = shm->running_offset,
         .rom_bootloader_offset = shm->rom_bootloader_offset,

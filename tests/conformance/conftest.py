@@ -23,7 +23,6 @@ OTAKIT = os.environ.get('OTAKIT', 'otakit')
 
 # sdkconfig options that need hardware the board does not model, and what that hardware is.
 UNMODELLED = {
-    'SECURE_BOOT': 'secure boot',
     'BT_ENABLED': 'Bluetooth',
     'EXAMPLE_CONNECT_THREAD': 'Thread (802.15.4 radio)',
     'EXAMPLE_CONNECT_PPP': 'a PPP modem',

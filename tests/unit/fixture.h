@@ -60,7 +60,7 @@ static inline int test_fuses_recovery_write(void *ctx, uint32_t v)
 /* The eFuse services over f; the recovery offset field only when with_recovery. */
 static inline ota_efuse_t test_fuses_ops(test_fuses_t *f, bool with_recovery)
 {
-    ota_efuse_t e = {f, test_fuses_read, test_fuses_write, NULL, NULL, NULL};
+    ota_efuse_t e = {f, test_fuses_read, test_fuses_write, NULL, NULL, NULL, NULL, NULL};
     if (with_recovery) {
         e.read_recovery_offset = test_fuses_recovery_read;
         e.write_recovery_offset = test_fuses_recovery_write;

@@ -57,6 +57,39 @@ static void test_in_partition(void **state)
     assert_int_equal(flash[0x4008], 0xFF);
 }
 
+/* Secure Boot V2 fields in the efuse partition: BLK2 once, the flags, all stored inverted. */
+static void test_secure_boot_fields(void **state)
+{
+    (void)state;
+    static uint8_t flash[0x10000];
+    memset(flash, 0xFF, sizeof(flash));
+    ota_flash_t f;
+    ota_memflash_t m;
+    ota_memflash_init(&f, &m, flash, sizeof(flash), false);
+    ota_efuse_store_t s;
+    assert_int_equal(ota_efuse_store_flash(&s, &f, 0x4000, 16), OTA_OK);
+    const ota_efuse_t *e = &s.ops;
+    ota_efuse_secure_boot_t sb;
+    assert_int_equal(e->read_secure_boot(e->ctx, &sb), OTA_OK);
+    assert_false(sb.enabled || sb.download_disabled || sb.digest_burnt);
+    uint8_t d[32], other[32];
+    memset(d, 0xA5, sizeof(d));
+    memset(other, 0x5A, sizeof(other));
+    assert_int_equal(e->burn_secure_boot(e->ctx, d, OTA_EFUSE_ABS_DONE_1), OTA_OK);
+    assert_int_equal(e->read_secure_boot(e->ctx, &sb), OTA_OK);
+    assert_true(sb.enabled && sb.digest_burnt);
+    assert_false(sb.download_disabled);
+    assert_memory_equal(sb.digest, d, 32);
+    assert_int_equal(flash[0x4000 + 64], 0x5A); /* 0xA5 stored inverted */
+    assert_int_equal(flash[0x4000 + 16], 0xFE);
+    /* BLK2 is written once: another digest is refused, the same one is a no-op */
+    assert_int_equal(e->burn_secure_boot(e->ctx, other, 0), OTA_ERR_STATE);
+    assert_int_equal(e->burn_secure_boot(e->ctx, d, OTA_EFUSE_UART_DOWNLOAD_DIS), OTA_OK);
+    assert_int_equal(e->read_secure_boot(e->ctx, &sb), OTA_OK);
+    assert_true(sb.enabled && sb.download_disabled);
+    assert_memory_equal(sb.digest, d, 32);
+}
+
 static void test_sidecar(void **state)
 {
     (void)state;
@@ -81,6 +114,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_in_partition),
+        cmocka_unit_test(test_secure_boot_fields),
         cmocka_unit_test(test_sidecar),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

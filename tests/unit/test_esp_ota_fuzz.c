@@ -77,7 +77,8 @@ static bool coin(void)
     return next() & 1;
 }
 
-static ota_efuse_t efuse = {&fuses, test_fuses_read, test_fuses_write, NULL, NULL, NULL};
+static ota_efuse_t efuse = {&fuses, test_fuses_read, test_fuses_write, NULL, NULL, NULL, NULL,
+                            NULL};
 
 /* Every code the layer may return. */
 static void check(esp_err_t e)

@@ -263,19 +263,37 @@ function(__otakit_outputs name)
     add_custom_target(app ALL DEPENDS "${app_bin}")
     file(MAKE_DIRECTORY "${CMAKE_BINARY_DIR}/bootloader")
     set(bl "${CMAKE_BINARY_DIR}/bootloader/bootloader.bin")
+    # With Secure Boot V2 the bootloader is signed too (its signature sector follows the image,
+    # padded to 4 KiB, as espsecure sign_data writes it).
+    set(bl_out "${bl}")
+    set(bl_sign)
+    set(bl_deps)
+    if(CONFIG_SECURE_BOOT_V2_ENABLED AND CONFIG_SECURE_BOOT_BUILD_SIGNED_BINARIES)
+        get_filename_component(key "${CONFIG_SECURE_BOOT_SIGNING_KEY}" ABSOLUTE
+                               BASE_DIR "${CMAKE_SOURCE_DIR}")
+        set(bl_out "${CMAKE_BINARY_DIR}/bootloader/bootloader-unsigned.bin")
+        set(bl_sign COMMAND ${OTAKIT_TOOL} image sign --version 2 --keyfile "${key}" -o "${bl}"
+                    "${bl_out}")
+        set(bl_deps "${key}")
+    endif()
     add_custom_command(
         OUTPUT "${bl}"
-        COMMAND ${OTAKIT_TOOL} image pack --bootloader -o "${bl}" --sdkconfig "${SDKCONFIG}"
+        COMMAND ${OTAKIT_TOOL} image pack --bootloader -o "${bl_out}" --sdkconfig "${SDKCONFIG}"
                 --chip ${IDF_TARGET} --idf-ver ${IDF_VER}
-        DEPENDS "${SDKCONFIG}"
+        ${bl_sign}
+        DEPENDS "${SDKCONFIG}" ${bl_deps}
         COMMENT "Generating bootloader image")
     add_custom_target(bootloader ALL DEPENDS "${bl}")
-    set(files "${CONFIG_BOOTLOADER_OFFSET_IN_FLASH}=bootloader/bootloader.bin"
-              "${PT_APP}=${name}.bin"
+    set(files "${PT_APP}=${name}.bin"
               "${CONFIG_PARTITION_TABLE_OFFSET}=partition_table/partition-table.bin")
-    set(parts "bootloader=${CONFIG_BOOTLOADER_OFFSET_IN_FLASH}=bootloader/bootloader.bin"
-              "app=${PT_APP}=${name}.bin"
+    set(parts "app=${PT_APP}=${name}.bin"
               "partition-table=${CONFIG_PARTITION_TABLE_OFFSET}=partition_table/partition-table.bin")
+    # With secure boot ESP-IDF's `idf.py flash` leaves the bootloader out (flashed once with
+    # `idf.py bootloader-flash`) unless CONFIG_SECURE_BOOT_FLASH_BOOTLOADER_DEFAULT.
+    if(NOT CONFIG_SECURE_BOOT OR CONFIG_SECURE_BOOT_FLASH_BOOTLOADER_DEFAULT)
+        list(INSERT files 0 "${CONFIG_BOOTLOADER_OFFSET_IN_FLASH}=bootloader/bootloader.bin")
+        list(INSERT parts 0 "bootloader=${CONFIG_BOOTLOADER_OFFSET_IN_FLASH}=bootloader/bootloader.bin")
+    endif()
     if(PT_OTADATA)
         # ESP-IDF's initial otadata: both entries erased, so the bootloader boots the default app.
         __otakit_size_bytes(n "${PT_${PT_OTADATA}_SIZE}")

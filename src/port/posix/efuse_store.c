@@ -13,7 +13,9 @@
 #define FIELD_MAC 8
 #define FIELD_CRYPT_CNT 14
 #define FIELD_CRYPT_CONFIG 15
+#define FIELD_SECURE_BOOT 16 /* bit 0 ABS_DONE_1, bit 1 UART_DOWNLOAD_DIS */
 #define FIELD_KEY 32
+#define FIELD_BLK2 64
 
 int ota_efuse_store_read_block(const ota_efuse_store_t *s, uint8_t block[OTA_EFUSE_BLOCK_LEN])
 {
@@ -188,6 +190,41 @@ int ota_efuse_store_enable_flash_crypt(ota_efuse_store_t *s, const uint8_t key[3
     return err == OTA_OK ? burn_bytes(s, FIELD_CRYPT_CNT, &cnt, 1) : err;
 }
 
+static int read_secure_boot(void *ctx, ota_efuse_secure_boot_t *out)
+{
+    uint8_t block[OTA_EFUSE_BLOCK_LEN];
+    int err = ota_efuse_store_read_block(ctx, block);
+    if (err != OTA_OK) {
+        return err;
+    }
+    uint8_t flags = (uint8_t)~block[FIELD_SECURE_BOOT];
+    out->enabled = (flags & OTA_EFUSE_ABS_DONE_1) != 0;
+    out->download_disabled = (flags & OTA_EFUSE_UART_DOWNLOAD_DIS) != 0;
+    out->digest_burnt = false;
+    for (int i = 0; i < 32; i++) {
+        out->digest[i] = (uint8_t)~block[FIELD_BLK2 + i];
+        out->digest_burnt |= out->digest[i] != 0;
+    }
+    return OTA_OK;
+}
+
+/* Burns the key digest into BLK2 (an empty block only), then the flags. */
+static int burn_secure_boot(void *ctx, const uint8_t *digest, uint8_t flags)
+{
+    ota_efuse_secure_boot_t sb;
+    int err = read_secure_boot(ctx, &sb);
+    if (err != OTA_OK) {
+        return err;
+    }
+    if (digest != NULL && sb.digest_burnt && memcmp(sb.digest, digest, 32) != 0) {
+        return OTA_ERR_STATE; /* another digest is burnt */
+    }
+    if (digest != NULL && !sb.digest_burnt) {
+        err = burn_bytes(ctx, FIELD_BLK2, digest, 32);
+    }
+    return err == OTA_OK && flags != 0 ? burn_bytes(ctx, FIELD_SECURE_BOOT, &flags, 1) : err;
+}
+
 static void fill_ops(ota_efuse_store_t *s)
 {
     s->ops.ctx = s;
@@ -196,6 +233,8 @@ static void fill_ops(ota_efuse_store_t *s)
     s->ops.read_recovery_offset = read_recovery_offset;
     s->ops.write_recovery_offset = write_recovery_offset;
     s->ops.read_flash_crypt = read_flash_crypt;
+    s->ops.read_secure_boot = read_secure_boot;
+    s->ops.burn_secure_boot = burn_secure_boot;
 }
 
 int ota_efuse_store_flash(ota_efuse_store_t *s, const ota_flash_t *f, uint32_t offset,
