@@ -77,6 +77,22 @@ int ota_flash_erase_range(const ota_flash_t *f, uint32_t addr, uint32_t len);
  */
 int ota_flash_is_erased(const ota_flash_t *f, uint32_t addr, uint32_t len);
 
+/*
+ * A flash seen through a layer that changes what is read and programmed (a cipher): flash is the
+ * view to hand on, below the flash under it. A layer's own struct begins with its
+ * ota_flash_view_t, so the view's ctx points at both.
+ */
+typedef struct ota_flash_view {
+    ota_flash_t flash;
+    const ota_flash_t *below;
+} ota_flash_view_t;
+
+/* Makes v->flash a view of below: below's geometry, the layer's read and program (called with
+ * ctx = v); erase, the write generation and read counting go to below unchanged. */
+void ota_flash_view_init(ota_flash_view_t *v, const ota_flash_t *below,
+                         int (*read)(void *ctx, uint32_t addr, void *dst, uint32_t len),
+                         int (*program)(void *ctx, uint32_t addr, const void *src, uint32_t len));
+
 #ifdef __cplusplus
 }
 #endif

@@ -56,7 +56,7 @@ typedef struct board {
     bool enc_on;                   /* flash encryption is on in the eFuses */
     bool sw_reset;                 /* the bootloader reset the chip (esp_rom_software_reset) */
     ota_flash_enc_t enc;           /* then: what the ROM, bootloader and cache read */
-    const ota_flash_t *boot_flash; /* &enc.flash or flash */
+    const ota_flash_t *boot_flash; /* &enc.view.flash or flash */
     bool colors;
     bool have_until;
     regex_t until;
@@ -248,7 +248,7 @@ static void setup_flash_enc(board_t *b, uint32_t table_offset)
         b->enc_on = on && ota_flash_enc_init(&b->enc, b->flash, ota_crypto_openssl(), fc.key,
                                              fc.config, bl, table_offset) == OTA_OK;
     }
-    b->boot_flash = b->enc_on ? &b->enc.flash : b->flash;
+    b->boot_flash = b->enc_on ? &b->enc.view.flash : b->flash;
 }
 
 /* Copies len bytes at addr as the cache reads them (decrypted when flash encryption is on),

@@ -79,3 +79,36 @@ int ota_flash_is_erased(const ota_flash_t *f, uint32_t addr, uint32_t len)
     }
     return 1;
 }
+
+static int view_erase(void *ctx, uint32_t addr, uint32_t len)
+{
+    const ota_flash_view_t *v = ctx;
+    return v->below->erase(v->below->ctx, addr, len);
+}
+
+/* A view's bytes change only when the flash below changes: its generation and read count serve. */
+static bool view_generation(void *ctx, uint64_t *gen)
+{
+    const ota_flash_view_t *v = ctx;
+    return v->below->generation(v->below->ctx, gen);
+}
+
+static void view_skip_read(void *ctx, uint64_t len)
+{
+    const ota_flash_view_t *v = ctx;
+    v->below->skip_read(v->below->ctx, len);
+}
+
+void ota_flash_view_init(ota_flash_view_t *v, const ota_flash_t *below,
+                         int (*read)(void *ctx, uint32_t addr, void *dst, uint32_t len),
+                         int (*program)(void *ctx, uint32_t addr, const void *src, uint32_t len))
+{
+    v->flash = *below;
+    v->flash.ctx = v;
+    v->flash.read = read;
+    v->flash.program = program;
+    v->flash.erase = view_erase;
+    v->flash.generation = below->generation != NULL ? view_generation : NULL;
+    v->flash.skip_read = below->skip_read != NULL ? view_skip_read : NULL;
+    v->below = below;
+}

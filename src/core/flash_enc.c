@@ -107,7 +107,7 @@ bool ota_flash_enc_covers(const ota_flash_enc_t *e, uint32_t addr)
 static uint32_t run_end(const ota_flash_enc_t *e, uint32_t addr, bool *enc)
 {
     *enc = false;
-    uint32_t end = e->flash.size;
+    uint32_t end = e->view.flash.size;
     for (size_t i = 0; i < e->n_ranges; i++) {
         const ota_flash_enc_range_t *r = &e->ranges[i];
         if (addr >= r->start && addr < r->end) {
@@ -130,7 +130,7 @@ int ota_flash_enc_read(const ota_flash_enc_t *e, uint32_t addr, void *dst, uint3
         uint32_t skip = addr - base;
         uint32_t span = CHUNK - skip < len ? CHUNK - skip : len;
         uint32_t whole = (skip + span + OTA_FLASH_ENC_BLOCK - 1) & ~(OTA_FLASH_ENC_BLOCK - 1);
-        int err = ota_flash_read(e->raw, base, buf, whole);
+        int err = ota_flash_read(e->view.below, base, buf, whole);
         if (err == OTA_OK && !e->is_virtual) {
             err = ota_flash_enc_crypt(e->crypto, e->key, e->config, true, base, buf, whole);
         }
@@ -159,7 +159,7 @@ int ota_flash_enc_write(const ota_flash_enc_t *e, uint32_t addr, const void *src
                       ? OTA_OK
                       : ota_flash_enc_crypt(e->crypto, e->key, e->config, false, addr, buf, n);
         if (err == OTA_OK) {
-            err = ota_flash_program(e->raw, addr, buf, n);
+            err = ota_flash_program(e->view.below, addr, buf, n);
         }
         if (err != OTA_OK) {
             return err;
@@ -179,7 +179,7 @@ static int view_read(void *ctx, uint32_t addr, void *dst, uint32_t len)
         bool enc = false;
         uint32_t end = run_end(e, addr, &enc);
         uint32_t n = end - addr < len ? end - addr : len;
-        int err = enc ? ota_flash_enc_read(e, addr, out, n) : ota_flash_read(e->raw, addr, out, n);
+        int err = enc ? ota_flash_enc_read(e, addr, out, n) : ota_flash_read(e->view.below, addr, out, n);
         if (err != OTA_OK) {
             return err;
         }
@@ -199,7 +199,7 @@ static int view_program(void *ctx, uint32_t addr, const void *src, uint32_t len)
         uint32_t end = run_end(e, addr, &enc);
         uint32_t n = end - addr < len ? end - addr : len;
         int err =
-            enc ? ota_flash_enc_write(e, addr, in, n) : ota_flash_program(e->raw, addr, in, n);
+            enc ? ota_flash_enc_write(e, addr, in, n) : ota_flash_program(e->view.below, addr, in, n);
         if (err != OTA_OK) {
             return err;
         }
@@ -208,25 +208,6 @@ static int view_program(void *ctx, uint32_t addr, const void *src, uint32_t len)
         len -= n;
     }
     return OTA_OK;
-}
-
-/* A view's bytes change only when the chip's do: the chip's generation and read count serve. */
-static bool view_generation(void *ctx, uint64_t *gen)
-{
-    const ota_flash_enc_t *e = ctx;
-    return e->raw->generation(e->raw->ctx, gen);
-}
-
-static void view_skip_read(void *ctx, uint64_t len)
-{
-    const ota_flash_enc_t *e = ctx;
-    e->raw->skip_read(e->raw->ctx, len);
-}
-
-static int view_erase(void *ctx, uint32_t addr, uint32_t len)
-{
-    const ota_flash_enc_t *e = ctx;
-    return e->raw->erase(e->raw->ctx, addr, len);
 }
 
 int ota_flash_enc_add_range(ota_flash_enc_t *e, uint32_t start, uint32_t len)
@@ -250,14 +231,7 @@ static int init_view(ota_flash_enc_t *e, const ota_flash_t *raw, const ota_crypt
     }
     memset(e, 0, sizeof(*e));
     e->is_virtual = is_virtual;
-    e->flash = *raw;
-    e->flash.ctx = e;
-    e->flash.read = view_read;
-    e->flash.program = view_program;
-    e->flash.erase = view_erase;
-    e->flash.generation = raw->generation != NULL ? view_generation : NULL;
-    e->flash.skip_read = raw->skip_read != NULL ? view_skip_read : NULL;
-    e->raw = raw;
+    ota_flash_view_init(&e->view, raw, view_read, view_program);
     e->crypto = c;
     memcpy(e->key, key, OTA_FLASH_ENC_KEY_LEN);
     e->config = config;
@@ -267,7 +241,7 @@ static int init_view(ota_flash_enc_t *e, const ota_flash_t *raw, const ota_crypt
     ota_flash_enc_add_range(e, table_offset, OTA_FLASH_SECTOR_SIZE);
     ota_part_table_t table;
     uint8_t buf[OTA_PART_TABLE_MAX_LEN];
-    if (ota_part_table_read_raw(&e->flash, table_offset, buf) != OTA_OK ||
+    if (ota_part_table_read_raw(&e->view.flash, table_offset, buf) != OTA_OK ||
         ota_part_table_load(c, buf, false, &table, NULL) != OTA_OK) {
         return OTA_OK;
     }

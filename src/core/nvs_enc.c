@@ -42,13 +42,13 @@ static int view_read(void *ctx, uint32_t addr, void *dst, uint32_t len)
         uint32_t skip = addr - unit;
         uint32_t n = OTA_NVS_ENC_UNIT - skip < len ? OTA_NVS_ENC_UNIT - skip : len;
         if (!is_entry(e, unit)) {
-            int err = ota_flash_read(e->raw, addr, out, n);
+            int err = ota_flash_read(e->view.below, addr, out, n);
             if (err != OTA_OK) {
                 return err;
             }
         } else {
             uint8_t buf[OTA_NVS_ENC_UNIT];
-            int err = ota_flash_read(e->raw, unit, buf, sizeof(buf));
+            int err = ota_flash_read(e->view.below, unit, buf, sizeof(buf));
             if (err == OTA_OK && !erased(buf)) {
                 err = unit_crypt(e, true, unit, buf);
             }
@@ -73,7 +73,7 @@ static int view_program(void *ctx, uint32_t addr, const void *src, uint32_t len)
         uint32_t n = unit + OTA_NVS_ENC_UNIT - addr < len ? unit + OTA_NVS_ENC_UNIT - addr : len;
         int err;
         if (!is_entry(e, unit)) {
-            err = ota_flash_program(e->raw, addr, in, n);
+            err = ota_flash_program(e->view.below, addr, in, n);
         } else if (unit != addr || n != OTA_NVS_ENC_UNIT) {
             err = OTA_ERR_ALIGN; /* entries are written whole */
         } else {
@@ -81,7 +81,7 @@ static int view_program(void *ctx, uint32_t addr, const void *src, uint32_t len)
             memcpy(buf, in, sizeof(buf));
             err = unit_crypt(e, false, unit, buf);
             if (err == OTA_OK) {
-                err = ota_flash_program(e->raw, unit, buf, sizeof(buf));
+                err = ota_flash_program(e->view.below, unit, buf, sizeof(buf));
             }
         }
         if (err != OTA_OK) {
@@ -94,25 +94,6 @@ static int view_program(void *ctx, uint32_t addr, const void *src, uint32_t len)
     return OTA_OK;
 }
 
-/* A view's bytes change only when the chip's do: the chip's generation and read count serve. */
-static bool view_generation(void *ctx, uint64_t *gen)
-{
-    const ota_nvs_enc_t *e = ctx;
-    return e->raw->generation(e->raw->ctx, gen);
-}
-
-static void view_skip_read(void *ctx, uint64_t len)
-{
-    const ota_nvs_enc_t *e = ctx;
-    e->raw->skip_read(e->raw->ctx, len);
-}
-
-static int view_erase(void *ctx, uint32_t addr, uint32_t len)
-{
-    const ota_nvs_enc_t *e = ctx;
-    return e->raw->erase(e->raw->ctx, addr, len);
-}
-
 int ota_nvs_enc_init(ota_nvs_enc_t *e, const ota_flash_t *raw, const ota_crypto_t *c,
                      const uint8_t key[OTA_NVS_ENC_KEY_LEN], uint32_t base, uint32_t size)
 {
@@ -123,14 +104,7 @@ int ota_nvs_enc_init(ota_nvs_enc_t *e, const ota_flash_t *raw, const ota_crypto_
         return OTA_ERR_UNSUPPORTED;
     }
     memset(e, 0, sizeof(*e));
-    e->flash = *raw;
-    e->flash.ctx = e;
-    e->flash.read = view_read;
-    e->flash.program = view_program;
-    e->flash.erase = view_erase;
-    e->flash.generation = raw->generation != NULL ? view_generation : NULL;
-    e->flash.skip_read = raw->skip_read != NULL ? view_skip_read : NULL;
-    e->raw = raw;
+    ota_flash_view_init(&e->view, raw, view_read, view_program);
     e->crypto = c;
     memcpy(e->key, key, OTA_NVS_ENC_KEY_LEN);
     e->base = base;

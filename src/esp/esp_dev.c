@@ -321,7 +321,7 @@ static void install_flash_enc(void)
                                       g.cfg.table_offset) == OTA_OK;
     }
     if (g.enc_on) {
-        g.dev.flash = &g.enc.flash;
+        g.dev.flash = &g.enc.view.flash;
         g.dev.flash_encrypted = true;
     }
 }

@@ -121,7 +121,7 @@ esp_err_t esp_flash_write_encrypted(esp_flash_t *chip, uint32_t address, const v
     esp_dev_lock();
     const ota_flash_enc_t *e = chip_enc(chip == NULL ? esp_flash_default_chip : chip, &ret);
     if (e != NULL) {
-        if (buffer == NULL || !in_chip(e->raw, address, length) || address % 16 != 0) {
+        if (buffer == NULL || !in_chip(e->view.below, address, length) || address % 16 != 0) {
             ret = ESP_ERR_INVALID_ARG;
         } else if (length % 16 != 0) {
             ret = ESP_ERR_INVALID_SIZE;
@@ -140,7 +140,7 @@ esp_err_t esp_flash_read_encrypted(esp_flash_t *chip, uint32_t address, void *ou
     esp_dev_lock();
     const ota_flash_enc_t *e = chip_enc(chip == NULL ? esp_flash_default_chip : chip, &ret);
     if (e != NULL) {
-        if (out_buffer == NULL || !in_chip(e->raw, address, length)) {
+        if (out_buffer == NULL || !in_chip(e->view.below, address, length)) {
             ret = ESP_ERR_INVALID_ARG;
         } else {
             ret = esp_err_from_ota(ota_flash_enc_read(e, address, out_buffer, length));

@@ -144,7 +144,7 @@ static esp_err_t secure_region(const ota_flash_t **flash, uint32_t offset, uint3
                   : ESP_ERR_NOT_SUPPORTED;
     }
     if (ret == ESP_OK) {
-        *flash = &nvs_enc.flash;
+        *flash = &nvs_enc.view.flash;
     }
     return ret;
 }

@@ -173,7 +173,7 @@ static void load_image_config(void)
 {
     ota_img_host_info_t info;
     ota_diag_t diag = {{0}};
-    if (ota_img_host_locate(enc_on ? &enc.flash : &timed.flash, shm->running_offset,
+    if (ota_img_host_locate(enc_on ? &enc.view.flash : &timed.flash, shm->running_offset,
                             shm->running_size, &info, &diag) != OTA_OK) {
         host_error("the running image has no otakit host descriptor: %s", diag.msg);
     }

@@ -93,7 +93,7 @@ static void test_regions_from_encrypted_table(void **state)
 static void test_view_reads_and_writes(void **state)
 {
     (void)state;
-    const ota_flash_t *v = &fx.enc.flash;
+    const ota_flash_t *v = &fx.enc.view.flash;
     uint8_t data[48], back[48];
     for (size_t i = 0; i < sizeof(data); i++) {
         data[i] = (uint8_t)(i * 7 + 1);
@@ -126,7 +126,7 @@ static ota_ops_dev_t enc_dev(void)
 {
     ota_ops_dev_t dev;
     memset(&dev, 0, sizeof(dev));
-    dev.flash = &fx.enc.flash;
+    dev.flash = &fx.enc.view.flash;
     dev.crypto = crypto();
     dev.chip = ota_chip_by_id(OTA_CHIP_ID_ESP32);
     dev.chip_rev = 300;
