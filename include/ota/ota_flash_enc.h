@@ -44,7 +44,7 @@ typedef struct ota_flash_enc_range {
 } ota_flash_enc_range_t;
 
 typedef struct ota_flash_enc {
-    ota_flash_view_t view; /* first: view.flash over view.below, the chip */
+    ota_flash_view_t view;      /* first: view.flash over view.below, the chip */
     const ota_crypto_t *crypto; /* needs aes256_ecb */
     uint8_t key[OTA_FLASH_ENC_KEY_LEN];
     uint8_t config;  /* FLASH_CRYPT_CONFIG (4 bits) */

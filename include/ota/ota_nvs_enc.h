@@ -30,7 +30,7 @@ extern "C" {
 #define OTA_NVS_ENC_PLAIN_HEAD 64u /* page header and state bitmap of every 4 KiB page */
 
 typedef struct ota_nvs_enc {
-    ota_flash_view_t view; /* first: view.flash over view.below, the chip */
+    ota_flash_view_t view;      /* first: view.flash over view.below, the chip */
     const ota_crypto_t *crypto; /* needs aes256_xts */
     uint8_t key[OTA_NVS_ENC_KEY_LEN];
     uint32_t base; /* the partition's offset and size */

@@ -179,7 +179,8 @@ static int view_read(void *ctx, uint32_t addr, void *dst, uint32_t len)
         bool enc = false;
         uint32_t end = run_end(e, addr, &enc);
         uint32_t n = end - addr < len ? end - addr : len;
-        int err = enc ? ota_flash_enc_read(e, addr, out, n) : ota_flash_read(e->view.below, addr, out, n);
+        int err =
+            enc ? ota_flash_enc_read(e, addr, out, n) : ota_flash_read(e->view.below, addr, out, n);
         if (err != OTA_OK) {
             return err;
         }
@@ -198,8 +199,8 @@ static int view_program(void *ctx, uint32_t addr, const void *src, uint32_t len)
         bool enc = false;
         uint32_t end = run_end(e, addr, &enc);
         uint32_t n = end - addr < len ? end - addr : len;
-        int err =
-            enc ? ota_flash_enc_write(e, addr, in, n) : ota_flash_program(e->view.below, addr, in, n);
+        int err = enc ? ota_flash_enc_write(e, addr, in, n)
+                      : ota_flash_program(e->view.below, addr, in, n);
         if (err != OTA_OK) {
             return err;
         }
