@@ -78,8 +78,9 @@ static void interfaces(bool *eth, bool *wifi)
     *wifi = app_cfg_bool("EXAMPLE_CONNECT_WIFI", !*eth);
 }
 
-/* Link-up and DHCP take about this long on a chip (virtual time; real time too with --pace). */
-#define ETH_UP_MS 1000
+/* Link-up and DHCP take about this long on a chip (virtual time; real time too with --pace): an
+ * Ethernet PHY's auto-negotiation alone takes 1.5 to 2 s after power-on. */
+#define ETH_UP_MS 2000
 #define WIFI_UP_MS 1500
 
 static void connect_ethernet(void)
