@@ -136,10 +136,10 @@ static void test_example_connect_ethernet(void **state)
     ota_sdkconfig_set(sdk, "CONFIG_EXAMPLE_CONNECT_ETHERNET", "n");
     assert_string_equal(
         out, "I (0) ethernet_connect: Waiting for IP(s).\n"
-             "I (1000) ethernet_connect: Got IPv4 event: Interface \"example_netif_eth\" "
+             "I (2000) ethernet_connect: Got IPv4 event: Interface \"example_netif_eth\" "
              "address: 127.0.0.1\n"
-             "I (1000) example_common: Connected to example_netif_eth\n"
-             "I (1000) example_common: - IPv4 address: 127.0.0.1,\n");
+             "I (2000) example_common: Connected to example_netif_eth\n"
+             "I (2000) example_common: - IPv4 address: 127.0.0.1,\n");
 }
 
 static void test_random(void **state)
