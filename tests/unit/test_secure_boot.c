@@ -9,8 +9,6 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +20,7 @@
 #include "ota/ota_img_sign.h"
 #include "ota/ota_memflash.h"
 #include "ota/ota_posix.h"
+#include "test_keys.h"
 
 #define FLASH_SIZE (4u * 1024 * 1024)
 
@@ -68,15 +67,6 @@ static void collect(void *ctx, char level, const char *tag, const char *msg)
 
 static const ota_log_t sink = {collect, NULL};
 
-static void write_key(EVP_PKEY *k, const char *path)
-{
-    BIO *b = BIO_new_file(path, "w");
-    assert_non_null(b);
-    assert_int_equal(PEM_write_bio_PrivateKey_traditional(b, k, NULL, NULL, 0, NULL, NULL), 1);
-    BIO_free(b);
-    EVP_PKEY_free(k);
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -86,8 +76,8 @@ static int setup(void **state)
     }
     snprintf(key_a, sizeof(key_a), "%s/a.pem", dir);
     snprintf(key_b, sizeof(key_b), "%s/b.pem", dir);
-    write_key(EVP_RSA_gen(3072), key_a);
-    write_key(EVP_RSA_gen(3072), key_b);
+    test_write_key(EVP_RSA_gen(3072), key_a);
+    test_write_key(EVP_RSA_gen(3072), key_b);
     return 0;
 }
 

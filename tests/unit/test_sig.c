@@ -10,8 +10,6 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +21,7 @@
 #include "ota/ota_memflash.h"
 #include "ota/ota_posix.h"
 #include "ota/ota_sig.h"
+#include "test_keys.h"
 #include "test_util.h"
 
 #define FLASH_SIZE (4u * 1024 * 1024)
@@ -48,15 +47,6 @@ static void collect_img(void *ctx, char level, const char *msg)
 
 static const ota_log_t sink = {collect, NULL};
 
-static void write_key(EVP_PKEY *k, const char *path)
-{
-    BIO *b = BIO_new_file(path, "w"); /* traditional PEM: espsecure V1 reads only that */
-    assert_non_null(b);
-    assert_int_equal(PEM_write_bio_PrivateKey_traditional(b, k, NULL, NULL, 0, NULL, NULL), 1);
-    BIO_free(b);
-    EVP_PKEY_free(k);
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -68,10 +58,10 @@ static int setup(void **state)
     snprintf(key_rsa2, sizeof(key_rsa2), "%s/rsa2.pem", dir);
     snprintf(key_ec, sizeof(key_ec), "%s/ec.pem", dir);
     snprintf(key_ec2, sizeof(key_ec2), "%s/ec2.pem", dir);
-    write_key(EVP_RSA_gen(3072), key_rsa);
-    write_key(EVP_RSA_gen(3072), key_rsa2);
-    write_key(EVP_EC_gen("P-256"), key_ec);
-    write_key(EVP_EC_gen("P-256"), key_ec2);
+    test_write_key(EVP_RSA_gen(3072), key_rsa);
+    test_write_key(EVP_RSA_gen(3072), key_rsa2);
+    test_write_key(EVP_EC_gen("P-256"), key_ec);
+    test_write_key(EVP_EC_gen("P-256"), key_ec2);
     return 0;
 }
 
