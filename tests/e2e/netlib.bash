@@ -24,6 +24,7 @@
 #   random_bytes N SEED             N pseudo-random bytes on stdout: the AES-CTR key stream of
 #                                   SEED (reproducible) with openssl, else from /dev/urandom
 #   have_openssl                    the openssl command is installed
+#   signing_keys                    keys=DIR holding rsa_a.pem and rsa_b.pem (RSA-3072)
 
 LI='^I \([0-9]+\) '
 LW='^W \([0-9]+\) '
@@ -263,6 +264,21 @@ expect_flash_has() {
 
 have_openssl() {
     command -v openssl >/dev/null
+}
+
+# Signing keys kept beside the app variants, so a variant whose settings name one is built once.
+# Made once: scripts running side by side link their own key in place, and the first one stays.
+signing_keys() {
+    keys=$OTAKIT_BUILD_DIR/e2e_signing_keys
+    mkdir -p "$keys"
+    local k
+    for k in a b; do
+        [ -f "$keys/rsa_$k.pem" ] && continue
+        openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out "$keys/rsa_$k.$$" \
+            >/dev/null 2>&1 || fail "cannot make an RSA key"
+        ln "$keys/rsa_$k.$$" "$keys/rsa_$k.pem" 2>/dev/null
+        rm -f "$keys/rsa_$k.$$"
+    done
 }
 
 random_bytes() {

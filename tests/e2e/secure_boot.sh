@@ -12,14 +12,7 @@
 . "$(dirname "$0")/netlib.bash"
 have_openssl || { echo "openssl missing: skipped"; exit 77; }
 
-# keys and table kept beside the app variants, so the variant (whose settings name them) is
-# built once
-keys=$OTAKIT_BUILD_DIR/e2e_signing_keys
-mkdir -p "$keys"
-for k in a b; do
-    [ -f "$keys/rsa_$k.pem" ] || openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 \
-        -out "$keys/rsa_$k.pem" >/dev/null 2>&1 || fail "cannot make an RSA key"
-done
+signing_keys
 csv=$keys/efuse_table.csv
 EFUSE=$((0x19000))
 [ -f "$csv" ] || cat >"$csv" <<'EOF'
