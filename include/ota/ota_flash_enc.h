@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "ota/ota_crypto.h"
+#include "ota/ota_efuse.h"
 #include "ota/ota_flash.h"
 #include "ota/ota_part.h"
 
@@ -81,6 +82,16 @@ int ota_flash_enc_init(ota_flash_enc_t *e, const ota_flash_t *raw, const ota_cry
  */
 int ota_flash_enc_init_virtual(ota_flash_enc_t *e, const ota_flash_t *raw, const ota_crypto_t *c,
                                uint32_t bootloader_offset, uint32_t table_offset);
+
+/*
+ * Sets up *e as the chip's cache sees the flash under the eFuses fuses: with flash encryption on
+ * (FLASH_CRYPT_CNT odd), ota_flash_enc_init with their key, or ota_flash_enc_init_virtual when
+ * the eFuses are virtual (kept in flash). Returns false when flash encryption is off or cannot be
+ * set up (no AES hook); *e is then not to be used.
+ */
+bool ota_flash_enc_from_efuse(ota_flash_enc_t *e, const ota_flash_t *raw, const ota_crypto_t *c,
+                              const ota_efuse_t *fuses, bool efuse_virtual,
+                              uint32_t bootloader_offset, uint32_t table_offset);
 
 /* Marks [start, start+len) encrypted. Returns OTA_OK or OTA_ERR_NO_SPACE. */
 int ota_flash_enc_add_range(ota_flash_enc_t *e, uint32_t start, uint32_t len);

@@ -237,17 +237,10 @@ static void setup_efuse(board_t *b, uint32_t table_offset)
  * (the bootloader region ends at table_offset). */
 static void setup_flash_enc(board_t *b, uint32_t table_offset)
 {
-    ota_efuse_flash_crypt_t fc;
-    const ota_efuse_t *e = &b->efuse.ops;
-    bool on = e->read_flash_crypt(e->ctx, &fc) == OTA_OK && ota_efuse_flash_crypt_on(&fc);
-    uint32_t bl = b->chip->bootloader_offset;
-    if (b->shm->efuse_offset != 0) { /* virtual eFuses in flash: the flash stays plaintext */
-        b->enc_on = on && ota_flash_enc_init_virtual(&b->enc, b->flash, ota_crypto_openssl(), bl,
-                                                     table_offset) == OTA_OK;
-    } else {
-        b->enc_on = on && ota_flash_enc_init(&b->enc, b->flash, ota_crypto_openssl(), fc.key,
-                                             fc.config, bl, table_offset) == OTA_OK;
-    }
+    /* virtual eFuses in flash: the flash stays plaintext */
+    b->enc_on = ota_flash_enc_from_efuse(&b->enc, b->flash, ota_crypto_openssl(), &b->efuse.ops,
+                                         b->shm->efuse_offset != 0, b->chip->bootloader_offset,
+                                         table_offset);
     b->boot_flash = b->enc_on ? &b->enc.view.flash : b->flash;
 }
 

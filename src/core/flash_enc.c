@@ -268,3 +268,20 @@ int ota_flash_enc_init_virtual(ota_flash_enc_t *e, const ota_flash_t *raw, const
     static const uint8_t none[OTA_FLASH_ENC_KEY_LEN] = {0};
     return init_view(e, raw, c, none, 0, bootloader_offset, table_offset, true);
 }
+
+bool ota_flash_enc_from_efuse(ota_flash_enc_t *e, const ota_flash_t *raw, const ota_crypto_t *c,
+                              const ota_efuse_t *fuses, bool efuse_virtual,
+                              uint32_t bootloader_offset, uint32_t table_offset)
+{
+    ota_efuse_flash_crypt_t fc;
+    if (fuses == NULL || fuses->read_flash_crypt == NULL ||
+        fuses->read_flash_crypt(fuses->ctx, &fc) != OTA_OK || !ota_efuse_flash_crypt_on(&fc)) {
+        return false;
+    }
+    if (efuse_virtual) {
+        return ota_flash_enc_init_virtual(e, raw, c, bootloader_offset, table_offset) == OTA_OK;
+    }
+    return c != NULL && c->aes256_ecb != NULL &&
+           ota_flash_enc_init(e, raw, c, fc.key, fc.config, bootloader_offset, table_offset) ==
+               OTA_OK;
+}

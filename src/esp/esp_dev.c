@@ -306,20 +306,9 @@ static int log_err_code(int err)
  * the bootloader, the table and the encrypted partitions decrypt and encrypt (lock held). */
 static void install_flash_enc(void)
 {
-    const ota_efuse_t *e = g.cfg.efuse;
-    ota_efuse_flash_crypt_t fc;
-    if (e == NULL || e->read_flash_crypt == NULL || e->read_flash_crypt(e->ctx, &fc) != OTA_OK ||
-        !ota_efuse_flash_crypt_on(&fc)) {
-        return;
-    }
-    uint32_t bl = g.cfg.chip->bootloader_offset;
-    if (g.cfg.efuse_virtual) {
-        g.enc_on = ota_flash_enc_init_virtual(&g.enc, g.cfg.flash, g.cfg.crypto, bl,
-                                              g.cfg.table_offset) == OTA_OK;
-    } else if (g.cfg.crypto->aes256_ecb != NULL) {
-        g.enc_on = ota_flash_enc_init(&g.enc, g.cfg.flash, g.cfg.crypto, fc.key, fc.config, bl,
-                                      g.cfg.table_offset) == OTA_OK;
-    }
+    g.enc_on = ota_flash_enc_from_efuse(&g.enc, g.cfg.flash, g.cfg.crypto, g.cfg.efuse,
+                                        g.cfg.efuse_virtual, g.cfg.chip->bootloader_offset,
+                                        g.cfg.table_offset);
     if (g.enc_on) {
         g.dev.flash = &g.enc.view.flash;
         g.dev.flash_encrypted = true;

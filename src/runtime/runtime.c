@@ -297,12 +297,10 @@ static const ota_chip_t *open_flash(void)
     } else {
         ota_efuse_store_file(&efuse, shm->efuse_path, chip->secure_version_bits);
     }
-    ota_efuse_flash_crypt_t fc;
     /* virtual eFuses in flash (efuse partition): encryption is virtual, the flash is plaintext */
-    enc_on = shm->efuse_offset == 0 && efuse.ops.read_flash_crypt(&efuse, &fc) == OTA_OK &&
-             ota_efuse_flash_crypt_on(&fc) &&
-             ota_flash_enc_init(&enc, &timed.flash, ota_crypto_openssl(), fc.key, fc.config,
-                                chip->bootloader_offset, shm->table_offset) == OTA_OK;
+    enc_on = shm->efuse_offset == 0 &&
+             ota_flash_enc_from_efuse(&enc, &timed.flash, ota_crypto_openssl(), &efuse.ops, false,
+                                      chip->bootloader_offset, shm->table_offset);
     return chip;
 }
 
